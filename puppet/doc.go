@@ -1,0 +1,24 @@
+// Package puppet defines the Puppet interface: one bot account's connection
+// to a chat platform, as the pool drives it.
+//
+// The pool starts and stops puppets, reads their events, and sends through
+// them. Send errors are classified (Classify) so that the pool retries a
+// message on another bot only when it certainly was not sent. Optional
+// capabilities, such as a protocol-level heartbeat (Dinger), are discovered
+// with a type assertion.
+//
+// Subpackages: mock is an in-memory world of bots, contacts and rooms with
+// injectable faults; puppettest is the conformance suite every Puppet passes.
+//
+// # Usage
+//
+//	p := world.Bot("bot-1") // any Puppet
+//	if err := p.Start(ctx); err != nil { … }
+//	for ev := range p.Events() {
+//		switch ev.Kind {
+//		case puppet.EventMessage:
+//			err := p.Say(ctx, ev.Message.Conversation(), "hello")
+//			if puppet.Classify(err) == puppet.NotSent { /* try another bot */ }
+//		}
+//	}
+package puppet

@@ -1,0 +1,163 @@
+package puppet
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Puppet is one bot account's connection to a chat platform.
+//
+// A Puppet is created stopped. Start connects; Stop disconnects; Start after
+// Stop is a reset. Events delivers events for the puppet's whole life, across
+// resets, and is closed only by Close. Implementations must be safe for
+// concurrent use.
+type Puppet interface {
+	// Name identifies the puppet in logs and in the pool ("mock#0").
+	// It never contains a secret.
+	Name() string
+	// Start connects and begins emitting events. A puppet that is already
+	// started returns nil.
+	Start(ctx context.Context) error
+	// Stop disconnects. The puppet emits EventLogout if it was logged in.
+	// A stopped puppet returns nil.
+	Stop(ctx context.Context) error
+	// Events returns the event stream. The same channel is returned on every
+	// call. It is closed after Close returns.
+	Events() <-chan Event
+	// Say sends text to a room or a contact by ID. Its error, if any, is
+	// classified by Classify: ErrNotSent, ErrOutcomeUnknown or ErrPermanent.
+	Say(ctx context.Context, to string, text string) error
+	// Rooms lists the rooms this bot is in, with their members.
+	Rooms(ctx context.Context) ([]Room, error)
+	// Contacts lists the contacts this bot can reach.
+	Contacts(ctx context.Context) ([]Contact, error)
+	// Close stops the puppet and releases everything it holds. Calls after
+	// the first return nil.
+	Close() error
+}
+
+// Dinger is implemented by puppets that offer a protocol-level heartbeat:
+// Ding asks the platform to answer with an EventDong carrying data.
+type Dinger interface {
+	Ding(ctx context.Context, data string) error
+}
+
+// EventKind tells events apart.
+type EventKind int
+
+// Event kinds.
+const (
+	EventLogin     EventKind = iota + 1 // logged in; Event.Self is the account's contact ID
+	EventLogout                         // logged out or disconnected
+	EventScan                           // a QR code waits to be scanned; Event.Data is the QR payload
+	EventMessage                        // Event.Message is set
+	EventDong                           // answer to Dinger.Ding; Event.Data echoes the ding data
+	EventHeartbeat                      // the connection is alive
+	EventError                          // Event.Err is set; the puppet may still work
+)
+
+var kindNames = [...]string{"", "login", "logout", "scan", "message", "dong", "heartbeat", "error"}
+
+func (k EventKind) String() string {
+	if k > 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// Event is something that happened to one puppet.
+type Event struct {
+	Kind    EventKind
+	Time    time.Time
+	Self    string   // EventLogin: the bot's own contact ID
+	Data    string   // EventScan: QR payload; EventDong: echoed data
+	Message *Message // EventMessage
+	Err     error    // EventError
+}
+
+// Message is a text message seen by a bot.
+type Message struct {
+	ID   string // platform message ID, the same for every bot that sees it
+	From string // sender contact ID
+	To   string // receiving contact ID when not in a room
+	Room string // room ID, empty for a direct message
+	Text string
+	Time time.Time
+}
+
+// Conversation returns where a reply to m should go: the room, or the sender.
+func (m *Message) Conversation() string {
+	if m.Room != "" {
+		return m.Room
+	}
+	return m.From
+}
+
+// Room is a group chat.
+type Room struct {
+	ID      string
+	Topic   string
+	Members []string // contact IDs, including the bot itself
+}
+
+// Contact is a person or official account.
+type Contact struct {
+	ID   string
+	Name string
+}
+
+// Send outcomes. Puppets wrap one of these in the error returned by Say.
+var (
+	// ErrNotSent means the message certainly did not leave: it is safe to
+	// send it through another bot.
+	ErrNotSent = errors.New("puppet: not sent")
+	// ErrOutcomeUnknown means the request may have been delivered (for
+	// example a timeout after it left). It must not be retried elsewhere.
+	ErrOutcomeUnknown = errors.New("puppet: outcome unknown")
+	// ErrPermanent means the send can never succeed as asked (no such
+	// room, blocked, text refused). Retrying elsewhere will not help.
+	ErrPermanent = errors.New("puppet: permanent failure")
+)
+
+// Outcome is the classification of a Say error.
+type Outcome int
+
+// Outcomes of a send.
+const (
+	Delivered Outcome = iota // nil error
+	NotSent
+	OutcomeUnknown
+	Permanent
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Delivered:
+		return "delivered"
+	case NotSent:
+		return "not sent"
+	case OutcomeUnknown:
+		return "outcome unknown"
+	case Permanent:
+		return "permanent"
+	}
+	return "invalid"
+}
+
+// Classify maps a Say error to an Outcome. An error that wraps none of the
+// sentinels is OutcomeUnknown: when in doubt, never send twice. A context
+// error (canceled or deadline exceeded) is OutcomeUnknown too, unless the
+// puppet wrapped ErrNotSent around it.
+func Classify(err error) Outcome {
+	switch {
+	case err == nil:
+		return Delivered
+	case errors.Is(err, ErrNotSent):
+		return NotSent
+	case errors.Is(err, ErrPermanent):
+		return Permanent
+	default:
+		return OutcomeUnknown
+	}
+}
