@@ -1,0 +1,103 @@
+package puppet
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// Secret holds a credential such as a puppet token. It prints and marshals
+// as "[REDACTED]" so that it cannot leak through logs, errors, state or
+// DevTools by accident. Reveal returns the value for the one place that
+// needs it: the connection to the platform.
+type Secret struct{ v string }
+
+// NewSecret wraps s.
+func NewSecret(s string) Secret { return Secret{v: s} }
+
+// Reveal returns the secret value.
+func (s Secret) Reveal() string { return s.v }
+
+// IsZero reports whether the secret is empty.
+func (s Secret) IsZero() bool { return s.v == "" }
+
+const redacted = "[REDACTED]"
+
+// String implements fmt.Stringer without revealing the value.
+func (s Secret) String() string { return redacted }
+
+// GoString implements fmt.GoStringer without revealing the value.
+func (s Secret) GoString() string { return redacted }
+
+// MarshalJSON encodes the secret as "[REDACTED]".
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+
+// MarshalText encodes the secret as "[REDACTED]".
+func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// Config is what a Factory gets to build one puppet.
+type Config struct {
+	// Name is the puppet's name in the pool, for example "mock#0".
+	Name string
+	// Token is the credential, possibly empty.
+	Token Secret
+	// Index is the puppet's position in HA_WECHATY_PUPPET (0-based).
+	Index int
+	// Getenv reads further settings from the environment (os.Getenv in
+	// production, a map in tests). Never nil when called from the facade.
+	Getenv func(string) string
+}
+
+// Factory builds a puppet from its configuration.
+type Factory func(Config) (Puppet, error)
+
+// ErrUnknownPuppet is returned by New for a name nobody registered.
+var ErrUnknownPuppet = errors.New("puppet: unknown puppet")
+
+var (
+	regMu    sync.RWMutex
+	registry = map[string]Factory{}
+)
+
+// Register makes a factory available under name (as used in
+// HA_WECHATY_PUPPET). Adapters call it from init. It panics if name is
+// empty, f is nil, or name is taken: those are programming errors.
+func Register(name string, f Factory) {
+	if name == "" || f == nil {
+		panic("puppet: Register with an empty name or nil factory")
+	}
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic(fmt.Sprintf("puppet: %q registered twice", name))
+	}
+	registry[name] = f
+}
+
+// New builds a puppet with the factory registered under name.
+func New(name string, cfg Config) (Puppet, error) {
+	regMu.RLock()
+	f, ok := registry[name]
+	regMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("%w %q (registered: %q)", ErrUnknownPuppet, name, Names())
+	}
+	p, err := f(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("puppet: new %q: %w", name, err)
+	}
+	return p, nil
+}
+
+// Names lists the registered puppet names, sorted.
+func Names() []string {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
