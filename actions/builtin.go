@@ -17,3 +17,7 @@ var (
 	// EpicFailed is dispatched when an epic ends with an error.
 	EpicFailed = Define[EpicFailedPayload]("@@store/EPIC_FAILED")
 )
+
+// Replaced is dispatched when a store's state is set outright (DevTools
+// time travel); reducers do not see it.
+var Replaced = Define[Empty]("@@store/REPLACE")

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/reactivex/rxgo/v2"
+)
+
+// hub fans values out to mailboxes, one per subscription of an observable.
+type hub[T any] struct {
+	mu   sync.Mutex
+	subs map[*mailbox[T]]struct{}
+	n    atomic.Int32 // len(subs), read without the lock on the dispatch path
+}
+
+func newHub[T any]() *hub[T] { return &hub[T]{subs: map[*mailbox[T]]struct{}{}} }
+
+func (h *hub[T]) add(m *mailbox[T]) {
+	h.mu.Lock()
+	h.subs[m] = struct{}{}
+	h.n.Store(int32(len(h.subs)))
+	h.mu.Unlock()
+}
+
+func (h *hub[T]) remove(m *mailbox[T]) {
+	h.mu.Lock()
+	delete(h.subs, m)
+	h.n.Store(int32(len(h.subs)))
+	h.mu.Unlock()
+}
+
+func (h *hub[T]) publish(v T) {
+	h.mu.Lock()
+	for m := range h.subs {
+		m.push(v)
+	}
+	h.mu.Unlock()
+}
+
+func (h *hub[T]) active() bool { return h.n.Load() > 0 }
+
+// source is one epic's view of a hub as an rxgo Observable.
+//
+// rxgo subscribes lazily on a goroutine, so a subscription can register a
+// moment after the code that caused it. To lose nothing at start, the epic's
+// primary mailbox is registered before the store accepts its first action,
+// and the first subscription claims it: it sees every value since Start.
+// Every later subscription (an inner pipeline, a second branch) is hot: it
+// sees values published after it registers, as in RxJS.
+type source[T any] struct {
+	hub     *hub[T]
+	done    <-chan struct{} // closed when the store stops
+	mu      sync.Mutex
+	primary *mailbox[T]
+}
+
+func newSource[T any](h *hub[T], done <-chan struct{}) *source[T] {
+	s := &source[T]{hub: h, done: done, primary: newMailbox[T]()}
+	h.add(s.primary)
+	return s
+}
+
+func (s *source[T]) claim() *mailbox[T] {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.primary; m != nil {
+		s.primary = nil
+		return m
+	}
+	m := newMailbox[T]()
+	s.hub.add(m)
+	return m
+}
+
+// release drops the primary mailbox if nobody claimed it, so an epic that
+// never observes its input does not accumulate values forever.
+func (s *source[T]) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.primary != nil {
+		s.hub.remove(s.primary)
+		s.primary = nil
+	}
+}
+
+func (s *source[T]) observable(opts ...rxgo.Option) rxgo.Observable {
+	return rxgo.Defer([]rxgo.Producer{s.produce}, opts...)
+}
+
+func (s *source[T]) produce(ctx context.Context, next chan<- rxgo.Item) {
+	m := s.claim()
+	defer s.hub.remove(m)
+	for {
+		for _, v := range m.take() {
+			select {
+			case next <- rxgo.Of(v):
+			case <-ctx.Done():
+				return
+			case <-s.done:
+				return
+			}
+		}
+		select {
+		case <-m.signal:
+		case <-ctx.Done():
+			return
+		case <-s.done:
+			return
+		}
+	}
+}
