@@ -90,7 +90,7 @@ type Store[S any] struct {
 	actionHub *hub[actions.Action]
 	stateHub  *hub[S]
 
-	epics    []namedEpic[S]
+	epics []namedEpic[S]
 	lifecycle
 }
 

@@ -68,7 +68,9 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	assert.Error(t, err)
 	_, err = store.New(counter, 0, store.WithLogger[int](nil))
 	assert.ErrorContains(t, err, "WithLogger(nil)")
-	e := func(ctx context.Context, a rxgo.Observable, _ store.StateStream[int]) rxgo.Observable { return rxgo.Empty() }
+	e := func(ctx context.Context, a rxgo.Observable, _ store.StateStream[int]) rxgo.Observable {
+		return rxgo.Empty()
+	}
 	_, err = store.New(counter, 0, store.WithEpic("x", e), store.WithEpic("x", e))
 	assert.ErrorContains(t, err, `epic "x" added twice`)
 }
