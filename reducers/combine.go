@@ -1,0 +1,77 @@
+package reducers
+
+import "github.com/hawechaty/hawechaty/actions"
+
+// Reducer computes the next state from the previous one and an action. It
+// is the same shape as store.Reducer.
+type Reducer[S any] func(prev S, a actions.Action) S
+
+// Slice is one field of a state S with its own reducer, built by Field.
+type Slice[S any] interface {
+	// reduce reduces the field of prev and, if it changed, writes it into
+	// *next; it reports whether it did.
+	reduce(prev S, next *S, a actions.Action) bool
+}
+
+type field[S any, F comparable] struct {
+	get     func(S) F
+	set     func(*S, F)
+	reducer Reducer[F]
+}
+
+func (f field[S, F]) reduce(prev S, next *S, a actions.Action) bool {
+	old := f.get(prev)
+	nv := f.reducer(old, a)
+	if nv == old {
+		return false
+	}
+	f.set(next, nv)
+	return true
+}
+
+// Field binds a reducer to one field of S: get reads the field, set writes
+// it into a copy of the state. F is comparable so that Combine can tell an
+// unchanged field (same value) from a changed one.
+func Field[S any, F comparable](get func(S) F, set func(*S, F), r Reducer[F]) Slice[S] {
+	return field[S, F]{get: get, set: set, reducer: r}
+}
+
+// Combine is combineReducers for Go: each slice reduces its own field, and
+// when no field changed the previous state is returned as it was, so that
+// memoized selectors see the same inputs and hit their cache.
+func Combine[S any](slices ...Slice[S]) Reducer[S] {
+	return func(prev S, a actions.Action) S {
+		next := prev
+		changed := false
+		for _, s := range slices {
+			if s.reduce(prev, &next, a) {
+				changed = true
+			}
+		}
+		if !changed {
+			return prev
+		}
+		return next
+	}
+}
+
+// On builds a reducer for one action type from a typed handler: other
+// actions return prev unchanged.
+func On[S, P any](c actions.Creator[P], f func(prev S, p P, meta actions.Meta) S) Reducer[S] {
+	return func(prev S, a actions.Action) S {
+		if p, ok := c.Match(a); ok {
+			return f(prev, p, a.Meta)
+		}
+		return prev
+	}
+}
+
+// Chain runs reducers one after another on the same action.
+func Chain[S any](rs ...Reducer[S]) Reducer[S] {
+	return func(prev S, a actions.Action) S {
+		for _, r := range rs {
+			prev = r(prev, a)
+		}
+		return prev
+	}
+}

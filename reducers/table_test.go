@@ -1,0 +1,221 @@
+package reducers_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/reducers"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func contents[V any](t reducers.Table[V]) map[string]V {
+	out := map[string]V{}
+	for k, v := range t.All() {
+		out[k] = v
+	}
+	return out
+}
+
+func TestTableBasics(t *testing.T) {
+	var empty reducers.Table[int]
+	assert.Equal(t, 0, empty.Len())
+	_, ok := empty.Get("a")
+	assert.False(t, ok)
+	assert.Equal(t, empty, empty.Delete("a"), "delete on empty is a no-op")
+	assert.Equal(t, empty, empty.Update("a", func(int) int { panic("not called") }))
+	assert.Equal(t, empty, empty.Set("", 1), "the empty key is refused")
+
+	a := empty.Set("a", 1).Set("b", 2).Set("c", 3)
+	b := a.Set("b", 20)
+	c := b.Delete("a")
+	d := c.Update("c", func(v int) int { return v * 10 })
+
+	assert.Equal(t, map[string]int{"a": 1, "b": 2, "c": 3}, contents(a))
+	assert.Equal(t, map[string]int{"a": 1, "b": 20, "c": 3}, contents(b))
+	assert.Equal(t, map[string]int{"b": 20, "c": 3}, contents(c))
+	assert.Equal(t, map[string]int{"b": 20, "c": 30}, contents(d))
+	assert.Equal(t, []string{"b", "c"}, d.Keys(), "insertion order kept")
+	assert.Equal(t, 1, d.Position("b"))
+	assert.Equal(t, -1, d.Position("a"))
+	k, v, ok := d.At(2)
+	assert.Equal(t, "c", k)
+	assert.Equal(t, 30, v)
+	assert.True(t, ok)
+	_, _, ok = d.At(0)
+	assert.False(t, ok, "a deleted key leaves a hole")
+	_, _, ok = d.At(99)
+	assert.False(t, ok)
+	assert.True(t, a == a.Delete("zz"), "no change: same value")
+	assert.False(t, a == b)
+}
+
+func TestTableGrowsAcrossNodes(t *testing.T) {
+	var tb reducers.Table[int]
+	const n = 5000 // crosses leaf (32) and mid (1024) boundaries
+	for i := range n {
+		tb = tb.Set(fmt.Sprint(i), i)
+	}
+	require.Equal(t, n, tb.Len())
+	for i := range n {
+		v, ok := tb.Get(fmt.Sprint(i))
+		require.True(t, ok)
+		require.Equal(t, i, v)
+	}
+	old := tb
+	tb = tb.Update("4097", func(int) int { return -1 })
+	v, _ := old.Get("4097")
+	assert.Equal(t, 4097, v, "old version untouched")
+	v, _ = tb.Get("4097")
+	assert.Equal(t, -1, v)
+}
+
+func TestTableCompactsHoles(t *testing.T) {
+	var tb reducers.Table[int]
+	for i := range 200 {
+		tb = tb.Set(fmt.Sprint(i), i)
+	}
+	for i := range 150 {
+		tb = tb.Delete(fmt.Sprint(i))
+	}
+	assert.Equal(t, 50, tb.Len())
+	assert.Less(t, tb.Slots(), 200, "holes were compacted")
+	want := []string{}
+	for i := 150; i < 200; i++ {
+		want = append(want, fmt.Sprint(i))
+	}
+	assert.Equal(t, want, tb.Keys())
+}
+
+func TestTableJSONRoundTrip(t *testing.T) {
+	tb := reducers.Table[int]{}.Set("z", 1).Set("a", 2).Set("m", 3)
+	data, err := json.Marshal(tb)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"z":1,"a":2,"m":3}`, string(data))
+	assert.Equal(t, `{"z":1,"a":2,"m":3}`, string(data), "insertion order")
+	var back reducers.Table[int]
+	require.NoError(t, json.Unmarshal(data, &back))
+	assert.Equal(t, tb.Keys(), back.Keys())
+	assert.Equal(t, contents(tb), contents(back))
+
+	for _, bad := range []string{`[1]`, `{"a":"x"}`, `{"":1}`, `{"a":1`, `"s"`} {
+		assert.Error(t, json.Unmarshal([]byte(bad), &back), bad)
+	}
+	require.NoError(t, json.Unmarshal([]byte(`null`), &back))
+	assert.Equal(t, 0, back.Len())
+}
+
+// FuzzTableNeverWritesThroughItsInput applies random operations and checks
+// after each one that every earlier version still holds exactly what it
+// held when it was made, and that the newest matches a plain map model.
+func FuzzTableNeverWritesThroughItsInput(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add([]byte{1, 1, 1, 129, 129, 200, 3, 3, 77, 250, 250, 250})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		type version struct {
+			tb   reducers.Table[int]
+			want map[string]int
+		}
+		var tb reducers.Table[int]
+		model := map[string]int{}
+		var history []version
+		for i, op := range ops {
+			key := fmt.Sprint(op % 40)
+			switch op >> 6 {
+			case 0, 1:
+				tb = tb.Set(key, i)
+				model[key] = i
+			case 2:
+				tb = tb.Delete(key)
+				delete(model, key)
+			case 3:
+				tb = tb.Update(key, func(v int) int { return v + 1000 })
+				if v, ok := model[key]; ok {
+					model[key] = v + 1000
+				}
+			}
+			history = append(history, version{tb: tb, want: maps.Clone(model)})
+		}
+		for i, h := range history {
+			if got := contents(h.tb); !maps.Equal(got, h.want) {
+				t.Fatalf("version %d changed after later operations: got %v want %v", i, got, h.want)
+			}
+			if h.tb.Len() != len(h.want) {
+				t.Fatalf("version %d: Len %d, want %d", i, h.tb.Len(), len(h.want))
+			}
+			keys := h.tb.Keys()
+			if len(keys) != len(slices.Compact(slices.Clone(keys))) {
+				t.Fatalf("version %d: duplicate keys %v", i, keys)
+			}
+		}
+	})
+}
+
+var (
+	inc     = actions.Define[int]("reducers_test/INC")
+	rename  = actions.Define[string]("reducers_test/RENAME")
+	unknown = actions.Define[actions.Empty]("reducers_test/UNKNOWN")
+)
+
+type state struct {
+	Count int
+	Name  string
+	Table reducers.Table[int]
+}
+
+var combined = reducers.Combine(
+	reducers.Field(func(s state) int { return s.Count }, func(s *state, v int) { s.Count = v },
+		reducers.On(inc, func(prev int, n int, _ actions.Meta) int { return prev + n })),
+	reducers.Field(func(s state) string { return s.Name }, func(s *state, v string) { s.Name = v },
+		reducers.On(rename, func(_ string, n string, _ actions.Meta) string { return n })),
+	reducers.Field(func(s state) reducers.Table[int] { return s.Table }, func(s *state, v reducers.Table[int]) { s.Table = v },
+		reducers.On(inc, func(prev reducers.Table[int], n int, _ actions.Meta) reducers.Table[int] {
+			return prev.Update("x", func(v int) int { return v + n })
+		})),
+)
+
+func TestCombine(t *testing.T) {
+	s0 := state{Table: reducers.Table[int]{}.Set("x", 0)}
+	tests := []struct {
+		name      string
+		action    actions.Action
+		want      func(state) bool
+		unchanged bool
+	}{
+		{"unknown action returns the same value", unknown.New(actions.Empty{}), nil, true},
+		{"inc updates count and table", inc.New(2), func(s state) bool {
+			v, _ := s.Table.Get("x")
+			return s.Count == 2 && v == 2 && s.Name == ""
+		}, false},
+		{"rename touches one field", rename.New("pool"), func(s state) bool { return s.Name == "pool" && s.Count == 0 }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := combined(s0, tt.action)
+			if tt.unchanged {
+				assert.True(t, got == struct {
+					Count int
+					Name  string
+					Table reducers.Table[int]
+				}(s0))
+				return
+			}
+			assert.True(t, tt.want(got), "%+v", got)
+			v, _ := s0.Table.Get("x")
+			assert.Equal(t, 0, v, "input not written")
+		})
+	}
+}
+
+func TestChain(t *testing.T) {
+	r := reducers.Chain(
+		reducers.On(inc, func(p int, n int, _ actions.Meta) int { return p + n }),
+		reducers.On(inc, func(p int, n int, _ actions.Meta) int { return p * 2 }),
+	)
+	assert.Equal(t, 8, r(1, inc.New(3)))
+	assert.Equal(t, 1, r(1, rename.New("x")))
+}
