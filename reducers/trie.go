@@ -47,7 +47,7 @@ func (t *trie[T]) push(v T) *trie[T] {
 	i := t.n
 	ri, mi := i>>(2*bits), (i>>bits)&mask
 	if ri == len(t.root) {
-		root := make([]*mid[T], len(t.root)+1, len(t.root)+1)
+		root := make([]*mid[T], len(t.root)+1)
 		copy(root, t.root)
 		root[ri] = new(mid[T])
 		t.root = root

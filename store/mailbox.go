@@ -41,10 +41,3 @@ func (m *mailbox[T]) take() []T {
 	m.spare = out
 	return out
 }
-
-// len reports how many items wait.
-func (m *mailbox[T]) len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.items)
-}

@@ -19,6 +19,8 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+func runtimeGosched() { runtime.Gosched() }
+
 var (
 	add   = actions.Define[int]("test/ADD")
 	ping  = actions.Define[int]("test/PING")
