@@ -107,6 +107,9 @@ var (
 	BotRecovered = Define[BotPayload]("bot/RECOVERED")
 	ResetStarted = Define[ResetPayload]("bot/RESET_STARTED")
 	ResetFailed  = Define[ResetPayload]("bot/RESET_FAILED")
+	// ResetDone: a reset's Stop and Start returned. The bot is available
+	// again only when it logs in or answers a ding.
+	ResetDone = Define[ResetPayload]("bot/RESET_DONE")
 )
 
 // Send actions.

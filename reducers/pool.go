@@ -53,6 +53,8 @@ const (
 	OutcomeNotSent   = "not sent"
 	OutcomeUnknown   = "outcome unknown"
 	OutcomePermanent = "permanent"
+	OutcomeNoBot     = "no bot"   // no available bot could reach the target
+	OutcomeCanceled  = "canceled" // the caller's context ended before any attempt
 )
 
 // PoolReducer is the pure reducer of the pool state.

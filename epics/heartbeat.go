@@ -1,0 +1,112 @@
+package epics
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/puppet"
+	"github.com/hawechaty/hawechaty/reducers"
+	"github.com/hawechaty/hawechaty/store"
+	"github.com/reactivex/rxgo/v2"
+)
+
+// Heartbeat finds dead bots. After DingAfter (± DingJitter) without a sign
+// of life (login, message, heartbeat, dong) it sends "ding" to the
+// heartbeat contact, and again every DingEvery, emitting actions.Ding each
+// time. After FailAfter of silence it emits actions.BotFailed; the Reset
+// epic takes over from there. A bot is watched from BotAdded, stops being
+// watched when it fails or is removed, and is watched again when it shows
+// a sign of life.
+func Heartbeat(cfg Config, deps Deps) store.Epic[reducers.Pool] {
+	cfg = cfg.Defaults()
+	return func(ctx context.Context, in rxgo.Observable, _ store.StateStream[reducers.Pool]) rxgo.Observable {
+		return run(ctx, in, &heartbeat{cfg: cfg, deps: deps, bots: map[string]*watch{}})
+	}
+}
+
+type watch struct {
+	lastSeen time.Time
+	nextDing time.Time
+	failAt   time.Time
+	dings    int
+}
+
+type heartbeat struct {
+	cfg  Config
+	deps Deps
+	bots map[string]*watch
+}
+
+func (h *heartbeat) onAction(a actions.Action, now time.Time, out *emitter) {
+	bot := botOf(a)
+	if bot == "" {
+		return
+	}
+	switch {
+	case actions.BotAdded.Is(a) || signOfLife(a):
+		w := &watch{lastSeen: now, failAt: now.Add(h.cfg.FailAfter)}
+		w.nextDing = now.Add(jittered(h.cfg.DingAfter, h.cfg.DingJitter, h.cfg.Rand()))
+		h.bots[bot] = w
+		h.arm(bot, w, now, out)
+	case actions.BotFailed.Is(a), actions.BotRemoved.Is(a):
+		delete(h.bots, bot)
+		out.cancel(bot)
+	}
+}
+
+func (h *heartbeat) arm(bot string, w *watch, now time.Time, out *emitter) {
+	next := w.failAt
+	if w.nextDing.Before(next) {
+		next = w.nextDing
+	}
+	out.at(bot, next.Sub(now))
+}
+
+func (h *heartbeat) onTimer(bot string, now time.Time, out *emitter) {
+	w, ok := h.bots[bot]
+	if !ok {
+		return
+	}
+	if !now.Before(w.failAt) {
+		delete(h.bots, bot)
+		out.cancel(bot)
+		out.emit(actions.BotFailed.New(actions.ReasonPayload{
+			Bot: bot, Reason: fmt.Sprintf("no sign of life for %v after %d dings", now.Sub(w.lastSeen), w.dings)}))
+		return
+	}
+	if !now.Before(w.nextDing) {
+		w.dings++
+		w.nextDing = now.Add(h.cfg.DingEvery)
+		out.emit(actions.Ding.New(actions.DingPayload{Bot: bot, Attempt: w.dings}))
+		h.ding(bot, out)
+	}
+	h.arm(bot, w, now, out)
+}
+
+// ding sends the probes. Their errors are logged, not counted as failed
+// sends: silence is what fails a bot.
+func (h *heartbeat) ding(bot string, out *emitter) {
+	if h.deps.Puppet == nil {
+		return
+	}
+	p, ok := h.deps.Puppet(bot)
+	if !ok {
+		return
+	}
+	contact, puppetDing, timeout := h.cfg.HeartbeatContact, h.cfg.PuppetDing, h.cfg.DingEvery
+	log := h.deps.log()
+	out.effect(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		if err := p.Say(ctx, contact, "ding"); err != nil {
+			log.Warn("epics: ding not sent", "bot", bot, "err", err)
+		}
+		if d, ok := p.(puppet.Dinger); ok && puppetDing {
+			if err := d.Ding(ctx, "ding"); err != nil {
+				log.Warn("epics: puppet ding failed", "bot", bot, "err", err)
+			}
+		}
+	})
+}

@@ -1,0 +1,140 @@
+package epics
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/hawechaty/hawechaty/actions"
+	"github.com/reactivex/rxgo/v2"
+)
+
+// machine is the shape of the stateful epics: it reacts to actions and to
+// its own per-bot timers, and emits actions. Everything runs on one
+// goroutine, so a machine needs no locks.
+type machine interface {
+	onAction(a actions.Action, now time.Time, out *emitter)
+	onTimer(bot string, now time.Time, out *emitter)
+}
+
+// emitter hands actions to the epic's output and timers to the loop.
+type emitter struct {
+	ctx    context.Context
+	next   chan<- rxgo.Item
+	fired  chan string
+	timers map[string]*time.Timer
+	wg     *sync.WaitGroup
+}
+
+func (e *emitter) emit(a actions.Action) {
+	select {
+	case e.next <- rxgo.Of(a):
+	case <-e.ctx.Done():
+	}
+}
+
+// at arms bot's timer to fire after d, replacing any earlier one.
+func (e *emitter) at(bot string, d time.Duration) {
+	if t, ok := e.timers[bot]; ok {
+		t.Stop()
+	}
+	e.timers[bot] = time.AfterFunc(d, func() {
+		select {
+		case e.fired <- bot:
+		case <-e.ctx.Done():
+		}
+	})
+}
+
+// cancel disarms bot's timer.
+func (e *emitter) cancel(bot string) {
+	if t, ok := e.timers[bot]; ok {
+		t.Stop()
+		delete(e.timers, bot)
+	}
+}
+
+// effect runs f on its own goroutine; the epic waits for it on stop.
+func (e *emitter) effect(f func(ctx context.Context)) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		f(e.ctx)
+	}()
+}
+
+// run turns a machine into an epic output.
+func run(ctx context.Context, in rxgo.Observable, m machine) rxgo.Observable {
+	return rxgo.Defer([]rxgo.Producer{func(pctx context.Context, next chan<- rxgo.Item) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var wg sync.WaitGroup
+		out := &emitter{ctx: ctx, next: next, fired: make(chan string), timers: map[string]*time.Timer{}, wg: &wg}
+		defer func() {
+			cancel()
+			for _, t := range out.timers {
+				t.Stop()
+			}
+			wg.Wait()
+		}()
+		items := in.Observe(rxgo.WithContext(ctx))
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-pctx.Done():
+				return
+			case it, ok := <-items:
+				if !ok {
+					return
+				}
+				if it.E != nil {
+					out.emitErr(it.E)
+					return
+				}
+				if a, isAction := it.V.(actions.Action); isAction {
+					m.onAction(a, time.Now(), out)
+				}
+			case bot := <-out.fired:
+				m.onTimer(bot, time.Now(), out)
+			}
+		}
+	}}, rxgo.WithContext(ctx))
+}
+
+func (e *emitter) emitErr(err error) {
+	select {
+	case e.next <- rxgo.Error(err):
+	case <-e.ctx.Done():
+	}
+}
+
+// botOf returns the bot an action is about, for the actions that have one.
+func botOf(a actions.Action) string {
+	switch p := a.Payload.(type) {
+	case actions.BotPayload:
+		return p.Bot
+	case actions.BotAddedPayload:
+		return p.Bot
+	case actions.LoginPayload:
+		return p.Bot
+	case actions.ReasonPayload:
+		return p.Bot
+	case actions.MessagePayload:
+		return p.Bot
+	case actions.DingPayload:
+		return p.Bot
+	case actions.ResetPayload:
+		return p.Bot
+	}
+	return ""
+}
+
+// signOfLife reports actions that prove a bot works.
+func signOfLife(a actions.Action) bool {
+	switch a.Type {
+	case actions.Login.Type(), actions.Message.Type(), actions.Heartbeat.Type(), actions.Dong.Type():
+		return true
+	}
+	return false
+}

@@ -1,0 +1,113 @@
+package epics
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/reducers"
+	"github.com/hawechaty/hawechaty/store"
+	"github.com/reactivex/rxgo/v2"
+)
+
+// Reset brings failed bots back. On actions.BotFailed it waits
+// Backoff.Delay(1), then resets the puppet (Stop, then Start) and emits
+// actions.ResetStarted; a reset that returns an error emits
+// actions.ResetFailed. Attempts go on, each after the next backoff delay,
+// until the bot shows it works again (Login or Dong), which also resets
+// the backoff, or until it is removed.
+func Reset(cfg Config, deps Deps) store.Epic[reducers.Pool] {
+	cfg = cfg.Defaults()
+	return func(ctx context.Context, in rxgo.Observable, _ store.StateStream[reducers.Pool]) rxgo.Observable {
+		return run(ctx, in, &resetter{cfg: cfg, deps: deps, bots: map[string]*resetState{}})
+	}
+}
+
+type resetState struct {
+	attempt int
+	delay   time.Duration
+	busy    bool // a reset is running
+}
+
+type resetter struct {
+	cfg  Config
+	deps Deps
+	bots map[string]*resetState
+}
+
+func (r *resetter) onAction(a actions.Action, _ time.Time, out *emitter) {
+	bot := botOf(a)
+	if bot == "" {
+		return
+	}
+	switch a.Type {
+	case actions.BotFailed.Type():
+		if _, ok := r.bots[bot]; ok {
+			return // already resetting
+		}
+		st := &resetState{}
+		r.bots[bot] = st
+		r.schedule(bot, st, out)
+	case actions.Login.Type(), actions.Dong.Type(), actions.BotRemoved.Type():
+		if _, ok := r.bots[bot]; ok {
+			delete(r.bots, bot)
+			out.cancel(bot)
+		}
+	case actions.ResetFailed.Type(), resetDone.Type():
+		// Our own reports: schedule the next attempt unless recovered.
+		if st, ok := r.bots[bot]; ok && st.busy {
+			st.busy = false
+			r.schedule(bot, st, out)
+		}
+	}
+}
+
+func (r *resetter) schedule(bot string, st *resetState, out *emitter) {
+	st.attempt++
+	st.delay = r.cfg.Backoff.Delay(st.attempt, r.cfg.Rand())
+	out.at(bot, st.delay)
+}
+
+func (r *resetter) onTimer(bot string, _ time.Time, out *emitter) {
+	st, ok := r.bots[bot]
+	if !ok || st.busy {
+		return
+	}
+	st.busy = true
+	attempt, delay := st.attempt, st.delay
+	out.emit(actions.ResetStarted.New(actions.ResetPayload{Bot: bot, Attempt: attempt, Delay: delay}))
+	p, ok := r.deps.Puppet(bot)
+	if !ok {
+		st.busy = false
+		return
+	}
+	timeout := r.cfg.SendTimeout
+	dispatch := r.deps.Dispatch
+	out.effect(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		var err error
+		if serr := p.Stop(ctx); serr != nil {
+			err = fmt.Errorf("stop: %w", serr)
+		}
+		if serr := p.Start(ctx); serr != nil {
+			err = fmt.Errorf("start: %w", serr)
+		}
+		if ctx.Err() != nil && err == nil {
+			return
+		}
+		var a actions.Action
+		if err != nil {
+			a = actions.ResetFailed.New(actions.ResetPayload{Bot: bot, Attempt: attempt, Delay: delay, Error: err.Error()})
+		} else {
+			a = resetDone.New(actions.ResetPayload{Bot: bot, Attempt: attempt, Delay: delay})
+		}
+		// Reported through the store so the loop sees it in order with
+		// Login: a login that beats this report cancels the next attempt.
+		_ = dispatch(a.WithSource("epic/reset"))
+	})
+}
+
+// resetDone is actions.ResetDone.
+var resetDone = actions.ResetDone
