@@ -1,0 +1,132 @@
+package hawechaty
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Message is an inbound message, seen once by the application even when
+// several bots of the pool received it.
+type Message struct {
+	ID   string
+	From string // sender contact ID
+	Room string // room ID, empty for a direct message
+	Text string
+	Bot  string // the first bot that saw it
+	Time time.Time
+
+	pool *Pool
+}
+
+// Conversation returns where a reply goes: the room, or the sender.
+func (m Message) Conversation() string {
+	if m.Room != "" {
+		return m.Room
+	}
+	return m.From
+}
+
+// Reply answers in the message's conversation through the pool (not
+// necessarily through the bot that received it).
+func (m Message) Reply(ctx context.Context, text string) (Receipt, error) {
+	return m.pool.Say(ctx, m.Conversation(), text)
+}
+
+// inbox dedupes messages by ID and hands them to the application in order,
+// through an unbounded queue: a slow reader never blocks the bots' event
+// pumps (which would look like silence to the heartbeat), and nothing is
+// dropped.
+type inbox struct {
+	out chan Message
+
+	mu     sync.Mutex
+	queue  []Message
+	signal chan struct{}
+	closed bool
+	done   chan struct{}
+
+	seen    map[string]struct{}
+	order   []string // FIFO of remembered IDs, for eviction
+	maxSeen int
+}
+
+func newInbox(buffer, maxSeen int) *inbox {
+	in := &inbox{
+		out:     make(chan Message, buffer),
+		signal:  make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		seen:    map[string]struct{}{},
+		maxSeen: maxSeen,
+	}
+	go in.run()
+	return in
+}
+
+// deliver queues m unless a message with its ID was delivered recently
+// (the last maxSeen IDs are remembered). Messages without an ID are
+// always delivered.
+func (in *inbox) deliver(m Message) {
+	in.mu.Lock()
+	if in.closed {
+		in.mu.Unlock()
+		return
+	}
+	if m.ID != "" {
+		if _, dup := in.seen[m.ID]; dup {
+			in.mu.Unlock()
+			return
+		}
+		in.seen[m.ID] = struct{}{}
+		in.order = append(in.order, m.ID)
+		if len(in.order) > in.maxSeen {
+			delete(in.seen, in.order[0])
+			in.order = in.order[1:]
+		}
+	}
+	in.queue = append(in.queue, m)
+	in.mu.Unlock()
+	select {
+	case in.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (in *inbox) run() {
+	defer close(in.out)
+	for {
+		in.mu.Lock()
+		batch := in.queue
+		in.queue = nil
+		closed := in.closed
+		in.mu.Unlock()
+		for _, m := range batch {
+			select {
+			case in.out <- m:
+			case <-in.done:
+				return
+			}
+		}
+		if closed && len(batch) == 0 {
+			return
+		}
+		select {
+		case <-in.signal:
+		case <-in.done:
+			return
+		}
+	}
+}
+
+// close stops delivery. Messages not yet read are discarded with the
+// channel: the pool is stopping.
+func (in *inbox) close() {
+	in.mu.Lock()
+	if in.closed {
+		in.mu.Unlock()
+		return
+	}
+	in.closed = true
+	in.mu.Unlock()
+	close(in.done)
+}

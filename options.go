@@ -1,0 +1,148 @@
+package hawechaty
+
+import (
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/hawechaty/hawechaty/epics"
+	"github.com/hawechaty/hawechaty/reducers"
+	"github.com/hawechaty/hawechaty/store"
+)
+
+// Option configures a Pool.
+type Option interface {
+	apply(*config)
+}
+
+type config struct {
+	ha         epics.Config
+	log        *slog.Logger
+	storeOpts  []store.Option[reducers.Pool]
+	msgBuffer  int
+	errs       []error
+	seed       *[2]uint64
+	dedupeSize int
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// WithDingAfter sets the silence after which a bot is dinged (default 60 s).
+// Repeats come every third of it unless WithDingEvery says otherwise.
+func WithDingAfter(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.ha.DingAfter = d })
+}
+
+// WithDingEvery sets the interval of repeated dings (default DingAfter/3).
+func WithDingEvery(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.ha.DingEvery = d })
+}
+
+// WithFailAfter sets the silence after which a bot is failed and reset
+// (default 120 s).
+func WithFailAfter(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.ha.FailAfter = d })
+}
+
+// WithHeartbeatContact sets the contact that answers "dong" to "ding"
+// (default the ChatieIO official account gh_051c89260e5d).
+func WithHeartbeatContact(id string) Option {
+	return optionFunc(func(c *config) { c.ha.HeartbeatContact = id })
+}
+
+// WithPuppetDing also dings through the puppet protocol (puppet.Dinger)
+// for puppets that offer it.
+func WithPuppetDing() Option {
+	return optionFunc(func(c *config) { c.ha.PuppetDing = true })
+}
+
+// WithBackoff sets the backoff between reset attempts (default 1 s ×1.6,
+// ±20 %, capped at 120 s).
+func WithBackoff(b epics.Backoff) Option {
+	return optionFunc(func(c *config) { c.ha.Backoff = b })
+}
+
+// WithEjectAfter sets how many consecutive failed sends fail a bot (default 3).
+func WithEjectAfter(n int) Option {
+	return optionFunc(func(c *config) { c.ha.EjectAfter = n })
+}
+
+// WithSendTimeout bounds each send attempt (default 30 s). A timeout is an
+// unknown outcome: it is reported, not retried.
+func WithSendTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.ha.SendTimeout = d })
+}
+
+// WithWaitForBot makes Say wait, bounded by its context, when no bot is
+// available, instead of failing at once with ErrNoBot.
+func WithWaitForBot() Option {
+	return optionFunc(func(c *config) { c.ha.WaitForBot = true })
+}
+
+// WithAffinity keeps each conversation on one bot (rendezvous hashing); it
+// moves only when that bot fails.
+func WithAffinity() Option {
+	return optionFunc(func(c *config) { c.ha.Affinity = true })
+}
+
+// WithSeed makes jitter reproducible.
+func WithSeed(seed uint64) Option {
+	return optionFunc(func(c *config) { c.seed = &[2]uint64{seed, seed ^ 0x9e3779b97f4a7c15} })
+}
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) {
+		if l == nil {
+			c.errs = append(c.errs, errors.New("hawechaty: WithLogger(nil)"))
+			return
+		}
+		c.log = l
+	})
+}
+
+// WithStoreOptions passes options to the underlying store, for example
+// middleware.
+func WithStoreOptions(opts ...store.Option[reducers.Pool]) Option {
+	return optionFunc(func(c *config) { c.storeOpts = append(c.storeOpts, opts...) })
+}
+
+// WithMessageBuffer sets the capacity of the Messages channel (default
+// 1024). Messages beyond it wait in an unbounded queue: none is dropped.
+func WithMessageBuffer(n int) Option {
+	return optionFunc(func(c *config) {
+		if n < 0 {
+			c.errs = append(c.errs, errors.New("hawechaty: WithMessageBuffer: negative size"))
+			return
+		}
+		c.msgBuffer = n
+	})
+}
+
+func newConfig(opts []Option) (config, error) {
+	c := config{log: slog.New(slog.DiscardHandler), msgBuffer: 1024, dedupeSize: 4096}
+	for _, o := range opts {
+		if o == nil {
+			return c, errors.New("hawechaty: nil option")
+		}
+		o.apply(&c)
+	}
+	if c.seed != nil {
+		r := rand.New(rand.NewPCG(c.seed[0], c.seed[1]))
+		var mu sync.Mutex // the epics draw from several goroutines
+		c.ha.Rand = func() float64 {
+			mu.Lock()
+			defer mu.Unlock()
+			return r.Float64()
+		}
+	}
+	c.ha = c.ha.Defaults()
+	if err := c.ha.Validate(); err != nil {
+		c.errs = append(c.errs, err)
+	}
+	return c, errors.Join(c.errs...)
+}

@@ -1,0 +1,516 @@
+package hawechaty
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/epics"
+	"github.com/hawechaty/hawechaty/puppet"
+	"github.com/hawechaty/hawechaty/reducers"
+	"github.com/hawechaty/hawechaty/selectors"
+	"github.com/hawechaty/hawechaty/store"
+)
+
+// Errors returned by a Pool.
+var (
+	// ErrNoBot: no available bot can reach the target.
+	ErrNoBot = errors.New("hawechaty: no available bot")
+	// ErrStopped: the pool was stopped.
+	ErrStopped = errors.New("hawechaty: pool stopped")
+	// ErrDuplicateBot: Add with a name already in the pool.
+	ErrDuplicateBot = errors.New("hawechaty: bot already in the pool")
+	// ErrUnknownBot: Remove with a name not in the pool.
+	ErrUnknownBot = errors.New("hawechaty: no such bot")
+	// ErrNotFound: Find found nothing.
+	ErrNotFound = errors.New("hawechaty: not found")
+)
+
+// SendError is the error of a Say that did not deliver. It wraps ErrNoBot,
+// puppet.ErrNotSent, puppet.ErrOutcomeUnknown, puppet.ErrPermanent or the
+// caller's context error, so errors.Is tells what happened.
+type SendError struct {
+	ID       string // the send's ID, as in the store's actions
+	To       string
+	Bot      string // the last bot tried, if any
+	Attempts int
+	Outcome  string // as in actions.SendDonePayload
+	Detail   string // the puppet's error text
+}
+
+func (e *SendError) Error() string {
+	msg := fmt.Sprintf("hawechaty: send %s to %q: %s", e.ID, e.To, e.Outcome)
+	if e.Bot != "" {
+		msg += fmt.Sprintf(" (bot %q, %d attempts)", e.Bot, e.Attempts)
+	}
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	return msg
+}
+
+// Unwrap returns the sentinel matching the outcome.
+func (e *SendError) Unwrap() error {
+	switch e.Outcome {
+	case reducers.OutcomeNoBot:
+		return ErrNoBot
+	case reducers.OutcomeNotSent:
+		return puppet.ErrNotSent
+	case reducers.OutcomePermanent:
+		return puppet.ErrPermanent
+	case reducers.OutcomeCanceled:
+		return context.Canceled
+	}
+	return puppet.ErrOutcomeUnknown
+}
+
+// Receipt tells which bot delivered a message.
+type Receipt struct {
+	ID       string
+	Bot      string
+	Attempts int // more than 1 when the send failed over
+}
+
+// Pool is several bots behind one API. Create it with New, add bots with
+// Add, then Start. All methods are safe for concurrent use.
+type Pool struct {
+	cfg   config
+	log   *slog.Logger
+	st    *store.Store[reducers.Pool]
+	inbox *inbox
+
+	mu      sync.Mutex
+	bots    map[string]*member
+	waiters map[string]*waiter
+	started bool
+	stopped bool
+	runCtx  context.Context // the context Start was given; pumps and resets run under it
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+
+	sendSeq atomic.Uint64
+
+	// Room finds rooms across the pool.
+	Room RoomFinder
+	// Contact finds contacts across the pool.
+	Contact ContactFinder
+}
+
+type member struct {
+	p    puppet.Puppet
+	done chan struct{} // closed to stop the pump
+}
+
+type waiter struct {
+	ctx  context.Context
+	done chan actions.SendDonePayload
+}
+
+// New returns a stopped pool with no bots.
+func New(opts ...Option) (*Pool, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pool{
+		cfg:     cfg,
+		log:     cfg.log,
+		bots:    map[string]*member{},
+		waiters: map[string]*waiter{},
+		inbox:   newInbox(cfg.msgBuffer, cfg.dedupeSize),
+	}
+	p.Room = RoomFinder{pool: p}
+	p.Contact = ContactFinder{pool: p}
+	deps := epics.Deps{
+		Puppet:      p.puppet,
+		Dispatch:    func(a actions.Action) error { return p.st.Dispatch(a) },
+		SendContext: p.sendContext,
+		Log:         cfg.log,
+	}
+	ha := cfg.ha
+	sopts := append([]store.Option[reducers.Pool]{
+		store.WithLogger[reducers.Pool](cfg.log),
+		store.WithMiddleware(p.completeSends),
+		store.WithEpic("heartbeat", epics.Heartbeat(ha, deps)),
+		store.WithEpic("reset", epics.Reset(ha, deps)),
+		store.WithEpic("eject", epics.Eject(ha)),
+		store.WithEpic("health", epics.PoolHealth()),
+		store.WithEpic("send", epics.Send(ha, deps)),
+	}, cfg.storeOpts...)
+	st, err := store.New(reducers.PoolReducer, reducers.Pool{}, sopts...)
+	if err != nil {
+		return nil, fmt.Errorf("hawechaty: %w", err)
+	}
+	p.st = st
+	return p, nil
+}
+
+// Store returns the pool's store, to subscribe to changes or to attach
+// Redux DevTools.
+func (p *Pool) Store() *store.Store[reducers.Pool] { return p.st }
+
+// State returns the latest pool state.
+func (p *Pool) State() reducers.Pool { return p.st.State() }
+
+// Health returns a summary of the pool.
+func (p *Pool) Health() selectors.Health { return selectors.PoolHealth.Select(p.st.State()) }
+
+// Messages returns the inbound messages, each once even when several bots
+// see it. Heartbeat answers are not included. The channel is closed by Stop.
+func (p *Pool) Messages() <-chan Message { return p.inbox.out }
+
+func (p *Pool) puppet(bot string) (puppet.Puppet, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m, ok := p.bots[bot]
+	if !ok {
+		return nil, false
+	}
+	return m.p, true
+}
+
+func (p *Pool) sendContext(id string) context.Context {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if w, ok := p.waiters[id]; ok {
+		return w.ctx
+	}
+	return nil
+}
+
+// completeSends hands each SendDone to the Say waiting for it. As
+// middleware it sees every action, so no completion is ever dropped.
+func (p *Pool) completeSends(store.API[reducers.Pool]) func(store.DispatchFunc) store.DispatchFunc {
+	return func(next store.DispatchFunc) store.DispatchFunc {
+		return func(a actions.Action) error {
+			err := next(a)
+			if d, ok := actions.SendDone.Match(a); ok {
+				p.mu.Lock()
+				w := p.waiters[d.ID]
+				delete(p.waiters, d.ID)
+				p.mu.Unlock()
+				if w != nil {
+					w.done <- d // capacity 1, one SendDone per send
+				}
+			}
+			return err
+		}
+	}
+}
+
+// Add puts a puppet in the pool under its Name. In a started pool the
+// puppet is started at once and its start error is returned; the bot stays
+// in the pool and is reset like any failed bot.
+func (p *Pool) Add(ctx context.Context, pup puppet.Puppet) error {
+	if pup == nil {
+		return errors.New("hawechaty: Add(nil)")
+	}
+	name := pup.Name()
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return ErrStopped
+	}
+	if _, dup := p.bots[name]; dup {
+		p.mu.Unlock()
+		return fmt.Errorf("%w: %q", ErrDuplicateBot, name)
+	}
+	m := &member{p: pup, done: make(chan struct{})}
+	p.bots[name] = m
+	started := p.started
+	p.mu.Unlock()
+
+	if err := p.st.Dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: name, Puppet: kindOf(name)}).WithSource("pool")); err != nil {
+		return fmt.Errorf("hawechaty: add %q: %w", name, err)
+	}
+	p.wg.Add(1)
+	go p.pump(name, m)
+	if started {
+		if err := pup.Start(ctx); err != nil {
+			return fmt.Errorf("hawechaty: start %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func kindOf(name string) string {
+	for i := len(name) - 1; i >= 0; i-- {
+		if name[i] == '#' {
+			return name[:i]
+		}
+	}
+	return name
+}
+
+// Remove takes a bot out of the pool: no send is routed to it any more,
+// and its puppet is stopped and closed. (HAWechaty never implemented this.)
+func (p *Pool) Remove(ctx context.Context, name string) error {
+	p.mu.Lock()
+	m, ok := p.bots[name]
+	if ok {
+		delete(p.bots, name)
+	}
+	p.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownBot, name)
+	}
+	var errs []error
+	if err := p.st.Dispatch(actions.BotRemoved.New(actions.BotPayload{Bot: name}).WithSource("pool")); err != nil && !errors.Is(err, store.ErrStopped) {
+		errs = append(errs, err)
+	}
+	close(m.done)
+	if err := m.p.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop: %w", err))
+	}
+	if err := m.p.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close: %w", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("hawechaty: remove %q: %w", name, err)
+	}
+	return nil
+}
+
+// Start starts the pool's epics and every puppet. It returns the errors of
+// the puppets that did not start, joined; the pool runs anyway, and those
+// bots are reset with backoff once FailAfter passes without a login.
+// Cancelling ctx stops the pool as Stop does.
+func (p *Pool) Start(ctx context.Context) error {
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return ErrStopped
+	}
+	if p.started {
+		p.mu.Unlock()
+		return errors.New("hawechaty: pool already started")
+	}
+	p.started = true
+	p.runCtx, p.cancel = context.WithCancel(ctx)
+	members := make(map[string]*member, len(p.bots))
+	for n, m := range p.bots {
+		members[n] = m
+	}
+	p.mu.Unlock()
+
+	if err := p.st.Start(p.runCtx); err != nil {
+		return fmt.Errorf("hawechaty: %w", err)
+	}
+	// Puppets added before Start: the heartbeat starts watching from now.
+	for name := range members {
+		_ = p.st.Dispatch(actions.Heartbeat.New(actions.BotPayload{Bot: name}).WithSource("pool"))
+	}
+	var errs []error
+	for name, m := range members {
+		if err := m.p.Start(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("hawechaty: start %q: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Logout stops every puppet (they log out); the pool keeps running and
+// its reset loop will start them again. Use Stop to end the pool.
+func (p *Pool) Logout(ctx context.Context) error {
+	var errs []error
+	for name, m := range p.members() {
+		if err := m.p.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("hawechaty: logout %q: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (p *Pool) members() map[string]*member {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]*member, len(p.bots))
+	for n, m := range p.bots {
+		out[n] = m
+	}
+	return out
+}
+
+// Stop stops the epics and every puppet, closes them, and waits for the
+// pool's goroutines. Says in flight end with ErrStopped.
+func (p *Pool) Stop(ctx context.Context) error {
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return nil
+	}
+	p.stopped = true
+	bots := p.bots
+	p.bots = map[string]*member{}
+	cancel := p.cancel
+	p.mu.Unlock()
+
+	p.st.Stop()
+	if cancel != nil {
+		cancel()
+	}
+	var errs []error
+	for name, m := range bots {
+		close(m.done)
+		if err := m.p.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("hawechaty: stop %q: %w", name, err))
+		}
+		if err := m.p.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("hawechaty: close %q: %w", name, err))
+		}
+	}
+	p.wg.Wait()
+	p.inbox.close()
+	return errors.Join(errs...)
+}
+
+// Say sends text to a room or contact through one available bot that can
+// reach it. It returns exactly once: a Receipt when a bot delivered, or a
+// *SendError. A send that was certainly not sent is retried on the next
+// bot; an unknown outcome is reported, never sent twice.
+func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
+	if to == "" {
+		return Receipt{}, errors.New("hawechaty: Say with an empty target")
+	}
+	id := fmt.Sprintf("say-%d", p.sendSeq.Add(1))
+	w := &waiter{ctx: ctx, done: make(chan actions.SendDonePayload, 1)}
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return Receipt{}, ErrStopped
+	}
+	if !p.started {
+		p.mu.Unlock()
+		return Receipt{}, errors.New("hawechaty: Say before Start")
+	}
+	p.waiters[id] = w
+	p.mu.Unlock()
+
+	if err := p.st.Dispatch(actions.SendRequested.New(actions.SendPayload{ID: id, To: to, Text: text}).WithSource("pool")); err != nil {
+		p.mu.Lock()
+		delete(p.waiters, id)
+		p.mu.Unlock()
+		if errors.Is(err, store.ErrStopped) {
+			return Receipt{}, ErrStopped
+		}
+		return Receipt{}, fmt.Errorf("hawechaty: %w", err)
+	}
+	select {
+	case d := <-w.done:
+		return p.result(to, d)
+	case <-p.st.Done():
+		// The store stopped; its last actions may still have completed us.
+		select {
+		case d := <-w.done:
+			return p.result(to, d)
+		default:
+			return Receipt{}, ErrStopped
+		}
+	}
+}
+
+func (p *Pool) result(to string, d actions.SendDonePayload) (Receipt, error) {
+	if d.Outcome == reducers.OutcomeDelivered {
+		return Receipt{ID: d.ID, Bot: d.Bot, Attempts: d.Attempts}, nil
+	}
+	return Receipt{}, &SendError{ID: d.ID, To: to, Bot: d.Bot, Attempts: d.Attempts, Outcome: d.Outcome, Detail: d.Error}
+}
+
+// pump turns one puppet's events into actions.
+func (p *Pool) pump(name string, m *member) {
+	defer p.wg.Done()
+	src := "puppet/" + name
+	dispatch := func(a actions.Action) {
+		if err := p.st.Dispatch(a.WithSource(src)); err != nil && !errors.Is(err, store.ErrStopped) {
+			p.log.Warn("hawechaty: event refused", "bot", name, "type", a.Type, "err", err)
+		}
+	}
+	for {
+		var ev puppet.Event
+		var ok bool
+		select {
+		case ev, ok = <-m.p.Events():
+		case <-m.done:
+			return
+		}
+		if !ok {
+			return
+		}
+		switch ev.Kind {
+		case puppet.EventLogin:
+			dispatch(actions.Login.New(actions.LoginPayload{Bot: name, Self: ev.Self}))
+			p.learnRooms(name, m)
+		case puppet.EventLogout:
+			reason := ev.Data
+			if reason == "" {
+				reason = "logged out"
+			}
+			dispatch(actions.Logout.New(actions.ReasonPayload{Bot: name, Reason: reason}))
+		case puppet.EventScan:
+			dispatch(actions.Scan.New(actions.BotPayload{Bot: name}))
+		case puppet.EventDong:
+			dispatch(actions.Dong.New(actions.BotPayload{Bot: name}))
+		case puppet.EventHeartbeat:
+			dispatch(actions.Heartbeat.New(actions.BotPayload{Bot: name}))
+		case puppet.EventMessage:
+			msg := ev.Message
+			if msg == nil {
+				continue
+			}
+			if msg.From == p.cfg.ha.HeartbeatContact && msg.Room == "" && msg.Text == "dong" {
+				dispatch(actions.Dong.New(actions.BotPayload{Bot: name}))
+				continue
+			}
+			dispatch(actions.Message.New(actions.MessagePayload{Bot: name, MessageID: msg.ID, From: msg.From, Room: msg.Room, Text: msg.Text}))
+			p.inbox.deliver(Message{ID: msg.ID, From: msg.From, Room: msg.Room, Text: msg.Text, Bot: name, Time: msg.Time, pool: p})
+		case puppet.EventError:
+			p.log.Warn("hawechaty: puppet error", "bot", name, "err", ev.Err)
+		}
+	}
+}
+
+// learnRooms records the rooms a bot is in, for routing.
+func (p *Pool) learnRooms(name string, m *member) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		p.mu.Lock()
+		base := p.runCtx
+		p.mu.Unlock()
+		if base == nil {
+			base = context.Background()
+		}
+		ctx, cancel := context.WithTimeout(base, p.cfg.ha.SendTimeout)
+		defer cancel()
+		go func() { // a removed bot stops its own lookup
+			select {
+			case <-m.done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		rooms, err := m.p.Rooms(ctx)
+		if err != nil {
+			p.log.Warn("hawechaty: cannot list rooms", "bot", name, "err", err)
+			return
+		}
+		ids := make([]string, 0, len(rooms))
+		for _, r := range rooms {
+			ids = append(ids, r.ID)
+		}
+		if err := p.st.Dispatch(actions.RoomsLearned.New(actions.RoomsPayload{Bot: name, Rooms: ids}).WithSource("puppet/" + name)); err != nil && !errors.Is(err, store.ErrStopped) {
+			p.log.Warn("hawechaty: rooms refused", "bot", name, "err", err)
+		}
+	}()
+}
+
+// waitIdle is used by tests: it returns when no Say is waiting.
+func (p *Pool) pending() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.waiters)
+}
