@@ -1,0 +1,253 @@
+package hawechaty_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/hawechaty/hawechaty"
+	"github.com/hawechaty/hawechaty/puppet"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func startPool(t *testing.T, opts []hawechaty.Option, fakes ...*fakePuppet) *hawechaty.Pool {
+	t.Helper()
+	pool, err := hawechaty.New(append([]hawechaty.Option{hawechaty.WithSeed(1)}, opts...)...)
+	require.NoError(t, err)
+	for _, f := range fakes {
+		require.NoError(t, pool.Add(t.Context(), f))
+	}
+	require.NoError(t, pool.Start(t.Context()))
+	synctest.Wait()
+	return pool
+}
+
+func TestSayRoundRobinAndFailover(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := newFake("a"), newFake("b")
+		pool := startPool(t, nil, a, b)
+		defer pool.Stop(context.Background())
+
+		var bots []string
+		for range 4 {
+			r, err := pool.Say(t.Context(), "alice", "hi")
+			require.NoError(t, err)
+			bots = append(bots, r.Bot)
+		}
+		assert.Equal(t, []string{"a", "b", "a", "b"}, bots)
+
+		a.SetSayErr(fmt.Errorf("socket closed: %w", puppet.ErrNotSent))
+		r, err := pool.Say(t.Context(), "alice", "again")
+		require.NoError(t, err)
+		assert.Equal(t, "b", r.Bot)
+		r, err = pool.Say(t.Context(), "alice", "again2")
+		require.NoError(t, err)
+		assert.Equal(t, "b", r.Bot)
+		assert.Equal(t, 2, r.Attempts, "tried a, failed over to b")
+	})
+}
+
+func TestSayErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newFake("a")
+		pool := startPool(t, nil, a)
+		defer pool.Stop(context.Background())
+
+		a.SetSayErr(fmt.Errorf("deadline after send: %w", puppet.ErrOutcomeUnknown))
+		_, err := pool.Say(t.Context(), "alice", "x")
+		var se *hawechaty.SendError
+		require.ErrorAs(t, err, &se)
+		assert.ErrorIs(t, err, puppet.ErrOutcomeUnknown)
+		assert.Equal(t, "a", se.Bot)
+
+		require.NoError(t, pool.Logout(t.Context()))
+		synctest.Wait()
+		_, err = pool.Say(t.Context(), "alice", "x")
+		assert.ErrorIs(t, err, hawechaty.ErrNoBot)
+
+		_, err = pool.Say(t.Context(), "", "x")
+		assert.Error(t, err)
+	})
+}
+
+func TestSayWaitsForBotBoundedByContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newFake("a")
+		pool := startPool(t, []hawechaty.Option{hawechaty.WithWaitForBot()}, a)
+		defer pool.Stop(context.Background())
+		require.NoError(t, pool.Logout(t.Context()))
+		synctest.Wait()
+
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := pool.Say(ctx, "alice", "x")
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, 5*time.Second, time.Since(start), "waited exactly as long as the context allowed")
+
+		done := make(chan error, 1)
+		go func() {
+			_, err := pool.Say(t.Context(), "alice", "y")
+			done <- err
+		}()
+		time.Sleep(2 * time.Second)
+		require.NoError(t, a.Start(t.Context())) // logs in again
+		assert.NoError(t, <-done)
+	})
+}
+
+func TestMessagesAreDeliveredOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		room := puppet.Room{ID: "room1", Topic: "team", Members: []string{"self-a", "self-b", "carol"}}
+		a, b := newFake("a", room), newFake("b", room)
+		pool := startPool(t, nil, a, b)
+		defer pool.Stop(context.Background())
+
+		msg := &puppet.Message{ID: "m1", From: "carol", Room: "room1", Text: "hello"}
+		a.Emit(puppet.Event{Kind: puppet.EventMessage, Message: msg})
+		b.Emit(puppet.Event{Kind: puppet.EventMessage, Message: msg})
+		// A dong from the heartbeat contact is not an application message.
+		a.Emit(puppet.Event{Kind: puppet.EventMessage, Message: &puppet.Message{ID: "d1", From: "gh_051c89260e5d", Text: "dong"}})
+		b.Emit(puppet.Event{Kind: puppet.EventMessage, Message: &puppet.Message{ID: "m2", From: "carol", Text: "direct"}})
+		synctest.Wait()
+
+		var got []string
+		for len(pool.Messages()) > 0 {
+			m := <-pool.Messages()
+			got = append(got, m.ID+":"+m.Text)
+		}
+		assert.Equal(t, []string{"m1:hello", "m2:direct"}, got)
+	})
+}
+
+func TestRoomFindSendsThroughThePool(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		room := puppet.Room{ID: "room1", Topic: "team chat", Members: []string{"self-a", "self-b"}}
+		a, b, c := newFake("a", room), newFake("b", room), newFake("c")
+		pool := startPool(t, nil, a, b, c)
+		defer pool.Stop(context.Background())
+
+		rooms, err := pool.Room.FindAll(t.Context(), "team")
+		require.NoError(t, err)
+		require.Len(t, rooms, 1, "no duplicates across bots")
+		assert.Equal(t, []string{"self-a", "self-b"}, rooms[0].Members)
+
+		var bots []string
+		for range 3 {
+			r, err := rooms[0].Say(t.Context(), "hi")
+			require.NoError(t, err)
+			bots = append(bots, r.Bot)
+		}
+		assert.NotContains(t, bots, "c", "c is not in the room")
+		assert.ElementsMatch(t, []string{"a", "b"}, uniq(bots), "the room is not tied to one bot")
+
+		contacts, err := pool.Contact.FindAll(t.Context(), "")
+		require.NoError(t, err)
+		assert.Len(t, contacts, 4, "alice once, and bob-a, bob-b, bob-c")
+		_, err = pool.Room.Find(t.Context(), "nope")
+		assert.ErrorIs(t, err, hawechaty.ErrNotFound)
+	})
+}
+
+func uniq(xs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func TestAddRemoveAtRuntime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := newFake("a"), newFake("b")
+		pool := startPool(t, nil, a)
+		defer pool.Stop(context.Background())
+		require.NoError(t, pool.Add(t.Context(), b))
+		assert.ErrorIs(t, pool.Add(t.Context(), newFake("b")), hawechaty.ErrDuplicateBot)
+		synctest.Wait()
+		assert.Equal(t, 2, pool.Health().Available)
+
+		require.NoError(t, pool.Remove(t.Context(), "a"))
+		assert.ErrorIs(t, pool.Remove(t.Context(), "a"), hawechaty.ErrUnknownBot)
+		synctest.Wait()
+		for range 3 {
+			r, err := pool.Say(t.Context(), "alice", "x")
+			require.NoError(t, err)
+			assert.Equal(t, "b", r.Bot)
+		}
+		assert.Equal(t, 1, pool.State().Bots.Len())
+	})
+}
+
+func TestStartReturnsPuppetErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := newFake("a"), newFake("b")
+		b.startErr = errors.New("token expired")
+		pool, err := hawechaty.New()
+		require.NoError(t, err)
+		require.NoError(t, pool.Add(t.Context(), a))
+		require.NoError(t, pool.Add(t.Context(), b))
+		err = pool.Start(t.Context())
+		require.Error(t, err)
+		assert.ErrorContains(t, err, `start "b": token expired`)
+		synctest.Wait()
+		assert.Equal(t, 1, pool.Health().Available, "the pool runs with the bot that started")
+		require.NoError(t, pool.Stop(context.Background()))
+		_, err = pool.Say(t.Context(), "alice", "x")
+		assert.ErrorIs(t, err, hawechaty.ErrStopped)
+	})
+}
+
+func TestFromEnvironment(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := map[string]string{
+			hawechaty.EnvPuppet: "fake-test:fake-test",
+			hawechaty.EnvToken:  "secret-one:secret-two",
+		}
+		pool, err := hawechaty.FromEnvironment(t.Context(), func(k string) string { return env[k] })
+		require.NoError(t, err)
+		assert.Equal(t, []string{"fake-test#0", "fake-test#1"}, pool.State().Bots.Keys())
+		require.NoError(t, pool.Stop(context.Background()))
+	})
+}
+
+func TestFromEnvironmentErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    []string
+		notWant string
+	}{
+		{"empty", map[string]string{}, []string{"HA_WECHATY_PUPPET is empty"}, ""},
+		{"count mismatch", map[string]string{hawechaty.EnvPuppet: "fake-test:fake-test", hawechaty.EnvToken: "only-one-secret"},
+			[]string{"HA_WECHATY_PUPPET has 2 puppet names", "HA_WECHATY_PUPPET_TOKEN has 1 tokens"}, "only-one-secret"},
+		{"unknown puppet", map[string]string{hawechaty.EnvPuppet: "nope"}, []string{`unknown puppet "nope"`, "HA_WECHATY_PUPPET position 0"}, ""},
+		{"empty position", map[string]string{hawechaty.EnvPuppet: "fake-test::fake-test"}, []string{"position 1 is empty"}, ""},
+		{"factory error hides the token", map[string]string{hawechaty.EnvPuppet: "fake-test", hawechaty.EnvToken: "bad"},
+			[]string{"token refused"}, ":bad"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := hawechaty.FromEnvironment(t.Context(), func(k string) string { return tt.env[k] })
+			require.Error(t, err)
+			assert.ErrorIs(t, err, hawechaty.ErrEnv)
+			for _, w := range tt.want {
+				assert.ErrorContains(t, err, w)
+			}
+			if tt.notWant != "" {
+				assert.NotContains(t, err.Error(), tt.notWant)
+			}
+		})
+	}
+}
