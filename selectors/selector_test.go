@@ -56,7 +56,9 @@ func TestCreate2And3(t *testing.T) {
 		func(s state) reducers.Table[bool] { return s.Bots },
 		func(s state) int { return s.Cursor },
 		func(s state) string { return s.Label },
-		func(b reducers.Table[bool], c int, l string) string { return fmt.Sprintf("%d %d %s", countTrue(b), c, l) })
+		func(b reducers.Table[bool], c int, l string) string {
+			return fmt.Sprintf("%d %d %s", countTrue(b), c, l)
+		})
 	s := state{Bots: reducers.Table[bool]{}.Set("a", true)}
 	assert.Equal(t, "1@0", sel2.Select(s))
 	assert.Equal(t, "1@0", sel2.Select(s))
