@@ -507,10 +507,3 @@ func (p *Pool) learnRooms(name string, m *member) {
 		}
 	}()
 }
-
-// waitIdle is used by tests: it returns when no Say is waiting.
-func (p *Pool) pending() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.waiters)
-}
