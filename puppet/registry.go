@@ -46,7 +46,7 @@ type Config struct {
 	Index int
 	// Getenv reads further settings from the environment (os.Getenv in
 	// production, a map in tests). Never nil when called from the facade.
-	Getenv func(string) string
+	Getenv func(string) string `json:"-"`
 }
 
 // Factory builds a puppet from its configuration.
