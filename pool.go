@@ -137,7 +137,6 @@ func New(opts ...Option) (*Pool, error) {
 		store.WithMiddleware(p.completeSends),
 		store.WithEpic("heartbeat", epics.Heartbeat(ha, deps)),
 		store.WithEpic("reset", epics.Reset(ha, deps)),
-		store.WithEpic("eject", epics.Eject(ha)),
 		store.WithEpic("health", epics.PoolHealth()),
 		store.WithEpic("send", epics.Send(ha, deps)),
 	}, cfg.storeOpts...)

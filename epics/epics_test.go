@@ -83,7 +83,6 @@ func newRig(t *testing.T, cfg epics.Config, bots ...string) *rig {
 	st, err := store.New(reducers.PoolReducer, reducers.Pool{},
 		store.WithEpic("heartbeat", epics.Heartbeat(cfg, deps)),
 		store.WithEpic("reset", epics.Reset(cfg, deps)),
-		store.WithEpic("eject", epics.Eject(cfg)),
 		store.WithEpic("health", epics.PoolHealth()),
 		store.WithEpic("send", epics.Send(cfg, deps)))
 	require.NoError(t, err)

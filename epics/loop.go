@@ -22,6 +22,7 @@ type emitter struct {
 	ctx    context.Context
 	next   chan<- rxgo.Item
 	fired  chan string
+	posted chan func(*emitter)
 	timers map[string]*time.Timer
 	wg     *sync.WaitGroup
 }
@@ -54,6 +55,15 @@ func (e *emitter) cancel(bot string) {
 	}
 }
 
+// post hands f to the epic's loop, from an effect goroutine: what f emits
+// is ordered with everything else the epic emits.
+func (e *emitter) post(f func(*emitter)) {
+	select {
+	case e.posted <- f:
+	case <-e.ctx.Done():
+	}
+}
+
 // effect runs f on its own goroutine; the epic waits for it on stop.
 func (e *emitter) effect(f func(ctx context.Context)) {
 	e.wg.Add(1)
@@ -69,7 +79,7 @@ func run(ctx context.Context, in rxgo.Observable, m machine) rxgo.Observable {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		var wg sync.WaitGroup
-		out := &emitter{ctx: ctx, next: next, fired: make(chan string), timers: map[string]*time.Timer{}, wg: &wg}
+		out := &emitter{ctx: ctx, next: next, fired: make(chan string), posted: make(chan func(*emitter)), timers: map[string]*time.Timer{}, wg: &wg}
 		defer func() {
 			cancel()
 			for _, t := range out.timers {
@@ -97,6 +107,8 @@ func run(ctx context.Context, in rxgo.Observable, m machine) rxgo.Observable {
 				}
 			case bot := <-out.fired:
 				m.onTimer(bot, time.Now(), out)
+			case f := <-out.posted:
+				f(out)
 			}
 		}
 	}}, rxgo.WithContext(ctx))

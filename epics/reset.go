@@ -54,12 +54,6 @@ func (r *resetter) onAction(a actions.Action, _ time.Time, out *emitter) {
 			delete(r.bots, bot)
 			out.cancel(bot)
 		}
-	case actions.ResetFailed.Type(), resetDone.Type():
-		// Our own reports: schedule the next attempt unless recovered.
-		if st, ok := r.bots[bot]; ok && st.busy {
-			st.busy = false
-			r.schedule(bot, st, out)
-		}
 	}
 }
 
@@ -83,7 +77,6 @@ func (r *resetter) onTimer(bot string, _ time.Time, out *emitter) {
 		return
 	}
 	timeout := r.cfg.SendTimeout
-	dispatch := r.deps.Dispatch
 	out.effect(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
@@ -101,13 +94,14 @@ func (r *resetter) onTimer(bot string, _ time.Time, out *emitter) {
 		if err != nil {
 			a = actions.ResetFailed.New(actions.ResetPayload{Bot: bot, Attempt: attempt, Delay: delay, Error: err.Error()})
 		} else {
-			a = resetDone.New(actions.ResetPayload{Bot: bot, Attempt: attempt, Delay: delay})
+			a = actions.ResetDone.New(actions.ResetPayload{Bot: bot, Attempt: attempt, Delay: delay})
 		}
-		// Reported through the store so the loop sees it in order with
-		// Login: a login that beats this report cancels the next attempt.
-		_ = dispatch(a.WithSource("epic/reset"))
+		out.post(func(out *emitter) {
+			out.emit(a)
+			if st, ok := r.bots[bot]; ok && st.busy {
+				st.busy = false
+				r.schedule(bot, st, out)
+			}
+		})
 	})
 }
-
-// resetDone is actions.ResetDone.
-var resetDone = actions.ResetDone

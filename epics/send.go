@@ -2,6 +2,7 @@ package epics
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/hawechaty/hawechaty/actions"
@@ -14,10 +15,20 @@ import (
 
 // Send routes and retries sends. For each actions.SendRequested it picks a
 // bot (round robin, or affinity), records the choice with
-// actions.SendRouted, sends through the bot's puppet and emits
+// actions.SendRouted, sends through the bot's puppet and reports
 // actions.SendResult. When the puppet says the message was not sent, it
 // tries the next bot that has not been tried; any other outcome ends the
 // send. Every send ends with exactly one actions.SendDone.
+//
+// Ejection: after EjectAfter consecutive sends of a bot that were not
+// delivered (not sent, or outcome unknown; permanent failures do not
+// count), the bot is failed at once with actions.BotFailed, before the
+// send moves on, as a load balancer's outlier detection does.
+//
+// The actions of one send are dispatched synchronously through
+// Deps.Dispatch, in order, rather than emitted on the epic's output: each
+// routing decision (and an ejection) must be reduced before the next pick,
+// or two sends could both see the old cursor, or a retry the ejected bot.
 //
 // With no bot available the send ends at once with outcome "no bot",
 // unless WaitForBot is set: then it waits for a bot to become available
@@ -26,7 +37,7 @@ func Send(cfg Config, deps Deps) store.Epic[reducers.Pool] {
 	cfg = cfg.Defaults()
 	return func(ctx context.Context, in rxgo.Observable, state store.StateStream[reducers.Pool]) rxgo.Observable {
 		s := &sender{cfg: cfg, deps: deps, state: state, changed: make(chan struct{})}
-		return rxgo.Defer([]rxgo.Producer{func(_ context.Context, next chan<- rxgo.Item) {
+		return rxgo.Defer([]rxgo.Producer{func(_ context.Context, _ chan<- rxgo.Item) {
 			ctx, cancel := context.WithCancel(ctx)
 			var wg sync.WaitGroup
 			defer func() { cancel(); wg.Wait() }()
@@ -44,7 +55,7 @@ func Send(cfg Config, deps Deps) store.Epic[reducers.Pool] {
 						wg.Add(1)
 						go func() {
 							defer wg.Done()
-							s.send(ctx, p, next)
+							s.send(ctx, p)
 						}()
 					} else if availabilityMayRise(a) {
 						s.broadcast()
@@ -104,7 +115,7 @@ func (s *sender) pick(to string, tried map[string]bool, id string, attempt int) 
 	return bot, ok
 }
 
-func (s *sender) send(ctx context.Context, p actions.SendPayload, next chan<- rxgo.Item) {
+func (s *sender) send(ctx context.Context, p actions.SendPayload) {
 	callCtx := ctx
 	if s.deps.SendContext != nil {
 		if c := s.deps.SendContext(p.ID); c != nil {
@@ -116,9 +127,8 @@ func (s *sender) send(ctx context.Context, p actions.SendPayload, next chan<- rx
 		}
 	}
 	emit := func(a actions.Action) {
-		select {
-		case next <- rxgo.Of(a):
-		case <-ctx.Done():
+		if err := s.deps.Dispatch(a.WithSource("epic/send")); err != nil {
+			s.deps.log().Warn("epics: send action refused", "type", a.Type, "err", err)
 		}
 	}
 	done := actions.SendDonePayload{ID: p.ID}
@@ -159,11 +169,26 @@ func (s *sender) send(ctx context.Context, p actions.SendPayload, next chan<- rx
 			res.Error = err.Error()
 		}
 		emit(actions.SendResult.New(res))
+		s.maybeEject(bot, outcome, emit)
 		done.Bot, done.Attempts, done.Outcome, done.Error = bot, attempt, outcome, res.Error
 		if outcome != reducers.OutcomeNotSent || callCtx.Err() != nil {
 			return
 		}
 		tried[bot] = true
+	}
+}
+
+// maybeEject fails bot after EjectAfter consecutive undelivered sends.
+func (s *sender) maybeEject(bot, outcome string, emit func(actions.Action)) {
+	if outcome != reducers.OutcomeNotSent && outcome != reducers.OutcomeUnknown {
+		return
+	}
+	s.route.Lock() // no pick in between: the next pick sees the ejection
+	defer s.route.Unlock()
+	b, ok := s.state.Value().Bots.Get(bot)
+	if ok && b.Available && b.Failures >= s.cfg.EjectAfter {
+		emit(actions.BotFailed.New(actions.ReasonPayload{
+			Bot: bot, Reason: fmt.Sprintf("%d consecutive failed sends", s.cfg.EjectAfter)}))
 	}
 }
 
