@@ -56,7 +56,9 @@ func TestRegistry(t *testing.T) {
 		return nil, errors.New("cannot build")
 	})
 	assert.Contains(t, puppet.Names(), "registry-test")
-	assert.Panics(t, func() { puppet.Register("registry-test", func(puppet.Config) (puppet.Puppet, error) { return nil, nil }) })
+	assert.Panics(t, func() {
+		puppet.Register("registry-test", func(puppet.Config) (puppet.Puppet, error) { return nil, nil })
+	})
 	assert.Panics(t, func() { puppet.Register("", nil) })
 	_, err := puppet.New("registry-test", puppet.Config{})
 	assert.ErrorContains(t, err, `puppet: new "registry-test": cannot build`)
