@@ -15,10 +15,8 @@
 //	st, err := store.New(reducers.PoolReducer, reducers.Pool{},
 //		store.WithEpic("heartbeat", epics.Heartbeat(cfg, deps)),
 //		store.WithEpic("reset", epics.Reset(cfg, deps)),
-//
-// //		store.WithEpic("health", epics.PoolHealth()),
-//
-//	store.WithEpic("send", epics.Send(cfg, deps)))
+//		store.WithEpic("health", epics.PoolHealth()),
+//		store.WithEpic("send", epics.Send(cfg, deps)))
 //
 // The timings, with HAWechaty's defaults: the first ding after 60 s (±1/6)
 // of silence, repeated every 20 s; failure after 120 s of silence; resets
