@@ -41,7 +41,8 @@ func (h *hub[T]) publish(v T) {
 
 func (h *hub[T]) active() bool { return h.n.Load() > 0 }
 
-// source is one epic's view of a hub as an rxgo Observable.
+// source is one epic's view of a hub as an rxgo Observable. The hub
+// carries rxgo.Items, boxed once per action however many epics listen.
 //
 // rxgo subscribes lazily on a goroutine, so a subscription can register a
 // moment after the code that caused it. To lose nothing at start, the epic's
@@ -49,34 +50,34 @@ func (h *hub[T]) active() bool { return h.n.Load() > 0 }
 // and the first subscription claims it: it sees every value since Start.
 // Every later subscription (an inner pipeline, a second branch) is hot: it
 // sees values published after it registers, as in RxJS.
-type source[T any] struct {
-	hub     *hub[T]
+type source struct {
+	hub     *hub[rxgo.Item]
 	done    <-chan struct{} // closed when the store stops
 	mu      sync.Mutex
-	primary *mailbox[T]
+	primary *mailbox[rxgo.Item]
 }
 
-func newSource[T any](h *hub[T], done <-chan struct{}) *source[T] {
-	s := &source[T]{hub: h, done: done, primary: newMailbox[T]()}
+func newSource(h *hub[rxgo.Item], done <-chan struct{}) *source {
+	s := &source{hub: h, done: done, primary: newMailbox[rxgo.Item]()}
 	h.add(s.primary)
 	return s
 }
 
-func (s *source[T]) claim() *mailbox[T] {
+func (s *source) claim() *mailbox[rxgo.Item] {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m := s.primary; m != nil {
 		s.primary = nil
 		return m
 	}
-	m := newMailbox[T]()
+	m := newMailbox[rxgo.Item]()
 	s.hub.add(m)
 	return m
 }
 
 // release drops the primary mailbox if nobody claimed it, so an epic that
 // never observes its input does not accumulate values forever.
-func (s *source[T]) release() {
+func (s *source) release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.primary != nil {
@@ -85,17 +86,17 @@ func (s *source[T]) release() {
 	}
 }
 
-func (s *source[T]) observable(opts ...rxgo.Option) rxgo.Observable {
+func (s *source) observable(opts ...rxgo.Option) rxgo.Observable {
 	return rxgo.Defer([]rxgo.Producer{s.produce}, opts...)
 }
 
-func (s *source[T]) produce(ctx context.Context, next chan<- rxgo.Item) {
+func (s *source) produce(ctx context.Context, next chan<- rxgo.Item) {
 	m := s.claim()
 	defer s.hub.remove(m)
 	for {
-		for _, v := range m.take() {
+		for _, it := range m.take() {
 			select {
-			case next <- rxgo.Of(v):
+			case next <- it:
 			case <-ctx.Done():
 				return
 			case <-s.done:
@@ -111,3 +112,8 @@ func (s *source[T]) produce(ctx context.Context, next chan<- rxgo.Item) {
 		}
 	}
 }
+
+// epicBuffer is the capacity of the channel between an epic's input queue
+// and its first operator: it lets the feeding goroutine hand over a batch
+// without a context switch per action.
+const epicBuffer = 256

@@ -87,8 +87,8 @@ type Store[S any] struct {
 	seq   uint64
 	subs  []*Subscription[S]
 
-	actionHub *hub[actions.Action]
-	stateHub  *hub[S]
+	actionHub *hub[rxgo.Item]
+	stateHub  *hub[rxgo.Item]
 
 	epics []namedEpic[S]
 	lifecycle
@@ -126,8 +126,8 @@ func New[S any](reducer Reducer[S], initial S, opts ...Option[S]) (*Store[S], er
 	s := &Store[S]{
 		reducer:   reducer,
 		log:       cfg.log,
-		actionHub: newHub[actions.Action](),
-		stateHub:  newHub[S](),
+		actionHub: newHub[rxgo.Item](),
+		stateHub:  newHub[rxgo.Item](),
 		epics:     cfg.epics,
 	}
 	s.done = make(chan struct{})
@@ -185,10 +185,10 @@ func (s *Store[S]) commit(a actions.Action, next S) {
 		sub.offer(Change[S]{Action: a, State: next})
 	}
 	if s.actionHub.active() {
-		s.actionHub.publish(a)
+		s.actionHub.publish(rxgo.Of(a))
 	}
 	if s.stateHub.active() {
-		s.stateHub.publish(next)
+		s.stateHub.publish(rxgo.Of(next))
 	}
 }
 
@@ -223,8 +223,8 @@ func (s *Store[S]) Start(ctx context.Context) error {
 	// The primary mailboxes are registered under the store lock, so the
 	// first action after Start is in every one of them.
 	s.mu.Lock()
-	srcs := make([]*source[actions.Action], len(s.epics))
-	stateSrcs := make([]*source[S], len(s.epics))
+	srcs := make([]*source, len(s.epics))
+	stateSrcs := make([]*source, len(s.epics))
 	for i := range s.epics {
 		srcs[i] = newSource(s.actionHub, s.done)
 		stateSrcs[i] = newSource(s.stateHub, s.done)
@@ -256,7 +256,7 @@ func (s *Store[S]) Start(ctx context.Context) error {
 	return s.Dispatch(actions.Init.New(actions.Empty{}))
 }
 
-func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], src *source[actions.Action], ss *stateStream[S]) {
+func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], src *source, ss *stateStream[S]) {
 	out, err := s.callEpic(ctx, e, src, ss)
 	if err != nil {
 		s.epicFailed(e.name, err)
@@ -301,13 +301,13 @@ func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], src *source[acti
 	}()
 }
 
-func (s *Store[S]) callEpic(ctx context.Context, e namedEpic[S], src *source[actions.Action], ss *stateStream[S]) (out rxgo.Observable, err error) {
+func (s *Store[S]) callEpic(ctx context.Context, e namedEpic[S], src *source, ss *stateStream[S]) (out rxgo.Observable, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("store: epic %q panicked: %v", e.name, r)
 		}
 	}()
-	out = e.fn(ctx, src.observable(rxgo.WithContext(ctx)), ss)
+	out = e.fn(ctx, src.observable(rxgo.WithContext(ctx), rxgo.WithBufferedChannel(epicBuffer)), ss)
 	if out == nil {
 		return nil, fmt.Errorf("store: epic %q returned a nil Observable", e.name)
 	}
@@ -355,9 +355,11 @@ func (s *Store[S]) Done() <-chan struct{} { return s.done }
 
 type stateStream[S any] struct {
 	store *Store[S]
-	src   *source[S]
+	src   *source
 }
 
 func (ss *stateStream[S]) Value() S { return ss.store.State() }
 
-func (ss *stateStream[S]) Observe() rxgo.Observable { return ss.src.observable() }
+func (ss *stateStream[S]) Observe() rxgo.Observable {
+	return ss.src.observable(rxgo.WithBufferedChannel(epicBuffer))
+}
