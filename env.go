@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hawechaty/hawechaty/puppet"
+	_ "github.com/hawechaty/hawechaty/puppet/mock" // registers "mock"
 )
 
 // Environment variables read by FromEnv, as in HAWechaty.
