@@ -314,4 +314,3 @@ func eventually(ctx context.Context, cond func() bool) bool {
 	}
 	return true
 }
-
