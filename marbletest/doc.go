@@ -8,15 +8,15 @@
 // The RxJS marble syntax, one character per frame (1 ms by default, any
 // duration with RunFrame):
 //
-//	-        one frame passes
-//	a        a value from the values map (a letter or digit), one frame
-//	|        the stream completes
-//	#        the stream fails
-//	(ab)     a and b in the same frame; the group takes up 4 frames
-//	^        the subscription point of a hot source: time zero
-//	!        unsubscription (in subscription marbles)
-//	10ms     time passes: 10ms, 2s, 1m, 1.5s, between spaces
-//	spaces   ignored otherwise
+//   - one frame passes
+//     a        a value from the values map (a letter or digit), one frame
+//     |        the stream completes
+//     #        the stream fails
+//     (ab)     a and b in the same frame; the group takes up 4 frames
+//     ^        the subscription point of a hot source: time zero
+//     !        unsubscription (in subscription marbles)
+//     10ms     time passes: 10ms, 2s, 1m, 1.5s, between spaces
+//     spaces   ignored otherwise
 //
 // # Same-frame semantics
 //

@@ -46,15 +46,15 @@ var progression = regexp.MustCompile(`^(\d+(?:\.\d+)?)(ms|s|m)`)
 
 // Parse reads a marble diagram with frames of the given duration.
 //
-//	-        one frame passes
-//	a        a value (any letter or digit), one frame
-//	|        complete, one frame
-//	#        error, one frame
-//	(ab)     a and b in the same frame; the group takes up its characters' frames
-//	^        the subscription point of a hot source (time zero), one frame
-//	!        unsubscription, one frame
-//	space    ignored, except around a time progression
-//	10ms     time passes (also 2s, 1m, 1.5s), written between spaces
+//   - one frame passes
+//     a        a value (any letter or digit), one frame
+//     |        complete, one frame
+//     #        error, one frame
+//     (ab)     a and b in the same frame; the group takes up its characters' frames
+//     ^        the subscription point of a hot source (time zero), one frame
+//     !        unsubscription, one frame
+//     space    ignored, except around a time progression
+//     10ms     time passes (also 2s, 1m, 1.5s), written between spaces
 //
 // Times are relative to ^ when present, else to the start.
 func Parse(marble string, frame time.Duration) (Timeline, error) {

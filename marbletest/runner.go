@@ -81,7 +81,6 @@ type Hot struct {
 	mu      sync.Mutex
 	subs    []*hotSub
 	windows []window
-	err     error
 }
 
 type hotSub struct {
