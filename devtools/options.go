@@ -1,0 +1,131 @@
+package devtools
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+)
+
+// DefaultURL is where @redux-devtools/cli listens by default.
+const DefaultURL = "ws://127.0.0.1:8000/socketcluster/"
+
+// Option configures a Client or an Endpoint.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	url            string
+	name           string
+	instanceID     string
+	maxAge         int
+	timeTravel     bool
+	remoteDispatch bool
+	redact         Redactor
+	secret         string
+	origins        []string
+	log            *slog.Logger
+	queue          int
+	maxFrame       int64
+	pingEvery      time.Duration
+	errs           []error
+}
+
+func newConfig(opts []Option) (config, error) {
+	c := config{
+		url: DefaultURL, name: "HAWechaty pool", instanceID: "pool-1", maxAge: 500,
+		redact: RedactSecrets, log: slog.New(slog.DiscardHandler), queue: 1024,
+		maxFrame: 1 << 20, pingEvery: 8 * time.Second,
+	}
+	for _, o := range opts {
+		if o == nil {
+			return c, errors.New("devtools: nil option")
+		}
+		o.apply(&c)
+	}
+	if u, err := url.Parse(c.url); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		c.errs = append(c.errs, fmt.Errorf("devtools: URL %q: want ws://host:port/socketcluster/", c.url))
+	}
+	if c.maxAge < 1 || c.queue < 1 || c.maxFrame < 1024 || c.pingEvery <= 0 {
+		c.errs = append(c.errs, errors.New("devtools: MaxAge, Queue, MaxFrame (≥ 1024) and ping interval must be positive"))
+	}
+	return c, errors.Join(c.errs...)
+}
+
+// WithURL sets the relay's websocket URL (client mode). A bare
+// "ws://host:port" gets the "/socketcluster/" path.
+func WithURL(u string) Option {
+	return optionFunc(func(c *config) {
+		if pu, err := url.Parse(u); err == nil && (pu.Path == "" || pu.Path == "/") {
+			u = pu.Scheme + "://" + pu.Host + "/socketcluster/"
+		}
+		c.url = u
+	})
+}
+
+// WithName sets the name the monitor shows for the store.
+func WithName(name string) Option { return optionFunc(func(c *config) { c.name = name }) }
+
+// WithInstanceID sets the instance ID (one per store).
+func WithInstanceID(id string) Option { return optionFunc(func(c *config) { c.instanceID = id }) }
+
+// WithMaxAge sets how many actions the monitor keeps (default 500).
+func WithMaxAge(n int) Option { return optionFunc(func(c *config) { c.maxAge = n }) }
+
+// WithTimeTravel lets monitors jump the live store to a past state
+// (JUMP_TO_STATE, JUMP_TO_ACTION, ROLLBACK, RESET, COMMIT). Off by default:
+// such commands are refused and logged.
+func WithTimeTravel(on bool) Option { return optionFunc(func(c *config) { c.timeTravel = on }) }
+
+// WithRemoteDispatch lets monitors dispatch actions into the store from
+// their dispatcher panel. Off by default.
+func WithRemoteDispatch(on bool) Option { return optionFunc(func(c *config) { c.remoteDispatch = on }) }
+
+// WithRedactor replaces the redaction applied to every state and action
+// before it leaves the process (default RedactSecrets). It must not be nil.
+func WithRedactor(r Redactor) Option {
+	return optionFunc(func(c *config) {
+		if r == nil {
+			c.errs = append(c.errs, errors.New("devtools: WithRedactor(nil)"))
+			return
+		}
+		c.redact = r
+	})
+}
+
+// WithSecret makes the embedded endpoint require this shared secret, as
+// the login credential or the "secret" query parameter.
+func WithSecret(s string) Option { return optionFunc(func(c *config) { c.secret = s }) }
+
+// WithAllowedOrigins sets the Origins the embedded endpoint accepts, in
+// addition to connections without an Origin (non-browser clients) and
+// pages served from 127.0.0.1 or localhost.
+func WithAllowedOrigins(origins ...string) Option {
+	return optionFunc(func(c *config) { c.origins = append(c.origins, origins...) })
+}
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) {
+		if l == nil {
+			c.errs = append(c.errs, errors.New("devtools: WithLogger(nil)"))
+			return
+		}
+		c.log = l
+	})
+}
+
+// WithQueue sets how many store changes wait for the network before they
+// are dropped and counted (default 1024).
+func WithQueue(n int) Option { return optionFunc(func(c *config) { c.queue = n }) }
+
+// WithMaxFrame limits the size of an incoming frame (default 1 MiB).
+func WithMaxFrame(n int64) Option { return optionFunc(func(c *config) { c.maxFrame = n }) }
+
+// WithPingInterval sets how often the embedded endpoint pings monitors
+// (default 8 s, as SocketCluster).
+func WithPingInterval(d time.Duration) Option { return optionFunc(func(c *config) { c.pingEvery = d }) }
