@@ -120,7 +120,9 @@ func TestRemoteDispatchOfAJavaScriptLiteral(t *testing.T) {
 	app := mon.waitMessage(t, "INIT", nil)
 	mon.transmit(t, "sc-"+app.ID, map[string]any{"type": "ACTION", "action": "{ type: 'devtools_test/ADD', payload: 3 }"})
 	eventually(t, "the dispatched action", func() bool { return st.State().Count == 3 })
-	act := mon.waitMessage(t, "ACTION", func(m appMessage) bool { return strings.Contains(m.Action, `\"source\":\"devtools\"`) || strings.Contains(m.Action, `"source":"devtools"`) })
+	act := mon.waitMessage(t, "ACTION", func(m appMessage) bool {
+		return strings.Contains(m.Action, `\"source\":\"devtools\"`) || strings.Contains(m.Action, `"source":"devtools"`)
+	})
 	assert.Contains(t, act.Payload, `"count":3`)
 	// Garbage is counted and ignored; the connection stays.
 	mon.transmit(t, "sc-"+app.ID, map[string]any{"type": "ACTION", "action": "{ type: alert(1) }"})
