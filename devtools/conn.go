@@ -29,6 +29,8 @@ type sconn struct {
 	pending map[int64]chan packet
 
 	events chan packet
+	// server: pings from the peer are its answers to ours; do not answer.
+	server bool
 	done   chan struct{}
 	once   sync.Once
 	err    error
@@ -129,10 +131,11 @@ func (s *sconn) readLoop(pingTimeout time.Duration) {
 			s.close(err)
 			return
 		}
-		switch fk {
-		case framePingV2:
+		switch {
+		case s.server:
+		case fk == framePingV2:
 			err = s.writeText(nil)
-		case framePingV1:
+		case fk == framePingV1:
 			err = s.writeText([]byte("#2"))
 		}
 		if err != nil {

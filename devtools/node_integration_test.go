@@ -272,3 +272,5 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
