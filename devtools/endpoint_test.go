@@ -88,8 +88,10 @@ func TestEndpointClosesOnHugeAndGarbageFrames(t *testing.T) {
 		require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte(`{"event":"#handshake","data":{},"cid":1}`)))
 		_, _, err := ws.ReadMessage() // the handshake reply
 		require.NoError(t, err)
-		require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte(frame)))
-		assert.NotEqual(t, 0, readUntilClosed(t, ws), "closed")
+		// The server may close while a huge frame is still being written.
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(frame)); err == nil {
+			assert.NotEqual(t, 0, readUntilClosed(t, ws), "closed")
+		}
 	}
 	// Another monitor still works.
 	ws := dial(t, url, nil)
