@@ -274,3 +274,27 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// waitLineNoFail is waitLine for use off the test goroutine: it returns ""
+// at the deadline instead of failing.
+func (b *lineBuffer) waitLineNoFail(from *int, match func(string) bool, timeout time.Duration) string {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		b.mu.Lock()
+		for ; *from < len(b.lines); *from++ {
+			if l := b.lines[*from]; match(l) {
+				*from++
+				b.mu.Unlock()
+				return l
+			}
+		}
+		cond := b.cond
+		b.mu.Unlock()
+		select {
+		case <-cond:
+		case <-deadline.C:
+			return ""
+		}
+	}
+}
