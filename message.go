@@ -46,6 +46,8 @@ type inbox struct {
 	closed bool
 	done   chan struct{}
 
+	started sync.Once
+
 	seen    map[string]struct{}
 	order   []string // FIFO of remembered IDs, for eviction
 	maxSeen int
@@ -59,8 +61,13 @@ func newInbox(buffer, maxSeen int) *inbox {
 		seen:    map[string]struct{}{},
 		maxSeen: maxSeen,
 	}
-	go in.run()
 	return in
+}
+
+// start begins delivery; the pool calls it from Start, so a pool that is
+// never started holds no goroutine.
+func (in *inbox) start() {
+	in.started.Do(func() { go in.run() })
 }
 
 // deliver queues m unless a message with its ID was delivered recently
@@ -129,4 +136,5 @@ func (in *inbox) close() {
 	in.closed = true
 	in.mu.Unlock()
 	close(in.done)
+	in.started.Do(func() { close(in.out) }) // never started: close it here
 }

@@ -296,6 +296,7 @@ func (p *Pool) Start(ctx context.Context) error {
 	}
 	p.mu.Unlock()
 
+	p.inbox.start()
 	if err := p.st.Start(p.runCtx); err != nil {
 		return fmt.Errorf("hawechaty: %w", err)
 	}

@@ -8,6 +8,7 @@
 //
 //	go run ./example
 //	go run ./example -bots 5 -duration 20s
+//	go run ./example -devtools ws://127.0.0.1:8000   # watch it in Redux DevTools
 package main
 
 import (
@@ -17,11 +18,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/hawechaty/hawechaty"
 	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/devtools"
 	"github.com/hawechaty/hawechaty/epics"
 	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/puppet/mock"
@@ -32,8 +35,9 @@ import (
 func main() {
 	bots := flag.Int("bots", 3, "number of bots in the pool (2 to 50)")
 	duration := flag.Duration("duration", 24*time.Second, "how long to run (10s to 10m)")
+	relay := flag.String("devtools", "", "stream the pool to a Redux DevTools relay, e.g. ws://127.0.0.1:8000")
 	flag.Parse()
-	if err := run(os.Stdout, *bots, *duration); err != nil {
+	if err := run(os.Stdout, *bots, *duration, *relay); err != nil {
 		fmt.Fprintln(os.Stderr, "example:", err)
 		os.Exit(1)
 	}
@@ -48,6 +52,7 @@ const (
 )
 
 type stats struct {
+	mu        sync.Mutex // out and the fields narrate shares with the send loop
 	sent      map[string]int
 	failover  int
 	unknown   int
@@ -61,7 +66,7 @@ type stats struct {
 	startedAt time.Time
 }
 
-func run(out io.Writer, nbots int, duration time.Duration) error {
+func run(out io.Writer, nbots int, duration time.Duration, relay string) error {
 	if nbots < 2 || nbots > 50 {
 		return fmt.Errorf("-bots %d: want 2 to 50", nbots)
 	}
@@ -105,6 +110,14 @@ func run(out io.Writer, nbots int, duration time.Duration) error {
 		return err
 	}
 
+	if relay != "" {
+		c, err := devtools.Connect(ctx, pool.Store(), devtools.WithURL(relay), devtools.WithName("HAWechaty example"))
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		fmt.Fprintf(out, "streaming to Redux DevTools at %s\n", relay)
+	}
 	st := &stats{sent: map[string]int{}, victim: botIDs[len(botIDs)-1], startedAt: time.Now()}
 	events := pool.Store().Subscribe(4096)
 	if err := pool.Start(ctx); err != nil {
@@ -130,11 +143,15 @@ loop:
 		case <-ctx.Done():
 			break loop
 		case <-killAt:
+			st.mu.Lock()
 			st.killedAt = time.Now()
 			fmt.Fprintf(out, "%6s  !! %s dies silently (no logout, sends hang, resets do not help)\n", since(st.startedAt), st.victim)
+			st.mu.Unlock()
 			mbots[st.victim].Kill()
 		case <-reviveAt:
+			st.mu.Lock()
 			fmt.Fprintf(out, "%6s  ~  %s could work again: the next reset will bring it back\n", since(st.startedAt), st.victim)
+			st.mu.Unlock()
 			mbots[st.victim].Revive()
 		case <-chatter.C:
 			if _, err := world.Post("alice", "team", "hello bots"); err != nil {
@@ -159,7 +176,9 @@ loop:
 			case ctx.Err() != nil:
 				break loop
 			default:
+				st.mu.Lock()
 				fmt.Fprintf(out, "%6s  send error: %v\n", since(st.startedAt), err)
+				st.mu.Unlock()
 			}
 		}
 	}
@@ -174,37 +193,44 @@ loop:
 // narrate prints the pool's notable actions as they happen.
 func narrate(out io.Writer, st *stats, changes <-chan storeChange) {
 	for c := range changes {
-		a := c.Action
-		at := since(st.startedAt)
-		switch a.Type {
-		case actions.Login.Type():
-			p, _ := actions.Login.Match(a)
-			if p.Bot == st.victim && !st.failedAt.IsZero() && st.backAt.IsZero() {
-				st.backAt = time.Now()
-				fmt.Fprintf(out, "%6s  ✓  %s logged in again after a reset: back in rotation\n", at, p.Bot)
-			}
-		case actions.Ding.Type():
-			p, _ := actions.Ding.Match(a)
-			if p.Bot == st.victim && !st.killedAt.IsZero() && st.failedAt.IsZero() {
-				fmt.Fprintf(out, "%6s  ?  ding #%d to %s: silent for a while\n", at, p.Attempt, p.Bot)
-			}
-		case actions.BotFailed.Type():
-			p, _ := actions.BotFailed.Match(a)
-			if p.Bot == st.victim && st.failedAt.IsZero() {
-				st.failedAt = time.Now()
-			}
-			fmt.Fprintf(out, "%6s  ✗  %s failed: %s; sends now skip it\n", at, p.Bot, p.Reason)
-		case actions.ResetStarted.Type():
-			p, _ := actions.ResetStarted.Match(a)
-			if p.Bot == st.victim {
-				st.resets++
-			}
-			fmt.Fprintf(out, "%6s  ↻  reset %s, attempt %d after %v backoff\n", at, p.Bot, p.Attempt, p.Delay.Round(time.Millisecond))
-		case actions.PoolFailed.Type():
-			fmt.Fprintf(out, "%6s  ✗✗ every bot is down\n", at)
-		case actions.PoolRecovered.Type():
-			fmt.Fprintf(out, "%6s  ✓✓ the pool is back\n", at)
+		st.mu.Lock()
+		narrateOne(out, st, c)
+		st.mu.Unlock()
+	}
+}
+
+// narrateOne prints one change if it is notable; st.mu is held.
+func narrateOne(out io.Writer, st *stats, c storeChange) {
+	a := c.Action
+	at := since(st.startedAt)
+	switch a.Type {
+	case actions.Login.Type():
+		p, _ := actions.Login.Match(a)
+		if p.Bot == st.victim && !st.failedAt.IsZero() && st.backAt.IsZero() {
+			st.backAt = time.Now()
+			fmt.Fprintf(out, "%6s  ✓  %s logged in again after a reset: back in rotation\n", at, p.Bot)
 		}
+	case actions.Ding.Type():
+		p, _ := actions.Ding.Match(a)
+		if p.Bot == st.victim && !st.killedAt.IsZero() && st.failedAt.IsZero() {
+			fmt.Fprintf(out, "%6s  ?  ding #%d to %s: silent for a while\n", at, p.Attempt, p.Bot)
+		}
+	case actions.BotFailed.Type():
+		p, _ := actions.BotFailed.Match(a)
+		if p.Bot == st.victim && st.failedAt.IsZero() {
+			st.failedAt = time.Now()
+		}
+		fmt.Fprintf(out, "%6s  ✗  %s failed: %s; sends now skip it\n", at, p.Bot, p.Reason)
+	case actions.ResetStarted.Type():
+		p, _ := actions.ResetStarted.Match(a)
+		if p.Bot == st.victim {
+			st.resets++
+		}
+		fmt.Fprintf(out, "%6s  ↻  reset %s, attempt %d after %v backoff\n", at, p.Bot, p.Attempt, p.Delay.Round(time.Millisecond))
+	case actions.PoolFailed.Type():
+		fmt.Fprintf(out, "%6s  ✗✗ every bot is down\n", at)
+	case actions.PoolRecovered.Type():
+		fmt.Fprintf(out, "%6s  ✓✓ the pool is back\n", at)
 	}
 }
 

@@ -20,7 +20,7 @@ func TestDemo(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var out bytes.Buffer
 		start := time.Now()
-		require.NoError(t, run(&out, 3, 24*time.Second))
+		require.NoError(t, run(&out, 3, 24*time.Second, ""))
 		assert.Equal(t, 24*time.Second, time.Since(start).Round(time.Second), "ends by itself")
 		got := out.String()
 		for _, want := range []string{
@@ -40,6 +40,7 @@ func TestDemo(t *testing.T) {
 
 func TestFlagsAreChecked(t *testing.T) {
 	var out bytes.Buffer
-	assert.ErrorContains(t, run(&out, 1, time.Minute), "-bots 1: want 2 to 50")
-	assert.ErrorContains(t, run(&out, 3, time.Second), "-duration 1s: want 10s to 10m")
+	assert.ErrorContains(t, run(&out, 1, time.Minute, ""), "-bots 1: want 2 to 50")
+	assert.ErrorContains(t, run(&out, 3, time.Second, ""), "-duration 1s: want 10s to 10m")
+	assert.ErrorContains(t, run(&out, 3, 10*time.Second, "http://nope"), "want ws://")
 }
