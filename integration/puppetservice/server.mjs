@@ -1,0 +1,141 @@
+// A real Wechaty puppet service over a scripted PuppetMock world, for the
+// puppet/wechatyservice integration tests.
+//
+// Environment:
+//   TOKEN  the token clients must present (required)
+//   PORT   the port to listen on, on 127.0.0.1 only (default 0: any free port)
+//   SELF   the bot's own contact ID (default "bot")
+//   PEERS  comma-separated contact IDs of other bots that share the room
+//
+// The world: contacts "alice" and "bob", the heartbeat official account
+// gh_051c89260e5d (it answers "dong" to "ding"), and the room
+// "room-ha@chatroom" with the bot, alice, bob and PEERS. Every start of the
+// puppet scans and logs in as SELF.
+//
+// Protocol with the test, one JSON object per line:
+//   stdout  {"event":"ready","port":N,"self":…,"contact":…,"room":…,"heartbeat":…}
+//           {"event":"delivered","id":…,"from":…,"to":…,"text":…}   the bot sent a message
+//           {"event":"login"|"logout","self":…}
+//   stdin   {"cmd":"post","from":…,"room":…,"text":…,"id":…}       a contact writes to
+//           the bot (room empty) or to a room; id is optional
+// SIGTERM or SIGINT stops the server; so does the end of stdin.
+
+import readline from 'node:readline'
+import { PuppetServer } from 'wechaty-puppet-service'
+import { PuppetMock, mock } from 'wechaty-puppet-mock'
+
+const MESSAGE_TYPE_TEXT = 7 // wechaty-puppet types.Message.Text
+const SCAN_STATUS_WAITING = 2 // wechaty-puppet types.ScanStatus.Waiting
+
+const HEARTBEAT = 'gh_051c89260e5d'
+const ROOM = 'room-ha@chatroom'
+
+const token = process.env.TOKEN
+if (!token) {
+  console.error('server.mjs: TOKEN is required')
+  process.exit(2)
+}
+const port = Number(process.env.PORT || '0')
+const self = process.env.SELF || 'bot'
+const peers = (process.env.PEERS || '').split(',').filter(Boolean)
+
+const emit = obj => process.stdout.write(JSON.stringify(obj) + '\n')
+
+const mocker = new mock.Mocker()
+mocker.use(m => {
+  // Runs on every start of the puppet: a QR code, then the login.
+  m.scan('https://github.com/wechaty/wechaty-puppet-mock', SCAN_STATUS_WAITING)
+  m.login(m.ContactMock.load(self))
+  return () => {}
+})
+const puppet = new PuppetMock({ mocker })
+
+// The world, created once for the life of the process.
+mocker.createContact({ id: self, name: `Bot ${self}` })
+mocker.createContact({ id: 'alice', name: 'Alice' })
+mocker.createContact({ id: 'bob', name: 'Bob' })
+for (const peer of peers) {
+  mocker.createContact({ id: peer, name: `Bot ${peer}` })
+}
+const heartbeat = mocker.createContact({ id: HEARTBEAT, name: 'ChatieIO', type: 2 /* Official */ })
+heartbeat.on('message', msg => {
+  if (msg.talker().id === self && msg.text() === 'ding') {
+    setImmediate(() => heartbeat.say('dong').to(mocker.ContactMock.load(self)))
+  }
+})
+mocker.createRoom({
+  id: ROOM,
+  topic: 'HA room',
+  memberIdList: [self, 'alice', 'bob', ...peers],
+})
+
+puppet.on('message', ({ messageId }) => {
+  const p = mocker.messagePayload(messageId)
+  if (p.talkerId === self) {
+    emit({ event: 'delivered', id: p.id, from: p.talkerId, to: p.roomId || p.listenerId, text: p.text })
+  }
+})
+puppet.on('login', ({ contactId }) => emit({ event: 'login', self: contactId }))
+puppet.on('logout', ({ contactId }) => emit({ event: 'logout', self: contactId }))
+
+let seq = 0
+function post ({ from, room, text, id }) {
+  const payload = {
+    id: id || `post-${process.pid}-${++seq}`,
+    talkerId: from,
+    text,
+    timestamp: Date.now(),
+    type: MESSAGE_TYPE_TEXT,
+  }
+  if (room) {
+    payload.roomId = room
+    payload.mentionIdList = []
+  } else {
+    payload.listenerId = self
+  }
+  mocker.MessageMock.create(payload)
+  puppet.emit('message', { messageId: payload.id })
+}
+
+const server = new PuppetServer({
+  endpoint: `127.0.0.1:${port}`,
+  puppet,
+  token,
+  tls: { disable: true },
+})
+
+let stopping = false
+async function stop (code) {
+  if (stopping) return
+  stopping = true
+  try {
+    await server.stop()
+    if (puppet.state.active()) await puppet.stop()
+  } finally {
+    process.exit(code)
+  }
+}
+process.on('SIGTERM', () => stop(0))
+process.on('SIGINT', () => stop(0))
+
+await server.start()
+// grpc-js (pinned by the lock file) keeps its listeners in http2Servers.
+const bound = port || [...(server.grpcServer?.http2Servers?.keys() ?? [])]
+  .map(s => s.address()?.port).find(Boolean)
+if (!bound) {
+  console.error('server.mjs: cannot tell the bound port; pass PORT')
+  await stop(3)
+}
+
+readline.createInterface({ input: process.stdin }).on('line', line => {
+  if (!line.trim()) return
+  try {
+    const cmd = JSON.parse(line)
+    if (cmd.cmd === 'post') post(cmd)
+    else throw new Error(`unknown cmd ${JSON.stringify(cmd.cmd)}`)
+  } catch (e) {
+    emit({ event: 'error', error: String(e && e.message ? e.message : e) })
+  }
+}).on('close', () => stop(0))
+
+emit({ event: 'ready', port: bound, self, contact: 'alice', room: ROOM, heartbeat: HEARTBEAT })
