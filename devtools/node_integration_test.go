@@ -146,7 +146,9 @@ func startMonitor(t *testing.T, wsURL string, credentials string) *monitor {
 		args = append(args, credentials)
 	}
 	m := &monitor{process: start(t, nodeDir(t), "node", args...)}
-	m.out.waitLine(t, &m.next, "monitor ready", func(l string) bool { return strings.Contains(l, `"ready":true`) })
+	// Messages may come before "ready": waitMessage reads from the start.
+	ready := 0
+	m.out.waitLine(t, &ready, "monitor ready", func(l string) bool { return strings.Contains(l, `"ready":true`) })
 	return m
 }
 

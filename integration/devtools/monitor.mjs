@@ -30,11 +30,13 @@ const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
     try {
       const name = await socket.invoke('login', credentials);
       const channel = socket.subscribe(name);
-      await channel.listener('subscribe').once();
-      out({ ready: true, channel: name });
+      // Consume before the subscription is confirmed: a channel drops what
+      // arrives while nobody iterates it, and an app may answer at once.
       (async () => {
         for await (const data of channel) out({ message: data });
       })();
+      await channel.listener('subscribe').once();
+      out({ ready: true, channel: name });
     } catch (err) {
       out({ error: String(err) });
     }
