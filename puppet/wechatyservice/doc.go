@@ -1,0 +1,65 @@
+// Package wechatyservice is a puppet.Puppet for Wechaty puppet services:
+// the gRPC protocol of wechaty-puppet-service and the hosted providers,
+// spoken through the generated stubs of github.com/wechaty/go-grpc. With
+// an endpoint and a token it puts a real bot account behind the pool.
+//
+// Importing the package registers it as "wechaty-puppet-service" for
+// HA_WECHATY_PUPPET. The endpoint comes from the environment, never from an
+// internet discovery service:
+//
+//	WECHATY_PUPPET_SERVICE_ENDPOINT_<i>  the endpoint of the puppet at 0-based
+//	                                     position i in HA_WECHATY_PUPPET (the
+//	                                     position that pairs it with its token
+//	                                     in HA_WECHATY_PUPPET_TOKEN)
+//	WECHATY_PUPPET_SERVICE_ENDPOINT      the endpoint of every other one
+//
+// For example, two accounts on two services:
+//
+//	HA_WECHATY_PUPPET=wechaty-puppet-service:wechaty-puppet-service
+//	HA_WECHATY_PUPPET_TOKEN=token-a:token-b
+//	WECHATY_PUPPET_SERVICE_ENDPOINT_0=10.0.0.5:8788
+//	WECHATY_PUPPET_SERVICE_ENDPOINT_1=10.0.0.6:8788
+//
+// The connection is plaintext unless WithDialOptions passes transport
+// credentials. Every call carries the gRPC metadata
+// "authorization: Wechaty <token>". The token never appears in errors,
+// logs, events or String: messages from the service are redacted.
+//
+// # Behaviour
+//
+// Start opens the event stream, waits for the service's first event and
+// calls the Start RPC; a refused token is ErrUnauthenticated, naming the
+// endpoint. Stream events become puppet events: login, logout, scan,
+// message (its text fetched with MessagePayload; messages the bot sent
+// itself are not reported), dong, heartbeat and error. When the stream
+// breaks, the puppet emits EventError and, if it was logged in,
+// EventLogout, then reconnects with Backoff; the service's login event
+// brings EventLogin back. Stop ends the stream, calls the Stop RPC and
+// emits EventLogout; Start after Stop is a reset.
+//
+// Say errors are classified for the pool (puppet.Classify): not sent when
+// the request never left (stopped, stream down, not logged in, connection
+// refused) or the service refused it before acting; outcome unknown when it
+// left and no clear answer came (a deadline, a broken connection);
+// permanent for an ID that is not a contact or room of the bot, and for
+// NotFound, InvalidArgument and PermissionDenied.
+//
+// # Usage
+//
+//	p, err := wechatyservice.New("127.0.0.1:8788", puppet.NewSecret(token))
+//	if err != nil { … }
+//	defer p.Close()
+//	if err := p.Start(ctx); err != nil { … } // wechatyservice.ErrUnauthenticated, unreachable…
+//	for ev := range p.Events() {
+//		switch ev.Kind {
+//		case puppet.EventLogin:
+//			_ = p.Ding(ctx, "probe") // an EventDong follows
+//		case puppet.EventMessage:
+//			err := p.Say(ctx, ev.Message.Conversation(), "hello")
+//			if puppet.Classify(err) == puppet.NotSent { /* try another bot */ }
+//		}
+//	}
+//
+// The servicetest subpackage runs the real wechaty-puppet-service server
+// (from integration/puppetservice) for tests.
+package wechatyservice

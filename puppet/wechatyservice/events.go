@@ -1,0 +1,116 @@
+package wechatyservice
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hawechaty/hawechaty/puppet"
+	pbp "github.com/wechaty/go-grpc/wechaty/puppet"
+)
+
+// wire is one event of the service's stream, decoded. Kind is zero for
+// the event types the pool does not use (ready, dirty, room-join…).
+// MessageID is set for EventMessage: the text comes with MessagePayload.
+type wire struct {
+	Kind      puppet.EventKind
+	Self      string // EventLogin, EventLogout: the account's contact ID
+	Data      string
+	MessageID string
+}
+
+// payload is the union of the JSON payloads of the events we read
+// (wechaty-puppet's Event*Payload types).
+type payload struct {
+	ContactID string          `json:"contactId"`
+	MessageID string          `json:"messageId"`
+	QRCode    string          `json:"qrcode"`
+	Data      json.RawMessage `json:"data"`
+	GError    string          `json:"gerror"`
+}
+
+// decodeEvent turns a stream event into a wire event. It never panics; a
+// payload that cannot be read is an error.
+func decodeEvent(ev *pbp.EventResponse) (wire, error) {
+	if ev == nil {
+		return wire{}, fmt.Errorf("wechatyservice: nil event")
+	}
+	var kind puppet.EventKind
+	switch ev.GetType() {
+	case pbp.EventType_EVENT_TYPE_LOGIN:
+		kind = puppet.EventLogin
+	case pbp.EventType_EVENT_TYPE_LOGOUT:
+		kind = puppet.EventLogout
+	case pbp.EventType_EVENT_TYPE_SCAN:
+		kind = puppet.EventScan
+	case pbp.EventType_EVENT_TYPE_MESSAGE:
+		kind = puppet.EventMessage
+	case pbp.EventType_EVENT_TYPE_DONG:
+		kind = puppet.EventDong
+	case pbp.EventType_EVENT_TYPE_HEARTBEAT:
+		kind = puppet.EventHeartbeat
+	case pbp.EventType_EVENT_TYPE_ERROR:
+		kind = puppet.EventError
+	default:
+		return wire{}, nil
+	}
+	var p payload
+	if s := ev.GetPayload(); s != "" {
+		if err := json.Unmarshal([]byte(s), &p); err != nil {
+			return wire{}, fmt.Errorf("wechatyservice: %s event: bad payload: %w", kind, err)
+		}
+	}
+	w := wire{Kind: kind, Data: dataString(p.Data)}
+	switch kind {
+	case puppet.EventLogin:
+		if p.ContactID == "" {
+			return wire{}, fmt.Errorf("wechatyservice: login event without contactId")
+		}
+		w.Self = p.ContactID
+	case puppet.EventLogout:
+		w.Self = p.ContactID
+	case puppet.EventScan:
+		w.Data = p.QRCode
+	case puppet.EventMessage:
+		if p.MessageID == "" {
+			return wire{}, fmt.Errorf("wechatyservice: message event without messageId")
+		}
+		w.MessageID = p.MessageID
+	case puppet.EventError:
+		if w.Data == "" {
+			w.Data = p.GError
+		}
+	}
+	return w, nil
+}
+
+// dataString reads a payload's data field, which services send as a string
+// or as any JSON value.
+func dataString(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
+
+// messageFrom converts a MessagePayload answer.
+func messageFrom(m *pbp.MessagePayloadResponse) *puppet.Message {
+	msg := &puppet.Message{
+		ID:   m.GetId(),
+		From: m.GetTalkerId(),
+		To:   m.GetListenerId(),
+		Room: m.GetRoomId(),
+		Text: m.GetText(),
+	}
+	switch {
+	case m.GetReceiveTime() != nil:
+		msg.Time = m.GetReceiveTime().AsTime()
+	case m.GetTimestampDeprecated() != 0 && m.GetTimestampDeprecated() < 1<<53:
+		msg.Time = time.UnixMilli(int64(m.GetTimestampDeprecated())).UTC()
+	}
+	return msg
+}
