@@ -71,6 +71,9 @@ func (p *Puppet) Endpoint() string { return p.endpoint }
 // String describes the puppet by name and endpoint, without the token.
 func (p *Puppet) String() string { return fmt.Sprintf("%s(%s)", p.name, p.endpoint) }
 
+// GoString is String, so that %#v shows no token either.
+func (p *Puppet) GoString() string { return "wechatyservice.Puppet(" + p.String() + ")" }
+
 // Events returns the event stream, the same channel for the puppet's whole
 // life; Close closes it.
 func (p *Puppet) Events() <-chan puppet.Event { return p.out.ch }

@@ -1,0 +1,149 @@
+//go:build integration
+
+package wechatyservice_test
+
+// Tests against the real wechaty-puppet-service server (Node, started by
+// servicetest). Run with `make integration-puppetservice`, which installs
+// the pinned npm packages first; they fail, never skip, without them.
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hawechaty/hawechaty/puppet"
+	"github.com/hawechaty/hawechaty/puppet/puppettest"
+	"github.com/hawechaty/hawechaty/puppet/wechatyservice"
+	"github.com/hawechaty/hawechaty/puppet/wechatyservice/servicetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// realPuppet returns a stopped puppet on srv, closed at cleanup.
+func realPuppet(t *testing.T, srv *servicetest.Server, token string) *wechatyservice.Puppet {
+	t.Helper()
+	p, err := wechatyservice.New(srv.Endpoint, puppet.NewSecret(token),
+		wechatyservice.WithName("svc-"+srv.Self),
+		wechatyservice.WithBackoff(wechatyservice.Backoff{Base: 100 * time.Millisecond, Factor: 1.6, Jitter: 0.2, Max: time.Second}),
+		wechatyservice.WithCallTimeout(10*time.Second))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Close() })
+	return p
+}
+
+func integrationCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestIntegrationConformance runs the shared puppet suite against the real
+// server, a fresh server per subtest.
+func TestIntegrationConformance(t *testing.T) {
+	puppettest.Run(t, puppettest.Harness{
+		New: func(t *testing.T) puppettest.Subject {
+			srv := servicetest.Start(t, servicetest.Config{})
+			return puppettest.Subject{
+				Puppet:           realPuppet(t, srv, srv.Token),
+				HeartbeatContact: srv.Heartbeat,
+				Room:             srv.Room,
+				Contact:          srv.Contact,
+				Post: func(conv, text string) error {
+					return srv.Post(srv.Contact, conv, text, "")
+				},
+				Delivered: func(to, text string) bool { return srv.Delivered(to, text) > 0 },
+			}
+		},
+		Features: puppettest.Features{PuppetDing: true, Inbound: true, Delivery: true},
+		Timeout:  30 * time.Second,
+	})
+}
+
+// TestIntegrationStory: login, rooms with members, sends delivered exactly
+// once, both heartbeats, and the same message ID for one message seen by
+// two bots in one room.
+func TestIntegrationStory(t *testing.T) {
+	a := servicetest.Start(t, servicetest.Config{Self: "bot-a", Peers: []string{"bot-b"}})
+	b := servicetest.Start(t, servicetest.Config{Self: "bot-b", Peers: []string{"bot-a"}})
+	ctx := integrationCtx(t)
+	pa, pb := realPuppet(t, a, a.Token), realPuppet(t, b, b.Token)
+	for _, p := range []*wechatyservice.Puppet{pa, pb} {
+		require.NoError(t, p.Start(ctx))
+	}
+	assert.Equal(t, "bot-a", waitEvent(t, ctx, pa, puppet.EventLogin).Self)
+	assert.Equal(t, "bot-b", waitEvent(t, ctx, pb, puppet.EventLogin).Self)
+
+	rooms, err := pa.Rooms(ctx)
+	require.NoError(t, err)
+	require.Len(t, rooms, 1)
+	assert.Equal(t, servicetest.Room, rooms[0].ID)
+	assert.Equal(t, "HA room", rooms[0].Topic)
+	assert.ElementsMatch(t, []string{"bot-a", "alice", "bob", "bot-b"}, rooms[0].Members)
+	contacts, err := pa.Contacts(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, contacts, puppet.Contact{ID: servicetest.Heartbeat, Name: "ChatieIO"})
+
+	require.NoError(t, pa.Say(ctx, servicetest.Contact, "to alice"))
+	require.NoError(t, pa.Say(ctx, servicetest.Room, "to the room"))
+	a.WaitDelivered(t, ctx, servicetest.Contact, "to alice", 1)
+	a.WaitDelivered(t, ctx, servicetest.Room, "to the room", 1)
+	assert.Equal(t, 1, a.Delivered(servicetest.Contact, "to alice"), "delivered twice")
+	assert.Zero(t, b.Delivered(servicetest.Room, "to the room"), "b's world saw a's send")
+
+	// Chat heartbeat: ding to the official account, dong back from it.
+	require.NoError(t, pb.Say(ctx, servicetest.Heartbeat, "ding"))
+	dong := waitEvent(t, ctx, pb, puppet.EventMessage)
+	assert.Equal(t, "dong", dong.Message.Text)
+	assert.Equal(t, servicetest.Heartbeat, dong.Message.From)
+	// Puppet-level heartbeat.
+	require.NoError(t, pb.Ding(ctx, "probe-7"))
+	assert.Equal(t, "probe-7", waitEvent(t, ctx, pb, puppet.EventDong).Data)
+
+	// One room message seen by both bots carries one ID.
+	require.NoError(t, a.Post("alice", servicetest.Room, "hello both", "m-4711"))
+	require.NoError(t, b.Post("alice", servicetest.Room, "hello both", "m-4711"))
+	for _, p := range []*wechatyservice.Puppet{pa, pb} {
+		m := waitEvent(t, ctx, p, puppet.EventMessage).Message
+		assert.Equal(t, puppet.Message{ID: "m-4711", From: "alice", Room: servicetest.Room, Text: "hello both", Time: m.Time}, *m)
+		assert.WithinDuration(t, time.Now(), m.Time, time.Minute)
+	}
+}
+
+func TestIntegrationWrongToken(t *testing.T) {
+	srv := servicetest.Start(t, servicetest.Config{})
+	p := realPuppet(t, srv, "insecure_wrong-token-0815")
+	ctx := integrationCtx(t)
+	start := time.Now()
+	err := p.Start(ctx)
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 10*time.Second, "a refused token must not hang")
+	assert.ErrorIs(t, err, wechatyservice.ErrUnauthenticated)
+	assert.Contains(t, err.Error(), srv.Endpoint)
+	assert.NotContains(t, err.Error(), "wrong-token-0815")
+	assert.NotContains(t, err.Error(), srv.Token)
+}
+
+// TestIntegrationServerKilled: the server process dies; the bot is logged
+// out, Say is not sent (so the pool may use another bot) and not
+// delivered; when the server is back on the same endpoint the puppet
+// reconnects and logs in by itself, and sends again.
+func TestIntegrationServerKilled(t *testing.T) {
+	srv := servicetest.Start(t, servicetest.Config{})
+	p := realPuppet(t, srv, srv.Token)
+	ctx := integrationCtx(t)
+	require.NoError(t, p.Start(ctx))
+	waitEvent(t, ctx, p, puppet.EventLogin)
+	require.NoError(t, p.Say(ctx, servicetest.Contact, "before"))
+
+	srv.Kill()
+	waitEvent(t, ctx, p, puppet.EventLogout)
+	err := p.Say(ctx, servicetest.Contact, "while down")
+	assert.Equal(t, puppet.NotSent, puppet.Classify(err), "%v", err)
+
+	srv.Restart()
+	assert.Equal(t, srv.Self, waitEvent(t, ctx, p, puppet.EventLogin).Self)
+	require.NoError(t, p.Say(ctx, servicetest.Contact, "after"))
+	srv.WaitDelivered(t, ctx, servicetest.Contact, "after", 1)
+	assert.Equal(t, 1, srv.Delivered(servicetest.Contact, "before"))
+	assert.Zero(t, srv.Delivered(servicetest.Contact, "while down"))
+}

@@ -1,0 +1,35 @@
+package servicetest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestNodeDirFindsTheModuleRoot(t *testing.T) {
+	t.Setenv(EnvNodeDir, "")
+	dir, err := NodeDir()
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join("integration", "puppetservice"), filepath.Join(filepath.Base(filepath.Dir(dir)), filepath.Base(dir)))
+	_, err = os.Stat(filepath.Join(dir, "server.mjs"))
+	assert.NoError(t, err, "the committed server script is where NodeDir says")
+	_, err = os.Stat(filepath.Join(dir, "package-lock.json"))
+	assert.NoError(t, err, "the lock file is committed next to it")
+
+	t.Setenv(EnvNodeDir, "/elsewhere")
+	dir, err = NodeDir()
+	require.NoError(t, err)
+	assert.Equal(t, "/elsewhere", dir)
+}
+
+func TestCheckNodeNamesWhatIsMissing(t *testing.T) {
+	err := CheckNode(t.TempDir())
+	require.Error(t, err)
+	assert.Regexp(t, `node is not installed|server.mjs is missing: run .make puppetservice-node.`, err.Error())
+}
