@@ -106,11 +106,14 @@ func messageFrom(m *pbp.MessagePayloadResponse) *puppet.Message {
 		Room: m.GetRoomId(),
 		Text: m.GetText(),
 	}
-	switch {
-	case m.GetReceiveTime() != nil:
-		msg.Time = m.GetReceiveTime().AsTime()
-	case m.GetTimestampDeprecated() != 0 && m.GetTimestampDeprecated() < 1<<53:
-		msg.Time = time.UnixMilli(int64(m.GetTimestampDeprecated())).UTC()
+	if t := m.GetReceiveTime(); t != nil {
+		msg.Time = t.AsTime()
+	} else {
+		//lint:ignore SA1019 services older than receive_time (2021) send only this millisecond timestamp
+		ms := m.GetTimestampDeprecated()
+		if ms != 0 && ms < 1<<53 {
+			msg.Time = time.UnixMilli(int64(ms)).UTC()
+		}
 	}
 	return msg
 }

@@ -36,7 +36,8 @@ type fakeService struct {
 	messages  map[string]*pbp.MessagePayloadResponse
 	delivered []delivery
 	seq       int
-	hangSay   bool // MessageSendText blocks until the client gives up
+	hangSay   bool          // MessageSendText blocks until the client gives up
+	sayBegun  chan struct{} // if set, MessageSendText signals its start here
 	sayCode   codes.Code
 	starts    int
 }
@@ -185,8 +186,11 @@ func (f *fakeService) MessageSendText(ctx context.Context, req *pbp.MessageSendT
 		return nil, err
 	}
 	f.mu.Lock()
-	hang, code := f.hangSay, f.sayCode
+	hang, code, begun := f.hangSay, f.sayCode, f.sayBegun
 	f.mu.Unlock()
+	if begun != nil {
+		begun <- struct{}{}
+	}
 	if hang {
 		<-ctx.Done()
 		return nil, status.FromContextError(ctx.Err()).Err()

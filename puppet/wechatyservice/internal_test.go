@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/hawechaty/hawechaty/puppet"
-	pbp "github.com/wechaty/go-grpc/wechaty/puppet"
 	"github.com/stretchr/testify/assert"
+	pb "github.com/wechaty/go-grpc/wechaty"
+	pbp "github.com/wechaty/go-grpc/wechaty/puppet"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -105,6 +108,36 @@ func TestRPCErrorRedactsToken(t *testing.T) {
 	assert.NoError(t, other.Unwrap())
 }
 
+// TestCallThatNeverLeftIsNotSent: the connection cannot be made, so gRPC
+// fails the call with Unavailable before the request is written; the
+// sent-tracker sees no payload go out.
+func TestCallThatNeverLeftIsNotSent(t *testing.T) {
+	refuse := func(context.Context, string) (net.Conn, error) { return nil, errors.New("connection refused") }
+	p, err := New("passthrough:///down", puppet.NewSecret("tok"), WithDialOptions(grpc.WithContextDialer(refuse)))
+	if !assert.NoError(t, err) {
+		return
+	}
+	defer p.Close()
+	conn, err := grpc.NewClient(p.endpoint, p.dialOptions()...)
+	if !assert.NoError(t, err) {
+		return
+	}
+	defer conn.Close()
+	client := pb.NewPuppetClient(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = p.call(ctx, "say", func(ctx context.Context) error {
+		_, err := client.MessageSendText(ctx, &pbp.MessageSendTextRequest{ConversationId: "a", Text: "x"})
+		return err
+	})
+	assert.Equal(t, puppet.NotSent, puppet.Classify(err), "%v", err)
+	var rpc *RPCError
+	if assert.ErrorAs(t, err, &rpc) {
+		assert.Equal(t, codes.Unavailable, rpc.Code)
+		assert.Equal(t, "passthrough:///down", rpc.Endpoint)
+	}
+}
+
 func TestDecodeEvent(t *testing.T) {
 	ev := func(typ pbp.EventType, payload string) *pbp.EventResponse {
 		return &pbp.EventResponse{Type: typ, Payload: payload}
@@ -163,8 +196,10 @@ func TestMessageFrom(t *testing.T) {
 	at := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	m := messageFrom(&pbp.MessagePayloadResponse{Id: "m1", TalkerId: "a", ListenerId: "b", RoomId: "r", Text: "hi", ReceiveTime: timestamppb.New(at)})
 	assert.Equal(t, &puppet.Message{ID: "m1", From: "a", To: "b", Room: "r", Text: "hi", Time: at}, m)
+	//lint:ignore SA1019 the fallback for old services is under test
 	old := messageFrom(&pbp.MessagePayloadResponse{Id: "m2", TimestampDeprecated: uint64(at.UnixMilli())})
 	assert.Equal(t, at, old.Time)
+	//lint:ignore SA1019 the fallback for old services is under test
 	huge := messageFrom(&pbp.MessagePayloadResponse{Id: "m3", TimestampDeprecated: math.MaxUint64})
 	assert.True(t, huge.Time.IsZero(), "an absurd timestamp is dropped")
 	assert.Equal(t, "", messageFrom(&pbp.MessagePayloadResponse{}).ID)

@@ -274,9 +274,35 @@ func TestServerKilledThenBack(t *testing.T) {
 	assert.Contains(t, logs.String(), "reconnected")
 }
 
-// TestSayNotSentWhenConnectionDropsBeforeSend: the stream is still up in
-// the puppet's view, but the connection is gone; the request cannot leave,
-// so the message is not sent.
+// TestConnectionBreaksAfterSend: the request reached the service, then the
+// connection died before the answer. The message may have been delivered:
+// outcome unknown, never "not sent".
+func TestConnectionBreaksAfterSend(t *testing.T) {
+	n := newFakeNet(t, testToken)
+	p, _ := newFakePuppet(t, n, testToken)
+	ctx := testCtx(t)
+	require.NoError(t, p.Start(ctx))
+	waitEvent(t, ctx, p, puppet.EventLogin)
+	require.NoError(t, p.Say(ctx, fakeContact, "warm up the target list"))
+	begun := make(chan struct{}, 1)
+	n.svc.mu.Lock()
+	n.svc.hangSay, n.svc.sayBegun = true, begun
+	n.svc.mu.Unlock()
+	errc := make(chan error, 1)
+	go func() { errc <- p.Say(ctx, fakeContact, "in flight") }()
+	select {
+	case <-begun:
+	case <-ctx.Done():
+		t.Fatal("the Say never reached the service")
+	}
+	n.kill()
+	err := <-errc
+	assert.Equal(t, puppet.OutcomeUnknown, puppet.Classify(err), "%v", err)
+	assert.Equal(t, codes.Unavailable, codeIn(err), "%v", err)
+}
+
+// TestSayWhileConnectionGone: every call while the stream is down is not
+// sent.
 func TestSayWhileConnectionGone(t *testing.T) {
 	n := newFakeNet(t, testToken)
 	p, _ := newFakePuppet(t, n, testToken, wechatyservice.WithBackoff(wechatyservice.Backoff{Base: time.Hour}))
