@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -31,12 +30,12 @@ type Client[S any] struct {
 	done     chan struct{}
 	sessions atomic.Uint64
 	up       atomic.Bool
-	closeMu  sync.Once
+	once     sync.Once
 }
 
 // Connect starts streaming st to the relay. It returns at once; the
-// connection is made, and remade, in the background (see Stats). Close
-// stops it.
+// connection is made, and remade, in the background until Close or until
+// ctx ends (see Stats).
 func Connect[S any](ctx context.Context, st *store.Store[S], opts ...Option) (*Client[S], error) {
 	if st == nil {
 		return nil, errors.New("devtools: Connect with a nil store")
@@ -51,9 +50,10 @@ func Connect[S any](ctx context.Context, st *store.Store[S], opts ...Option) (*C
 	return c, nil
 }
 
-// Close disconnects and waits for the client's goroutines.
+// Close disconnects and waits for the client's goroutines. It always
+// returns nil; it is safe to call twice.
 func (c *Client[S]) Close() error {
-	c.closeMu.Do(func() {
+	c.once.Do(func() {
 		c.cancel()
 		<-c.done
 		c.sub.Close()
@@ -63,16 +63,12 @@ func (c *Client[S]) Close() error {
 
 // Stats reports what the client did so far.
 func (c *Client[S]) Stats() Stats {
-	return Stats{
-		Connected: c.up.Load(), Sessions: c.sessions.Load(), Sent: c.core.sent.Load(),
-		Dropped: c.sub.Dropped(), Refused: c.core.refused.Load(), BadFrames: c.core.bad.Load(),
-		Jumps: c.core.jumps.Load(), Dispatched: c.core.dispatched.Load(),
-	}
+	return c.core.stats(Stats{Connected: c.up.Load(), Sessions: c.sessions.Load(), Dropped: c.sub.Dropped()})
 }
 
 func (c *Client[S]) run(ctx context.Context) {
 	defer close(c.done)
-	log := c.core.cfg.log
+	cfg := c.core.cfg
 	for attempt := 0; ; {
 		err := c.session(ctx)
 		if ctx.Err() != nil || errors.Is(err, errStoreStopped) {
@@ -82,8 +78,8 @@ func (c *Client[S]) run(ctx context.Context) {
 		if c.up.Swap(false) {
 			attempt = 1 // the session got going: start the backoff over
 		}
-		d := reconnectDelay(attempt, rand.Float64())
-		log.Warn("devtools: relay connection lost; reconnecting", "url", c.core.cfg.url, "in", d, "err", err)
+		d := reconnectDelay(attempt, cfg.jitter())
+		cfg.log.Warn("devtools: relay connection lost; reconnecting", "url", cfg.url, "in", d, "err", err)
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
@@ -94,9 +90,15 @@ func (c *Client[S]) run(ctx context.Context) {
 	}
 }
 
+// handshakeTimeout bounds the wait for the relay's first answers, as
+// SocketCluster does.
+const handshakeTimeout = 10 * time.Second
+
+// session is one relay connection: handshake, login as the app, subscribe,
+// START and INIT, then ACTIONs and monitor commands until it fails.
 func (c *Client[S]) session(ctx context.Context) error {
 	cfg := c.core.cfg
-	dialer := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	dialer := websocket.Dialer{HandshakeTimeout: handshakeTimeout, NetDialContext: cfg.dial}
 	ws, resp, err := dialer.DialContext(ctx, cfg.url, http.Header{})
 	if resp != nil && resp.Body != nil {
 		_ = resp.Body.Close()
@@ -106,10 +108,10 @@ func (c *Client[S]) session(ctx context.Context) error {
 	}
 	ws.SetReadLimit(cfg.maxFrame)
 	sc := newSconn(ws, cfg.log, &c.core.bad)
-	defer sc.close(nil)
-	stopRead := make(chan struct{})
-	go func() { sc.readLoop(0); close(stopRead) }()
-	defer func() { sc.close(nil); <-stopRead }()
+	sc.readTimeout.Store(int64(handshakeTimeout))
+	readDone := make(chan struct{})
+	go func() { sc.readLoop(); close(readDone) }()
+	defer func() { sc.close(nil); <-readDone }()
 
 	raw, err := sc.call(ctx, "#handshake", map[string]any{"authToken": nil})
 	if err != nil {
@@ -117,17 +119,22 @@ func (c *Client[S]) session(ctx context.Context) error {
 	}
 	var hs handshake
 	if err := json.Unmarshal(raw, &hs); err != nil || hs.ID == "" {
-		return fmt.Errorf("%w: handshake reply %s", ErrBadFrame, raw)
+		c.core.bad.Add(1)
+		return fmt.Errorf("%w: handshake reply %.200s", ErrBadFrame, raw)
 	}
+	// The relay pings every few seconds; silence for pingTimeout means it
+	// is gone (SocketCluster closes with 4001 on its side).
+	sc.readTimeout.Store(int64(pingTimeout(hs.PingTimeout)))
 	raw, err = sc.call(ctx, "login", "master")
 	if err != nil {
 		return err
 	}
 	var channel string
 	if err := json.Unmarshal(raw, &channel); err != nil || channel != "respond" {
-		return fmt.Errorf("devtools: login as app answered %s, want \"respond\"", raw)
+		return fmt.Errorf("devtools: login as the app answered %.200s, want \"respond\"", raw)
 	}
-	for _, ch := range []string{"respond", "sc-" + hs.ID} {
+	own := "sc-" + hs.ID
+	for _, ch := range []string{"respond", own} {
 		if _, err := sc.call(ctx, "#subscribe", map[string]string{"channel": ch}); err != nil {
 			return err
 		}
@@ -139,12 +146,19 @@ func (c *Client[S]) session(ctx context.Context) error {
 		c.core.sent.Add(1)
 		return nil
 	}
+	// The history the monitors behind this relay hold: they all see the
+	// same stream, and a monitor's START re-INITs them all.
+	h := newHistory(cfg.maxAge, c.core.st.State())
 	sendInit := func() error {
-		m, err := c.core.initMessage(hs.ID)
+		m, s, err := c.core.initMessage(hs.ID)
 		if err != nil {
 			return err
 		}
-		return send(m)
+		if err := send(m); err != nil {
+			return err
+		}
+		h.reset(s)
+		return nil
 	}
 	if err := send(c.core.startMessage(hs.ID)); err != nil {
 		return err
@@ -154,6 +168,7 @@ func (c *Client[S]) session(ctx context.Context) error {
 	}
 	c.sessions.Add(1)
 	c.up.Store(true)
+	cfg.log.Info("devtools: streaming to the relay", "url", cfg.url, "socket", hs.ID, "instance", cfg.instanceID)
 	for {
 		select {
 		case <-ctx.Done():
@@ -164,31 +179,45 @@ func (c *Client[S]) session(ctx context.Context) error {
 			if !ok {
 				return errStoreStopped
 			}
-			m, err := c.core.actionMessage(hs.ID, ch)
+			m, id, err := c.core.actionMessage(hs.ID, ch)
 			if err != nil {
-				cfg.log.Error("devtools: cannot encode a change", "type", ch.Action.Type, "err", err)
+				cfg.log.Error("devtools: change not sent", "type", ch.Action.Type, "err", err)
 				continue
 			}
 			if err := send(m); err != nil {
 				return err
 			}
+			h.push(id, ch.State)
 		case p := <-sc.events:
 			if p.Event != "#publish" {
+				c.core.bad.Add(1)
+				cfg.log.Info("devtools: unknown event from the relay ignored", "event", p.Event)
 				continue
 			}
 			var pub publish
 			if err := json.Unmarshal(p.Data, &pub); err != nil {
 				c.core.bad.Add(1)
+				cfg.log.Warn("devtools: bad #publish from the relay ignored", "err", err)
 				continue
 			}
-			if pub.Channel != "respond" && pub.Channel != "sc-"+hs.ID {
+			if pub.Channel != "respond" && pub.Channel != own {
 				continue
 			}
-			if r := c.core.handleMonitor(pub.Data); r.resendInit {
+			if r := c.core.handleMonitor(pub.Data, h); r.reinit {
 				if err := sendInit(); err != nil {
 					return err
 				}
 			}
 		}
 	}
+}
+
+// pingTimeout is how long the client waits for the relay's next frame,
+// from the handshake's pingTimeout (ms), bounded to [1 s, 5 min]; 30 s when
+// the relay does not say.
+func pingTimeout(ms int64) time.Duration {
+	if ms <= 0 {
+		return 30 * time.Second
+	}
+	return min(max(time.Duration(ms)*time.Millisecond, time.Second), 5*time.Minute)
 }

@@ -31,6 +31,9 @@ type sconn struct {
 	events chan packet
 	// server: pings from the peer are its answers to ours; do not answer.
 	server bool
+	// readTimeout closes the connection when nothing arrives for that long
+	// (nanoseconds; 0: no limit). The peer's pings keep it open.
+	readTimeout atomic.Int64
 	done   chan struct{}
 	once   sync.Once
 	err    error
@@ -52,13 +55,16 @@ func (s *sconn) writeText(b []byte) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	_ = s.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	return s.ws.WriteMessage(websocket.TextMessage, b)
+	if err := s.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+		return fmt.Errorf("devtools: write: %w", err)
+	}
+	return nil
 }
 
 func (s *sconn) send(p packet) error {
 	b, err := json.Marshal(p)
 	if err != nil {
-		return err
+		return fmt.Errorf("devtools: encode: %w", err)
 	}
 	return s.writeText(b)
 }
@@ -68,7 +74,7 @@ func (s *sconn) send(p packet) error {
 func (s *sconn) emit(event string, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
-		return err
+		return fmt.Errorf("devtools: encode %s: %w", event, err)
 	}
 	return s.send(packet{Event: event, Data: raw})
 }
@@ -77,7 +83,7 @@ func (s *sconn) emit(event string, data any) error {
 func (s *sconn) call(ctx context.Context, event string, data any) (json.RawMessage, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("devtools: encode %s: %w", event, err)
 	}
 	cid := s.cid.Add(1)
 	ch := make(chan packet, 1)
@@ -109,10 +115,10 @@ func (s *sconn) call(ctx context.Context, event string, data any) (json.RawMessa
 
 // readLoop reads until the connection fails, answering pings and routing
 // replies and events. A bad frame closes the connection.
-func (s *sconn) readLoop(pingTimeout time.Duration) {
+func (s *sconn) readLoop() {
 	for {
-		if pingTimeout > 0 {
-			_ = s.ws.SetReadDeadline(time.Now().Add(pingTimeout))
+		if d := time.Duration(s.readTimeout.Load()); d > 0 {
+			_ = s.ws.SetReadDeadline(time.Now().Add(d))
 		}
 		kind, b, err := s.ws.ReadMessage()
 		if err != nil {
@@ -121,6 +127,8 @@ func (s *sconn) readLoop(pingTimeout time.Duration) {
 		}
 		if kind != websocket.TextMessage {
 			s.bad.Add(1)
+			s.log.Warn("devtools: closing on a binary frame")
+			_ = s.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseUnsupportedData, "binary frame"), time.Now().Add(time.Second))
 			s.close(fmt.Errorf("%w: binary frame", ErrBadFrame))
 			return
 		}
@@ -128,6 +136,7 @@ func (s *sconn) readLoop(pingTimeout time.Duration) {
 		if err != nil {
 			s.bad.Add(1)
 			s.log.Warn("devtools: closing on a bad frame", "err", err)
+			_ = s.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseUnsupportedData, "bad frame"), time.Now().Add(time.Second))
 			s.close(err)
 			return
 		}
@@ -148,7 +157,10 @@ func (s *sconn) readLoop(pingTimeout time.Duration) {
 				ch := s.pending[p.Rid]
 				s.mu.Unlock()
 				if ch != nil {
-					ch <- p
+					select {
+					case ch <- p:
+					default: // a second reply to one call: ignore
+					}
 				}
 				continue
 			}

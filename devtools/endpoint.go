@@ -2,6 +2,7 @@ package devtools
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,15 +19,25 @@ import (
 	"github.com/hawechaty/hawechaty/store"
 )
 
+// monitorTimeout closes a monitor that sent nothing, not even an answer to
+// a ping, for this long (SocketCluster's pingTimeout).
+const monitorTimeout = 30 * time.Second
+
 // Endpoint serves the Redux DevTools protocol from the Go process itself,
 // so a monitor (the Redux DevTools app, the browser extension's remote
-// mode, socketcluster-client) connects straight to the pool with no Node
+// mode, socketcluster-client) connects straight to the store with no Node
 // relay. Mount it at /socketcluster/ or use ListenAndServe.
+//
+// A monitor does the SocketCluster handshake, logs in (any credential; it
+// gets the channel "log"), subscribes to "log", and then receives START,
+// INIT and one ACTION per store change on it; it sends commands as the
+// events "respond" or "sc-<app id>".
 //
 // It checks the Origin of browser connections (127.0.0.1 and localhost
 // pages, plus WithAllowedOrigins), limits frame size (WithMaxFrame), can
 // require a shared secret (WithSecret), and gives every monitor a bounded
-// queue: a slow monitor loses messages (counted), never slows the store.
+// queue (WithQueue): a slow monitor loses messages (counted in
+// Stats.Dropped), never slows the store or the other monitors.
 type Endpoint[S any] struct {
 	core     *core[S]
 	appID    string
@@ -34,7 +45,7 @@ type Endpoint[S any] struct {
 	upgrader websocket.Upgrader
 
 	mu       sync.Mutex
-	monitors map[*monitorConn]struct{}
+	monitors map[*monitorConn[S]]struct{}
 	closed   bool
 	wg       sync.WaitGroup
 	done     chan struct{}
@@ -43,10 +54,15 @@ type Endpoint[S any] struct {
 	dropped  atomic.Uint64
 }
 
-type monitorConn struct {
-	sc         *sconn
-	out        chan []byte
-	subscribed atomic.Bool
+// monitorConn is one monitor connection. mu orders its queue and its
+// history: what is queued is what its history records.
+type monitorConn[S any] struct {
+	sc  *sconn
+	out chan []byte
+
+	mu         sync.Mutex
+	subscribed bool
+	hist       *history[S]
 }
 
 // NewEndpoint returns an endpoint for st. It starts one goroutine that
@@ -63,10 +79,10 @@ func NewEndpoint[S any](st *store.Store[S], opts ...Option) (*Endpoint[S], error
 		core:     newCore(st, cfg),
 		appID:    "hawechaty-" + cfg.instanceID,
 		sub:      st.Subscribe(cfg.queue),
-		monitors: map[*monitorConn]struct{}{},
+		monitors: map[*monitorConn[S]]struct{}{},
 		done:     make(chan struct{}),
 	}
-	e.upgrader = websocket.Upgrader{CheckOrigin: e.checkOrigin, HandshakeTimeout: 10 * time.Second}
+	e.upgrader = websocket.Upgrader{CheckOrigin: e.checkOrigin, HandshakeTimeout: handshakeTimeout}
 	e.wg.Add(1)
 	go e.broadcast()
 	return e, nil
@@ -75,7 +91,7 @@ func NewEndpoint[S any](st *store.Store[S], opts ...Option) (*Endpoint[S], error
 func (e *Endpoint[S]) checkOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
-		return true
+		return true // not a browser
 	}
 	if slices.Contains(e.core.cfg.origins, origin) {
 		return true
@@ -93,10 +109,7 @@ func (e *Endpoint[S]) checkOrigin(r *http.Request) bool {
 
 // Stats reports what the endpoint did so far.
 func (e *Endpoint[S]) Stats() Stats {
-	return Stats{
-		Sessions: e.accepted.Load(), Sent: e.core.sent.Load(), Dropped: e.sub.Dropped() + e.dropped.Load(),
-		Refused: e.core.refused.Load(), BadFrames: e.core.bad.Load(), Jumps: e.core.jumps.Load(), Dispatched: e.core.dispatched.Load(),
-	}
+	return e.core.stats(Stats{Sessions: e.accepted.Load(), Dropped: e.sub.Dropped() + e.dropped.Load()})
 }
 
 // broadcast turns store changes into ACTION messages for every monitor.
@@ -110,58 +123,73 @@ func (e *Endpoint[S]) broadcast() {
 			if !ok {
 				return
 			}
-			m, err := e.core.actionMessage(e.appID, ch)
+			m, id, err := e.core.actionMessage(e.appID, ch)
 			if err != nil {
-				e.core.cfg.log.Error("devtools: cannot encode a change", "type", ch.Action.Type, "err", err)
+				e.core.cfg.log.Error("devtools: change not sent", "type", ch.Action.Type, "err", err)
 				continue
 			}
-			e.publishAll(m)
+			b, err := publishFrame(m)
+			if err != nil {
+				e.core.cfg.log.Error("devtools: change not sent", "type", ch.Action.Type, "err", err)
+				continue
+			}
+			e.mu.Lock()
+			for mc := range e.monitors {
+				mc.mu.Lock()
+				if mc.subscribed && e.enqueue(mc, b) {
+					mc.hist.push(id, ch.State)
+				}
+				mc.mu.Unlock()
+			}
+			e.mu.Unlock()
 		}
 	}
 }
 
+// publishFrame is an app message as the relay would forward it to a
+// monitor: a #publish on the "log" channel.
 func publishFrame(m message) ([]byte, error) {
 	data, err := json.Marshal(m)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("devtools: encode: %w", err)
 	}
 	pub, err := json.Marshal(publish{Channel: "log", Data: data})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("devtools: encode: %w", err)
 	}
-	return json.Marshal(packet{Event: "#publish", Data: pub})
-}
-
-func (e *Endpoint[S]) publishAll(m message) {
-	b, err := publishFrame(m)
+	b, err := json.Marshal(packet{Event: "#publish", Data: pub})
 	if err != nil {
-		e.core.cfg.log.Error("devtools: encode", "err", err)
-		return
+		return nil, fmt.Errorf("devtools: encode: %w", err)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for mc := range e.monitors {
-		if mc.subscribed.Load() {
-			e.enqueue(mc, b)
-		}
-	}
+	return b, nil
 }
 
-func (e *Endpoint[S]) enqueue(mc *monitorConn, b []byte) {
+// enqueue queues b for mc, or drops and counts it when mc is behind.
+func (e *Endpoint[S]) enqueue(mc *monitorConn[S], b []byte) bool {
 	select {
 	case mc.out <- b:
+		return true
 	default:
 		e.dropped.Add(1)
+		return false
 	}
 }
 
-func (e *Endpoint[S]) sendTo(mc *monitorConn, m message) {
-	b, err := publishFrame(m)
-	if err != nil {
-		e.core.cfg.log.Error("devtools: encode", "err", err)
-		return
+// sendInit queues INIT for mc and starts its history over.
+func (e *Endpoint[S]) sendInit(mc *monitorConn[S]) {
+	m, s, err := e.core.initMessage(e.appID)
+	if err == nil {
+		var b []byte
+		if b, err = publishFrame(m); err == nil {
+			mc.mu.Lock()
+			if e.enqueue(mc, b) {
+				mc.hist.reset(s)
+			}
+			mc.mu.Unlock()
+			return
+		}
 	}
-	e.enqueue(mc, b)
+	e.core.cfg.log.Error("devtools: INIT not sent", "err", err)
 }
 
 // ServeHTTP upgrades a monitor's connection and serves it until it ends.
@@ -169,11 +197,16 @@ func (e *Endpoint[S]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cfg := e.core.cfg
 	ws, err := e.upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		cfg.log.Warn("devtools: upgrade refused", "origin", r.Header.Get("Origin"), "err", err)
+		e.core.refused.Add(1)
+		cfg.log.Warn("devtools: monitor connection refused", "origin", r.Header.Get("Origin"), "err", err)
 		return // the upgrader has answered
 	}
 	ws.SetReadLimit(cfg.maxFrame)
-	mc := &monitorConn{sc: newSconn(ws, cfg.log, &e.core.bad), out: make(chan []byte, cfg.queue)}
+	mc := &monitorConn[S]{
+		sc:   newSconn(ws, cfg.log, &e.core.bad),
+		out:  make(chan []byte, cfg.queue),
+		hist: newHistory(cfg.maxAge, e.core.st.State()),
+	}
 	mc.sc.server = true
 	e.mu.Lock()
 	if e.closed {
@@ -190,14 +223,18 @@ func (e *Endpoint[S]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.mu.Unlock()
 		e.wg.Done()
 	}()
-	e.serve(mc, r.URL.Query().Get("secret"))
+	e.serve(mc, cfg.secret == "" || e.secretOK(r.URL.Query().Get("secret")))
 }
 
-func (e *Endpoint[S]) serve(mc *monitorConn, querySecret string) {
+func (e *Endpoint[S]) secretOK(s string) bool {
+	return subtle.ConstantTimeCompare([]byte(s), []byte(e.core.cfg.secret)) == 1
+}
+
+func (e *Endpoint[S]) serve(mc *monitorConn[S], authed bool) {
 	cfg := e.core.cfg
 	sc := mc.sc
 	// The first frame must be a handshake with a numeric cid.
-	_ = sc.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_ = sc.ws.SetReadDeadline(time.Now().Add(handshakeTimeout))
 	_, first, err := sc.ws.ReadMessage()
 	if err != nil {
 		sc.close(err)
@@ -212,19 +249,20 @@ func (e *Endpoint[S]) serve(mc *monitorConn, querySecret string) {
 		return
 	}
 	id := fmt.Sprintf("%s-m%d", e.appID, e.seq.Add(1))
-	hs, _ := json.Marshal(map[string]any{"id": id, "pingTimeout": 30000, "isAuthenticated": false})
+	hs, _ := json.Marshal(map[string]any{"id": id, "pingTimeout": monitorTimeout.Milliseconds(), "isAuthenticated": false})
 	if err := sc.send(packet{Rid: ps[0].Cid, Data: hs}); err != nil {
 		sc.close(err)
 		return
 	}
 	e.accepted.Add(1)
+	cfg.log.Info("devtools: monitor connected", "socket", id)
 
+	sc.readTimeout.Store(int64(monitorTimeout))
 	readDone := make(chan struct{})
-	go func() { sc.readLoop(30 * time.Second); close(readDone) }()
+	go func() { sc.readLoop(); close(readDone) }()
+	defer func() { sc.close(nil); <-readDone }()
 	ping := time.NewTicker(cfg.pingEvery)
 	defer ping.Stop()
-	authed := cfg.secret == "" || querySecret == cfg.secret
-	defer func() { sc.close(nil); <-readDone }()
 	for {
 		select {
 		case <-e.done:
@@ -249,7 +287,7 @@ func (e *Endpoint[S]) serve(mc *monitorConn, querySecret string) {
 }
 
 // handle answers one packet from a monitor; false closes the connection.
-func (e *Endpoint[S]) handle(mc *monitorConn, p packet, authed *bool) bool {
+func (e *Endpoint[S]) handle(mc *monitorConn[S], p packet, authed *bool) bool {
 	cfg := e.core.cfg
 	sc := mc.sc
 	ok := func(data any) bool {
@@ -271,7 +309,7 @@ func (e *Endpoint[S]) handle(mc *monitorConn, p packet, authed *bool) bool {
 		if !*authed {
 			var cred string
 			_ = json.Unmarshal(p.Data, &cred)
-			if cred != cfg.secret {
+			if !e.secretOK(cred) {
 				cfg.log.Warn("devtools: monitor login refused: wrong secret")
 				e.core.refused.Add(1)
 				fail("LoginError", "wrong secret")
@@ -282,6 +320,7 @@ func (e *Endpoint[S]) handle(mc *monitorConn, p packet, authed *bool) bool {
 		return ok("log")
 	case "#subscribe":
 		if !*authed {
+			e.core.refused.Add(1)
 			return fail("AuthError", "log in first")
 		}
 		var d struct {
@@ -294,38 +333,51 @@ func (e *Endpoint[S]) handle(mc *monitorConn, p packet, authed *bool) bool {
 		if !ok(nil) {
 			return false
 		}
-		if d.Channel == "log" && !mc.subscribed.Swap(true) {
-			e.sendTo(mc, e.core.startMessage(e.appID))
-			if m, err := e.core.initMessage(e.appID); err == nil {
-				e.sendTo(mc, m)
+		if d.Channel != "log" {
+			return true // "report" and others: nothing is ever published there
+		}
+		mc.mu.Lock()
+		first := !mc.subscribed
+		mc.subscribed = true
+		mc.mu.Unlock()
+		if first {
+			if b, err := publishFrame(e.core.startMessage(e.appID)); err == nil {
+				e.enqueue(mc, b)
 			}
+			e.sendInit(mc)
 		}
 		return true
 	case "#unsubscribe":
-		mc.subscribed.Store(false)
+		mc.mu.Lock()
+		mc.subscribed = false
+		mc.mu.Unlock()
 		return ok(nil)
 	case "respond", "sc-" + e.appID:
 		if !*authed {
 			e.core.refused.Add(1)
+			cfg.log.Warn("devtools: command from a monitor that has not logged in refused")
 			return true
 		}
-		if r := e.core.handleMonitor(p.Data); r.resendInit {
-			if m, err := e.core.initMessage(e.appID); err == nil {
-				e.publishAll(m)
-			}
+		if r := e.core.handleMonitor(p.Data, mc.hist); r.reinit {
+			e.sendInit(mc)
 		}
 		return true
 	case "#disconnect":
 		return false
 	}
+	if len(p.Event) > 3 && p.Event[:3] == "sc-" {
+		e.core.ignored.Add(1)
+		cfg.log.Info("devtools: command for another app ignored", "event", p.Event)
+		return true
+	}
 	e.core.bad.Add(1)
-	cfg.log.Info("devtools: unknown event from a monitor", "event", p.Event)
+	cfg.log.Info("devtools: unknown event from a monitor ignored", "event", p.Event)
 	return fail("UnknownEvent", "unknown event "+strconv.Quote(p.Event))
 }
 
 // ListenAndServe serves the endpoint at /socketcluster/ on addr until ctx
-// ends. An empty addr means 127.0.0.1:8000; pass another host explicitly
-// to listen elsewhere.
+// ends, then closes the endpoint. An empty addr means 127.0.0.1:8000;
+// name another host explicitly to listen elsewhere.
 func (e *Endpoint[S]) ListenAndServe(ctx context.Context, addr string) error {
 	if addr == "" {
 		addr = "127.0.0.1:8000"
@@ -337,11 +389,12 @@ func (e *Endpoint[S]) ListenAndServe(ctx context.Context, addr string) error {
 	return e.Serve(ctx, l)
 }
 
-// Serve serves the endpoint on l until ctx ends.
+// Serve serves the endpoint at /socketcluster/ on l until ctx ends, then
+// closes the endpoint.
 func (e *Endpoint[S]) Serve(ctx context.Context, l net.Listener) error {
 	mux := http.NewServeMux()
 	mux.Handle("/socketcluster/", e)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: handshakeTimeout}
 	stop := context.AfterFunc(ctx, func() {
 		_ = e.Close()
 		_ = srv.Close()
@@ -351,10 +404,11 @@ func (e *Endpoint[S]) Serve(ctx context.Context, l net.Listener) error {
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
-	return err
+	return fmt.Errorf("devtools: serve: %w", err)
 }
 
-// Close disconnects every monitor and stops the endpoint's goroutines.
+// Close disconnects every monitor and stops the endpoint's goroutines. It
+// always returns nil; it is safe to call twice.
 func (e *Endpoint[S]) Close() error {
 	e.mu.Lock()
 	if e.closed {

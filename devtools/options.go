@@ -1,9 +1,12 @@
 package devtools
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"net"
 	"net/url"
 	"time"
 )
@@ -33,13 +36,18 @@ type config struct {
 	maxFrame       int64
 	pingEvery      time.Duration
 	errs           []error
+
+	// For tests: how the client dials (nil: the network) and its
+	// reconnect jitter, uniform in [0, 1).
+	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+	jitter func() float64
 }
 
 func newConfig(opts []Option) (config, error) {
 	c := config{
 		url: DefaultURL, name: "HAWechaty pool", instanceID: "pool-1", maxAge: 500,
 		redact: RedactSecrets, log: slog.New(slog.DiscardHandler), queue: 1024,
-		maxFrame: 1 << 20, pingEvery: 8 * time.Second,
+		maxFrame: 1 << 20, pingEvery: 8 * time.Second, jitter: rand.Float64,
 	}
 	for _, o := range opts {
 		if o == nil {

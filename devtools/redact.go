@@ -16,8 +16,9 @@ var secretKey = regexp.MustCompile(`(?i)token|secret|password|passwd|authorizati
 // like a secret (token, secret, password, authorization, credential) is
 // replaced by "[REDACTED]". puppet.Secret values already marshal redacted.
 func RedactSecrets(data []byte) ([]byte, error) {
-	if !secretKey.Match(data) {
-		return data, nil // nothing that looks like a secret key: fast path
+	if !secretKey.Match(data) && !bytes.Contains(data, []byte(`\u`)) {
+		// Nothing that looks like a secret key, even escaped: fast path.
+		return data, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
