@@ -34,9 +34,9 @@ type sconn struct {
 	// readTimeout closes the connection when nothing arrives for that long
 	// (nanoseconds; 0: no limit). The peer's pings keep it open.
 	readTimeout atomic.Int64
-	done   chan struct{}
-	once   sync.Once
-	err    error
+	done        chan struct{}
+	once        sync.Once
+	err         error
 }
 
 func newSconn(ws *websocket.Conn, log *slog.Logger, bad *atomic.Uint64) *sconn {
