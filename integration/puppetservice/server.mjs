@@ -132,6 +132,7 @@ readline.createInterface({ input: process.stdin }).on('line', line => {
   try {
     const cmd = JSON.parse(line)
     if (cmd.cmd === 'post') post(cmd)
+    else if (cmd.cmd === 'hang') puppet.messageSendText = () => new Promise(() => {})
     else throw new Error(`unknown cmd ${JSON.stringify(cmd.cmd)}`)
   } catch (e) {
     emit({ event: 'error', error: String(e && e.message ? e.message : e) })

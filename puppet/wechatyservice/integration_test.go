@@ -147,3 +147,25 @@ func TestIntegrationServerKilled(t *testing.T) {
 	assert.Equal(t, 1, srv.Delivered(servicetest.Contact, "before"))
 	assert.Zero(t, srv.Delivered(servicetest.Contact, "while down"))
 }
+
+// TestIntegrationHungService: the service takes the send and never
+// answers; the deadline ends Say with an unknown outcome (it may have been
+// delivered), not with "not sent".
+func TestIntegrationHungService(t *testing.T) {
+	srv := servicetest.Start(t, servicetest.Config{})
+	p := realPuppet(t, srv, srv.Token)
+	ctx := integrationCtx(t)
+	require.NoError(t, p.Start(ctx))
+	waitEvent(t, ctx, p, puppet.EventLogin)
+	require.NoError(t, p.Say(ctx, servicetest.Contact, "before"))
+	srv.WaitDelivered(t, ctx, servicetest.Contact, "before", 1)
+	require.NoError(t, srv.Hang())
+	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	err := p.Say(short, servicetest.Contact, "into the void")
+	assert.Equal(t, puppet.OutcomeUnknown, puppet.Classify(err), "%v", err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	// The connection itself is fine: the puppet-level heartbeat still works.
+	require.NoError(t, p.Ding(ctx, "still here"))
+	assert.Equal(t, "still here", waitEvent(t, ctx, p, puppet.EventDong).Data)
+}

@@ -21,6 +21,7 @@
 //	p, _ := wechatyservice.New(srv.Endpoint, puppet.NewSecret(srv.Token))
 //	… p.Say(ctx, srv.Room, "hi") …
 //	srv.WaitDelivered(t, ctx, srv.Room, "hi", 1)
+//	srv.Hang()    // sends never answer from now on
 //	srv.Kill()    // the process dies: streams break, calls fail
 //	srv.Restart() // a new process on the same endpoint
 package servicetest
@@ -312,18 +313,28 @@ func (s *Server) stop() {
 	}
 }
 
+// Hang makes the world stop answering sends: from then on every
+// MessageSendText the server receives waits forever (other calls still
+// work), as a hung account would.
+func (s *Server) Hang() error { return s.command(map[string]string{"cmd": "hang"}) }
+
 // Post makes contact from write text to the bot (room "") or into room;
 // id is the message ID (the server picks one when empty). Several servers
 // given the same id model one message seen by several bots.
 func (s *Server) Post(from, room, text, id string) error {
-	line, err := json.Marshal(map[string]string{"cmd": "post", "from": from, "room": room, "text": text, "id": id})
+	return s.command(map[string]string{"cmd": "post", "from": from, "room": room, "text": text, "id": id})
+}
+
+// command writes one control line to the server's stdin.
+func (s *Server) command(cmd map[string]string) error {
+	line, err := json.Marshal(cmd)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.stdin.Write(append(line, '\n')); err != nil {
-		return fmt.Errorf("servicetest: post to %s: %w", s.Endpoint, err)
+		return fmt.Errorf("servicetest: %s to %s: %w", cmd["cmd"], s.Endpoint, err)
 	}
 	return nil
 }
