@@ -3,6 +3,7 @@ package mock
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -10,46 +11,45 @@ import (
 )
 
 // Bot is one bot account of a World. It implements puppet.Puppet and
-// puppet.Dinger. Its state is guarded by the world's lock; its events go
-// through an unbounded queue, so the world never blocks on a slow reader
-// and no event is lost.
+// puppet.Dinger, and takes injected faults (see Die, Hang, Flap …).
+//
+// Its events go through an unbounded queue drained by one goroutine per
+// bot: the world never blocks on a slow reader and no event is lost, at the
+// cost of memory while nobody reads. Events queued when the bot is closed
+// are discarded with it.
 type Bot struct {
-	w  *World
-	id string
+	w   *World
+	id  string
+	cfg botConfig
 
 	// guarded by w.mu
 	started  bool
 	loggedIn bool
 	closed   bool
-	f        faults
+	gen      int        // bumped by Start and Stop: cancels a pending login
+	f        faults     // what tests injected
+	flapGen  int        // bumped when flapping starts or ends
+	rng      *rand.Rand // this bot's own stream (flapping)
 
 	queue  *queue
 	events chan puppet.Event
-	done   chan struct{}
+	done   chan struct{} // closed by Close
 	pumped sync.WaitGroup
 }
 
-// faults are what tests inject. Those marked "until reset" are cleared by
-// Start after Stop.
-type faults struct {
-	dead        bool          // until reset: silent, sends never arrive, dings unanswered
-	killed      bool          // until Revive: dead, and resets do not help
-	failSends   bool          // until ClearFaults: sends fail as not sent
-	hang        bool          // until reset or ClearFaults: sends hang until their context ends
-	hangDeliver bool          // with hang: the message is delivered before the hang
-	latency     time.Duration // until ClearFaults: every send takes this long
-	dropInbound bool          // until ClearFaults: inbound messages are lost
-	failStarts  int           // the next failStarts Start calls fail
-	flapping    bool          // until ClearFaults: logs out and in at random
-}
+var (
+	_ puppet.Puppet = (*Bot)(nil)
+	_ puppet.Dinger = (*Bot)(nil)
+)
 
-func newBot(w *World, id string) *Bot {
-	b := &Bot{w: w, id: id, queue: newQueue(), events: make(chan puppet.Event), done: make(chan struct{})}
+func newBot(w *World, id string, cfg botConfig, rng *rand.Rand) *Bot {
+	b := &Bot{w: w, id: id, cfg: cfg, rng: rng, queue: newQueue(), events: make(chan puppet.Event), done: make(chan struct{})}
 	b.pumped.Add(1)
 	go b.pump()
 	return b
 }
 
+// pump moves queued events to the Events channel until Close.
 func (b *Bot) pump() {
 	defer b.pumped.Done()
 	defer close(b.events)
@@ -69,7 +69,7 @@ func (b *Bot) pump() {
 	}
 }
 
-// emitLocked queues an event; w.mu is held.
+// emitLocked stamps and queues an event.
 func (b *Bot) emitLocked(ev puppet.Event) {
 	if b.closed {
 		return
@@ -78,46 +78,102 @@ func (b *Bot) emitLocked(ev puppet.Event) {
 	b.queue.push(ev)
 }
 
-// receive is called by the world (w.mu held) for an inbound message.
-func (b *Bot) receive(m *puppet.Message) {
-	if !b.started || !b.loggedIn || b.f.dead || b.f.killed || b.f.dropInbound {
-		return
-	}
-	b.emitLocked(puppet.Event{Kind: puppet.EventMessage, Message: m})
+// upLocked reports whether the bot is started, logged in and alive.
+func (b *Bot) upLocked() bool {
+	return b.started && b.loggedIn && !b.f.dead && !b.f.killed
 }
 
-// Name returns the bot's ID.
+// receiveLocked is the world handing the bot an inbound message.
+func (b *Bot) receiveLocked(m *puppet.Message) {
+	if b.upLocked() && !b.f.dropInbound {
+		b.emitLocked(puppet.Event{Kind: puppet.EventMessage, Message: m})
+	}
+}
+
+func (b *Bot) loginLocked() {
+	b.loggedIn = true
+	b.emitLocked(puppet.Event{Kind: puppet.EventLogin, Self: b.id})
+}
+
+func (b *Bot) logoutLocked(why string) {
+	if b.loggedIn {
+		b.loggedIn = false
+		b.emitLocked(puppet.Event{Kind: puppet.EventLogout, Data: why})
+	}
+}
+
+// block waits, as a send that got no answer does, until ctx ends or the
+// bot is closed.
+func (b *Bot) block(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.done:
+		return ErrClosed
+	}
+}
+
+// Name returns the bot's ID, which is also its contact ID.
 func (b *Bot) Name() string { return b.id }
 
-// Start logs the bot in (EventLogin). It clears the faults that last until
-// a reset. It fails while FailStart has attempts left.
+// LoggedIn reports whether the bot is started and logged in. A bot that
+// died silently still reports true: only its silence tells.
+func (b *Bot) LoggedIn() bool {
+	b.w.mu.Lock()
+	defer b.w.mu.Unlock()
+	return b.started && b.loggedIn
+}
+
+// Start connects the bot: EventScan first if the bot was added WithScan,
+// then EventLogin (Self is the bot's ID), at once or after its login delay.
+// Start after Stop is a reset: it clears the faults that last until a
+// reset (Die, Hang). A killed bot starts without error and stays silent.
+// Start on a started bot returns nil; it fails while FailStart has
+// attempts left, and on a closed bot.
 func (b *Bot) Start(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return err
+		return fmt.Errorf("mock: start %q: %w", b.id, err)
 	}
 	b.w.mu.Lock()
 	defer b.w.mu.Unlock()
-	if b.closed {
-		return fmt.Errorf("mock: %q is closed", b.id)
-	}
-	if b.f.failStarts > 0 {
-		b.f.failStarts--
-		return fmt.Errorf("mock: %q refused to start (injected)", b.id)
-	}
-	if b.started {
+	switch {
+	case b.closed || b.w.closed:
+		return fmt.Errorf("mock: start %q: %w", b.id, ErrClosed)
+	case b.f.failStarts != 0:
+		if b.f.failStarts > 0 {
+			b.f.failStarts--
+		}
+		return fmt.Errorf("mock: start %q: refused: %w", b.id, ErrInjected)
+	case b.started:
 		return nil
 	}
 	b.started = true
+	b.gen++
 	b.f.dead, b.f.hang, b.f.hangDeliver = false, false, false
 	if b.f.killed {
 		return nil // looks fine, stays silent
 	}
-	b.loggedIn = true
-	b.emitLocked(puppet.Event{Kind: puppet.EventLogin, Self: b.id})
+	if b.cfg.scan != "" {
+		b.emitLocked(puppet.Event{Kind: puppet.EventScan, Data: b.cfg.scan})
+	}
+	if b.cfg.loginDelay <= 0 {
+		b.loginLocked()
+		return nil
+	}
+	gen := b.gen
+	b.w.afterLocked(b.cfg.loginDelay, func() {
+		b.w.mu.Lock()
+		defer b.w.mu.Unlock()
+		if b.gen == gen && b.started && !b.loggedIn && !b.f.dead && !b.f.killed {
+			b.loginLocked()
+		}
+	})
 	return nil
 }
 
-// Stop logs the bot out (EventLogout).
+// Stop disconnects the bot, with EventLogout if it was logged in (also when
+// it had died silently: stopping is local, the puppet reports it). Stop on
+// a stopped bot returns nil.
 func (b *Bot) Stop(ctx context.Context) error {
 	b.w.mu.Lock()
 	defer b.w.mu.Unlock()
@@ -125,17 +181,18 @@ func (b *Bot) Stop(ctx context.Context) error {
 		return nil
 	}
 	b.started = false
-	if b.loggedIn {
-		b.loggedIn = false
-		b.emitLocked(puppet.Event{Kind: puppet.EventLogout, Data: "stopped"})
-	}
+	b.gen++
+	b.logoutLocked("stopped")
 	return nil
 }
 
-// Events returns the bot's event stream, closed by Close.
+// Events returns the bot's event stream: one channel for the bot's whole
+// life, across resets, closed by Close.
 func (b *Bot) Events() <-chan puppet.Event { return b.events }
 
-// Close stops the bot for good and closes Events.
+// Close stops the bot for good: sends that hang return, queued events are
+// discarded and Events is closed before Close returns. Calls after the
+// first return nil.
 func (b *Bot) Close() error {
 	b.w.mu.Lock()
 	if b.closed {
@@ -144,31 +201,48 @@ func (b *Bot) Close() error {
 	}
 	b.closed = true
 	b.started, b.loggedIn = false, false
+	b.f.flapping = false
+	b.flapGen++
 	b.w.mu.Unlock()
 	close(b.done)
 	b.pumped.Wait()
 	return nil
 }
 
-// Say sends text to a room or contact. Outcomes follow the injected faults.
+// Say sends text to a room the bot is in, or to a contact or bot. On
+// success the world records a Delivery and the bots that see the message
+// receive it. Errors, by puppet.Classify:
+//
+//   - not sent: ctx already done, the bot is stopped, closed or logged out,
+//     or FailSends is on;
+//   - permanent: the target is no room, contact or bot, or a room the bot
+//     is not in (ErrUnknown, ErrNotMember);
+//   - outcome unknown: the bot died, hangs, or went down during its
+//     latency; Say then returns when ctx ends (or the bot is closed).
 func (b *Bot) Say(ctx context.Context, to, text string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mock: %q says to %q: %w: %w", b.id, to, puppet.ErrNotSent, err)
+	}
 	b.w.mu.Lock()
 	switch {
-	case b.closed || !b.started:
+	case b.closed:
 		b.w.mu.Unlock()
-		return fmt.Errorf("mock: %q is not started: %w", b.id, puppet.ErrNotSent)
+		return fmt.Errorf("mock: %q says to %q: %w: %w", b.id, to, ErrClosed, puppet.ErrNotSent)
+	case !b.started:
+		b.w.mu.Unlock()
+		return fmt.Errorf("mock: %q says to %q: not started: %w", b.id, to, puppet.ErrNotSent)
 	case b.f.dead || b.f.killed:
 		b.w.mu.Unlock()
-		<-ctx.Done() // the request goes out and nothing comes back
-		return fmt.Errorf("mock: %q: no answer: %w: %w", b.id, puppet.ErrOutcomeUnknown, ctx.Err())
+		err := b.block(ctx) // the request goes out and nothing comes back
+		return fmt.Errorf("mock: %q says to %q: no answer: %w: %w", b.id, to, puppet.ErrOutcomeUnknown, err)
 	case !b.loggedIn:
 		b.w.mu.Unlock()
-		return fmt.Errorf("mock: %q is logged out: %w", b.id, puppet.ErrNotSent)
+		return fmt.Errorf("mock: %q says to %q: logged out: %w", b.id, to, puppet.ErrNotSent)
 	case b.f.failSends:
 		b.w.mu.Unlock()
-		return fmt.Errorf("mock: %q: connection refused (injected): %w", b.id, puppet.ErrNotSent)
+		return fmt.Errorf("mock: %q says to %q: connection refused: %w: %w", b.id, to, ErrInjected, puppet.ErrNotSent)
 	}
-	if err := b.w.canReachLocked(b.id, to); err != nil {
+	if err := b.w.reachLocked(b.id, to); err != nil {
 		b.w.mu.Unlock()
 		return err
 	}
@@ -177,8 +251,8 @@ func (b *Bot) Say(ctx context.Context, to, text string) error {
 			b.w.deliverLocked(b.id, to, text)
 		}
 		b.w.mu.Unlock()
-		<-ctx.Done()
-		return fmt.Errorf("mock: %q: hung: %w: %w", b.id, puppet.ErrOutcomeUnknown, ctx.Err())
+		err := b.block(ctx)
+		return fmt.Errorf("mock: %q says to %q: hung: %w: %w: %w", b.id, to, ErrInjected, puppet.ErrOutcomeUnknown, err)
 	}
 	latency := b.f.latency
 	b.w.mu.Unlock()
@@ -188,63 +262,100 @@ func (b *Bot) Say(ctx context.Context, to, text string) error {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("mock: %q: slow: %w: %w", b.id, puppet.ErrOutcomeUnknown, ctx.Err())
+			return fmt.Errorf("mock: %q says to %q: slow: %w: %w", b.id, to, puppet.ErrOutcomeUnknown, ctx.Err())
+		case <-b.done:
+			t.Stop()
+			return fmt.Errorf("mock: %q says to %q: %w while sending: %w", b.id, to, ErrClosed, puppet.ErrOutcomeUnknown)
 		}
 	}
 	b.w.mu.Lock()
 	defer b.w.mu.Unlock()
-	if !b.started || !b.loggedIn || b.f.dead || b.f.killed {
-		return fmt.Errorf("mock: %q went down while sending: %w", b.id, puppet.ErrOutcomeUnknown)
+	if !b.upLocked() || b.closed {
+		return fmt.Errorf("mock: %q says to %q: went down while sending: %w", b.id, to, puppet.ErrOutcomeUnknown)
+	}
+	if err := b.w.reachLocked(b.id, to); err != nil {
+		return err // left the room meanwhile
 	}
 	b.w.deliverLocked(b.id, to, text)
 	return nil
 }
 
-// Ding asks for an EventDong with data, after the world's ding delay.
+// Ding asks for an EventDong carrying data, which comes after the world's
+// ding delay if the bot is still up then. A dead bot accepts the ding and
+// never answers. Errors wrap puppet.ErrNotSent (stopped, logged out, ctx
+// done).
 func (b *Bot) Ding(ctx context.Context, data string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mock: %q ding: %w: %w", b.id, puppet.ErrNotSent, err)
+	}
 	b.w.mu.Lock()
 	defer b.w.mu.Unlock()
-	if !b.started || !b.loggedIn {
-		return fmt.Errorf("mock: %q is not logged in: %w", b.id, puppet.ErrNotSent)
+	if b.closed || !b.started || !b.loggedIn {
+		return fmt.Errorf("mock: %q ding: not logged in: %w", b.id, puppet.ErrNotSent)
 	}
 	if b.f.dead || b.f.killed {
 		return nil // swallowed
 	}
+	gen := b.gen
 	b.w.afterLocked(b.w.dingDelay, func() {
 		b.w.mu.Lock()
 		defer b.w.mu.Unlock()
-		if b.started && b.loggedIn && !b.f.dead && !b.f.killed {
+		if b.gen == gen && b.upLocked() {
 			b.emitLocked(puppet.Event{Kind: puppet.EventDong, Data: data})
 		}
 	})
 	return nil
 }
 
-// Rooms lists the rooms the bot is in.
+// Rooms lists the rooms the bot is in, with their members, in the order
+// they were added. A dead bot's call hangs until ctx ends.
 func (b *Bot) Rooms(ctx context.Context) ([]puppet.Room, error) {
+	if err := b.query(ctx, "rooms"); err != nil {
+		return nil, err
+	}
 	b.w.mu.Lock()
 	defer b.w.mu.Unlock()
-	if !b.started || !b.loggedIn {
-		return nil, fmt.Errorf("mock: %q is not logged in: %w", b.id, puppet.ErrNotSent)
-	}
 	return b.w.roomsOfLocked(b.id), nil
 }
 
-// Contacts lists the contacts the bot can reach.
+// Contacts lists the contacts the bot can reach: the official account
+// first, then the contacts by ID, then the other bots. A dead bot's call
+// hangs until ctx ends.
 func (b *Bot) Contacts(ctx context.Context) ([]puppet.Contact, error) {
+	if err := b.query(ctx, "contacts"); err != nil {
+		return nil, err
+	}
 	b.w.mu.Lock()
 	defer b.w.mu.Unlock()
-	if !b.started || !b.loggedIn {
-		return nil, fmt.Errorf("mock: %q is not logged in: %w", b.id, puppet.ErrNotSent)
-	}
 	return b.w.contactsLocked(b.id), nil
 }
 
-// queue is an unbounded FIFO of events.
+// query checks that the bot can answer a read.
+func (b *Bot) query(ctx context.Context, what string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mock: %q %s: %w", b.id, what, err)
+	}
+	b.w.mu.Lock()
+	switch {
+	case b.closed:
+		b.w.mu.Unlock()
+		return fmt.Errorf("mock: %q %s: %w: %w", b.id, what, ErrClosed, puppet.ErrNotSent)
+	case !b.started || !b.loggedIn:
+		b.w.mu.Unlock()
+		return fmt.Errorf("mock: %q %s: not logged in: %w", b.id, what, puppet.ErrNotSent)
+	case b.f.dead || b.f.killed:
+		b.w.mu.Unlock()
+		return fmt.Errorf("mock: %q %s: no answer: %w", b.id, what, b.block(ctx))
+	}
+	b.w.mu.Unlock()
+	return nil
+}
+
+// queue is an unbounded FIFO of events with a wake-up signal.
 type queue struct {
 	mu     sync.Mutex
 	items  []puppet.Event
-	signal chan struct{}
+	signal chan struct{} // capacity 1: items were added
 }
 
 func newQueue() *queue { return &queue{signal: make(chan struct{}, 1)} }

@@ -3,21 +3,35 @@ package mock
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/hawechaty/hawechaty/puppet"
 )
 
-// DefaultHeartbeatContact is the official account that answers "dong".
+// DefaultHeartbeatContact is the ID of the official account that answers
+// "dong" to "ding": the ChatieIO account HAWechaty uses.
 const DefaultHeartbeatContact = "gh_051c89260e5d"
 
-// Errors of the mock world.
+// Errors of the mock world. Send errors also wrap one of puppet.ErrNotSent,
+// puppet.ErrOutcomeUnknown or puppet.ErrPermanent.
 var (
+	// ErrUnknown is wrapped when an ID names no contact, bot or room.
 	ErrUnknown = errors.New("mock: unknown contact or room")
-	ErrExists  = errors.New("mock: ID already in the world")
+	// ErrExists is wrapped when an ID is taken already.
+	ErrExists = errors.New("mock: ID already in the world")
+	// ErrInvalidID is wrapped when an ID is empty.
+	ErrInvalidID = errors.New("mock: empty ID")
+	// ErrNotMember is wrapped when a room is used by someone not in it.
+	ErrNotMember = errors.New("mock: not a member of the room")
+	// ErrClosed is wrapped by calls on a closed bot or world.
+	ErrClosed = errors.New("mock: closed")
+	// ErrInjected is wrapped by every failure a test injected.
+	ErrInjected = errors.New("mock: injected fault")
 )
 
 // Delivery is one message that reached its target.
@@ -25,17 +39,18 @@ type Delivery struct {
 	Bot       string // the bot that sent it
 	To        string // room or contact ID
 	Text      string
-	MessageID string
+	MessageID string // the ID other bots see it under
 	Time      time.Time
 }
 
 // World is an in-memory chat platform: contacts, rooms, an official account
 // that answers "dong" to "ding", and bots (puppets) with injectable faults.
-// It uses the time package only, so inside a testing/synctest bubble it runs
-// in virtual time; with a seed, its randomness is reproducible.
+// It reads time only through the time package, so inside a testing/synctest
+// bubble it runs in virtual time; with a seed, its randomness is
+// reproducible. A World is safe for concurrent use.
 type World struct {
 	mu        sync.Mutex
-	rng       *rand.Rand
+	seed      uint64
 	official  string
 	dongDelay time.Duration
 	dingDelay time.Duration
@@ -45,44 +60,28 @@ type World struct {
 	bots      map[string]*Bot
 	botOrder  []string
 	delivered []Delivery
-	msgSeq    int
+	seq       map[string]int // message counter per sender and conversation
 	timers    map[*time.Timer]struct{}
 	closed    bool
 }
 
-// Option configures a World.
-type Option func(*World)
-
-// WithSeed makes the world's randomness (flapping) reproducible.
-func WithSeed(seed uint64) Option {
-	return func(w *World) { w.rng = rand.New(rand.NewPCG(seed, seed^0x5bd1e995)) }
-}
-
-// WithHeartbeatContact sets the official account's ID.
-func WithHeartbeatContact(id string) Option { return func(w *World) { w.official = id } }
-
-// WithDongDelay sets how long the official account takes to answer a ding
-// (default 1 s).
-func WithDongDelay(d time.Duration) Option { return func(w *World) { w.dongDelay = d } }
-
-// WithDingDelay sets how long a protocol-level Ding takes to come back as
-// EventDong (default 1 s, as Wechaty's PuppetMock).
-func WithDingDelay(d time.Duration) Option { return func(w *World) { w.dingDelay = d } }
-
-// NewWorld returns an empty world with its official account.
+// NewWorld returns a world with nothing in it but the official account.
 func NewWorld(opts ...Option) *World {
 	w := &World{
+		seed:      1,
 		official:  DefaultHeartbeatContact,
 		dongDelay: time.Second,
 		dingDelay: time.Second,
 		contacts:  map[string]puppet.Contact{},
 		rooms:     map[string]*puppet.Room{},
 		bots:      map[string]*Bot{},
+		seq:       map[string]int{},
 		timers:    map[*time.Timer]struct{}{},
-		rng:       rand.New(rand.NewPCG(1, 2)),
 	}
 	for _, o := range opts {
-		o(w)
+		if o != nil {
+			o.apply(w)
+		}
 	}
 	w.contacts[w.official] = puppet.Contact{ID: w.official, Name: "Chatie official account"}
 	return w
@@ -95,62 +94,107 @@ func (w *World) HeartbeatContact() string { return w.official }
 func (w *World) AddContact(id, name string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.taken(id) {
-		return fmt.Errorf("%w: %q", ErrExists, id)
+	if err := w.freeLocked("contact", id); err != nil {
+		return err
 	}
 	w.contacts[id] = puppet.Contact{ID: id, Name: name}
 	return nil
 }
 
-// AddRoom adds a room with its members (contact or bot IDs).
+// AddRoom adds a room with its members (contact or bot IDs, duplicates
+// ignored).
 func (w *World) AddRoom(id, topic string, members ...string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.taken(id) {
-		return fmt.Errorf("%w: %q", ErrExists, id)
+	if err := w.freeLocked("room", id); err != nil {
+		return err
 	}
+	var list []string
 	for _, m := range members {
-		if _, ok := w.contacts[m]; !ok {
-			if _, ok := w.bots[m]; !ok {
-				return fmt.Errorf("%w: member %q of room %q", ErrUnknown, m, id)
-			}
+		if !w.isPersonLocked(m) {
+			return fmt.Errorf("mock: add room %q: member %q: %w", id, m, ErrUnknown)
+		}
+		if !slices.Contains(list, m) {
+			list = append(list, m)
 		}
 	}
-	w.rooms[id] = &puppet.Room{ID: id, Topic: topic, Members: slices.Clone(members)}
+	w.rooms[id] = &puppet.Room{ID: id, Topic: topic, Members: list}
 	w.roomOrder = append(w.roomOrder, id)
 	return nil
 }
 
-// Join adds a member to a room.
+// Join adds a contact or bot to a room. Joining twice is a no-op.
 func (w *World) Join(room, member string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	r, ok := w.rooms[room]
 	if !ok {
-		return fmt.Errorf("%w: room %q", ErrUnknown, room)
+		return fmt.Errorf("mock: join room %q: %w", room, ErrUnknown)
+	}
+	if !w.isPersonLocked(member) {
+		return fmt.Errorf("mock: join room %q: member %q: %w", room, member, ErrUnknown)
 	}
 	if !slices.Contains(r.Members, member) {
-		r.Members = append(r.Members, member)
+		r.Members = append(slices.Clone(r.Members), member)
 	}
 	return nil
 }
 
-func (w *World) taken(id string) bool {
+// Leave takes a contact or bot out of a room. From then on a bot that left
+// gets ErrPermanent when it says something there.
+func (w *World) Leave(room, member string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, ok := w.rooms[room]
+	if !ok {
+		return fmt.Errorf("mock: leave room %q: %w", room, ErrUnknown)
+	}
+	i := slices.Index(r.Members, member)
+	if i < 0 {
+		return fmt.Errorf("mock: leave room %q: %q: %w", room, member, ErrNotMember)
+	}
+	r.Members = slices.Delete(slices.Clone(r.Members), i, i+1)
+	return nil
+}
+
+// freeLocked checks that id can name something new.
+func (w *World) freeLocked(what, id string) error {
+	switch {
+	case w.closed:
+		return fmt.Errorf("mock: add %s %q: %w", what, id, ErrClosed)
+	case id == "":
+		return fmt.Errorf("mock: add %s: %w", what, ErrInvalidID)
+	case w.isPersonLocked(id) || w.rooms[id] != nil:
+		return fmt.Errorf("mock: add %s %q: %w", what, id, ErrExists)
+	}
+	return nil
+}
+
+func (w *World) isPersonLocked(id string) bool {
 	_, c := w.contacts[id]
-	_, r := w.rooms[id]
 	_, b := w.bots[id]
-	return c || r || b || id == ""
+	return c || b
 }
 
 // AddBot adds a bot account whose contact ID and puppet name are id. The
-// bot starts stopped.
-func (w *World) AddBot(id string) (*Bot, error) {
+// bot starts stopped; every contact and bot can reach it, and it can say
+// something to every contact and bot and to the rooms it is in. Its events
+// flow as soon as it is started; Close the bot or the world to end it.
+func (w *World) AddBot(id string, opts ...BotOption) (*Bot, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.taken(id) {
-		return nil, fmt.Errorf("%w: %q", ErrExists, id)
+	if err := w.freeLocked("bot", id); err != nil {
+		return nil, err
 	}
-	b := newBot(w, id)
+	var cfg botConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyBot(&cfg)
+		}
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id))
+	b := newBot(w, id, cfg, rand.New(rand.NewPCG(w.seed, h.Sum64())))
 	w.bots[id] = b
 	w.botOrder = append(w.botOrder, id)
 	return b, nil
@@ -164,76 +208,95 @@ func (w *World) Bot(id string) (*Bot, bool) {
 	return b, ok
 }
 
-// Post makes a contact send text to a room (every started bot in it sees
-// the message, with one message ID) or to a bot directly. It returns the
-// message ID.
+// Post makes a contact (or bot) send text to a room it is in, or directly
+// to a bot. Every bot that sees it gets an EventMessage with the same
+// message ID, which Post returns. A bot sees a message when it is started,
+// logged in, alive and not dropping inbound messages; a message a bot does
+// not see is gone for it, as on a real platform while the account is
+// offline.
 func (w *World) Post(from, conversation, text string) (string, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if _, ok := w.contacts[from]; !ok {
-		if _, ok := w.bots[from]; !ok {
-			return "", fmt.Errorf("%w: sender %q", ErrUnknown, from)
-		}
+	if !w.isPersonLocked(from) {
+		return "", fmt.Errorf("mock: post from %q: %w", from, ErrUnknown)
 	}
-	w.msgSeq++
-	id := fmt.Sprintf("msg-%d", w.msgSeq)
-	now := time.Now()
 	if r, ok := w.rooms[conversation]; ok {
-		for _, m := range r.Members {
-			if b, ok := w.bots[m]; ok && m != from {
-				b.receive(&puppet.Message{ID: id, From: from, Room: r.ID, Text: text, Time: now})
-			}
+		if !slices.Contains(r.Members, from) {
+			return "", fmt.Errorf("mock: post from %q to room %q: %w", from, conversation, ErrNotMember)
 		}
-		return id, nil
+	} else if _, ok := w.bots[conversation]; !ok {
+		return "", fmt.Errorf("mock: post from %q to %q (not a room or bot): %w", from, conversation, ErrUnknown)
 	}
-	if b, ok := w.bots[conversation]; ok {
-		b.receive(&puppet.Message{ID: id, From: from, To: b.id, Text: text, Time: now})
-		return id, nil
-	}
-	return "", fmt.Errorf("%w: conversation %q", ErrUnknown, conversation)
+	return w.sendLocked(from, conversation, text), nil
 }
 
-// Delivered returns every message that reached its target, in order.
+// sendLocked hands a message from a person to whichever bots see it and
+// returns its ID; the target was checked.
+func (w *World) sendLocked(from, to, text string) string {
+	id := w.nextIDLocked(from, to)
+	now := time.Now()
+	if r, ok := w.rooms[to]; ok {
+		for _, m := range r.Members {
+			if b, ok := w.bots[m]; ok && m != from {
+				b.receiveLocked(&puppet.Message{ID: id, From: from, Room: r.ID, Text: text, Time: now})
+			}
+		}
+		return id
+	}
+	if b, ok := w.bots[to]; ok && to != from {
+		b.receiveLocked(&puppet.Message{ID: id, From: from, To: to, Text: text, Time: now})
+	}
+	return id
+}
+
+// nextIDLocked numbers messages per sender and conversation, so that IDs
+// do not depend on the order in which unrelated timers fire.
+func (w *World) nextIDLocked(from, to string) string {
+	k := from + "\x00" + to
+	w.seq[k]++
+	return from + ">" + to + "#" + strconv.Itoa(w.seq[k])
+}
+
+// Delivered returns every message a bot delivered, in the order they
+// arrived. Two bots' deliveries at the same virtual instant may come in
+// either order.
 func (w *World) Delivered() []Delivery {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return slices.Clone(w.delivered)
 }
 
-// deliver records a message sent by bot; w.mu is held.
+// deliverLocked records a message sent by bot and passes it on: other bots
+// in the room (or the bot addressed) receive it, and the official account
+// answers a "ding".
 func (w *World) deliverLocked(bot, to, text string) {
-	w.msgSeq++
-	w.delivered = append(w.delivered, Delivery{Bot: bot, To: to, Text: text, MessageID: fmt.Sprintf("msg-%d", w.msgSeq), Time: time.Now()})
+	id := w.sendLocked(bot, to, text)
+	w.delivered = append(w.delivered, Delivery{Bot: bot, To: to, Text: text, MessageID: id, Time: time.Now()})
 	if to == w.official && text == "ding" {
 		w.afterLocked(w.dongDelay, func() {
-			_, _ = w.Post(w.official, bot, "dong")
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.sendLocked(w.official, bot, "dong")
 		})
-	}
-	if b, ok := w.bots[to]; ok && to != bot {
-		// A bot writing to another bot: the other one receives it.
-		b.receive(&puppet.Message{ID: fmt.Sprintf("msg-%d", w.msgSeq), From: bot, To: to, Text: text, Time: time.Now()})
 	}
 }
 
-// canReach reports whether bot may send to target, or why not; w.mu is held.
-func (w *World) canReachLocked(bot, target string) error {
+// reachLocked tells whether bot may send to target, or why not.
+func (w *World) reachLocked(bot, target string) error {
 	if r, ok := w.rooms[target]; ok {
 		if !slices.Contains(r.Members, bot) {
-			return fmt.Errorf("mock: %q is not in room %q: %w", bot, target, puppet.ErrPermanent)
+			return fmt.Errorf("mock: %q says to room %q: %w: %w", bot, target, ErrNotMember, puppet.ErrPermanent)
 		}
 		return nil
 	}
-	if _, ok := w.contacts[target]; ok {
+	if w.isPersonLocked(target) {
 		return nil
 	}
-	if _, ok := w.bots[target]; ok {
-		return nil
-	}
-	return fmt.Errorf("mock: no contact or room %q: %w", target, puppet.ErrPermanent)
+	return fmt.Errorf("mock: %q says to %q: %w: %w", bot, target, ErrUnknown, puppet.ErrPermanent)
 }
 
-// afterLocked runs f after d on its own goroutine unless the world closes
-// first; w.mu is held.
+// afterLocked runs f after d on a timer goroutine unless the world closes
+// first.
 func (w *World) afterLocked(d time.Duration, f func()) {
 	if w.closed {
 		return
@@ -262,6 +325,8 @@ func (w *World) roomsOfLocked(bot string) []puppet.Room {
 	return out
 }
 
+// contactsLocked lists the official account, the contacts by ID and the
+// other bots in the order they were added.
 func (w *World) contactsLocked(self string) []puppet.Contact {
 	out := []puppet.Contact{w.contacts[w.official]}
 	ids := make([]string, 0, len(w.contacts))
@@ -282,15 +347,16 @@ func (w *World) contactsLocked(self string) []puppet.Contact {
 	return out
 }
 
-// Close closes every bot and stops the world's timers.
+// Close closes every bot, stops the world's timers and refuses new bots.
+// Calls after the first return nil.
 func (w *World) Close() error {
 	w.mu.Lock()
 	w.closed = true
 	for t := range w.timers {
 		t.Stop()
 	}
-	w.timers = map[*time.Timer]struct{}{}
-	bots := make([]*Bot, 0, len(w.bots))
+	clear(w.timers)
+	bots := make([]*Bot, 0, len(w.botOrder))
 	for _, id := range w.botOrder {
 		bots = append(bots, w.bots[id])
 	}

@@ -1,23 +1,8 @@
-// Package puppettest is the conformance suite every puppet.Puppet passes:
-// the mock world, and each real adapter against its real server.
-//
-// It runs in real time (a real server cannot run in virtual time) and
-// waits on conditions with deadlines, never on sleeps.
-//
-// # Usage
-//
-//	func TestConformance(t *testing.T) {
-//		puppettest.Run(t, puppettest.Harness{
-//			New: func(t *testing.T) puppettest.Subject {
-//				// build a fresh puppet and its world
-//			},
-//			Features: puppettest.Features{PuppetDing: true},
-//		})
-//	}
 package puppettest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -27,18 +12,23 @@ import (
 
 // Subject is one puppet under test and handles on its world.
 type Subject struct {
-	// Puppet is fresh and stopped.
+	// Puppet is fresh and stopped. The suite closes it when the check
+	// ends; the harness cleans up the rest of the world with t.Cleanup.
 	Puppet puppet.Puppet
-	// HeartbeatContact answers "dong" to "ding".
+	// HeartbeatContact answers "dong" to "ding" with a direct message.
 	HeartbeatContact string
-	// Room is a room the bot is in; Contact a contact it can reach.
+	// Room is a room the bot is in; Contact a contact it can reach, also a
+	// member of Room.
 	Room, Contact string
-	// Post makes Contact send text to the bot directly (conversation ""),
-	// or to Room. Nil when the world cannot be driven (Features.Inbound).
+	// Post makes Contact send text to the bot directly (conversation "")
+	// or to Room. Used when Features.Inbound is set.
 	Post func(conversation, text string) error
-	// Delivered reports whether the world received text at to. Nil when
-	// the world cannot be observed (Features.Delivery).
+	// Delivered reports whether the world has received text at to (a room
+	// or contact ID). Used when Features.Delivery is set.
 	Delivered func(to, text string) bool
+	// Hang makes the world stop answering: from then on a Say blocks
+	// until its context ends. Used when Features.Hang is set.
+	Hang func()
 }
 
 // Features switches the optional parts of the suite.
@@ -46,66 +36,108 @@ type Features struct {
 	PuppetDing bool // the puppet implements puppet.Dinger
 	Inbound    bool // Subject.Post works
 	Delivery   bool // Subject.Delivered works
+	Hang       bool // Subject.Hang works
 }
 
 // Harness builds subjects for the suite.
 type Harness struct {
-	New      func(t *testing.T) Subject
+	// New builds a fresh Subject for one check. It fails t if it cannot.
+	New func(t *testing.T) Subject
+	// Features switches the optional checks.
 	Features Features
-	// Timeout bounds each wait (default 15 s).
+	// Timeout bounds each check's waits (default 15 s).
 	Timeout time.Duration
 }
 
-// Run runs the whole suite, one subtest per behaviour.
+// check is one behaviour of the suite.
+type check struct {
+	name string
+	need bool
+	run  func(t *testing.T, h Harness)
+}
+
+// Run runs the whole suite, one subtest per behaviour (see the package
+// documentation). Checks whose feature is off are left out, not skipped.
 func Run(t *testing.T, h Harness) {
-	if h.Timeout == 0 {
+	t.Helper()
+	if h.New == nil {
+		t.Fatal("puppettest: Harness.New is nil")
+	}
+	if h.Timeout <= 0 {
 		h.Timeout = 15 * time.Second
 	}
-	tests := []struct {
-		name string
-		need bool
-		run  func(t *testing.T, h Harness)
-	}{
+	f := h.Features
+	for _, c := range []check{
 		{"StartLogsIn", true, testStartLogsIn},
 		{"SayToContactAndRoom", true, testSay},
 		{"SayToUnknownIsPermanent", true, testSayUnknown},
 		{"HeartbeatContactAnswersDong", true, testChatDing},
-		{"PuppetDing", h.Features.PuppetDing, testPuppetDing},
-		{"InboundMessages", h.Features.Inbound, testInbound},
+		{"PuppetDing", f.PuppetDing, testPuppetDing},
+		{"InboundMessages", f.Inbound, testInbound},
+		{"SlowReaderLosesNothing", f.Inbound, testSlowReader},
 		{"StopLogsOutAndRestartWorks", true, testRestart},
 		{"SayWhenStoppedIsNotSent", true, testSayStopped},
 		{"ConcurrentSays", true, testConcurrentSay},
+		{"DoneContextIsRespected", true, testDoneContext},
+		{"DeadlineEndsAHungSay", f.Hang, testHungSay},
 		{"CloseClosesEvents", true, testClose},
-	}
-	for _, tt := range tests {
-		if !tt.need {
-			continue
+	} {
+		if c.need {
+			t.Run(c.name, func(t *testing.T) { c.run(t, h) })
 		}
-		t.Run(tt.name, func(t *testing.T) { tt.run(t, h) })
 	}
 }
 
+// subject builds a fresh subject and checks the handles its features need.
 func (h Harness) subject(t *testing.T) Subject {
 	t.Helper()
 	s := h.New(t)
+	if s.Puppet == nil {
+		t.Fatal("puppettest: Harness.New returned no Puppet")
+	}
 	t.Cleanup(func() { _ = s.Puppet.Close() })
+	f := h.Features
+	switch {
+	case s.HeartbeatContact == "" || s.Room == "" || s.Contact == "":
+		t.Fatalf("puppettest: Subject needs HeartbeatContact, Room and Contact, got %q, %q, %q", s.HeartbeatContact, s.Room, s.Contact)
+	case f.Inbound && s.Post == nil:
+		t.Fatal("puppettest: Features.Inbound is set but Subject.Post is nil")
+	case f.Delivery && s.Delivered == nil:
+		t.Fatal("puppettest: Features.Delivery is set but Subject.Delivered is nil")
+	case f.Hang && s.Hang == nil:
+		t.Fatal("puppettest: Features.Hang is set but Subject.Hang is nil")
+	}
 	return s
 }
 
+// ctx bounds one check.
 func (h Harness) ctx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), h.Timeout)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-// waitFor reads events until match returns true or the wait times out.
+// started returns a subject that is started and logged in.
+func started(t *testing.T, h Harness) (Subject, context.Context) {
+	t.Helper()
+	s := h.subject(t)
+	ctx := h.ctx(t)
+	if err := s.Puppet.Start(ctx); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	waitFor(t, ctx, s.Puppet, "EventLogin", isKind(puppet.EventLogin))
+	return s, ctx
+}
+
+// waitFor reads events until match holds, failing at ctx's deadline or if
+// Events closes.
 func waitFor(t *testing.T, ctx context.Context, p puppet.Puppet, what string, match func(puppet.Event) bool) puppet.Event {
 	t.Helper()
 	for {
 		select {
 		case ev, ok := <-p.Events():
 			if !ok {
-				t.Fatalf("events closed while waiting for %s", what)
+				t.Fatalf("Events closed while waiting for %s", what)
 			}
 			if match(ev) {
 				return ev
@@ -116,15 +148,45 @@ func waitFor(t *testing.T, ctx context.Context, p puppet.Puppet, what string, ma
 	}
 }
 
-func started(t *testing.T, h Harness) (Subject, context.Context) {
-	t.Helper()
-	s := h.subject(t)
-	ctx := h.ctx(t)
-	if err := s.Puppet.Start(ctx); err != nil {
-		t.Fatalf("Start: %v", err)
+func isKind(k puppet.EventKind) func(puppet.Event) bool {
+	return func(ev puppet.Event) bool { return ev.Kind == k }
+}
+
+func isText(text string) func(puppet.Event) bool {
+	return func(ev puppet.Event) bool {
+		return ev.Kind == puppet.EventMessage && ev.Message != nil && ev.Message.Text == text
 	}
-	waitFor(t, ctx, s.Puppet, "login", func(ev puppet.Event) bool { return ev.Kind == puppet.EventLogin })
-	return s, ctx
+}
+
+// eventually polls cond until it holds or ctx ends. It is for the world's
+// Delivered, which has no event to wait on.
+func eventually(ctx context.Context, cond func() bool) bool {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// within runs f and fails t if it does not return before ctx ends: a call
+// that hangs becomes a clear failure instead of a stuck test.
+func within(t *testing.T, ctx context.Context, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.Fatalf("%s did not return before the deadline", what)
+	}
 }
 
 func testStartLogsIn(t *testing.T, h Harness) {
@@ -133,25 +195,33 @@ func testStartLogsIn(t *testing.T, h Harness) {
 	if s.Puppet.Name() == "" {
 		t.Error("Name is empty")
 	}
+	ch := s.Puppet.Events()
 	if err := s.Puppet.Start(ctx); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	ev := waitFor(t, ctx, s.Puppet, "login", func(ev puppet.Event) bool { return ev.Kind == puppet.EventLogin })
+	ev := waitFor(t, ctx, s.Puppet, "EventLogin", isKind(puppet.EventLogin))
 	if ev.Self == "" {
-		t.Error("login without Self")
+		t.Error("EventLogin without Self")
+	}
+	if ev.Time.IsZero() {
+		t.Error("EventLogin without Time")
 	}
 	if err := s.Puppet.Start(ctx); err != nil {
 		t.Errorf("Start on a started puppet: %v, want nil", err)
+	}
+	if s.Puppet.Events() != ch {
+		t.Error("Events returned another channel after Start")
 	}
 }
 
 func testSay(t *testing.T, h Harness) {
 	s, ctx := started(t, h)
 	for _, to := range []string{s.Contact, s.Room} {
-		if err := s.Puppet.Say(ctx, to, "hello "+to); err != nil {
+		text := "hello " + to
+		if err := s.Puppet.Say(ctx, to, text); err != nil {
 			t.Fatalf("Say to %q: %v", to, err)
 		}
-		if h.Features.Delivery && !eventually(ctx, func() bool { return s.Delivered(to, "hello "+to) }) {
+		if h.Features.Delivery && !eventually(ctx, func() bool { return s.Delivered(to, text) }) {
 			t.Errorf("Say to %q returned nil but the world never received it", to)
 		}
 	}
@@ -159,24 +229,36 @@ func testSay(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatalf("Rooms: %v", err)
 	}
-	found := false
-	for _, r := range rooms {
-		found = found || r.ID == s.Room
-	}
-	if !found {
+	if !hasRoom(rooms, s.Room) {
 		t.Errorf("Rooms %v lacks %q", rooms, s.Room)
 	}
 	contacts, err := s.Puppet.Contacts(ctx)
 	if err != nil {
 		t.Fatalf("Contacts: %v", err)
 	}
-	found = false
+	for _, id := range []string{s.Contact, s.HeartbeatContact} {
+		if !hasContact(contacts, id) {
+			t.Errorf("Contacts %v lacks %q", contacts, id)
+		}
+	}
+}
+
+func hasRoom(rooms []puppet.Room, id string) bool {
+	for _, r := range rooms {
+		if r.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func hasContact(contacts []puppet.Contact, id string) bool {
 	for _, c := range contacts {
-		found = found || c.ID == s.Contact
+		if c.ID == id {
+			return true
+		}
 	}
-	if !found {
-		t.Errorf("Contacts lacks %q", s.Contact)
-	}
+	return false
 }
 
 func testSayUnknown(t *testing.T, h Harness) {
@@ -192,11 +274,13 @@ func testChatDing(t *testing.T, h Harness) {
 	if err := s.Puppet.Say(ctx, s.HeartbeatContact, "ding"); err != nil {
 		t.Fatalf("ding: %v", err)
 	}
-	ev := waitFor(t, ctx, s.Puppet, "dong from the heartbeat contact", func(ev puppet.Event) bool {
-		return ev.Kind == puppet.EventMessage && ev.Message != nil && ev.Message.Text == "dong"
-	})
-	if ev.Message.From != s.HeartbeatContact || ev.Message.Room != "" {
-		t.Errorf("dong from %q in room %q, want a direct message from %q", ev.Message.From, ev.Message.Room, s.HeartbeatContact)
+	ev := waitFor(t, ctx, s.Puppet, `"dong"`, isText("dong"))
+	m := ev.Message
+	if m.From != s.HeartbeatContact || m.Room != "" || m.Conversation() != s.HeartbeatContact {
+		t.Errorf("dong from %q in room %q, want a direct message from %q", m.From, m.Room, s.HeartbeatContact)
+	}
+	if m.ID == "" {
+		t.Error("dong without a message ID")
 	}
 }
 
@@ -204,12 +288,15 @@ func testPuppetDing(t *testing.T, h Harness) {
 	s, ctx := started(t, h)
 	d, ok := s.Puppet.(puppet.Dinger)
 	if !ok {
-		t.Fatal("Features.PuppetDing set but the puppet is not a puppet.Dinger")
+		t.Fatalf("Features.PuppetDing is set but %T is not a puppet.Dinger", s.Puppet)
 	}
 	if err := d.Ding(ctx, "probe-1"); err != nil {
 		t.Fatalf("Ding: %v", err)
 	}
-	waitFor(t, ctx, s.Puppet, "EventDong", func(ev puppet.Event) bool { return ev.Kind == puppet.EventDong })
+	ev := waitFor(t, ctx, s.Puppet, "EventDong", isKind(puppet.EventDong))
+	if ev.Data != "probe-1" {
+		t.Errorf("EventDong data %q, want the ding's %q", ev.Data, "probe-1")
+	}
 }
 
 func testInbound(t *testing.T, h Harness) {
@@ -217,45 +304,98 @@ func testInbound(t *testing.T, h Harness) {
 	if err := s.Post("", "direct hello"); err != nil {
 		t.Fatalf("Post: %v", err)
 	}
-	ev := waitFor(t, ctx, s.Puppet, "the direct message", func(ev puppet.Event) bool {
-		return ev.Kind == puppet.EventMessage && ev.Message != nil && ev.Message.Text == "direct hello"
-	})
-	if ev.Message.ID == "" || ev.Message.From != s.Contact || ev.Message.Conversation() != s.Contact {
-		t.Errorf("message %+v: want an ID, from %q", ev.Message, s.Contact)
+	direct := waitFor(t, ctx, s.Puppet, "the direct message", isText("direct hello")).Message
+	if direct.ID == "" || direct.From != s.Contact || direct.Room != "" || direct.Conversation() != s.Contact {
+		t.Errorf("direct message %+v: want an ID, from %q, no room", direct, s.Contact)
 	}
 	if err := s.Post(s.Room, "room hello"); err != nil {
 		t.Fatalf("Post to room: %v", err)
 	}
-	ev = waitFor(t, ctx, s.Puppet, "the room message", func(ev puppet.Event) bool {
-		return ev.Kind == puppet.EventMessage && ev.Message != nil && ev.Message.Text == "room hello"
-	})
-	if ev.Message.Room != s.Room {
-		t.Errorf("room message in %q, want %q", ev.Message.Room, s.Room)
+	inRoom := waitFor(t, ctx, s.Puppet, "the room message", isText("room hello")).Message
+	if inRoom.Room != s.Room || inRoom.From != s.Contact || inRoom.Conversation() != s.Room {
+		t.Errorf("room message %+v: want room %q, from %q", inRoom, s.Room, s.Contact)
+	}
+	if inRoom.ID == "" || inRoom.ID == direct.ID {
+		t.Errorf("message IDs %q and %q: want two distinct IDs", direct.ID, inRoom.ID)
+	}
+}
+
+// testSlowReader posts a burst while nobody reads Events, then reads: a
+// puppet must not lose events silently (EventError telling of a loss is
+// not silent, but still fails this check).
+func testSlowReader(t *testing.T, h Harness) {
+	s, ctx := started(t, h)
+	const n = 50
+	want := map[string]bool{}
+	for i := range n {
+		text := fmt.Sprintf("burst %d", i)
+		want[text] = true
+		if err := s.Post("", text); err != nil {
+			t.Fatalf("Post %q: %v", text, err)
+		}
+	}
+	ids := map[string]bool{}
+	for len(want) > 0 {
+		ev := waitFor(t, ctx, s.Puppet, fmt.Sprintf("%d more burst messages", len(want)), func(ev puppet.Event) bool {
+			return ev.Kind == puppet.EventError || ev.Kind == puppet.EventMessage && ev.Message != nil && want[ev.Message.Text]
+		})
+		if ev.Kind == puppet.EventError {
+			t.Fatalf("EventError during a burst of %d messages: %v", n, ev.Err)
+		}
+		delete(want, ev.Message.Text)
+		if ids[ev.Message.ID] {
+			t.Errorf("message ID %q seen twice", ev.Message.ID)
+		}
+		ids[ev.Message.ID] = true
 	}
 }
 
 func testRestart(t *testing.T, h Harness) {
 	s, ctx := started(t, h)
+	ch := s.Puppet.Events()
 	if err := s.Puppet.Stop(ctx); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
-	waitFor(t, ctx, s.Puppet, "logout", func(ev puppet.Event) bool { return ev.Kind == puppet.EventLogout })
+	waitFor(t, ctx, s.Puppet, "EventLogout", isKind(puppet.EventLogout))
 	if err := s.Puppet.Stop(ctx); err != nil {
 		t.Errorf("Stop on a stopped puppet: %v, want nil", err)
 	}
 	if err := s.Puppet.Start(ctx); err != nil {
 		t.Fatalf("restart: %v", err)
 	}
-	waitFor(t, ctx, s.Puppet, "login after restart", func(ev puppet.Event) bool { return ev.Kind == puppet.EventLogin })
+	if s.Puppet.Events() != ch {
+		t.Fatal("Events returned another channel after a restart")
+	}
+	waitFor(t, ctx, s.Puppet, "EventLogin after the restart", isKind(puppet.EventLogin))
 	if err := s.Puppet.Say(ctx, s.Contact, "after restart"); err != nil {
 		t.Errorf("Say after restart: %v", err)
+	}
+	if h.Features.Delivery && !eventually(ctx, func() bool { return s.Delivered(s.Contact, "after restart") }) {
+		t.Error("Say after restart returned nil but the world never received it")
+	}
+	if h.Features.Inbound {
+		if err := s.Post("", "welcome back"); err != nil {
+			t.Fatalf("Post: %v", err)
+		}
+		waitFor(t, ctx, s.Puppet, "a message after the restart", isText("welcome back"))
 	}
 }
 
 func testSayStopped(t *testing.T, h Harness) {
 	s := h.subject(t)
 	ctx := h.ctx(t)
-	err := s.Puppet.Say(ctx, s.Contact, "x")
+	err := s.Puppet.Say(ctx, s.Contact, "never started")
+	if got := puppet.Classify(err); got != puppet.NotSent {
+		t.Errorf("Say on a puppet never started: %v (%v), want not sent", err, got)
+	}
+	if err := s.Puppet.Start(ctx); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	waitFor(t, ctx, s.Puppet, "EventLogin", isKind(puppet.EventLogin))
+	if err := s.Puppet.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	err = s.Puppet.Say(ctx, s.Contact, "stopped")
 	if got := puppet.Classify(err); got != puppet.NotSent {
 		t.Errorf("Say on a stopped puppet: %v (%v), want not sent", err, got)
 	}
@@ -265,16 +405,70 @@ func testConcurrentSay(t *testing.T, h Harness) {
 	s, ctx := started(t, h)
 	const n = 20
 	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range n {
-		wg.Go(func() { errs <- s.Puppet.Say(ctx, s.Contact, "concurrent") })
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { errs[i] = s.Puppet.Say(ctx, s.Contact, fmt.Sprintf("concurrent %d", i)) })
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for i, err := range errs {
 		if err != nil {
-			t.Errorf("concurrent Say: %v", err)
+			t.Errorf("concurrent Say %d: %v", i, err)
+			continue
 		}
+		text := fmt.Sprintf("concurrent %d", i)
+		if h.Features.Delivery && !eventually(ctx, func() bool { return s.Delivered(s.Contact, text) }) {
+			t.Errorf("concurrent Say %d returned nil but the world never received it", i)
+		}
+	}
+}
+
+func testDoneContext(t *testing.T, h Harness) {
+	s, ctx := started(t, h)
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	var err error
+	within(t, ctx, "Say with a canceled context", func() { err = s.Puppet.Say(done, s.Contact, "canceled") })
+	switch got := puppet.Classify(err); got {
+	case puppet.NotSent, puppet.OutcomeUnknown:
+	default:
+		t.Errorf("Say with a canceled context: %v (%v), want not sent or outcome unknown", err, got)
+	}
+	if h.Features.PuppetDing {
+		within(t, ctx, "Ding with a canceled context", func() { err = s.Puppet.(puppet.Dinger).Ding(done, "canceled") })
+		if err == nil {
+			t.Error("Ding with a canceled context returned nil")
+		}
+	}
+	if !h.Features.Delivery {
+		return
+	}
+	// Messages from one bot to one contact arrive in order: once the next
+	// one is there, the canceled one would have been too.
+	if err := s.Puppet.Say(ctx, s.Contact, "after cancel"); err != nil {
+		t.Fatalf("Say: %v", err)
+	}
+	if !eventually(ctx, func() bool { return s.Delivered(s.Contact, "after cancel") }) {
+		t.Fatal("Say returned nil but the world never received it")
+	}
+	if s.Delivered(s.Contact, "canceled") {
+		t.Error("Say with a canceled context was delivered")
+	}
+}
+
+func testHungSay(t *testing.T, h Harness) {
+	s, ctx := started(t, h)
+	s.Hang()
+	const wait = 200 * time.Millisecond
+	short, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	start := time.Now()
+	var err error
+	within(t, ctx, "a hung Say with a deadline", func() { err = s.Puppet.Say(short, s.Contact, "into the void") })
+	if took := time.Since(start); took < wait {
+		t.Errorf("a hung Say returned after %v, before its %v deadline: %v", took, wait, err)
+	}
+	if got := puppet.Classify(err); got != puppet.OutcomeUnknown {
+		t.Errorf("a hung Say: %v (%v), want outcome unknown", err, got)
 	}
 }
 
@@ -286,31 +480,18 @@ func testClose(t *testing.T, h Harness) {
 	if err := s.Puppet.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	for {
+	for closed := false; !closed; {
 		select {
 		case _, ok := <-s.Puppet.Events():
-			if !ok {
-				if err := s.Puppet.Say(ctx, s.Contact, "x"); err == nil {
-					t.Error("Say after Close succeeded")
-				}
-				return
-			}
+			closed = !ok
 		case <-ctx.Done():
 			t.Fatal("Events not closed after Close")
 		}
 	}
-}
-
-// eventually polls cond until it holds or ctx ends.
-func eventually(ctx context.Context, cond func() bool) bool {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			return false
-		}
+	if err := s.Puppet.Say(ctx, s.Contact, "after close"); puppet.Classify(err) != puppet.NotSent {
+		t.Errorf("Say after Close: %v, want not sent", err)
 	}
-	return true
+	if err := s.Puppet.Start(ctx); err == nil {
+		t.Error("Start after Close returned nil")
+	}
 }
