@@ -8,6 +8,8 @@ package wechatyservice_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,22 +65,36 @@ func TestIntegrationConformance(t *testing.T) {
 // once, both heartbeats, and the same message ID for one message seen by
 // two bots in one room.
 func TestIntegrationStory(t *testing.T) {
-	a := servicetest.Start(t, servicetest.Config{Self: "bot-a", Peers: []string{"bot-b"}})
-	b := servicetest.Start(t, servicetest.Config{Self: "bot-b", Peers: []string{"bot-a"}})
+	world := servicetest.StartWorld(t, 2)
+	a, b := world[0], world[1]
 	ctx := integrationCtx(t)
-	pa, pb := realPuppet(t, a, a.Token), realPuppet(t, b, b.Token)
+	// Built from the environment, as hawechaty.FromEnv will.
+	env := servicetest.Env(a, b)
+	var ps []*wechatyservice.Puppet
+	for i := range 2 {
+		p, err := puppet.New(wechatyservice.PuppetName, puppet.Config{
+			Name: fmt.Sprintf("svc#%d", i), Index: i, Token: puppet.NewSecret(strings.Split(env["HA_WECHATY_PUPPET_TOKEN"], ":")[i]),
+			Getenv: func(k string) string { return env[k] },
+		})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = p.Close() })
+		ps = append(ps, p.(*wechatyservice.Puppet))
+	}
+	pa, pb := ps[0], ps[1]
+	assert.Equal(t, a.Endpoint, pa.Endpoint())
+	assert.Equal(t, b.Endpoint, pb.Endpoint())
 	for _, p := range []*wechatyservice.Puppet{pa, pb} {
 		require.NoError(t, p.Start(ctx))
 	}
-	assert.Equal(t, "bot-a", waitEvent(t, ctx, pa, puppet.EventLogin).Self)
-	assert.Equal(t, "bot-b", waitEvent(t, ctx, pb, puppet.EventLogin).Self)
+	assert.Equal(t, "bot-0", waitEvent(t, ctx, pa, puppet.EventLogin).Self)
+	assert.Equal(t, "bot-1", waitEvent(t, ctx, pb, puppet.EventLogin).Self)
 
 	rooms, err := pa.Rooms(ctx)
 	require.NoError(t, err)
 	require.Len(t, rooms, 1)
 	assert.Equal(t, servicetest.Room, rooms[0].ID)
 	assert.Equal(t, "HA room", rooms[0].Topic)
-	assert.ElementsMatch(t, []string{"bot-a", "alice", "bob", "bot-b"}, rooms[0].Members)
+	assert.ElementsMatch(t, []string{"bot-0", "alice", "bob", "bot-1"}, rooms[0].Members)
 	contacts, err := pa.Contacts(ctx)
 	require.NoError(t, err)
 	assert.Contains(t, contacts, puppet.Contact{ID: servicetest.Heartbeat, Name: "ChatieIO"})

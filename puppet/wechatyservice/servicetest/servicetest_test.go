@@ -33,3 +33,14 @@ func TestCheckNodeNamesWhatIsMissing(t *testing.T) {
 	require.Error(t, err)
 	assert.Regexp(t, `node is not installed|server.mjs is missing: run .make puppetservice-node.`, err.Error())
 }
+
+func TestEnvPairsPuppetsTokensAndEndpoints(t *testing.T) {
+	a := &Server{Endpoint: "127.0.0.1:1001", Token: "insecure_a"}
+	b := &Server{Endpoint: "127.0.0.1:1002", Token: "insecure_b"}
+	assert.Equal(t, map[string]string{
+		"HA_WECHATY_PUPPET":                 "wechaty-puppet-service:wechaty-puppet-service",
+		"HA_WECHATY_PUPPET_TOKEN":           "insecure_a:insecure_b",
+		"WECHATY_PUPPET_SERVICE_ENDPOINT_0": "127.0.0.1:1001",
+		"WECHATY_PUPPET_SERVICE_ENDPOINT_1": "127.0.0.1:1002",
+	}, Env(a, b))
+}
