@@ -3,6 +3,7 @@ package mock_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/puppet/mock"
@@ -10,7 +11,7 @@ import (
 
 func Example() {
 	ctx := context.Background()
-	w := mock.NewWorld(mock.WithSeed(7))
+	w := mock.NewWorld(mock.WithSeed(7), mock.WithDongDelay(time.Millisecond))
 	defer w.Close()
 	_ = w.AddContact("alice", "Alice")
 	b1, _ := w.AddBot("bot-1")
@@ -20,16 +21,50 @@ func Example() {
 	_ = b2.Start(ctx)
 	fmt.Println((<-b1.Events()).Kind, (<-b2.Events()).Kind)
 
-	_, _ = w.Post("alice", "team", "hi")
+	// One message, seen by both bots under one ID.
+	id, _ := w.Post("alice", "team", "hi")
 	m1, m2 := (<-b1.Events()).Message, (<-b2.Events()).Message
-	fmt.Println(m1.ID == m2.ID, m1.Text)
+	fmt.Println(m1.ID == id, m2.ID == id, m1.Text)
 
+	// The official account answers ding.
+	_ = b1.Say(ctx, w.HeartbeatContact(), "ding")
+	dong := (<-b1.Events()).Message
+	fmt.Println(dong.From, dong.Text)
+
+	// Faults: not sent, and the ambiguous hang.
 	b2.FailSends(true)
 	fmt.Println(puppet.Classify(b2.Say(ctx, "alice", "x")))
-	fmt.Println(b1.Say(ctx, "team", "hello"), len(w.Delivered()))
+	b1.Hang(true)
+	short, cancel := context.WithTimeout(ctx, time.Millisecond)
+	defer cancel()
+	fmt.Println(puppet.Classify(b1.Say(short, "alice", "maybe")))
+
+	for _, d := range w.Delivered() {
+		fmt.Println(d.Bot, "->", d.To+":", d.Text)
+	}
 	// Output:
 	// login login
-	// true hi
+	// true true hi
+	// gh_051c89260e5d dong
 	// not sent
-	// <nil> 1
+	// outcome unknown
+	// bot-1 -> gh_051c89260e5d: ding
+	// bot-1 -> alice: maybe
+}
+
+// ExampleBot_Flap: a flapping bot logs out and in until ClearFaults (here
+// in real time, with a tiny period).
+func ExampleBot_Flap() {
+	w := mock.NewWorld(mock.WithSeed(1))
+	defer w.Close()
+	b, _ := w.AddBot("bot")
+	_ = b.Start(context.Background())
+	b.Flap(time.Millisecond)
+	for range 5 {
+		fmt.Print((<-b.Events()).Kind, " ")
+	}
+	b.ClearFaults()
+	fmt.Println()
+	// Output:
+	// login logout login logout login
 }
