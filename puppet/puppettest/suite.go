@@ -320,9 +320,15 @@ func testInbound(t *testing.T, h Harness) {
 	}
 }
 
-// testSlowReader posts a burst while nobody reads Events, then reads: a
-// puppet must not lose events silently (EventError telling of a loss is
-// not silent, but still fails this check).
+// slowReaderHold is how long testSlowReader's reader stays away from
+// Events after the burst. It is the slowness under test (a consumer busy
+// elsewhere), not a wait for a condition: the puppet gets that long to
+// lose what it cannot hold.
+const slowReaderHold = 100 * time.Millisecond
+
+// testSlowReader posts a burst while nobody reads Events, stays away a
+// while, then reads: a puppet must not lose events silently (EventError
+// telling of a loss is not silent, but still fails this check).
 func testSlowReader(t *testing.T, h Harness) {
 	s, ctx := started(t, h)
 	const n = 50
@@ -333,6 +339,13 @@ func testSlowReader(t *testing.T, h Harness) {
 		if err := s.Post("", text); err != nil {
 			t.Fatalf("Post %q: %v", text, err)
 		}
+	}
+	busy := time.NewTimer(slowReaderHold)
+	select {
+	case <-busy.C:
+	case <-ctx.Done():
+		busy.Stop()
+		t.Fatal("deadline during the burst")
 	}
 	ids := map[string]bool{}
 	for len(want) > 0 {
