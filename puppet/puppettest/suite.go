@@ -56,18 +56,9 @@ type check struct {
 	run  func(t *testing.T, h Harness)
 }
 
-// Run runs the whole suite, one subtest per behaviour (see the package
-// documentation). Checks whose feature is off are left out, not skipped.
-func Run(t *testing.T, h Harness) {
-	t.Helper()
-	if h.New == nil {
-		t.Fatal("puppettest: Harness.New is nil")
-	}
-	if h.Timeout <= 0 {
-		h.Timeout = 15 * time.Second
-	}
-	f := h.Features
-	for _, c := range []check{
+// checks lists the suite's checks, in the order they run.
+func checks(f Features) []check {
+	return []check{
 		{"StartLogsIn", true, testStartLogsIn},
 		{"SayToContactAndRoom", true, testSay},
 		{"SayToUnknownIsPermanent", true, testSayUnknown},
@@ -81,7 +72,34 @@ func Run(t *testing.T, h Harness) {
 		{"DoneContextIsRespected", true, testDoneContext},
 		{"DeadlineEndsAHungSay", f.Hang, testHungSay},
 		{"CloseClosesEvents", true, testClose},
-	} {
+	}
+}
+
+// Checks returns the names of the subtests Run runs with features f, in
+// order. Some checks do more when a feature is on (Delivery makes every
+// send check that the world received it).
+func Checks(f Features) []string {
+	var out []string
+	for _, c := range checks(f) {
+		if c.need {
+			out = append(out, c.name)
+		}
+	}
+	return out
+}
+
+// Run runs the whole suite, one subtest per behaviour (see the package
+// documentation and Checks). Checks whose feature is off are left out, not
+// skipped.
+func Run(t *testing.T, h Harness) {
+	t.Helper()
+	if h.New == nil {
+		t.Fatal("puppettest: Harness.New is nil")
+	}
+	if h.Timeout <= 0 {
+		h.Timeout = 15 * time.Second
+	}
+	for _, c := range checks(h.Features) {
 		if c.need {
 			t.Run(c.name, func(t *testing.T) { c.run(t, h) })
 		}

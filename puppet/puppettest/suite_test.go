@@ -189,3 +189,19 @@ func (w *wrapped) Say(ctx context.Context, to, text string) error {
 	}
 	return err
 }
+
+func TestChecksFollowFeatures(t *testing.T) {
+	all := puppettest.Checks(puppettest.Features{PuppetDing: true, Inbound: true, Delivery: true, Hang: true})
+	core := puppettest.Checks(puppettest.Features{})
+	if len(all) != 13 || len(core) != 9 {
+		t.Fatalf("checks: %d with every feature, %d with none; want 13 and 9", len(all), len(core))
+	}
+	for _, c := range core {
+		if !slices.Contains(all, c) {
+			t.Errorf("core check %q missing when every feature is on", c)
+		}
+	}
+	if got := puppettest.Checks(puppettest.Features{Hang: true}); !slices.Contains(got, "DeadlineEndsAHungSay") {
+		t.Errorf("Features.Hang does not add DeadlineEndsAHungSay: %v", got)
+	}
+}
