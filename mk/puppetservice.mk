@@ -16,3 +16,4 @@ puppetservice-node: $(PUPPETSERVICE_NODE)/node_modules/.hawechaty-installed
 
 integration-puppetservice: puppetservice-node
 	HAWECHATY_PUPPETSERVICE_NODE=$(CURDIR)/$(PUPPETSERVICE_NODE) $(GO) test -tags integration -race -count=1 -timeout 15m ./puppet/wechatyservice/...
+	HAWECHATY_PUPPETSERVICE_NODE=$(CURDIR)/$(PUPPETSERVICE_NODE) $(GO) test -tags integration -race -count=1 -timeout 10m -run 'TestPoolOverTwoRealPuppetServices' .
