@@ -180,10 +180,19 @@ func (w *World) isPersonLocked(id string) bool {
 // bot starts stopped; every contact and bot can reach it, and it can say
 // something to every contact and bot and to the rooms it is in. Its events
 // flow as soon as it is started; Close the bot or the world to end it.
+//
+// The ID of a closed bot may be taken again: the new bot is the same
+// account with a new puppet, still a member of the old one's rooms.
 func (w *World) AddBot(id string, opts ...BotOption) (*Bot, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err := w.freeLocked("bot", id); err != nil {
+	old, reuse := w.bots[id]
+	if reuse && (!old.closed || w.closed) {
+		reuse = false // taken by a live bot, or the world is closed
+	}
+	if reuse {
+		delete(w.bots, id) // botOrder keeps its place
+	} else if err := w.freeLocked("bot", id); err != nil {
 		return nil, err
 	}
 	var cfg botConfig
@@ -196,7 +205,9 @@ func (w *World) AddBot(id string, opts ...BotOption) (*Bot, error) {
 	_, _ = h.Write([]byte(id))
 	b := newBot(w, id, cfg, rand.New(rand.NewPCG(w.seed, h.Sum64())))
 	w.bots[id] = b
-	w.botOrder = append(w.botOrder, id)
+	if !reuse {
+		w.botOrder = append(w.botOrder, id)
+	}
 	return b, nil
 }
 

@@ -283,3 +283,25 @@ func TestCloseEndsEverything(t *testing.T) {
 		// synctest.Test fails if a timer goroutine or pump outlives this.
 	})
 }
+
+func TestClosedBotsIDCanBeTakenAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w, b1, b2 := world(t)
+		_, err := w.AddBot("b1")
+		assert.ErrorIs(t, err, mock.ErrExists, "b1 is alive")
+		require.NoError(t, b1.Close())
+		again, err := w.AddBot("b1")
+		require.NoError(t, err)
+		assert.NotSame(t, b1, again)
+		got, _ := w.Bot("b1")
+		assert.Same(t, again, got)
+		up(t, again)
+		up(t, b2)
+		_, err = w.Post("alice", "team", "still here?")
+		require.NoError(t, err)
+		assert.Equal(t, "still here?", next(t, again).Message.Text, "the new bot keeps the room")
+		contacts, err := b2.Contacts(t.Context())
+		require.NoError(t, err)
+		assert.Len(t, contacts, 3, "official, alice, b1 once")
+	})
+}
