@@ -1,0 +1,354 @@
+package marbletest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/reactivex/rxgo/v2"
+)
+
+// ErrSource is what a source emits for # unless WithError says otherwise.
+var ErrSource = errors.New("marbletest: error from the source")
+
+// SourceOption configures a hot or cold source.
+type SourceOption func(*sourceConfig)
+
+type sourceConfig struct{ err error }
+
+// WithError sets the error a source emits for #.
+func WithError(err error) SourceOption {
+	return func(c *sourceConfig) {
+		if err != nil {
+			c.err = err
+		}
+	}
+}
+
+func newSourceConfig(opts []SourceOption) sourceConfig {
+	c := sourceConfig{err: ErrSource}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c
+}
+
+// item turns a timeline event into an rxgo item.
+func (c sourceConfig) item(e Event, values Values) rxgo.Item {
+	if e.Kind == Error {
+		return rxgo.Error(c.err)
+	}
+	return rxgo.Of(values[e.Value])
+}
+
+// checkValues fails the test for a letter that is not in the values map.
+func (m *M) checkValues(marble string, tl Timeline, values Values) bool {
+	m.t.Helper()
+	ok := true
+	for _, e := range tl.Events {
+		if e.Kind != Next {
+			continue
+		}
+		if _, found := values[e.Value]; !found {
+			m.t.Errorf("marbletest: value %q of %q is not in the values map", e.Value, marble)
+			ok = false
+		}
+	}
+	return ok
+}
+
+// subLog records the subscription windows of a source.
+type subLog struct {
+	mu      sync.Mutex
+	windows []window
+}
+
+type window struct {
+	from, to time.Duration
+	ended    bool
+}
+
+func (l *subLog) open(at time.Duration) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.windows = append(l.windows, window{from: at})
+	return len(l.windows) - 1
+}
+
+func (l *subLog) close(i int, at time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.windows[i].to, l.windows[i].ended = at, true
+}
+
+// marbles renders each window as "^" where it began and "!" where it ended.
+func (l *subLog) marbles(frame time.Duration) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]string, len(l.windows))
+	for i, w := range l.windows {
+		out[i] = Timeline{Frame: frame, HasSub: true, Subscribed: w.from, HasUnsub: w.ended, Unsubscribed: w.to - w.from}.String()
+	}
+	return out
+}
+
+// expect compares the windows with subscription marbles, as RxJS's
+// expectSubscriptions.
+func (l *subLog) expect(m *M, name string, want []string) {
+	m.t.Helper()
+	var spans []window
+	for _, s := range want {
+		tl, err := Parse(s, m.frame)
+		if err == nil && (len(tl.Events) > 0 || !tl.HasSub) {
+			err = &SyntaxError{Marble: s, Pos: 0, Msg: "a subscription marble has a '^', an optional '!' and nothing else"}
+		}
+		if err != nil {
+			m.t.Errorf("%v", err)
+			return
+		}
+		spans = append(spans, window{from: tl.Subscribed, to: tl.Subscribed + tl.Unsubscribed, ended: tl.HasUnsub})
+	}
+	got := l.marbles(m.frame)
+	l.mu.Lock()
+	same := len(l.windows) == len(spans)
+	for i := 0; same && i < len(spans); i++ {
+		w, g := spans[i], l.windows[i]
+		same = w.from == g.from && w.ended == g.ended && (!w.ended || w.to == g.to)
+	}
+	l.mu.Unlock()
+	if !same {
+		m.t.Errorf("marbletest: subscriptions of %s differ\nwant: %s\ngot:  %s",
+			name, strings.Join(want, "\n      "), strings.Join(got, "\n      "))
+	}
+}
+
+// Hot is a hot source of actions: it runs on the test's clock whether or
+// not anyone subscribes, and a subscriber sees what comes after it
+// subscribes (a subscriber after the end sees the end at once). Time zero
+// is the marble's ^ (or its start); events before ^ are never seen.
+type Hot struct {
+	m      *M
+	marble string
+	tl     Timeline
+	values Values
+	cfg    sourceConfig
+	log    subLog
+	bad    bool // the marble did not parse: the source emits nothing
+
+	mu   sync.Mutex
+	subs []*hotSub
+	end  *rxgo.Item // set once the source completed or failed
+}
+
+type hotSub struct {
+	queue []rxgo.Item
+	done  bool // the last item is queued
+	wake  chan struct{}
+}
+
+// Hot builds a hot source from a marble and its values. A malformed marble,
+// a '!' (it belongs to subscription marbles), or a letter that is not in
+// the values map fails the test; the source then emits nothing.
+func (m *M) Hot(marble string, values Values, opts ...SourceOption) *Hot {
+	m.t.Helper()
+	h := &Hot{m: m, marble: marble, values: values, cfg: newSourceConfig(opts)}
+	tl, ok := m.Parse(marble)
+	if ok && tl.HasUnsub {
+		m.t.Errorf("%v", &SyntaxError{Marble: marble, Pos: strings.IndexByte(marble, '!'), Msg: "'!' belongs in a subscription marble, not in a hot source"})
+		ok = false
+	}
+	if ok && m.checkValues(marble, tl, values) {
+		h.tl = tl
+	} else {
+		h.bad = true
+	}
+	return h
+}
+
+// Observable returns the source as an rxgo Observable: each Observe is a
+// new subscription, recorded for ExpectSubscriptions, that ends when its
+// context does, when the source ends, or when the test does.
+func (h *Hot) Observable() rxgo.Observable {
+	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
+		s := &hotSub{wake: make(chan struct{}, 1)}
+		h.mu.Lock()
+		w := h.log.open(h.m.Now())
+		if h.end != nil {
+			s.queue, s.done = []rxgo.Item{*h.end}, true
+		} else {
+			h.subs = append(h.subs, s)
+		}
+		h.mu.Unlock()
+		defer func() {
+			h.mu.Lock()
+			for i, x := range h.subs {
+				if x == s {
+					h.subs = append(h.subs[:i:i], h.subs[i+1:]...)
+					break
+				}
+			}
+			h.mu.Unlock()
+			h.log.close(w, h.m.Now())
+		}()
+		for {
+			h.mu.Lock()
+			q, done := s.queue, s.done
+			s.queue = nil
+			h.mu.Unlock()
+			for _, it := range q {
+				if it.V == nil && it.E == nil {
+					return // completion
+				}
+				select {
+				case next <- it:
+				case <-ctx.Done():
+					return
+				}
+				if it.E != nil {
+					return
+				}
+			}
+			if done && len(q) > 0 {
+				return
+			}
+			select {
+			case <-s.wake:
+			case <-ctx.Done():
+				return
+			case <-h.m.ctx.Done():
+				return
+			}
+		}
+	}})
+}
+
+// emit hands an event to every current subscriber.
+func (h *Hot) emit(e Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.end != nil {
+		return
+	}
+	var it rxgo.Item // the zero item marks completion
+	if e.Kind != Complete {
+		it = h.cfg.item(e, h.values)
+	}
+	if e.Kind != Next {
+		h.end = &it
+	}
+	for _, s := range h.subs {
+		s.queue = append(s.queue, it)
+		s.done = e.Kind != Next
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (h *Hot) steps() []step {
+	var out []step
+	for _, e := range h.tl.Events {
+		if e.At >= 0 {
+			out = append(out, step{at: e.At, do: func() { h.emit(e) }})
+		}
+	}
+	return out
+}
+
+// Subscriptions returns the subscription windows so far, one marble each.
+func (h *Hot) Subscriptions() []string { return h.log.marbles(h.m.frame) }
+
+// ExpectSubscriptions checks the source's subscription windows, one marble
+// per subscription in the order they began: "^" where it began, "!" where
+// it ended (omitted while it lasts), as RxJS's expectSubscriptions. A
+// subscription ends in the frame the source completes or fails, or when
+// the subscriber unsubscribes.
+func (h *Hot) ExpectSubscriptions(want ...string) {
+	h.m.t.Helper()
+	h.log.expect(h.m, fmt.Sprintf("hot %q", h.marble), want)
+}
+
+// Cold is a cold source of actions: every subscription replays the marble
+// from its own start, on the test's clock.
+type Cold struct {
+	m      *M
+	marble string
+	tl     Timeline
+	values Values
+	cfg    sourceConfig
+	log    subLog
+}
+
+// Cold builds a cold source from a marble and its values. A malformed
+// marble, a '^' or '!', or a letter that is not in the values map fails
+// the test; the source then emits nothing.
+func (m *M) Cold(marble string, values Values, opts ...SourceOption) *Cold {
+	m.t.Helper()
+	c := &Cold{m: m, marble: marble, values: values, cfg: newSourceConfig(opts)}
+	tl, ok := m.Parse(marble)
+	if ok && (tl.HasSub || tl.HasUnsub) {
+		pos := strings.IndexAny(marble, "^!")
+		m.t.Errorf("%v", &SyntaxError{Marble: marble, Pos: pos, Msg: fmt.Sprintf("%q has no place in a cold source", marble[pos])})
+		ok = false
+	}
+	if ok && m.checkValues(marble, tl, values) {
+		c.tl = tl
+	}
+	return c
+}
+
+// Observable returns the source as an rxgo Observable: each Observe plays
+// the marble from that moment, and is recorded for ExpectSubscriptions. A
+// marble that never completes ends with its subscription or the test.
+func (c *Cold) Observable() rxgo.Observable {
+	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
+		start := c.m.Now()
+		w := c.log.open(start)
+		defer func() { c.log.close(w, c.m.Now()) }()
+		for _, e := range c.tl.Events {
+			if d := start + e.At - c.m.Now(); d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-c.m.ctx.Done():
+					t.Stop()
+					return
+				}
+			}
+			if e.Kind == Complete {
+				return
+			}
+			select {
+			case next <- c.cfg.item(e, c.values):
+			case <-ctx.Done():
+				return
+			}
+			if e.Kind == Error {
+				return
+			}
+		}
+		select { // a marble without | or # never completes
+		case <-ctx.Done():
+		case <-c.m.ctx.Done():
+		}
+	}})
+}
+
+// Subscriptions returns the subscription windows so far, one marble each.
+func (c *Cold) Subscriptions() []string { return c.log.marbles(c.m.frame) }
+
+// ExpectSubscriptions checks the source's subscription windows, as
+// Hot.ExpectSubscriptions does.
+func (c *Cold) ExpectSubscriptions(want ...string) {
+	c.m.t.Helper()
+	c.log.expect(c.m, fmt.Sprintf("cold %q", c.marble), want)
+}
