@@ -20,10 +20,10 @@ func TestDieIsSilentUntilReset(t *testing.T) {
 		b1.Die()
 		assert.True(t, b1.LoggedIn(), "a dead bot does not tell")
 
-		err, took := sayWithin(t, b1, 5*time.Second, "alice", "lost")
+		took, err := sayWithin(t, b1, 5*time.Second, "alice", "lost")
 		assert.Equal(t, puppet.OutcomeUnknown, puppet.Classify(err))
 		assert.Equal(t, 5*time.Second, took, "a dead bot's send hangs until the deadline")
-		err, _ = sayWithin(t, b1, time.Second, "nowhere", "lost")
+		_, err = sayWithin(t, b1, time.Second, "nowhere", "lost")
 		assert.Equal(t, puppet.OutcomeUnknown, puppet.Classify(err), "no answer, not even a refusal")
 		require.NoError(t, b1.Ding(t.Context(), "x"), "the ding goes out")
 		_, err = w.Post("alice", "b1", "hello?")
@@ -54,7 +54,7 @@ func TestKillSurvivesResetsUntilRevive(t *testing.T) {
 		assert.Equal(t, puppet.EventLogout, next(t, b1).Kind)
 		require.NoError(t, b1.Start(t.Context()), "a killed bot starts without error")
 		assert.True(t, quiet(b1), "and no login follows")
-		err, _ := sayWithin(t, b1, time.Second, "alice", "x")
+		_, err := sayWithin(t, b1, time.Second, "alice", "x")
 		assert.Equal(t, puppet.OutcomeUnknown, puppet.Classify(err))
 
 		b1.Revive()
@@ -107,7 +107,7 @@ func TestHangIsAmbiguousAndDeliveredCounts(t *testing.T) {
 		up(t, b2)
 
 		b1.Hang(true) // delivered, then hangs: the ambiguous case
-		err, took := sayWithin(t, b1, 3*time.Second, "alice", "maybe")
+		took, err := sayWithin(t, b1, 3*time.Second, "alice", "maybe")
 		assert.Equal(t, puppet.OutcomeUnknown, puppet.Classify(err))
 		assert.ErrorIs(t, err, mock.ErrInjected)
 		assert.Equal(t, 3*time.Second, took)
@@ -122,7 +122,7 @@ func TestHangIsAmbiguousAndDeliveredCounts(t *testing.T) {
 		assert.Equal(t, 2, count)
 
 		b1.Hang(false) // hangs without delivering
-		err, _ = sayWithin(t, b1, time.Second, "team", "never")
+		_, err = sayWithin(t, b1, time.Second, "team", "never")
 		assert.Equal(t, puppet.OutcomeUnknown, puppet.Classify(err))
 		assert.Equal(t, puppet.Permanent, puppet.Classify(b1.Say(t.Context(), "nowhere", "x")), "a hung bot still refuses unknown targets")
 
@@ -139,12 +139,12 @@ func TestLatency(t *testing.T) {
 		up(t, b1)
 		b1.SetLatency(3 * time.Second)
 
-		err, took := sayWithin(t, b1, time.Minute, "team", "slow")
+		took, err := sayWithin(t, b1, time.Minute, "team", "slow")
 		require.NoError(t, err)
 		assert.Equal(t, 3*time.Second, took)
 		assert.Equal(t, time.Now(), w.Delivered()[0].Time, "delivered when the latency is over")
 
-		err, took = sayWithin(t, b1, time.Second, "team", "too slow")
+		took, err = sayWithin(t, b1, time.Second, "team", "too slow")
 		assert.Equal(t, puppet.OutcomeUnknown, puppet.Classify(err))
 		assert.Equal(t, time.Second, took)
 
@@ -155,7 +155,7 @@ func TestLatency(t *testing.T) {
 		assert.Equal(t, puppet.OutcomeUnknown, puppet.Classify(<-res))
 
 		b1.ClearFaults()
-		err, took = sayWithin(t, b1, time.Minute, "team", "fast")
+		took, err = sayWithin(t, b1, time.Minute, "team", "fast")
 		require.NoError(t, err)
 		assert.Zero(t, took)
 		assert.Equal(t, []string{"b1>team:slow", "b1>team:fast"}, texts(w.Delivered()))

@@ -59,15 +59,15 @@ func quiet(b *mock.Bot) bool {
 	}
 }
 
-// sayWithin sends with a timeout of d and reports the error and the
-// (virtual) time the call took.
-func sayWithin(t *testing.T, b *mock.Bot, d time.Duration, to, text string) (error, time.Duration) {
+// sayWithin sends with a timeout of d and reports the (virtual) time the
+// call took and its error.
+func sayWithin(t *testing.T, b *mock.Bot, d time.Duration, to, text string) (time.Duration, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), d)
 	defer cancel()
 	start := time.Now()
 	err := b.Say(ctx, to, text)
-	return err, time.Since(start)
+	return time.Since(start), err
 }
 
 // texts renders deliveries as "bot>to:text".
