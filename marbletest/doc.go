@@ -1,47 +1,108 @@
 // Package marbletest tests epics and stores with marble diagrams, in
 // virtual time: a test of a 60-second heartbeat takes microseconds and
-// never flakes. It runs inside testing/synctest, so the code under test
-// uses the time package (and rxgo's Interval, Timer, Debounce) unchanged.
+// never flakes. It runs inside testing/synctest (Go 1.25+), so the code
+// under test uses the time package, and rxgo's Interval, Timer and
+// Debounce, unchanged: no clock is injected.
 //
 // # Syntax
 //
 // The RxJS marble syntax, one character per frame (1 ms by default, any
 // duration with RunFrame):
 //
-//   - one frame passes
-//     a        a value from the values map (a letter or digit), one frame
-//     |        the stream completes
-//     #        the stream fails
-//     (ab)     a and b in the same frame; the group takes up 4 frames
-//     ^        the subscription point of a hot source: time zero
-//     !        unsubscription (in subscription marbles)
-//     10ms     time passes: 10ms, 2s, 1m, 1.5s, between spaces
-//     spaces   ignored otherwise
+//	marble   meaning
+//	-        one frame passes
+//	a        a value from the values map (a letter or a digit), one frame
+//	|        the stream completes
+//	#        the stream fails (with ErrSource, or WithError's error)
+//	(ab)     a and b in the same frame; the group takes up its characters'
+//	         frames: "(ab)c" puts c four frames after a
+//	^        the subscription point of a hot source: time zero
+//	!        unsubscription (subscription marbles); "(^!)" is both at once
+//	10ms     time passes: a number and a unit (us, ms, s, m), decimals
+//	         allowed, after a space or the start and before a space or the
+//	         end: "a 3500ms b" puts b 3501 ms after a (a took a frame)
+//	spaces   ignored otherwise
+//
+// Parse turns a marble into a Timeline; Timeline.String prints it back
+// (parse(print(x)) == x), which is how failures show what happened. A
+// malformed marble is a *SyntaxError naming the byte position, never a
+// panic: "marbletest: bad marble at 3 in \"-a-(bc\": unclosed group".
 //
 // # Same-frame semantics
 //
-// Two timers due at the same virtual instant wake in either order, so
-// values emitted in one frame are compared as a multiset: "(ab)" matches a
-// then b and b then a. Values in different frames are ordered. Inputs are
-// fed one frame at a time and the bubble is left to settle (synctest.Wait)
-// after each, so an epic has handled an input before the next one comes.
-// A test whose outcome depends on the order of two events in one frame is
-// written with the events in different frames.
+// Virtual time moves only when every goroutine in the bubble is blocked;
+// two timers due at the same instant then wake in either order. So that
+// no test passes on one run and fails on the next, the package fixes:
+//
+//  1. Inputs are fed one event at a time. At each instant the clock first
+//     runs up to it and lets the bubble settle (synctest.Wait): timers of
+//     the code under test due at that instant fire, and what they cause
+//     is handled, before the inputs of that frame are delivered. (RxJS's
+//     TestScheduler would deliver the input first.) Then each input of the
+//     frame, in marble order, settles before the next.
+//  2. What the code under test emits in one frame is compared as a
+//     multiset: "(ab)" matches a then b and b then a, because the two may
+//     come from independent timers. Frames are ordered; values in
+//     different frames never swap.
+//  3. Ordered (on EpicCase, StoreCase, StatesCase) compares each frame in
+//     order instead. Use it when one cause emits several values one after
+//     the other (a reducer chain, an epic answering one action with two),
+//     never for values of independent timers.
+//
+// A test whose outcome depends on the order of two independent events in
+// one frame is ill-posed: write them in different frames.
 //
 // # Usage
 //
-//	func TestTicker(t *testing.T) {
-//		marbletest.Run(t, func(m *marbletest.M) {
-//			marbletest.ExpectEpic(m, tickUntilStop, marbletest.EpicCase[State]{
-//				Input:    "a 3500ms b",               // START, then STOP 3.5 s later
-//				Values:   marbletest.Values{"a": start, "b": stop, "d": tick},
-//				Expected: "1000ms d 999ms d 999ms d", // a tick every second until STOP
+// An epic (RxJS's switchMap(() => interval(1000).pipe(takeUntil(stop$))))
+// and its test, with frames of one second:
+//
+//	func beats(_ context.Context, in rxgo.Observable, _ store.StateStream[S]) rxgo.Observable {
+//		halts := rx.OfType(in, halt.Type())
+//		return rx.SwitchMap(rx.OfType(in, goAction.Type()), func(context.Context, any) rxgo.Observable {
+//			return rx.TakeUntil(rx.Interval(time.Second, func(int) any { return beat.New(actions.Empty{}) }), halts)
+//		})
+//	}
+//
+//	func TestBeats(t *testing.T) {
+//		marbletest.RunFrame(t, time.Second, func(m *marbletest.M) {
+//			marbletest.ExpectEpic(m, beats, marbletest.EpicCase[S]{
+//				Input:    "g 2500ms h", // GO at 0, HALT at 3.5 s
+//				Values:   marbletest.Values{"g": goA, "h": haltA, "b": beatA},
+//				Expected: "-bbb",       // a BEAT at 1, 2 and 3 s
+//				For:      time.Minute,  // and none in the minute after
 //			})
 //		})
 //	}
 //
-// ExpectStore does the same for a whole store: the actions dispatched on a
-// timeline, and every action the store reduced (epics' included) compared
-// with a marble. A mismatch prints both timelines, one above the other,
-// and a go-cmp diff of the values that differ.
+// On a mismatch the failure shows both timelines, one above the other,
+// then each differing frame with a go-cmp diff of the values:
+//
+//	marbletest: epic output differs (frame 1ms; values in one frame compared as a multiset)
+//	want: -a--b
+//	got:  -a--a
+//	at 4ms: want b, got a
+//	  b (-want +got):
+//	    actions.Action{ Type: "QUERY", - Payload: "y", + Payload: "x" … }
+//
+// A whole store: ExpectStore dispatches on a timeline and compares every
+// action the store reduced (epics' included); ExpectStates then checks the
+// states it went through:
+//
+//	steps := marbletest.ExpectStore(m, st, marbletest.StoreCase{
+//		Dispatch: "p---q", Values: v, Expected: "p---qP---Q",
+//	})
+//	marbletest.ExpectStates(m, steps, marbletest.StatesCase[int]{
+//		Expected: "0---01---2", States: map[string]int{"0": 0, "1": 1, "2": 2},
+//	})
+//
+// Sources for hand-built pipelines: M.Hot and M.Cold make rxgo
+// Observables from marbles; M.Play runs hot sources on the clock; their
+// ExpectSubscriptions checks when they were subscribed, as RxJS's
+// expectSubscriptions: inner.ExpectSubscriptions("^-!", "--^---!").
+//
+// The assertions report through TB (M.SetTB), so their failure messages
+// are themselves tested. Everything the code under test starts must end
+// when its context does: the epic's output must close after the test
+// cancels it, and synctest fails a test that leaves goroutines behind.
 package marbletest

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hawechaty/hawechaty/store"
@@ -97,7 +98,10 @@ func ExpectEpic[S any](m *M, epic store.Epic[S], c EpicCase[S]) {
 		steps = append(steps, step{at: subAt, do: subscribe})
 	}
 	if unsubAt >= 0 {
-		steps = append(steps, step{at: unsubAt, do: unsubscribe})
+		steps = append(steps, step{at: unsubAt, do: func() {
+			rec.stopping.Store(true)
+			unsubscribe()
+		}})
 	}
 	m.play(steps)
 
@@ -108,6 +112,7 @@ func ExpectEpic[S any](m *M, epic store.Epic[S], c EpicCase[S]) {
 		end += 10 * m.frame
 	}
 	m.sleepUntil(end)
+	rec.stopping.Store(true)
 	cancel()
 	if !rec.wait() {
 		m.t.Errorf("marbletest: the epic's output did not end within %v of its context's end: a goroutine leaks", drainLimit)
@@ -187,6 +192,11 @@ type recorder struct {
 	mu     sync.Mutex
 	events []recorded
 	done   chan struct{}
+	// stopping is set before the test cancels a context the observed
+	// pipeline may hold: an output that closes after it did not complete.
+	// (A context's Done closes before its children are cancelled, so the
+	// child's Err cannot tell.)
+	stopping atomic.Bool
 }
 
 func newRecorder(m *M) *recorder {
@@ -215,7 +225,7 @@ func (r *recorder) observe(ctx context.Context, o rxgo.Observable) {
 			}
 			r.add(recorded{at: r.m.Now(), kind: Next, v: it.V})
 		}
-		if ctx.Err() == nil && !failed {
+		if !r.stopping.Load() && ctx.Err() == nil && !failed {
 			r.add(recorded{at: r.m.Now(), kind: Complete})
 		}
 	}()

@@ -93,18 +93,19 @@ const maxMarble = 1 << 16
 
 // Parse reads a marble diagram with frames of the given duration:
 //
-//   - one frame passes
-//     a        a value (a letter or a digit), one frame
-//     |        complete, one frame
-//     #        error, one frame
-//     (ab)     a and b in the same frame; the group takes up its characters'
-//     frames, so "(ab)" takes four
-//     ^        the subscription point of a hot source (time zero), one frame
-//     !        unsubscription, one frame
-//     space    ignored, except around a time progression
-//     10ms     time passes: a number (decimals allowed) and a unit, us, ms,
-//     s or m, at the start or after a space, and followed by a space
-//     or the end: "a 10ms b", "1.5s a"
+//	marble   meaning
+//	-        one frame passes
+//	a        a value (a letter or a digit), one frame
+//	|        complete, one frame
+//	#        error, one frame
+//	(ab)     a and b in the same frame; the group takes up its
+//	         characters' frames, so "(ab)" takes four
+//	^        the subscription point of a hot source (time zero), one frame
+//	!        unsubscription, one frame; "(^!)" both in one frame
+//	space    ignored, except around a time progression
+//	10ms     time passes: a number (decimals allowed) and a unit, us, ms,
+//	         s or m, at the start or after a space, and followed by a
+//	         space or the end: "a 10ms b", "1.5s a"
 //
 // Times are relative to ^ when present, else to the start. A malformed
 // marble returns a *SyntaxError naming the position.
