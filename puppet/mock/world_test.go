@@ -217,12 +217,24 @@ func TestScanAndLoginDelay(t *testing.T) {
 		assert.Equal(t, 10*time.Second, time.Since(start))
 		assert.True(t, b.LoggedIn())
 
-		// Stopped before the scan is done: no login comes later.
+		// Reset before the scan is done: the login counts from the new Start.
 		require.NoError(t, b.Stop(t.Context()))
 		assert.Equal(t, puppet.EventLogout, next(t, b).Kind)
 		require.NoError(t, b.Start(t.Context()))
 		assert.Equal(t, puppet.EventScan, next(t, b).Kind)
 		time.Sleep(5 * time.Second)
+		require.NoError(t, b.Stop(t.Context()))
+		require.NoError(t, b.Start(t.Context()))
+		restart := time.Now()
+		assert.Equal(t, puppet.EventScan, next(t, b).Kind)
+		assert.Equal(t, puppet.EventLogin, next(t, b).Kind)
+		assert.Equal(t, 10*time.Second, time.Since(restart))
+
+		// Stopped before the scan is done: no login comes later.
+		require.NoError(t, b.Stop(t.Context()))
+		assert.Equal(t, puppet.EventLogout, next(t, b).Kind)
+		require.NoError(t, b.Start(t.Context()))
+		assert.Equal(t, puppet.EventScan, next(t, b).Kind)
 		require.NoError(t, b.Stop(t.Context()))
 		time.Sleep(time.Minute)
 		assert.True(t, quiet(b))
