@@ -72,11 +72,10 @@ func (c *comparison) letterFor(v any) (string, bool) {
 
 // frameDiff is what differs at one instant.
 type frameDiff struct {
-	at            time.Duration
-	want, got     []string // symbols
-	missing       []Event
-	extra         []recorded
-	orderMismatch bool
+	at        time.Duration
+	want, got []string // symbols
+	missing   []Event
+	extra     []recorded
 }
 
 // run compares frame by frame and returns a failure message, or "".
