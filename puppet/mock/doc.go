@@ -43,8 +43,10 @@
 //	DropInbound(on)  messages to the bot are lost (dong included)       DropInbound(false) or ClearFaults
 //	FailStart(n)     the next n Starts fail (n < 0: every Start)        n failures, FailStart(0) or ClearFaults
 //
-// Injected failures wrap ErrInjected; every send error also wraps one of
-// puppet.ErrNotSent, puppet.ErrOutcomeUnknown or puppet.ErrPermanent.
+// Refusals and hangs a test injected (FailSends, Hang, FailStart) wrap
+// ErrInjected; a dead bot's silence looks like a real one. Every send error
+// wraps one of puppet.ErrNotSent, puppet.ErrOutcomeUnknown or
+// puppet.ErrPermanent.
 // Closing a bot or the world ends every send that hangs.
 //
 // # Time and randomness
