@@ -70,13 +70,20 @@ func (s *sconn) send(p packet) error {
 }
 
 // emit sends an event without waiting for an answer (a SocketCluster
-// transmit): what the relay forwards to monitors.
+// transmit): what the relay forwards to monitors. The frame is put
+// together around the encoded data, which can be a big state.
 func (s *sconn) emit(event string, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("devtools: encode %s: %w", event, err)
 	}
-	return s.send(packet{Event: event, Data: raw})
+	ev, _ := json.Marshal(event)
+	b := make([]byte, 0, len(ev)+len(raw)+20)
+	b = append(b, `{"event":`...)
+	b = append(b, ev...)
+	b = append(b, `,"data":`...)
+	b = append(b, raw...)
+	return s.writeText(append(b, '}'))
 }
 
 // call sends an event with a cid and waits for the reply.

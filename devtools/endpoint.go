@@ -147,21 +147,18 @@ func (e *Endpoint[S]) broadcast() {
 }
 
 // publishFrame is an app message as the relay would forward it to a
-// monitor: a #publish on the "log" channel.
+// monitor: a #publish on the "log" channel. The state inside can be big:
+// the frame is put together around it, not encoded again.
 func publishFrame(m message) ([]byte, error) {
 	data, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("devtools: encode: %w", err)
 	}
-	pub, err := json.Marshal(publish{Channel: "log", Data: data})
-	if err != nil {
-		return nil, fmt.Errorf("devtools: encode: %w", err)
-	}
-	b, err := json.Marshal(packet{Event: "#publish", Data: pub})
-	if err != nil {
-		return nil, fmt.Errorf("devtools: encode: %w", err)
-	}
-	return b, nil
+	const head, tail = `{"event":"#publish","data":{"channel":"log","data":`, `}}`
+	b := make([]byte, 0, len(head)+len(data)+len(tail))
+	b = append(b, head...)
+	b = append(b, data...)
+	return append(b, tail...), nil
 }
 
 // enqueue queues b for mc, or drops and counts it when mc is behind.
