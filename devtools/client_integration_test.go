@@ -99,6 +99,7 @@ func TestJumpRefusedByDefaultAndAppliedWhenEnabled(t *testing.T) {
 		if enabled {
 			eventually(t, "the jump reaches the store", func() bool { return st.State().Count == 0 })
 			assert.Equal(t, uint64(1), c.Stats().Jumps)
+			assert.Equal(t, "Wechaty tok-123", st.State().Auth, "the jump restores this process's state, not the redacted one the monitor sent")
 			// The live store continues from the jumped state.
 			require.NoError(t, st.Dispatch(add.New(1)))
 			assert.Equal(t, 1, st.State().Count)

@@ -1,41 +1,92 @@
-// Package devtools streams a store to the real Redux DevTools, over the
+// Package devtools shows a live store in the real Redux DevTools, over the
 // protocol of remote-redux-devtools (SocketCluster v2 on a websocket).
 //
-// Client mode connects to a relay (@redux-devtools/cli, default
-// ws://127.0.0.1:8000/socketcluster/), logs in as an app, sends START and
-// INIT with the current state, then one ACTION per store change with the
-// new state; it answers a monitor's START with the state again, and
-// reconnects with backoff when the relay goes away.
+// Two ways to connect:
 //
-// Everything that leaves the process passes the redactor (RedactSecrets by
-// default: values under keys like token, secret, password, authorization).
-// The store is never slowed: changes reach the network through a bounded
-// subscription, and what does not fit is dropped and counted.
+//   - Client (Connect): the store connects to a relay (@redux-devtools/cli,
+//     default ws://127.0.0.1:8000/socketcluster/), logs in as an app, and
+//     subscribes to "respond" and to its own "sc-<id>" channel. It sends
+//     START and INIT with the current state, then one ACTION per store
+//     change with the new state and maxAge; it answers both heartbeat
+//     styles, sends INIT again when a monitor says START, drops a relay that
+//     is silent for pingTimeout, and reconnects with backoff (500 ms
+//     doubling to 30 s, ±20 %).
+//   - Endpoint (NewEndpoint): the Go process serves the same protocol, so a
+//     monitor (socketcluster-client, the Redux DevTools app, the browser
+//     extension's remote mode) connects straight to it. It listens on
+//     127.0.0.1 unless told otherwise, checks the Origin, limits frame
+//     size, and can require a shared secret.
 //
-// # Monitor commands on a live store
+// # Costs and safety
 //
-// Inspect-only by default: time travel and dispatch from the monitor are
+// The store is never slowed beyond one non-blocking channel send per
+// change: DevTools reads a store subscription with a bounded buffer
+// (WithQueue) and encodes on its own goroutine; what does not fit, there
+// or in a monitor's queue, is dropped and counted (Stats.Dropped). Every
+// state and action passes the redactor before it leaves the process
+// (RedactSecrets by default). Bad frames close that connection, or are
+// ignored, with a log line and a count; the store and the other
+// connections go on.
+//
+// # Time travel on a live store
+//
+// Inspect-only by default: time travel and dispatch from a monitor are
 // refused, logged and counted (Stats.Refused), and the store is untouched.
-// With WithTimeTravel, JUMP_TO_STATE and JUMP_TO_ACTION replace the live
-// state with the one the monitor sends (store.Replace): reducers do not
-// run, epics keep running and see an actions.Replaced action, dispatch is
-// not paused, and the next live action continues from the jumped state.
-// COMMIT marks the current state; ROLLBACK returns to it; RESET returns to
-// the state the store had when DevTools attached. Other commands (toggle,
-// sweep, reorder, import) do not fit a live pool and are refused.
-// With WithRemoteDispatch, an action typed in the monitor's dispatcher
-// ({ type: 'bot/DONG', payload: { bot: 'b1' } }, a JavaScript literal) is
-// decoded into a defined action type and dispatched with source "devtools".
+// With WithTimeTravel(true):
+//
+//   - JUMP_TO_ACTION and JUMP_TO_STATE set the store to the state after
+//     that action. The state comes from a mirror of the history the monitor
+//     holds (the last maxAge states this process sent), never from the
+//     state the monitor sends back: that one is redacted, and it is input
+//     from the network. A state the mirror does not hold is refused.
+//   - The jump is store.Replace(state, "devtools"): reducers do not run;
+//     subscribers and epics see an actions.Replaced action (so the monitor
+//     lists the jump as "@@store/REPLACE"); epics keep running, with their
+//     timers; dispatch is not paused, and the next live action reduces
+//     from the jumped state. On a pool this means the heartbeat goes on and
+//     corrects whatever the jumped state says about the bots, so a jump is
+//     a tool for development, not for production.
+//   - COMMIT makes the current state the monitor's base; ROLLBACK returns
+//     to that base; RESET returns to the state the store had when DevTools
+//     attached. Each sends INIT again, as the monitor expects.
+//   - TOGGLE_ACTION, SWEEP, REORDER_ACTION, IMPORT_STATE and the other
+//     commands do not fit a live store and are refused.
+//
+// With WithRemoteDispatch(true), an action typed in the monitor's
+// dispatcher, a JavaScript object literal such as
+// { type: 'bot/DONG', payload: { bot: 'b1' } }, is parsed, decoded into
+// its defined action type (actions.Decode) and dispatched with source
+// "devtools". The store's own "@@" actions are refused.
 //
 // # Usage
 //
-//	c, err := devtools.Connect(ctx, pool.Store(),
+// Watch a store in the Redux DevTools web UI through the relay:
+//
+//	c, err := devtools.Connect(ctx, st,
 //		devtools.WithURL("ws://127.0.0.1:8000"),
 //		devtools.WithName("my bots"))
 //	if err != nil { … }
 //	defer c.Close()
 //
-// Then open http://127.0.0.1:8000 (started with
-// `npx @redux-devtools/cli@4.0.3 --port=8000`), Settings, Connection, "use
-// local (custom) server", host 127.0.0.1, port 8000, Connect.
+// with the relay running (`npx @redux-devtools/cli@4.0.3 --port=8000`);
+// open http://127.0.0.1:8000, Settings, Connection, "use local (custom)
+// server", host 127.0.0.1, port 8000, Connect.
+//
+// Or serve monitors from the process itself:
+//
+//	e, err := devtools.NewEndpoint(st, devtools.WithTimeTravel(true))
+//	if err != nil { … }
+//	go e.ListenAndServe(ctx, "127.0.0.1:8001") // ws://127.0.0.1:8001/socketcluster/
+//
+// The main loop of a connection, as both run it:
+//
+//	for {
+//		select {
+//		case change := <-subscription:    // bounded; drops are counted
+//			send ACTION(redact(change.State), redact(change.Action))
+//			mirror.push(actionID, change.State)
+//		case command := <-monitor:
+//			START → send INIT; JUMP → store.Replace(mirror[target]); …
+//		}
+//	}
 package devtools

@@ -65,6 +65,7 @@ func newTStore(t *testing.T) *store.Store[tstate] {
 // test, which sees what the client sends and sends what a relay would.
 type fakeRelay struct {
 	pingTimeout int64 // ms, advertised in the handshake
+	discard     bool  // benchmarks: keep no frames
 	conns       chan *relayConn
 	wg          sync.WaitGroup
 }
@@ -108,7 +109,9 @@ func (f *fakeRelay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
-		rc.frames <- string(b)
+		if !f.discard {
+			rc.frames <- string(b)
+		}
 		var p packet
 		if json.Unmarshal(b, &p) != nil {
 			continue
@@ -128,7 +131,7 @@ func (f *fakeRelay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rc.reply(p.Cid, nil)
 		case "log":
 			var m message
-			if json.Unmarshal(p.Data, &m) == nil {
+			if !f.discard && json.Unmarshal(p.Data, &m) == nil {
 				rc.logs <- m
 			}
 		}
@@ -241,7 +244,7 @@ func (f *fakeRelay) next(t *testing.T) *relayConn {
 }
 
 // startFakeRelay serves a fake relay on 127.0.0.1 and returns its ws URL.
-func startFakeRelay(t *testing.T) (*fakeRelay, string) {
+func startFakeRelay(t testing.TB) (*fakeRelay, string) {
 	t.Helper()
 	f := newFakeRelay()
 	srv := httptest.NewServer(f)
@@ -254,7 +257,7 @@ func startFakeRelay(t *testing.T) (*fakeRelay, string) {
 }
 
 // eventually waits for cond with a deadline, polling.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	tick := time.NewTicker(5 * time.Millisecond)

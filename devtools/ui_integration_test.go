@@ -5,6 +5,7 @@ package devtools_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,37 +19,28 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestWebUIShowsAPoolAction drives the real Redux DevTools web UI in
-// headless Chromium: it connects to the relay, the pool store dispatches,
-// and the UI must show the action by name. The screenshot is kept in
+// webUI drives the real Redux DevTools web UI (served by the relay r) in
+// headless Chromium, connected to socketPort, through ui.mjs. It waits
+// until the UI shows actionType, dispatching keepAlive meanwhile (the UI
+// may subscribe after the first messages), and keeps a screenshot in
 // testdata/screenshots (git-ignored).
-func TestWebUIShowsAPoolAction(t *testing.T) {
+func webUI(t *testing.T, r *relay, socketPort int, actionType, shotName string, keepAlive func()) {
+	t.Helper()
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil && os.Getenv("CHROMIUM") == "" {
 		t.Fatal("Chromium is not installed (make integration-devtools installs Debian's chromium)")
 	}
-	r := startRelay(t)
 	shots, err := filepath.Abs(filepath.Join("..", "testdata", "screenshots"))
 	require.NoError(t, err)
 	require.NoError(t, os.MkdirAll(shots, 0o755))
-	shot := filepath.Join(shots, "devtools-ui.png")
-	ui := start(t, nodeDir(t), "node", "ui.mjs", fmt.Sprint(r.port), actions.BotRecovered.Type(), shot, t.TempDir())
+	shot := filepath.Join(shots, shotName)
+	_ = os.Remove(shot)
+	ui := start(t, nodeDir(t), "node", "ui.mjs", fmt.Sprint(r.port), actionType, shot, t.TempDir(), fmt.Sprint(socketPort))
 	next := 0
 	ui.out.waitLine(t, &next, "the UI connected", func(l string) bool { return strings.Contains(l, `"connected":true`) || strings.Contains(l, `"error"`) })
 
-	st, err := store.New(reducers.PoolReducer, reducers.Pool{})
-	require.NoError(t, err)
-	defer st.Stop()
-	c, err := devtools.Connect(context.Background(), st, devtools.WithURL(fmt.Sprintf("ws://127.0.0.1:%d", r.port)), devtools.WithName("HA pool"))
-	require.NoError(t, err)
-	defer c.Close()
-	require.NoError(t, st.Dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: "bot-1", Puppet: "mock"})))
-
-	// The UI may subscribe after our first messages: keep the pool talking
-	// until the UI reports the action, with a deadline.
 	seen := make(chan string, 1)
 	go func() {
-		line := ui.out.waitLineNoFail(&next, func(l string) bool { return strings.Contains(l, `"seen"`) || strings.Contains(l, `"error"`) }, 90*time.Second)
-		seen <- line
+		seen <- ui.out.waitLineNoFail(&next, func(l string) bool { return strings.Contains(l, `"seen"`) || strings.Contains(l, `"error"`) }, 90*time.Second)
 	}()
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
@@ -62,7 +54,48 @@ func TestWebUIShowsAPoolAction(t *testing.T) {
 			t.Logf("screenshot: %s", shot)
 			return
 		case <-tick.C:
-			require.NoError(t, st.Dispatch(actions.BotRecovered.New(actions.BotPayload{Bot: "bot-1"})))
+			keepAlive()
 		}
 	}
+}
+
+func poolStore(t *testing.T) *store.Store[reducers.Pool] {
+	t.Helper()
+	st, err := store.New(reducers.PoolReducer, reducers.Pool{})
+	require.NoError(t, err)
+	t.Cleanup(st.Stop)
+	require.NoError(t, st.Dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: "bot-1", Puppet: "mock"})))
+	return st
+}
+
+// TestWebUIShowsAPoolAction: the real web UI, connected to the relay, shows
+// an action of a pool streamed by a Client.
+func TestWebUIShowsAPoolAction(t *testing.T) {
+	r := startRelay(t)
+	st := poolStore(t)
+	c, err := devtools.Connect(context.Background(), st, devtools.WithURL(fmt.Sprintf("ws://127.0.0.1:%d", r.port)), devtools.WithName("HA pool"))
+	require.NoError(t, err)
+	defer c.Close()
+	webUI(t, r, r.port, actions.BotRecovered.Type(), "devtools-ui.png", func() {
+		require.NoError(t, st.Dispatch(actions.BotRecovered.New(actions.BotPayload{Bot: "bot-1"})))
+	})
+}
+
+// TestWebUIShowsAPoolActionFromTheEndpoint: the same UI (its page still
+// served by the relay) connects straight to the Go process's endpoint.
+func TestWebUIShowsAPoolActionFromTheEndpoint(t *testing.T) {
+	r := startRelay(t)
+	st := poolStore(t)
+	e, err := devtools.NewEndpoint(st, devtools.WithName("HA pool (embedded)"))
+	require.NoError(t, err)
+	url := serveEndpoint(t, e)
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(strings.TrimSuffix(url, "/socketcluster/"), "ws://"))
+	require.NoError(t, err)
+	var p int
+	_, err = fmt.Sscan(port, &p)
+	require.NoError(t, err)
+	webUI(t, r, p, actions.BotRecovered.Type(), "devtools-ui-endpoint.png", func() {
+		require.NoError(t, st.Dispatch(actions.BotRecovered.New(actions.BotPayload{Bot: "bot-1"})))
+	})
+	require.NotZero(t, e.Stats().Sessions)
 }

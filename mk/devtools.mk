@@ -3,7 +3,7 @@
 DEVTOOLS_NODE := integration/devtools
 INTEGRATION   += integration-devtools
 
-.PHONY: integration-devtools devtools-node chromium
+.PHONY: integration-devtools devtools-node devtools-chromium
 
 # npm 11 skips install scripts, so sqlite3 (used by the relay) is built here
 # from source against the system Node headers; nothing is downloaded but
@@ -15,8 +15,9 @@ $(DEVTOOLS_NODE)/node_modules/.hawechaty-installed: $(DEVTOOLS_NODE)/package-loc
 
 devtools-node: $(DEVTOOLS_NODE)/node_modules/.hawechaty-installed
 
-chromium:
-	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+# Debian's chromium, for the web UI test (puppeteer-core drives /usr/bin/chromium).
+devtools-chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
-integration-devtools: devtools-node chromium
+integration-devtools: devtools-node devtools-chromium
 	HAWECHATY_DEVTOOLS_NODE=$(CURDIR)/$(DEVTOOLS_NODE) $(GO) test -tags integration -race -count=1 -timeout 15m ./devtools/...

@@ -2,12 +2,15 @@
 // integration tests: connects it to a relay, waits until an action type
 // shows on the page, and keeps a screenshot.
 //
-//   node ui.mjs RELAY_PORT ACTION_TYPE SCREENSHOT.png USER_DATA_DIR
+//   node ui.mjs RELAY_PORT ACTION_TYPE SCREENSHOT.png USER_DATA_DIR [SOCKET_PORT]
+//
+// The page comes from the relay on RELAY_PORT; the UI connects to
+// SOCKET_PORT (default: the relay; or a Go process's embedded endpoint).
 //
 // Prints JSON lines: {"connected":true}, then {"seen":true} or {"error":…}.
 import puppeteer from 'puppeteer-core';
 
-const [port, actionType, screenshot, userDataDir] = process.argv.slice(2);
+const [port, actionType, screenshot, userDataDir, socketPort = port] = process.argv.slice(2);
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 const browser = await puppeteer.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -34,7 +37,7 @@ try {
   await page.$eval('input[name=root_hostname]', (el) => { el.value = ''; });
   await page.type('input[name=root_hostname]', '127.0.0.1');
   await page.$eval('input[name=root_port]', (el) => { el.value = ''; });
-  await page.type('input[name=root_port]', String(port));
+  await page.type('input[name=root_port]', String(socketPort));
   if (await page.$eval('input[name=root_secure]', (el) => el.checked)) {
     await page.click('input[name=root_secure]');
   }
