@@ -132,7 +132,10 @@ readline.createInterface({ input: process.stdin }).on('line', line => {
   try {
     const cmd = JSON.parse(line)
     if (cmd.cmd === 'post') post(cmd)
-    else if (cmd.cmd === 'hang') puppet.messageSendText = () => new Promise(() => {})
+    else if (cmd.cmd === 'hang') {
+      puppet.messageSendText = () => new Promise(() => {})
+      emit({ event: 'hung' }) // the test waits for this before it sends
+    }
     else throw new Error(`unknown cmd ${JSON.stringify(cmd.cmd)}`)
   } catch (e) {
     emit({ event: 'error', error: String(e && e.message ? e.message : e) })

@@ -104,7 +104,8 @@ type Server struct {
 	exited    chan struct{} // closed when the current process has exited and its output is read
 	stderr    *lockedBuffer
 	delivered []Delivery
-	changed   chan struct{} // closed and replaced on every new delivery
+	hung      int           // "hung" acknowledgements seen
+	changed   chan struct{} // closed and replaced on every new delivery or acknowledgement
 }
 
 // Start launches a server and waits until it listens. It fails t if node
@@ -258,6 +259,12 @@ func (s *Server) read(stdout io.Reader, ready chan<- readyLine) {
 			case ready <- readyLine{line.Event, line.Port}:
 			default:
 			}
+		case "hung":
+			s.mu.Lock()
+			s.hung++
+			close(s.changed)
+			s.changed = make(chan struct{})
+			s.mu.Unlock()
 		case "delivered":
 			s.mu.Lock()
 			s.delivered = append(s.delivered, line.Delivery)
@@ -315,8 +322,31 @@ func (s *Server) stop() {
 
 // Hang makes the world stop answering sends: from then on every
 // MessageSendText the server receives waits forever (other calls still
-// work), as a hung account would.
-func (s *Server) Hang() error { return s.command(map[string]string{"cmd": "hang"}) }
+// work), as a hung account would. It returns once the server has
+// acknowledged, so the next send is sure to hang.
+func (s *Server) Hang() error {
+	s.mu.Lock()
+	before := s.hung
+	s.mu.Unlock()
+	if err := s.command(map[string]string{"cmd": "hang"}); err != nil {
+		return err
+	}
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		done, changed := s.hung > before, s.changed
+		s.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return fmt.Errorf("servicetest: %s did not acknowledge hang within 30 s", s.Endpoint)
+		}
+	}
+}
 
 // Post makes contact from write text to the bot (room "") or into room;
 // id is the message ID (the server picks one when empty). Several servers
