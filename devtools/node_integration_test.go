@@ -238,25 +238,11 @@ func (b *lineBuffer) String() string {
 // and moves *from past it. It fails the test at the deadline.
 func (b *lineBuffer) waitLine(t *testing.T, from *int, what string, match func(string) bool) string {
 	t.Helper()
-	deadline := time.NewTimer(30 * time.Second)
-	defer deadline.Stop()
-	for {
-		b.mu.Lock()
-		for ; *from < len(b.lines); *from++ {
-			if l := b.lines[*from]; match(l) {
-				*from++
-				b.mu.Unlock()
-				return l
-			}
-		}
-		cond := b.cond
-		b.mu.Unlock()
-		select {
-		case <-cond:
-		case <-deadline.C:
-			t.Fatalf("no %s within 30 s; output:\n%s", what, b.String())
-		}
+	l, ok := b.waitLineFor(from, match, 30*time.Second)
+	if !ok {
+		t.Fatalf("no %s within 30 s; output:\n%s", what, b.String())
 	}
+	return l
 }
 
 // eventually waits for cond, polling, with a deadline.
@@ -280,6 +266,13 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 // waitLineNoFail is waitLine for use off the test goroutine: it returns ""
 // at the deadline instead of failing.
 func (b *lineBuffer) waitLineNoFail(from *int, match func(string) bool, timeout time.Duration) string {
+	l, _ := b.waitLineFor(from, match, timeout)
+	return l
+}
+
+// waitLineFor returns the first line from index *from on that match
+// accepts, moving *from past it, or false at the deadline.
+func (b *lineBuffer) waitLineFor(from *int, match func(string) bool, timeout time.Duration) (string, bool) {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
@@ -288,7 +281,7 @@ func (b *lineBuffer) waitLineNoFail(from *int, match func(string) bool, timeout 
 			if l := b.lines[*from]; match(l) {
 				*from++
 				b.mu.Unlock()
-				return l
+				return l, true
 			}
 		}
 		cond := b.cond
@@ -296,7 +289,7 @@ func (b *lineBuffer) waitLineNoFail(from *int, match func(string) bool, timeout 
 		select {
 		case <-cond:
 		case <-deadline.C:
-			return ""
+			return "", false
 		}
 	}
 }
