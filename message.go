@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/hawechaty/hawechaty/internal/fifo"
 )
 
 // Message is an inbound message, seen once by the application even when
@@ -41,8 +43,7 @@ type inbox struct {
 	out chan Message
 
 	mu     sync.Mutex
-	queue  []Message
-	signal chan struct{}
+	q      *fifo.Queue[Message]
 	closed bool
 	done   chan struct{}
 
@@ -56,7 +57,7 @@ type inbox struct {
 func newInbox(buffer, maxSeen int) *inbox {
 	in := &inbox{
 		out:     make(chan Message, buffer),
-		signal:  make(chan struct{}, 1),
+		q:       fifo.New[Message](),
 		done:    make(chan struct{}),
 		seen:    map[string]struct{}{},
 		maxSeen: maxSeen,
@@ -91,38 +92,13 @@ func (in *inbox) deliver(m Message) {
 			in.order = in.order[1:]
 		}
 	}
-	in.queue = append(in.queue, m)
+	in.q.Push(m)
 	in.mu.Unlock()
-	select {
-	case in.signal <- struct{}{}:
-	default:
-	}
 }
 
 func (in *inbox) run() {
 	defer close(in.out)
-	for {
-		in.mu.Lock()
-		batch := in.queue
-		in.queue = nil
-		closed := in.closed
-		in.mu.Unlock()
-		for _, m := range batch {
-			select {
-			case in.out <- m:
-			case <-in.done:
-				return
-			}
-		}
-		if closed && len(batch) == 0 {
-			return
-		}
-		select {
-		case <-in.signal:
-		case <-in.done:
-			return
-		}
-	}
+	fifo.Pump(in.q, in.out, in.done)
 }
 
 // close stops delivery. Messages not yet read are discarded with the

@@ -5,26 +5,30 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/hawechaty/hawechaty/internal/fifo"
 	"github.com/reactivex/rxgo/v2"
 )
 
-// hub fans values out to mailboxes, one per subscription of an observable.
+// hub fans values out to queues, one per subscription of an observable.
+// The queues are unbounded, which is what keeps epics from deadlocking the
+// store: an epic busy dispatching its own output never stops the
+// dispatcher from queueing the next action.
 type hub[T any] struct {
 	mu   sync.Mutex
-	subs map[*mailbox[T]]struct{}
+	subs map[*fifo.Queue[T]]struct{}
 	n    atomic.Int32 // len(subs), read without the lock on the dispatch path
 }
 
-func newHub[T any]() *hub[T] { return &hub[T]{subs: map[*mailbox[T]]struct{}{}} }
+func newHub[T any]() *hub[T] { return &hub[T]{subs: map[*fifo.Queue[T]]struct{}{}} }
 
-func (h *hub[T]) add(m *mailbox[T]) {
+func (h *hub[T]) add(m *fifo.Queue[T]) {
 	h.mu.Lock()
 	h.subs[m] = struct{}{}
 	h.n.Store(int32(len(h.subs)))
 	h.mu.Unlock()
 }
 
-func (h *hub[T]) remove(m *mailbox[T]) {
+func (h *hub[T]) remove(m *fifo.Queue[T]) {
 	h.mu.Lock()
 	delete(h.subs, m)
 	h.n.Store(int32(len(h.subs)))
@@ -34,7 +38,7 @@ func (h *hub[T]) remove(m *mailbox[T]) {
 func (h *hub[T]) publish(v T) {
 	h.mu.Lock()
 	for m := range h.subs {
-		m.push(v)
+		m.Push(v)
 	}
 	h.mu.Unlock()
 }
@@ -54,23 +58,23 @@ type source struct {
 	hub     *hub[rxgo.Item]
 	done    <-chan struct{} // closed when the store stops
 	mu      sync.Mutex
-	primary *mailbox[rxgo.Item]
+	primary *fifo.Queue[rxgo.Item]
 }
 
 func newSource(h *hub[rxgo.Item], done <-chan struct{}) *source {
-	s := &source{hub: h, done: done, primary: newMailbox[rxgo.Item]()}
+	s := &source{hub: h, done: done, primary: fifo.New[rxgo.Item]()}
 	h.add(s.primary)
 	return s
 }
 
-func (s *source) claim() *mailbox[rxgo.Item] {
+func (s *source) claim() *fifo.Queue[rxgo.Item] {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m := s.primary; m != nil {
 		s.primary = nil
 		return m
 	}
-	m := newMailbox[rxgo.Item]()
+	m := fifo.New[rxgo.Item]()
 	s.hub.add(m)
 	return m
 }
@@ -94,7 +98,7 @@ func (s *source) produce(ctx context.Context, next chan<- rxgo.Item) {
 	m := s.claim()
 	defer s.hub.remove(m)
 	for {
-		for _, it := range m.take() {
+		for _, it := range m.Take() {
 			select {
 			case next <- it:
 			case <-ctx.Done():
@@ -104,7 +108,7 @@ func (s *source) produce(ctx context.Context, next chan<- rxgo.Item) {
 			}
 		}
 		select {
-		case <-m.signal:
+		case <-m.Signal():
 		case <-ctx.Done():
 			return
 		case <-s.done:

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hawechaty/hawechaty/internal/fifo"
 	"github.com/hawechaty/hawechaty/puppet"
 )
 
@@ -31,7 +32,7 @@ type Bot struct {
 	flapGen  int        // bumped when flapping starts or ends
 	rng      *rand.Rand // this bot's own stream (flapping)
 
-	queue  *queue
+	queue  *fifo.Queue[puppet.Event]
 	events chan puppet.Event
 	done   chan struct{} // closed by Close
 	pumped sync.WaitGroup
@@ -43,7 +44,7 @@ var (
 )
 
 func newBot(w *World, id string, cfg botConfig, rng *rand.Rand) *Bot {
-	b := &Bot{w: w, id: id, cfg: cfg, rng: rng, queue: newQueue(), events: make(chan puppet.Event), done: make(chan struct{})}
+	b := &Bot{w: w, id: id, cfg: cfg, rng: rng, queue: fifo.New[puppet.Event](), events: make(chan puppet.Event), done: make(chan struct{})}
 	b.pumped.Add(1)
 	go b.pump()
 	return b
@@ -53,20 +54,7 @@ func newBot(w *World, id string, cfg botConfig, rng *rand.Rand) *Bot {
 func (b *Bot) pump() {
 	defer b.pumped.Done()
 	defer close(b.events)
-	for {
-		for _, ev := range b.queue.take() {
-			select {
-			case b.events <- ev:
-			case <-b.done:
-				return
-			}
-		}
-		select {
-		case <-b.queue.signal:
-		case <-b.done:
-			return
-		}
-	}
+	fifo.Pump(b.queue, b.events, b.done)
 }
 
 // emitLocked stamps and queues an event.
@@ -75,7 +63,7 @@ func (b *Bot) emitLocked(ev puppet.Event) {
 		return
 	}
 	ev.Time = time.Now()
-	b.queue.push(ev)
+	b.queue.Push(ev)
 }
 
 // upLocked reports whether the bot is started, logged in and alive.
@@ -349,31 +337,4 @@ func (b *Bot) query(ctx context.Context, what string) error {
 	}
 	b.w.mu.Unlock()
 	return nil
-}
-
-// queue is an unbounded FIFO of events with a wake-up signal.
-type queue struct {
-	mu     sync.Mutex
-	items  []puppet.Event
-	signal chan struct{} // capacity 1: items were added
-}
-
-func newQueue() *queue { return &queue{signal: make(chan struct{}, 1)} }
-
-func (q *queue) push(ev puppet.Event) {
-	q.mu.Lock()
-	q.items = append(q.items, ev)
-	q.mu.Unlock()
-	select {
-	case q.signal <- struct{}{}:
-	default:
-	}
-}
-
-func (q *queue) take() []puppet.Event {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	out := q.items
-	q.items = nil
-	return out
 }
