@@ -52,17 +52,22 @@ func TestSecretNeverPrints(t *testing.T) {
 	assert.True(t, puppet.Secret{}.IsZero())
 }
 
+// registrations counts TestRegistry runs: the registry is global, so each
+// run (-count=N) registers its own name.
+var registrations atomic.Int64
+
 func TestRegistry(t *testing.T) {
-	puppet.Register("registry-test", func(cfg puppet.Config) (puppet.Puppet, error) {
+	name := fmt.Sprintf("registry-test-%d", registrations.Add(1))
+	puppet.Register(name, func(cfg puppet.Config) (puppet.Puppet, error) {
 		return nil, errors.New("cannot build")
 	})
-	assert.Contains(t, puppet.Names(), "registry-test")
+	assert.Contains(t, puppet.Names(), name)
 	assert.Panics(t, func() {
-		puppet.Register("registry-test", func(puppet.Config) (puppet.Puppet, error) { return nil, nil })
+		puppet.Register(name, func(puppet.Config) (puppet.Puppet, error) { return nil, nil })
 	})
 	assert.Panics(t, func() { puppet.Register("", nil) })
-	_, err := puppet.New("registry-test", puppet.Config{})
-	assert.ErrorContains(t, err, `puppet: new "registry-test": cannot build`)
+	_, err := puppet.New(name, puppet.Config{})
+	assert.ErrorContains(t, err, `puppet: new "`+name+`": cannot build`)
 	_, err = puppet.New("nope", puppet.Config{})
 	assert.ErrorIs(t, err, puppet.ErrUnknownPuppet)
 }
