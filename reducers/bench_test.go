@@ -14,8 +14,9 @@ type benchBot struct {
 }
 
 // BenchmarkTableUpdate changes one entry of tables of growing size: the
-// allocations per update stay the same and the time grows only with the
-// root node (one pointer per 1024 entries).
+// allocations per update stay the same (the new value, plus a node copy
+// every few changes) and the time grows only with the depth of the trie
+// (one level per factor of 32).
 func BenchmarkTableUpdate(b *testing.B) {
 	for _, n := range []int{100, 10_000, 100_000} {
 		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
@@ -34,6 +35,32 @@ func BenchmarkTableUpdate(b *testing.B) {
 					c.LastSeen = int64(i)
 					return &c
 				})
+			}
+		})
+	}
+}
+
+// BenchmarkTableGet reads entries of a table whose nodes carry recorded
+// changes, the cost reads pay for changes made in place.
+func BenchmarkTableGet(b *testing.B) {
+	for _, n := range []int{100, 10_000} {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			var tb reducers.Table[*benchBot]
+			keys := make([]string, n)
+			for i := range keys {
+				keys[i] = fmt.Sprintf("bot-%d", i)
+				tb = tb.Set(keys[i], &benchBot{})
+			}
+			for i := range 4 * n {
+				tb = tb.Update(keys[i%n], func(v *benchBot) *benchBot { c := *v; c.Sent++; return &c })
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				if _, ok := tb.Get(keys[i%n]); !ok {
+					b.Fatal("missing key")
+				}
 			}
 		})
 	}

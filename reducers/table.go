@@ -13,16 +13,20 @@ import (
 // order of first insertion. It is a value: every change returns a new Table
 // and leaves the old one as it was, sharing everything that did not change.
 //
-// Changing one entry of a Table of any size copies three nodes of at most
-// 32 pointers plus one pointer per 1024 entries, with a fixed number of
-// allocations; the other entries are shared with the previous version.
+// Changing one entry of a Table of any size usually allocates nothing: the
+// change is recorded in the entry's node, stamped with the new version,
+// and older versions keep reading around it. Every few changes to a node
+// the node is copied (one node of 32 slots per level at most), so the
+// allocations per change are a small constant whatever the size; the other
+// entries are shared with the previous version. See trie.go.
 //
-// The key index is shared by a lineage of versions and only grows: a key
-// keeps its position for the life of the lineage (a key deleted and added
-// again returns to its old position). Changing a version that is not the
-// newest of its lineage (a branch) first copies the index, so branching is
-// correct, just slower. Deleting many keys compacts the table into a new
-// lineage.
+// The versions derived one from the other form a lineage, and only the
+// newest version of a lineage changes in place. Changing an older version
+// (a branch, as after time travel) first copies the whole table into a new
+// lineage: correct, just slower. The key index is shared by a lineage and
+// only grows: a key keeps its position for the life of the lineage (a key
+// deleted and added again returns to its old position). Deleting many keys
+// compacts the table into a new lineage.
 //
 // The zero Table is empty and ready to use. A Table is safe to read from
 // any number of goroutines while another derives new versions from it.
@@ -30,13 +34,12 @@ import (
 // the other without change, which is what makes memoized selectors hit.
 type Table[V any] struct {
 	lin  *lineage
-	ver  uint64
-	keys *trie[string] // slot → key, "" for a hole
-	vals *trie[V]      // slot → value
+	ver  uint64 // the version this Table reads at
+	tr   trie[V]
 	live int
 }
 
-// lineage is the index shared by the versions derived one from the other.
+// lineage is what the versions derived one from the other share.
 type lineage struct {
 	index  sync.Map // string → int (slot); entries are never removed
 	latest atomic.Uint64
@@ -45,33 +48,37 @@ type lineage struct {
 // Len returns the number of keys.
 func (t Table[V]) Len() int { return t.live }
 
-// slot returns the position of key in t, or -1.
-func (t Table[V]) slot(key string) int {
+// find returns the position and entry of key in t, or -1.
+func (t Table[V]) find(key string) (int, entry[V]) {
 	if t.lin == nil || key == "" {
-		return -1
+		return -1, entry[V]{}
 	}
-	v, ok := t.lin.index.Load(key)
+	x, ok := t.lin.index.Load(key)
 	if !ok {
-		return -1
+		return -1, entry[V]{}
 	}
-	i := v.(int)
-	if i >= t.keys.n || t.keys.get(i) != key {
-		return -1 // added by a later version, or deleted in this one
+	i := x.(int)
+	if i >= t.tr.n {
+		return -1, entry[V]{} // added by a later version
 	}
-	return i
+	e := t.tr.get(i, t.ver)
+	if e.key != key {
+		return -1, entry[V]{} // deleted in this version
+	}
+	return i, e
 }
 
 // Get returns the value for key.
 func (t Table[V]) Get(key string) (V, bool) {
-	if i := t.slot(key); i >= 0 {
-		return t.vals.get(i), true
-	}
-	var zero V
-	return zero, false
+	i, e := t.find(key)
+	return e.val, i >= 0
 }
 
 // Has reports whether key is present.
-func (t Table[V]) Has(key string) bool { return t.slot(key) >= 0 }
+func (t Table[V]) Has(key string) bool {
+	i, _ := t.find(key)
+	return i >= 0
+}
 
 // Set returns a table with key set to v. A new key goes last in order.
 // The empty string is not a valid key: Set returns t unchanged for it.
@@ -79,122 +86,128 @@ func (t Table[V]) Set(key string, v V) Table[V] {
 	if key == "" {
 		return t
 	}
-	if i := t.slot(key); i >= 0 {
-		t.vals = t.vals.set(i, v)
-		return t
+	if i, _ := t.find(key); i >= 0 {
+		return t.write(i, entry[V]{key, v})
 	}
 	t = t.own()
+	i := t.tr.n
 	if x, ok := t.lin.index.Load(key); ok {
-		// Deleted earlier in this lineage: its slot is a hole, reuse it.
-		i := x.(int)
-		t.keys = t.keys.set(i, key)
-		t.vals = t.vals.set(i, v)
+		i = x.(int) // deleted earlier in this lineage: reuse its hole
 	} else {
-		t.lin.index.Store(key, t.keys.n)
-		t.keys = t.keys.push(key)
-		t.vals = t.vals.push(v)
+		t.lin.index.Store(key, i)
 	}
+	t.tr = t.tr.set(i, entry[V]{key, v}, t.ver)
 	t.live++
 	return t
 }
 
-// own returns t as the newest version of a lineage that may grow its
-// index: t's own lineage when t is its newest version, else a copy.
+// write returns t with slot i holding e, as a new version.
+func (t Table[V]) write(i int, e entry[V]) Table[V] {
+	t = t.own()
+	t.tr = t.tr.set(i, e, t.ver)
+	return t
+}
+
+// own returns t as the next version of its lineage, which t must be the
+// newest of; when it is not (a branch), t is first copied into a new
+// lineage of its own.
 func (t Table[V]) own() Table[V] {
 	if t.lin == nil {
 		t.lin = &lineage{}
-		t.keys = &trie[string]{}
-		t.vals = &trie[V]{}
-		t.ver = 1
-		t.lin.latest.Store(1)
-		return t
-	}
-	if t.lin.latest.CompareAndSwap(t.ver, t.ver+1) {
+	} else if !t.lin.latest.CompareAndSwap(t.ver, t.ver+1) {
+		t = t.copied()
+	} else {
 		t.ver++
 		return t
 	}
-	lin := &lineage{}
-	for i := range t.keys.n {
-		if k := t.keys.get(i); k != "" {
-			lin.index.Store(k, i)
-		}
-	}
-	lin.latest.Store(1)
-	t.lin, t.ver = lin, 1
+	t.lin.latest.Store(1)
+	t.ver = 1
 	return t
+}
+
+// copied returns t's contents, holes and positions kept, in fresh nodes of
+// a new lineage whose version 0 t is.
+func (t Table[V]) copied() Table[V] {
+	ents := make([]entry[V], 0, t.tr.n)
+	lin := &lineage{}
+	t.tr.walk(t.ver, func(i int, e entry[V]) bool {
+		if e.key != "" {
+			lin.index.Store(e.key, i)
+		}
+		ents = append(ents, e)
+		return true
+	})
+	return Table[V]{lin: lin, tr: build(ents), live: t.live}
 }
 
 // Update returns a table with key's value replaced by f(old). If key is
 // absent, t is returned unchanged and f is not called.
 func (t Table[V]) Update(key string, f func(V) V) Table[V] {
-	i := t.slot(key)
+	i, e := t.find(key)
 	if i < 0 {
 		return t
 	}
-	t.vals = t.vals.set(i, f(t.vals.get(i)))
-	return t
+	e.val = f(e.val)
+	return t.write(i, e)
 }
 
 // Delete returns a table without key. Deleting an absent key returns t.
 func (t Table[V]) Delete(key string) Table[V] {
-	i := t.slot(key)
+	i, _ := t.find(key)
 	if i < 0 {
 		return t
 	}
-	var zero V
-	t.keys = t.keys.set(i, "")
-	t.vals = t.vals.set(i, zero)
+	t = t.write(i, entry[V]{})
 	t.live--
-	if holes := t.keys.n - t.live; holes > 32 && holes > t.live {
+	if holes := t.tr.n - t.live; holes > 32 && holes > t.live {
 		return t.compact()
 	}
 	return t
 }
 
-// compact rebuilds the table without holes, keeping the order.
+// compact rebuilds the table without holes, keeping the order, in a new
+// lineage.
 func (t Table[V]) compact() Table[V] {
-	var out Table[V]
-	for k, v := range t.All() {
-		out = out.Set(k, v)
-	}
-	return out
+	ents := make([]entry[V], 0, t.live)
+	lin := &lineage{}
+	t.tr.walk(t.ver, func(_ int, e entry[V]) bool {
+		if e.key != "" {
+			lin.index.Store(e.key, len(ents))
+			ents = append(ents, e)
+		}
+		return true
+	})
+	return Table[V]{lin: lin, tr: build(ents), live: len(ents)}
 }
 
 // Slots returns the number of positions, holes included; positions run
 // from 0 to Slots()-1 in insertion order.
-func (t Table[V]) Slots() int {
-	if t.keys == nil {
-		return 0
-	}
-	return t.keys.n
-}
+func (t Table[V]) Slots() int { return t.tr.n }
 
 // At returns the key and value at position i, and false for a hole or an
 // out-of-range position. With Slots, it lets a caller walk the table from
 // any position, as round robin does.
 func (t Table[V]) At(i int) (string, V, bool) {
-	var zero V
-	if t.keys == nil || i < 0 || i >= t.keys.n {
+	if i < 0 || i >= t.tr.n {
+		var zero V
 		return "", zero, false
 	}
-	k := t.keys.get(i)
-	if k == "" {
-		return "", zero, false
-	}
-	return k, t.vals.get(i), true
+	e := t.tr.get(i, t.ver)
+	return e.key, e.val, e.key != ""
 }
 
 // Position returns the position of key, or -1.
-func (t Table[V]) Position(key string) int { return t.slot(key) }
+func (t Table[V]) Position(key string) int {
+	i, _ := t.find(key)
+	return i
+}
 
 // All yields the keys and values in insertion order.
 func (t Table[V]) All() iter.Seq2[string, V] {
 	return func(yield func(string, V) bool) {
-		for i := range t.Slots() {
-			if k, v, ok := t.At(i); ok && !yield(k, v) {
-				return
-			}
-		}
+		t.tr.walk(t.ver, func(_ int, e entry[V]) bool {
+			return e.key == "" || yield(e.key, e.val)
+		})
 	}
 }
 

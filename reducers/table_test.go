@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/hawechaty/hawechaty/actions"
@@ -153,6 +155,173 @@ func FuzzTableNeverWritesThroughItsInput(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzTableBranches derives each version from a version chosen by the
+// input, often not the newest (as a reducer does after time travel), and
+// checks that every version keeps exactly its own contents.
+func FuzzTableBranches(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 2, 0, 3, 1, 4, 3, 5, 0, 6})
+	f.Add([]byte{0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 200, 2, 70})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		type version struct {
+			tb   reducers.Table[int]
+			want map[string]int
+		}
+		history := []version{{want: map[string]int{}}}
+		for i := 0; i+1 < len(ops); i += 2 {
+			from, op := ops[i], ops[i+1]
+			base := history[len(history)-1]
+			if from&1 == 1 {
+				base = history[int(from>>1)%len(history)]
+			}
+			tb, model := base.tb, maps.Clone(base.want)
+			key := fmt.Sprint(op % 50)
+			switch op >> 6 {
+			case 0, 1:
+				tb = tb.Set(key, i)
+				model[key] = i
+			case 2:
+				tb = tb.Delete(key)
+				delete(model, key)
+			case 3:
+				tb = tb.Update(key, func(v int) int { return v + 1000 })
+				if v, ok := model[key]; ok {
+					model[key] = v + 1000
+				}
+			}
+			history = append(history, version{tb: tb, want: model})
+		}
+		for i, h := range history {
+			if got := contents(h.tb); !maps.Equal(got, h.want) {
+				t.Fatalf("version %d: got %v want %v", i, got, h.want)
+			}
+			for k, v := range h.want {
+				if got, ok := h.tb.Get(k); !ok || got != v {
+					t.Fatalf("version %d: Get(%q) = %d, %v; want %d", i, k, got, ok, v)
+				}
+			}
+			if h.tb.Len() != len(h.want) {
+				t.Fatalf("version %d: Len %d, want %d", i, h.tb.Len(), len(h.want))
+			}
+		}
+	})
+}
+
+// TestTableModelAtDepth runs seeded random changes on a table deep enough
+// for inner nodes to fill their boxes and be copied (three levels), with
+// an occasional branch from an old version, against a map model.
+func TestTableModelAtDepth(t *testing.T) {
+	const keys, steps = 3000, 60_000
+	rng := rand.New(rand.NewPCG(1, 2))
+	type version struct {
+		tb   reducers.Table[int]
+		want map[string]int
+	}
+	var tb reducers.Table[int]
+	model := map[string]int{}
+	var kept []version
+	for i := range steps {
+		if i%5000 == 4999 && len(kept) > 0 {
+			// Branch: go on from an old version, as after time travel.
+			v := kept[rng.IntN(len(kept))]
+			tb, model = v.tb, maps.Clone(v.want)
+		}
+		key := fmt.Sprint(rng.IntN(keys))
+		switch r := rng.IntN(10); {
+		case r < 6:
+			tb = tb.Update(key, func(v int) int { return v + 1 })
+			if v, ok := model[key]; ok {
+				model[key] = v + 1
+			}
+		case r < 9:
+			tb = tb.Set(key, i)
+			model[key] = i
+		default:
+			tb = tb.Delete(key)
+			delete(model, key)
+		}
+		if i%997 == 0 {
+			kept = append(kept, version{tb, maps.Clone(model)})
+		}
+	}
+	kept = append(kept, version{tb, model})
+	for i, v := range kept {
+		require.Equal(t, v.want, contents(v.tb), "kept version %d", i)
+		require.Equal(t, len(v.want), v.tb.Len(), "kept version %d", i)
+		for k, want := range v.want {
+			got, ok := v.tb.Get(k)
+			require.True(t, ok && got == want, "kept version %d: Get(%q) = %d, %v; want %d", i, k, got, ok, want)
+		}
+	}
+}
+
+// TestTableReadersDuringWrites reads old versions from other goroutines
+// while one goroutine keeps deriving new ones, the store's pattern; under
+// -race this checks that recording a change in place is safe for readers.
+func TestTableReadersDuringWrites(t *testing.T) {
+	const keys, writes = 300, 20_000
+	var tb reducers.Table[int]
+	for i := range keys {
+		tb = tb.Set(fmt.Sprint(i), 0)
+	}
+	published := make(chan reducers.Table[int], 64)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for snap := range published {
+				// Every version holds one generation: all values equal.
+				first, _ := snap.Get("0")
+				for k, v := range snap.All() {
+					if v != first {
+						errs <- fmt.Errorf("torn version: %s=%d, 0=%d", k, v, first)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for w := 1; w <= writes/keys; w++ {
+		for i := range keys {
+			tb = tb.Update(fmt.Sprint(i), func(int) int { return w })
+		}
+		select {
+		case published <- tb:
+		default:
+		}
+	}
+	close(published)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	v, _ := tb.Get("299")
+	assert.Equal(t, writes/keys, v)
+}
+
+// TestTableChangesAllocateRarely holds the property BenchmarkTableUpdate
+// measures: most changes are recorded in place, and a node is copied only
+// once its boxes are full.
+func TestTableChangesAllocateRarely(t *testing.T) {
+	for _, n := range []int{100, 10_000} {
+		var tb reducers.Table[int]
+		for i := range n {
+			tb = tb.Set(fmt.Sprint(i), i)
+		}
+		key := fmt.Sprint(n / 2)
+		allocs := testing.AllocsPerRun(1000, func() {
+			tb = tb.Update(key, func(v int) int { return v + 1 })
+		})
+		// A leaf copy is two allocations every 9 changes, and its parent
+		// takes the copy in place 8 times out of 9.
+		assert.Less(t, allocs, 0.5, "n=%d", n)
+		v, _ := tb.Get(key)
+		assert.Equal(t, n/2+1001, v)
+	}
 }
 
 var (
