@@ -83,6 +83,7 @@ type Store[S any] struct {
 	dispatch DispatchFunc
 
 	mu    sync.Mutex // serializes reduce
+	clock clock      // stamps Meta.Time; s.mu is held
 	state atomic.Pointer[S]
 	seq   uint64
 	subs  []*Subscription[S]
@@ -163,13 +164,13 @@ func (s *Store[S]) reduce(a actions.Action) error {
 	if a.Type == "" {
 		return ErrNoType
 	}
-	if a.Meta.Time.IsZero() {
-		a.Meta.Time = time.Now()
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped.Load() {
 		return ErrStopped
+	}
+	if a.Meta.Time.IsZero() {
+		a.Meta.Time = s.clock.now()
 	}
 	next := s.reducer(*s.state.Load(), a)
 	s.commit(a, next)
@@ -197,12 +198,12 @@ func (s *Store[S]) commit(a actions.Action, next S) {
 // are not called.
 func (s *Store[S]) Replace(state S, source string) error {
 	a := actions.Replaced.New(actions.Empty{}).WithSource(source)
-	a.Meta.Time = time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped.Load() {
 		return ErrStopped
 	}
+	a.Meta.Time = s.clock.now()
 	s.commit(a, state)
 	return nil
 }
