@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
-	"sync"
 	"sync/atomic"
 )
 
@@ -34,51 +33,48 @@ import (
 // the other without change, which is what makes memoized selectors hit.
 type Table[V any] struct {
 	lin  *lineage
-	ver  uint64 // the version this Table reads at
-	tr   trie[V]
+	ver  uint64       // the version this Table reads at
+	keys trie[string] // slot → key, "" for a hole
+	vals trie[V]      // slot → value; same shape as keys
+	n    int          // slots, holes included
 	live int
 }
 
 // lineage is what the versions derived one from the other share.
 type lineage struct {
-	index  sync.Map // string → int (slot); entries are never removed
+	index  index // key → slot; entries are never removed
 	latest atomic.Uint64
 }
 
 // Len returns the number of keys.
 func (t Table[V]) Len() int { return t.live }
 
-// find returns the position and entry of key in t, or -1.
-func (t Table[V]) find(key string) (int, entry[V]) {
+// slot returns the position of key in t, or -1.
+func (t Table[V]) slot(key string) int {
 	if t.lin == nil || key == "" {
-		return -1, entry[V]{}
+		return -1
 	}
-	x, ok := t.lin.index.Load(key)
+	i, ok := t.lin.index.load(key)
 	if !ok {
-		return -1, entry[V]{}
+		return -1
 	}
-	i := x.(int)
-	if i >= t.tr.n {
-		return -1, entry[V]{} // added by a later version
+	if i >= t.n || t.keys.get(i, t.ver) != key {
+		return -1 // added by a later version, or deleted in this one
 	}
-	e := t.tr.get(i, t.ver)
-	if e.key != key {
-		return -1, entry[V]{} // deleted in this version
-	}
-	return i, e
+	return i
 }
 
 // Get returns the value for key.
 func (t Table[V]) Get(key string) (V, bool) {
-	i, e := t.find(key)
-	return e.val, i >= 0
+	if i := t.slot(key); i >= 0 {
+		return t.vals.get(i, t.ver), true
+	}
+	var zero V
+	return zero, false
 }
 
 // Has reports whether key is present.
-func (t Table[V]) Has(key string) bool {
-	i, _ := t.find(key)
-	return i >= 0
-}
+func (t Table[V]) Has(key string) bool { return t.slot(key) >= 0 }
 
 // Set returns a table with key set to v. A new key goes last in order.
 // The empty string is not a valid key: Set returns t unchanged for it.
@@ -86,25 +82,22 @@ func (t Table[V]) Set(key string, v V) Table[V] {
 	if key == "" {
 		return t
 	}
-	if i, _ := t.find(key); i >= 0 {
-		return t.write(i, entry[V]{key, v})
+	if i := t.slot(key); i >= 0 {
+		t = t.own()
+		t.vals = t.vals.set(i, v, t.ver)
+		return t
 	}
 	t = t.own()
-	i := t.tr.n
-	if x, ok := t.lin.index.Load(key); ok {
-		i = x.(int) // deleted earlier in this lineage: reuse its hole
+	i := t.n
+	if j, ok := t.lin.index.load(key); ok {
+		i = j // deleted earlier in this lineage: reuse its hole
 	} else {
-		t.lin.index.Store(key, i)
+		t.lin.index.store(key, i)
+		t.n++
 	}
-	t.tr = t.tr.set(i, entry[V]{key, v}, t.ver)
+	t.keys = t.keys.set(i, key, t.ver)
+	t.vals = t.vals.set(i, v, t.ver)
 	t.live++
-	return t
-}
-
-// write returns t with slot i holding e, as a new version.
-func (t Table[V]) write(i int, e entry[V]) Table[V] {
-	t = t.own()
-	t.tr = t.tr.set(i, e, t.ver)
 	return t
 }
 
@@ -115,7 +108,7 @@ func (t Table[V]) own() Table[V] {
 	if t.lin == nil {
 		t.lin = &lineage{}
 	} else if !t.lin.latest.CompareAndSwap(t.ver, t.ver+1) {
-		t = t.copied()
+		t = t.rebuilt(true)
 	} else {
 		t.ver++
 		return t
@@ -125,88 +118,85 @@ func (t Table[V]) own() Table[V] {
 	return t
 }
 
-// copied returns t's contents, holes and positions kept, in fresh nodes of
-// a new lineage whose version 0 t is.
-func (t Table[V]) copied() Table[V] {
-	ents := make([]entry[V], 0, t.tr.n)
+// rebuilt returns t's contents in fresh nodes of a new lineage, whose
+// version 0 it is. With holes, positions are kept; without, the holes are
+// dropped (compaction).
+func (t Table[V]) rebuilt(holes bool) Table[V] {
+	size := t.live
+	if holes {
+		size = t.n
+	}
+	keys, vals := make([]string, 0, size), make([]V, 0, size)
 	lin := &lineage{}
-	t.tr.walk(t.ver, func(i int, e entry[V]) bool {
-		if e.key != "" {
-			lin.index.Store(e.key, i)
+	walk2(t.keys, t.vals, t.n, t.ver, func(_ int, k string, v V) bool {
+		if k != "" {
+			lin.index.store(k, len(keys))
+		} else if !holes {
+			return true
 		}
-		ents = append(ents, e)
+		keys, vals = append(keys, k), append(vals, v)
 		return true
 	})
-	return Table[V]{lin: lin, tr: build(ents), live: t.live}
+	return Table[V]{lin: lin, keys: build(keys), vals: build(vals), n: len(keys), live: t.live}
 }
 
 // Update returns a table with key's value replaced by f(old). If key is
 // absent, t is returned unchanged and f is not called.
 func (t Table[V]) Update(key string, f func(V) V) Table[V] {
-	i, e := t.find(key)
+	i := t.slot(key)
 	if i < 0 {
 		return t
 	}
-	e.val = f(e.val)
-	return t.write(i, e)
+	v := f(t.vals.get(i, t.ver))
+	t = t.own()
+	t.vals = t.vals.set(i, v, t.ver)
+	return t
 }
 
 // Delete returns a table without key. Deleting an absent key returns t.
 func (t Table[V]) Delete(key string) Table[V] {
-	i, _ := t.find(key)
+	i := t.slot(key)
 	if i < 0 {
 		return t
 	}
-	t = t.write(i, entry[V]{})
+	var zero V
+	t = t.own()
+	t.keys = t.keys.set(i, "", t.ver)
+	t.vals = t.vals.set(i, zero, t.ver)
 	t.live--
-	if holes := t.tr.n - t.live; holes > 32 && holes > t.live {
-		return t.compact()
+	if holes := t.n - t.live; holes > 32 && holes > t.live {
+		return t.rebuilt(false)
 	}
 	return t
 }
 
-// compact rebuilds the table without holes, keeping the order, in a new
-// lineage.
-func (t Table[V]) compact() Table[V] {
-	ents := make([]entry[V], 0, t.live)
-	lin := &lineage{}
-	t.tr.walk(t.ver, func(_ int, e entry[V]) bool {
-		if e.key != "" {
-			lin.index.Store(e.key, len(ents))
-			ents = append(ents, e)
-		}
-		return true
-	})
-	return Table[V]{lin: lin, tr: build(ents), live: len(ents)}
-}
-
 // Slots returns the number of positions, holes included; positions run
 // from 0 to Slots()-1 in insertion order.
-func (t Table[V]) Slots() int { return t.tr.n }
+func (t Table[V]) Slots() int { return t.n }
 
 // At returns the key and value at position i, and false for a hole or an
 // out-of-range position. With Slots, it lets a caller walk the table from
 // any position, as round robin does.
 func (t Table[V]) At(i int) (string, V, bool) {
-	if i < 0 || i >= t.tr.n {
-		var zero V
+	var zero V
+	if i < 0 || i >= t.n {
 		return "", zero, false
 	}
-	e := t.tr.get(i, t.ver)
-	return e.key, e.val, e.key != ""
+	k := t.keys.get(i, t.ver)
+	if k == "" {
+		return "", zero, false
+	}
+	return k, t.vals.get(i, t.ver), true
 }
 
 // Position returns the position of key, or -1.
-func (t Table[V]) Position(key string) int {
-	i, _ := t.find(key)
-	return i
-}
+func (t Table[V]) Position(key string) int { return t.slot(key) }
 
 // All yields the keys and values in insertion order.
 func (t Table[V]) All() iter.Seq2[string, V] {
 	return func(yield func(string, V) bool) {
-		t.tr.walk(t.ver, func(_ int, e entry[V]) bool {
-			return e.key == "" || yield(e.key, e.val)
+		walk2(t.keys, t.vals, t.n, t.ver, func(_ int, k string, v V) bool {
+			return k == "" || yield(k, v)
 		})
 	}
 }
