@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -14,36 +15,48 @@ import (
 // store: an epic busy dispatching its own output never stops the
 // dispatcher from queueing the next action.
 type hub[T any] struct {
-	mu   sync.Mutex
-	subs map[*fifo.Queue[T]]struct{}
-	n    atomic.Int32 // len(subs), read without the lock on the dispatch path
+	mu   sync.Mutex                       // serializes add and remove
+	subs atomic.Pointer[[]*fifo.Queue[T]] // copy on write: publish reads without the lock
 }
 
-func newHub[T any]() *hub[T] { return &hub[T]{subs: map[*fifo.Queue[T]]struct{}{}} }
+func newHub[T any]() *hub[T] { return &hub[T]{} }
 
 func (h *hub[T]) add(m *fifo.Queue[T]) {
 	h.mu.Lock()
-	h.subs[m] = struct{}{}
-	h.n.Store(int32(len(h.subs)))
-	h.mu.Unlock()
+	defer h.mu.Unlock()
+	var next []*fifo.Queue[T]
+	if old := h.subs.Load(); old != nil {
+		next = append(next, *old...)
+	}
+	next = append(next, m)
+	h.subs.Store(&next)
 }
 
 func (h *hub[T]) remove(m *fifo.Queue[T]) {
 	h.mu.Lock()
-	delete(h.subs, m)
-	h.n.Store(int32(len(h.subs)))
-	h.mu.Unlock()
-}
-
-func (h *hub[T]) publish(v T) {
-	h.mu.Lock()
-	for m := range h.subs {
-		m.Push(v)
+	defer h.mu.Unlock()
+	old := h.subs.Load()
+	if old == nil {
+		return
 	}
-	h.mu.Unlock()
+	next := slices.DeleteFunc(slices.Clone(*old), func(q *fifo.Queue[T]) bool { return q == m })
+	h.subs.Store(&next)
 }
 
-func (h *hub[T]) active() bool { return h.n.Load() > 0 }
+// publish pushes v to every queue. A queue removed while publish runs may
+// get v anyway; nobody reads it any more.
+func (h *hub[T]) publish(v T) {
+	if subs := h.subs.Load(); subs != nil {
+		for _, m := range *subs {
+			m.Push(v)
+		}
+	}
+}
+
+func (h *hub[T]) active() bool {
+	subs := h.subs.Load()
+	return subs != nil && len(*subs) > 0
+}
 
 // source is one epic's view of a hub as an rxgo Observable. The hub
 // carries rxgo.Items, boxed once per action however many epics listen.
@@ -98,13 +111,20 @@ func (s *source) produce(ctx context.Context, next chan<- rxgo.Item) {
 	m := s.claim()
 	defer s.hub.remove(m)
 	for {
-		for _, it := range m.Take() {
-			select {
-			case next <- it:
-			case <-ctx.Done():
-				return
-			case <-s.done:
-				return
+		for batch := m.Take(); batch != nil; batch = m.Take() {
+			for _, it := range batch {
+				select {
+				case next <- it: // room: no need to lock the other channels
+					continue
+				default:
+				}
+				select {
+				case next <- it:
+				case <-ctx.Done():
+					return
+				case <-s.done:
+					return
+				}
 			}
 		}
 		select {

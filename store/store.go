@@ -62,7 +62,10 @@ type StateStream[S any] interface {
 	// already includes that action (and possibly later ones).
 	Value() S
 	// Observe returns a hot Observable of every state after an action was
-	// reduced, in dispatch order, with the same start rule as actions.
+	// reduced, in dispatch order, with the same start rule as actions when
+	// the epic calls Observe while it builds its pipeline. An epic that
+	// does not call it then costs the store nothing for states; one that
+	// calls it later (inside an inner pipeline) sees states from then on.
 	Observe() rxgo.Observable
 }
 
@@ -259,6 +262,11 @@ func (s *Store[S]) Start(ctx context.Context) error {
 
 func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], src *source, ss *stateStream[S]) {
 	out, err := s.callEpic(ctx, e, src, ss)
+	if !ss.observed.Load() {
+		// The epic built its pipeline without the state stream: stop
+		// queueing states for it now rather than a second after Start.
+		ss.src.release()
+	}
 	if err != nil {
 		s.epicFailed(e.name, err)
 		return
@@ -271,9 +279,13 @@ func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], src *source, ss 
 			var item rxgo.Item
 			var ok bool
 			select {
-			case item, ok = <-ch:
-			case <-ctx.Done():
-				return
+			case item, ok = <-ch: // ready: no need to lock ctx's channel
+			default:
+				select {
+				case item, ok = <-ch:
+				case <-ctx.Done():
+					return
+				}
 			}
 			if !ok {
 				return
@@ -355,12 +367,14 @@ func (s *Store[S]) Stop() {
 func (s *Store[S]) Done() <-chan struct{} { return s.done }
 
 type stateStream[S any] struct {
-	store *Store[S]
-	src   *source
+	store    *Store[S]
+	src      *source
+	observed atomic.Bool // Observe was called
 }
 
 func (ss *stateStream[S]) Value() S { return ss.store.State() }
 
 func (ss *stateStream[S]) Observe() rxgo.Observable {
+	ss.observed.Store(true)
 	return ss.src.observable(rxgo.WithBufferedChannel(epicBuffer))
 }
