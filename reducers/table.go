@@ -32,12 +32,13 @@ import (
 // Tables are comparable: two Tables are == only when one was derived from
 // the other without change, which is what makes memoized selectors hit.
 type Table[V any] struct {
-	lin  *lineage
-	ver  uint64       // the version this Table reads at
-	keys trie[string] // slot → key, "" for a hole
-	vals trie[V]      // slot → value; same shape as keys
-	n    int          // slots, holes included
-	live int
+	lin   *lineage
+	ver   uint64        // the version this Table reads at
+	keys  *node[string] // slot → key, "" for a hole
+	vals  *node[V]      // slot → value; same shape as keys
+	shift uint          // of both roots; see trie.go
+	n     int           // slots, holes included
+	live  int
 }
 
 // lineage is what the versions derived one from the other share.
@@ -58,7 +59,7 @@ func (t Table[V]) slot(key string) int {
 	if !ok {
 		return -1
 	}
-	if i >= t.n || t.keys.get(i, t.ver) != key {
+	if i >= t.n || get(t.keys, t.shift, i, t.ver) != key {
 		return -1 // added by a later version, or deleted in this one
 	}
 	return i
@@ -67,7 +68,7 @@ func (t Table[V]) slot(key string) int {
 // Get returns the value for key.
 func (t Table[V]) Get(key string) (V, bool) {
 	if i := t.slot(key); i >= 0 {
-		return t.vals.get(i, t.ver), true
+		return get(t.vals, t.shift, i, t.ver), true
 	}
 	var zero V
 	return zero, false
@@ -83,11 +84,11 @@ func (t Table[V]) Set(key string, v V) Table[V] {
 		return t
 	}
 	if i := t.slot(key); i >= 0 {
-		t = t.own()
-		t.vals = t.vals.set(i, v, t.ver)
+		t.own()
+		t.vals = t.vals.set(t.shift, i, v, t.ver)
 		return t
 	}
-	t = t.own()
+	t.own()
 	i := t.n
 	if j, ok := t.lin.index.load(key); ok {
 		i = j // deleted earlier in this lineage: reuse its hole
@@ -95,27 +96,33 @@ func (t Table[V]) Set(key string, v V) Table[V] {
 		t.lin.index.store(key, i)
 		t.n++
 	}
-	t.keys = t.keys.set(i, key, t.ver)
-	t.vals = t.vals.set(i, v, t.ver)
+	for t.keys == nil || i >= width<<t.shift {
+		if t.keys != nil {
+			t.shift += bits
+		}
+		t.keys, t.vals = raise(t.keys), raise(t.vals)
+	}
+	t.keys = t.keys.set(t.shift, i, key, t.ver)
+	t.vals = t.vals.set(t.shift, i, v, t.ver)
 	t.live++
 	return t
 }
 
-// own returns t as the next version of its lineage, which t must be the
-// newest of; when it is not (a branch), t is first copied into a new
-// lineage of its own.
-func (t Table[V]) own() Table[V] {
-	if t.lin == nil {
+// own makes t the next version of its lineage, which t must be the newest
+// of; when it is not (a branch), t is first copied into a new lineage of
+// its own.
+func (t *Table[V]) own() {
+	switch {
+	case t.lin == nil:
 		t.lin = &lineage{}
-	} else if !t.lin.latest.CompareAndSwap(t.ver, t.ver+1) {
-		t = t.rebuilt(true)
-	} else {
+	case t.lin.latest.CompareAndSwap(t.ver, t.ver+1):
 		t.ver++
-		return t
+		return
+	default:
+		*t = t.rebuilt(true)
 	}
 	t.lin.latest.Store(1)
 	t.ver = 1
-	return t
 }
 
 // rebuilt returns t's contents in fresh nodes of a new lineage, whose
@@ -128,7 +135,7 @@ func (t Table[V]) rebuilt(holes bool) Table[V] {
 	}
 	keys, vals := make([]string, 0, size), make([]V, 0, size)
 	lin := &lineage{}
-	walk2(t.keys, t.vals, t.n, t.ver, func(_ int, k string, v V) bool {
+	walk2(t.keys, t.vals, t.shift, t.n, t.ver, func(_ int, k string, v V) bool {
 		if k != "" {
 			lin.index.store(k, len(keys))
 		} else if !holes {
@@ -137,7 +144,10 @@ func (t Table[V]) rebuilt(holes bool) Table[V] {
 		keys, vals = append(keys, k), append(vals, v)
 		return true
 	})
-	return Table[V]{lin: lin, keys: build(keys), vals: build(vals), n: len(keys), live: t.live}
+	out := Table[V]{lin: lin, n: len(keys), live: t.live}
+	out.keys, out.shift = build(keys)
+	out.vals, _ = build(vals)
+	return out
 }
 
 // Update returns a table with key's value replaced by f(old). If key is
@@ -147,9 +157,9 @@ func (t Table[V]) Update(key string, f func(V) V) Table[V] {
 	if i < 0 {
 		return t
 	}
-	v := f(t.vals.get(i, t.ver))
-	t = t.own()
-	t.vals = t.vals.set(i, v, t.ver)
+	v := f(get(t.vals, t.shift, i, t.ver))
+	t.own()
+	t.vals = t.vals.set(t.shift, i, v, t.ver)
 	return t
 }
 
@@ -160,9 +170,9 @@ func (t Table[V]) Delete(key string) Table[V] {
 		return t
 	}
 	var zero V
-	t = t.own()
-	t.keys = t.keys.set(i, "", t.ver)
-	t.vals = t.vals.set(i, zero, t.ver)
+	t.own()
+	t.keys = t.keys.set(t.shift, i, "", t.ver)
+	t.vals = t.vals.set(t.shift, i, zero, t.ver)
 	t.live--
 	if holes := t.n - t.live; holes > 32 && holes > t.live {
 		return t.rebuilt(false)
@@ -182,11 +192,11 @@ func (t Table[V]) At(i int) (string, V, bool) {
 	if i < 0 || i >= t.n {
 		return "", zero, false
 	}
-	k := t.keys.get(i, t.ver)
+	k := get(t.keys, t.shift, i, t.ver)
 	if k == "" {
 		return "", zero, false
 	}
-	return k, t.vals.get(i, t.ver), true
+	return k, get(t.vals, t.shift, i, t.ver), true
 }
 
 // Position returns the position of key, or -1.
@@ -195,7 +205,7 @@ func (t Table[V]) Position(key string) int { return t.slot(key) }
 // All yields the keys and values in insertion order.
 func (t Table[V]) All() iter.Seq2[string, V] {
 	return func(yield func(string, V) bool) {
-		walk2(t.keys, t.vals, t.n, t.ver, func(_ int, k string, v V) bool {
+		walk2(t.keys, t.vals, t.shift, t.n, t.ver, func(_ int, k string, v V) bool {
 			return k == "" || yield(k, v)
 		})
 	}

@@ -2,11 +2,12 @@ package reducers
 
 import "sync/atomic"
 
-// A trie is a persistent vector of T, one lineage of versions at a time,
-// built by node copying (Driscoll, Sarnak, Sleator and Tarjan, "Making data
-// structures persistent", 1989). A trie is its root node and the root's
-// shift; the length is kept by the caller (a Table keeps two tries of the
-// same shape, keys and values).
+// The Table's slots are kept in tries: persistent vectors of T, one
+// lineage of versions at a time, built by node copying (Driscoll, Sarnak,
+// Sleator and Tarjan, "Making data structures persistent", 1989). A trie
+// is its root node; its shift (the root's, 0 when the root is a leaf) and
+// length are kept by the Table, whose two tries, keys and values, have
+// the same shape.
 //
 // Nodes have 32 slots. Besides its slots, a node has room for a few
 // changes ("boxes"), each stamped with the version that made it. A reader
@@ -21,10 +22,6 @@ import "sync/atomic"
 // next version with a compare-and-swap), and a box is published by an
 // atomic store of the count after it is written, so readers of any version
 // never see a half-written box and never take a lock.
-type trie[T any] struct {
-	root  *node[T]
-	shift uint // the root's index shift: 0 when the root is a leaf
-}
 
 const (
 	bits  = 5
@@ -127,32 +124,30 @@ func (n *node[T]) resolved(v uint64) *[width]T {
 	return &vals
 }
 
-// get returns slot i, which must exist, as of version v.
-func (t trie[T]) get(i int, v uint64) T {
-	n := t.root
-	for s := t.shift; s > 0; s -= bits {
+// get returns slot i, which must exist, of the trie rooted at n as of
+// version v.
+func get[T any](n *node[T], shift uint, i int, v uint64) T {
+	for s := shift; s > 0; s -= bits {
 		n = n.kid((i>>s)&mask, v)
 	}
 	return n.val(i&mask, v)
 }
 
-// set returns the trie with slot i holding x from version nv on. nv must
-// be the lineage's newest version, claimed by the caller, and the trie is
-// read as of nv-1. A slot past the end is appended, growing the trie.
-func (t trie[T]) set(i int, x T, nv uint64) trie[T] {
-	if t.root == nil {
-		t.root = newLeaf[T]()
+// raise returns a root one level up with n as its first slot; an empty
+// trie (nil) becomes a leaf.
+func raise[T any](n *node[T]) *node[T] {
+	if n == nil {
+		return newLeaf[T]()
 	}
-	for i >= width<<t.shift {
-		r := newInner[T]()
-		r.kids[0] = t.root
-		t.root, t.shift = r, t.shift+bits
-	}
-	t.root = t.root.set(t.shift, i, x, nv)
-	return t
+	r := newInner[T]()
+	r.kids[0] = n
+	return r
 }
 
-// set changes slot i below n and returns n, or n's copy when n was full.
+// set changes slot i (< width<<shift) of the trie rooted at n from
+// version nv on, and returns n, or n's copy when n was full. nv must be
+// the lineage's newest version, claimed by the caller; the trie is read as
+// of nv-1. A slot past the end is appended.
 func (n *node[T]) set(shift uint, i int, x T, nv uint64) *node[T] {
 	idx := (i >> shift) & mask
 	if shift == 0 {
@@ -199,9 +194,9 @@ func freshPath[T any](shift uint, i int, x T) *node[T] {
 // walk2 calls yield for slots 0 to limit-1 of two tries of the same shape
 // (a Table's keys and values) as of version v, in order, resolving each
 // leaf once; it stops when yield returns false.
-func walk2[K, V any](a trie[K], b trie[V], limit int, v uint64, yield func(i int, k K, x V) bool) {
-	if a.root != nil {
-		walkNodes(a.root, b.root, a.shift, 0, limit, v, yield)
+func walk2[K, V any](a *node[K], b *node[V], shift uint, limit int, v uint64, yield func(i int, k K, x V) bool) {
+	if a != nil {
+		walkNodes(a, b, shift, 0, limit, v, yield)
 	}
 }
 
@@ -227,11 +222,11 @@ func walkNodes[K, V any](a *node[K], b *node[V], shift uint, base, limit int, v 
 	return true
 }
 
-// build returns a trie of fresh nodes holding xs, in order.
-func build[T any](xs []T) trie[T] {
-	var t trie[T]
+// build returns the root and shift of a trie of fresh nodes holding xs,
+// in order.
+func build[T any](xs []T) (*node[T], uint) {
 	if len(xs) == 0 {
-		return t
+		return nil, 0
 	}
 	level := make([]*node[T], 0, (len(xs)+mask)/width)
 	for i := 0; i < len(xs); i += width {
@@ -239,6 +234,7 @@ func build[T any](xs []T) trie[T] {
 		copy(l.vals[:], xs[i:min(i+width, len(xs))])
 		level = append(level, l)
 	}
+	var shift uint
 	for len(level) > 1 {
 		up := make([]*node[T], 0, (len(level)+mask)/width)
 		for i := 0; i < len(level); i += width {
@@ -247,8 +243,7 @@ func build[T any](xs []T) trie[T] {
 			up = append(up, n)
 		}
 		level = up
-		t.shift += bits
+		shift += bits
 	}
-	t.root = level[0]
-	return t
+	return level[0], shift
 }
