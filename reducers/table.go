@@ -151,15 +151,15 @@ func (t Table[V]) rebuilt(holes bool) Table[V] {
 }
 
 // Update returns a table with key's value replaced by f(old). If key is
-// absent, t is returned unchanged and f is not called.
+// absent, t is returned unchanged and f is not called. f is called once,
+// while the new version is being made: it may read t but not change it.
 func (t Table[V]) Update(key string, f func(V) V) Table[V] {
 	i := t.slot(key)
 	if i < 0 {
 		return t
 	}
-	v := f(get(t.vals, t.shift, i, t.ver))
 	t.own()
-	t.vals = t.vals.set(t.shift, i, v, t.ver)
+	t.vals = t.vals.update(t.shift, i, f, t.ver)
 	return t
 }
 

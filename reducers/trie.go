@@ -178,6 +178,32 @@ func (n *node[T]) set(shift uint, i int, x T, nv uint64) *node[T] {
 	return c
 }
 
+// update is set with the new value computed from the old one, f(old), in
+// the same descent. Slot i must exist.
+func (n *node[T]) update(shift uint, i int, f func(T) T, nv uint64) *node[T] {
+	idx := (i >> shift) & mask
+	if shift == 0 {
+		x := f(n.val(idx, nv-1))
+		if n.record(change[T]{ver: nv, idx: idx, val: x}) {
+			return n
+		}
+		c := n.copyAt(nv - 1)
+		c.vals[idx] = x
+		return c
+	}
+	kid := n.kid(idx, nv-1)
+	nk := kid.update(shift-bits, i, f, nv)
+	if nk == kid {
+		return n
+	}
+	if n.record(change[T]{ver: nv, idx: idx, kid: nk}) {
+		return n
+	}
+	c := n.copyAt(nv - 1)
+	c.kids[idx] = nk
+	return c
+}
+
 // freshPath returns a new subtree whose root has the given shift, holding
 // x at slot i and nothing else.
 func freshPath[T any](shift uint, i int, x T) *node[T] {
