@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -387,4 +388,33 @@ func TestChain(t *testing.T) {
 	)
 	assert.Equal(t, 8, r(1, inc.New(3)))
 	assert.Equal(t, 1, r(1, rename.New("x")))
+}
+
+// TestTableRetentionIsBounded: changes recorded in place keep old values
+// alive until their node is copied, and old nodes until their parent is.
+// After many changes, holding only the newest version, the heap must stay
+// within a small multiple of the table's own size.
+func TestTableRetentionIsBounded(t *testing.T) {
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	type bot struct{ LastSeen, Sent int64 }
+	base := heap()
+	var tb reducers.Table[*bot]
+	keys := make([]string, 5000)
+	for i := range keys {
+		keys[i] = fmt.Sprint("bot-", i)
+		tb = tb.Set(keys[i], &bot{})
+	}
+	built := heap() - base
+	for i := range 500_000 {
+		tb = tb.Update(keys[(i*7919)%len(keys)], func(b *bot) *bot { c := *b; c.Sent++; return &c })
+	}
+	after := heap() - base
+	runtime.KeepAlive(tb)
+	t.Logf("heap: %d KiB after building, %d KiB after 500k changes", built>>10, after>>10)
+	assert.Less(t, after, 3*built, "old versions are retained without bound")
 }
