@@ -158,23 +158,7 @@ func (p *litParser) str() (string, error) {
 }
 
 func (p *litParser) object(out *bytes.Buffer, depth int) error {
-	p.i++ // {
-	out.WriteByte('{')
-	first := true
-	for {
-		p.space()
-		if p.i >= len(p.s) {
-			return p.errf("unterminated object")
-		}
-		if p.s[p.i] == '}' {
-			p.i++
-			out.WriteByte('}')
-			return nil
-		}
-		if !first {
-			out.WriteByte(',')
-		}
-		first = false
+	return p.list(out, '{', '}', "object", func() error {
 		var key string
 		if c := p.s[p.i]; c == '\'' || c == '"' {
 			k, err := p.str()
@@ -194,40 +178,34 @@ func (p *litParser) object(out *bytes.Buffer, depth int) error {
 		p.i++
 		out.WriteByte(':')
 		p.space()
-		if err := p.value(out, depth+1); err != nil {
-			return err
-		}
-		p.space()
-		if p.i < len(p.s) && p.s[p.i] == ',' {
-			p.i++
-			continue
-		}
-		p.space()
-		if p.i >= len(p.s) || p.s[p.i] != '}' {
-			return p.errf("expected ',' or '}'")
-		}
-	}
+		return p.value(out, depth+1)
+	})
 }
 
 func (p *litParser) array(out *bytes.Buffer, depth int) error {
-	p.i++ // [
-	out.WriteByte('[')
-	first := true
-	for {
+	return p.list(out, '[', ']', "array", func() error { return p.value(out, depth+1) })
+}
+
+// list parses the items of an object or an array, from its opening byte
+// to its closing one, and writes them to out separated by commas. item
+// parses one item, starting at a byte that is not a space.
+func (p *litParser) list(out *bytes.Buffer, open, end byte, what string, item func() error) error {
+	p.i++ // open
+	out.WriteByte(open)
+	for first := true; ; first = false {
 		p.space()
 		if p.i >= len(p.s) {
-			return p.errf("unterminated array")
+			return p.errf("unterminated %s", what)
 		}
-		if p.s[p.i] == ']' {
+		if p.s[p.i] == end {
 			p.i++
-			out.WriteByte(']')
+			out.WriteByte(end)
 			return nil
 		}
 		if !first {
 			out.WriteByte(',')
 		}
-		first = false
-		if err := p.value(out, depth+1); err != nil {
+		if err := item(); err != nil {
 			return err
 		}
 		p.space()
@@ -235,9 +213,8 @@ func (p *litParser) array(out *bytes.Buffer, depth int) error {
 			p.i++
 			continue
 		}
-		p.space()
-		if p.i >= len(p.s) || p.s[p.i] != ']' {
-			return p.errf("expected ',' or ']'")
+		if p.i >= len(p.s) || p.s[p.i] != end {
+			return p.errf("expected ',' or '%c'", end)
 		}
 	}
 }
