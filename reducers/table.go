@@ -59,8 +59,14 @@ func (t Table[V]) slot(key string) int {
 	if !ok {
 		return -1
 	}
-	if i >= t.n || get(t.keys, t.shift, i, t.ver) != key {
-		return -1 // added by a later version, or deleted in this one
+	if i >= t.n {
+		return -1 // added by a later version
+	}
+	// A slot only ever holds the key the index gives it, so in a version
+	// without holes every slot below n holds its key and the check below,
+	// a descent of the keys trie, can be skipped.
+	if t.live != t.n && get(t.keys, t.shift, i, t.ver) != key {
+		return -1 // deleted in this version, or not yet added again
 	}
 	return i
 }

@@ -202,6 +202,12 @@ func FuzzTableBranches(f *testing.F) {
 					t.Fatalf("version %d: Get(%q) = %d, %v; want %d", i, k, got, ok, v)
 				}
 			}
+			for k := range 50 {
+				key := fmt.Sprint(k)
+				if _, want := h.want[key]; h.tb.Has(key) != want {
+					t.Fatalf("version %d: Has(%q) = %v, want %v", i, key, !want, want)
+				}
+			}
 			if h.tb.Len() != len(h.want) {
 				t.Fatalf("version %d: Len %d, want %d", i, h.tb.Len(), len(h.want))
 			}
