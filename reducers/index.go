@@ -68,6 +68,20 @@ func (t *indexTable) put(e *indexEntry) {
 	t.slots[i].Store(e)
 }
 
+// each calls f for every key stored so far. It is safe while another
+// goroutine stores: f may or may not see keys stored meanwhile.
+func (x *index) each(f func(key string, slot int)) {
+	t := x.tab.Load()
+	if t == nil {
+		return
+	}
+	for i := range t.slots {
+		if e := t.slots[i].Load(); e != nil {
+			f(e.key, e.slot)
+		}
+	}
+}
+
 // grow publishes a table twice the size (16 slots at first) holding
 // every entry of t.
 func (x *index) grow(t *indexTable) *indexTable {

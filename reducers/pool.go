@@ -36,7 +36,8 @@ type Pool struct {
 	Avail Table[bool] `json:"-"`
 	// Rooms maps a room ID to the bots in it, in pool order.
 	Rooms Table[[]string] `json:"rooms"`
-	// Cursor is the position in Avail where round robin resumes.
+	// Cursor is the position in Avail where round robin resumes. In JSON it
+	// counts the bots before that position (see MarshalJSON).
 	Cursor int `json:"cursor"`
 	// Available counts available bots.
 	Available int `json:"available"`
@@ -238,6 +239,21 @@ func roomWith(rooms Table[[]string], room, bot string, all Table[*Bot]) Table[[]
 	nb := append(slices.Clone(bots), bot)
 	slices.SortFunc(nb, func(x, y string) int { return all.Position(x) - all.Position(y) })
 	return rooms.Set(room, nb)
+}
+
+// MarshalJSON encodes a Pool. The JSON of a Table has no room for the
+// positions freed by removed bots, so the cursor is written as a position
+// among the bots present: the number of them before the cursor.
+func (s Pool) MarshalJSON() ([]byte, error) {
+	type plain Pool
+	p := plain(s)
+	p.Cursor = 0
+	for i := range min(s.Cursor, s.Avail.Slots()) {
+		if _, _, ok := s.Avail.At(i); ok {
+			p.Cursor++
+		}
+	}
+	return json.Marshal(p)
 }
 
 // UnmarshalJSON decodes a Pool and rebuilds the fields derived from Bots,

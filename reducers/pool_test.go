@@ -7,6 +7,7 @@ import (
 
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/reducers"
+	"github.com/hawechaty/hawechaty/selectors"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -121,4 +122,54 @@ func TestPoolJSONRoundTripRebuildsAvail(t *testing.T) {
 	members, _ := back.Rooms.Get("r")
 	assert.Equal(t, []string{"b2"}, members)
 	assert.Error(t, json.Unmarshal([]byte(`{"bots":{"x":null}}`), &back))
+}
+
+// TestPoolBranchKeepsBotsAndAvailInStep: after time travel the reducer runs
+// on an old state; Bots and Avail must still agree on every bot's position,
+// which round robin and rooms rely on.
+func TestPoolBranchKeepsBotsAndAvailInStep(t *testing.T) {
+	var s reducers.Pool
+	for i, a := range []actions.Action{
+		actions.BotAdded.New(actions.BotAddedPayload{Bot: "a"}),
+		actions.BotAdded.New(actions.BotAddedPayload{Bot: "b"}),
+		actions.BotRemoved.New(actions.BotPayload{Bot: "a"}),
+	} {
+		s = reducers.PoolReducer(s, at(i, a))
+	}
+	// Change Bots only, then go back to s: Bots is now a branch, Avail not.
+	_ = reducers.PoolReducer(s, at(3, actions.Ding.New(actions.DingPayload{Bot: "b", Attempt: 1})))
+	back := reducers.PoolReducer(s, at(4, actions.BotAdded.New(actions.BotAddedPayload{Bot: "a"})))
+	assert.Equal(t, back.Bots.Keys(), back.Avail.Keys())
+	for _, id := range back.Bots.Keys() {
+		assert.Equal(t, back.Bots.Position(id), back.Avail.Position(id), id)
+	}
+}
+
+// TestPoolJSONKeepsRoundRobin: a state sent back by DevTools resumes round
+// robin at the same bot, although positions freed by removed bots are not
+// part of the JSON.
+func TestPoolJSONKeepsRoundRobin(t *testing.T) {
+	var s reducers.Pool
+	for i, a := range []actions.Action{
+		actions.BotAdded.New(actions.BotAddedPayload{Bot: "b1"}),
+		actions.BotAdded.New(actions.BotAddedPayload{Bot: "b2"}),
+		actions.BotAdded.New(actions.BotAddedPayload{Bot: "b3"}),
+		actions.Login.New(actions.LoginPayload{Bot: "b2"}),
+		actions.Login.New(actions.LoginPayload{Bot: "b3"}),
+		actions.BotRemoved.New(actions.BotPayload{Bot: "b1"}),
+		actions.SendRouted.New(actions.RoutePayload{ID: "m1", Bot: "b2", Attempt: 1}),
+	} {
+		s = reducers.PoolReducer(s, at(i, a))
+	}
+	next, ok := selectors.NextBot(s, "someone", nil)
+	require.True(t, ok)
+	require.Equal(t, "b3", next)
+
+	data, err := json.Marshal(s)
+	require.NoError(t, err)
+	var back reducers.Pool
+	require.NoError(t, json.Unmarshal(data, &back))
+	got, ok := selectors.NextBot(back, "someone", nil)
+	require.True(t, ok)
+	assert.Equal(t, next, got, "round robin resumes at the same bot: %s", data)
 }

@@ -27,6 +27,10 @@ import (
 // deleted and added again returns to its old position). Deleting many keys
 // compacts the table into a new lineage.
 //
+// A value replaced or deleted in the newest version may stay reachable from
+// it until its node is next copied (after a few more changes to the node),
+// so large values are released a little later than in a plain map.
+//
 // The zero Table is empty and ready to use. A Table is safe to read from
 // any number of goroutines while another derives new versions from it.
 // Tables are comparable: two Tables are == only when one was derived from
@@ -83,8 +87,11 @@ func (t Table[V]) Get(key string) (V, bool) {
 // Has reports whether key is present.
 func (t Table[V]) Has(key string) bool { return t.slot(key) >= 0 }
 
-// Set returns a table with key set to v. A new key goes last in order.
-// The empty string is not a valid key: Set returns t unchanged for it.
+// Set returns a table with key set to v. A new key goes last in order; a
+// key deleted earlier returns to the position it had, unless the table was
+// compacted since. The result depends only on t, key and v, not on what
+// else was derived from t. The empty string is not a valid key: Set
+// returns t unchanged for it.
 func (t Table[V]) Set(key string, v V) Table[V] {
 	if key == "" {
 		return t
@@ -125,32 +132,46 @@ func (t *Table[V]) own() {
 		t.ver++
 		return
 	default:
-		*t = t.rebuilt(true)
+		*t = t.rebuilt(true, "")
 	}
 	t.lin.latest.Store(1)
 	t.ver = 1
 }
 
 // rebuilt returns t's contents in fresh nodes of a new lineage, whose
-// version 0 it is. With holes, positions are kept; without, the holes are
-// dropped (compaction).
-func (t Table[V]) rebuilt(holes bool) Table[V] {
+// version 0 it is. With holes, positions are kept; without, the holes and
+// the key drop, if present, are dropped (compaction).
+func (t Table[V]) rebuilt(holes bool, drop string) Table[V] {
 	size := t.live
 	if holes {
 		size = t.n
 	}
 	keys, vals := make([]string, 0, size), make([]V, 0, size)
 	lin := &lineage{}
+	if holes {
+		// Every key that had a slot in t keeps it, deleted keys included,
+		// so that a deleted key set again returns to its place on a branch
+		// as it does on the newest version.
+		t.lin.index.each(func(k string, i int) {
+			if i < t.n {
+				lin.index.store(k, i)
+			}
+		})
+	}
 	walk2(t.keys, t.vals, t.shift, t.n, t.ver, func(_ int, k string, v V) bool {
-		if k != "" {
-			lin.index.store(k, len(keys))
-		} else if !holes {
+		if !holes && (k == "" || k == drop) {
 			return true
+		}
+		if !holes {
+			lin.index.store(k, len(keys))
 		}
 		keys, vals = append(keys, k), append(vals, v)
 		return true
 	})
 	out := Table[V]{lin: lin, n: len(keys), live: t.live}
+	if !holes {
+		out.live = len(keys)
+	}
 	out.keys, out.shift = build(keys)
 	out.vals, _ = build(vals)
 	return out
@@ -159,6 +180,7 @@ func (t Table[V]) rebuilt(holes bool) Table[V] {
 // Update returns a table with key's value replaced by f(old). If key is
 // absent, t is returned unchanged and f is not called. f is called once,
 // while the new version is being made: it may read t but not change it.
+// Should f panic, t stays as it was, and its next change copies it whole.
 func (t Table[V]) Update(key string, f func(V) V) Table[V] {
 	i := t.slot(key)
 	if i < 0 {
@@ -175,14 +197,16 @@ func (t Table[V]) Delete(key string) Table[V] {
 	if i < 0 {
 		return t
 	}
+	if holes := t.n - t.live + 1; holes > 32 && holes > t.live-1 {
+		// Too many holes: compact straight away, without key, rather
+		// than record the deletion first.
+		return t.rebuilt(false, key)
+	}
 	var zero V
 	t.own()
 	t.keys = t.keys.set(t.shift, i, "", t.ver)
 	t.vals = t.vals.set(t.shift, i, zero, t.ver)
 	t.live--
-	if holes := t.n - t.live; holes > 32 && holes > t.live {
-		return t.rebuilt(false)
-	}
 	return t
 }
 

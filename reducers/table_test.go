@@ -158,6 +158,34 @@ func FuzzTableNeverWritesThroughItsInput(f *testing.F) {
 	})
 }
 
+// TestTableSetIndependentOfHistory: what Set returns depends on the table
+// and the arguments only, not on what was derived from the table before.
+// A key deleted and set again returns to its place on a branch too.
+func TestTableSetIndependentOfHistory(t *testing.T) {
+	x := reducers.Table[int]{}.Set("a", 1).Set("b", 2).Delete("a")
+	first := x.Set("a", 3)  // x is the newest version
+	second := x.Set("a", 3) // x is now a branch of first
+	assert.Equal(t, []string{"a", "b"}, first.Keys())
+	assert.Equal(t, first.Keys(), second.Keys())
+	assert.Equal(t, first.Position("a"), second.Position("a"))
+	assert.Equal(t, first.Slots(), second.Slots())
+}
+
+// TestTableUpdatePanicLeavesTableUsable: a reducer's f that panics (and is
+// recovered by the caller) leaves the table as it was and still changeable.
+func TestTableUpdatePanicLeavesTableUsable(t *testing.T) {
+	tb := reducers.Table[int]{}.Set("a", 1).Set("b", 2)
+	assert.Panics(t, func() { tb.Update("a", func(int) int { panic("boom") }) })
+	v, _ := tb.Get("a")
+	assert.Equal(t, 1, v)
+	next := tb.Update("a", func(v int) int { return v + 10 })
+	v, _ = next.Get("a")
+	assert.Equal(t, 11, v)
+	assert.Equal(t, []string{"a", "b"}, next.Keys())
+	v, _ = tb.Get("a")
+	assert.Equal(t, 1, v, "the old version is untouched")
+}
+
 // FuzzTableBranches derives each version from a version chosen by the
 // input, often not the newest (as a reducer does after time travel), and
 // checks that every version keeps exactly its own contents.
@@ -176,20 +204,34 @@ func FuzzTableBranches(f *testing.F) {
 			if from&1 == 1 {
 				base = history[int(from>>1)%len(history)]
 			}
-			tb, model := base.tb, maps.Clone(base.want)
+			model := maps.Clone(base.want)
 			key := fmt.Sprint(op % 50)
+			apply := func(tb reducers.Table[int]) reducers.Table[int] {
+				switch op >> 6 {
+				case 0, 1:
+					return tb.Set(key, i)
+				case 2:
+					return tb.Delete(key)
+				default:
+					return tb.Update(key, func(v int) int { return v + 1000 })
+				}
+			}
 			switch op >> 6 {
 			case 0, 1:
-				tb = tb.Set(key, i)
 				model[key] = i
 			case 2:
-				tb = tb.Delete(key)
 				delete(model, key)
 			case 3:
-				tb = tb.Update(key, func(v int) int { return v + 1000 })
 				if v, ok := model[key]; ok {
 					model[key] = v + 1000
 				}
+			}
+			tb := apply(base.tb)
+			// The same change to the same table, now a branch (base is no
+			// longer the newest of its lineage), gives the same table.
+			if again := apply(base.tb); !slices.Equal(again.Keys(), tb.Keys()) || again.Slots() != tb.Slots() {
+				t.Fatalf("step %d: the same change gave keys %v, then %v (slots %d, %d)",
+					i, tb.Keys(), again.Keys(), tb.Slots(), again.Slots())
 			}
 			history = append(history, version{tb: tb, want: model})
 		}
