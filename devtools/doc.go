@@ -35,7 +35,9 @@
 // With WithTimeTravel(true):
 //
 //   - JUMP_TO_ACTION and JUMP_TO_STATE set the store to the state after
-//     that action. The state comes from a mirror of the history the monitor
+//     that action. In the web UI this is the slider under the action list;
+//     the Jump buttons on the rows are shown only to instances that can
+//     skip actions, which a live store cannot. The state comes from a mirror of the history the monitor
 //     holds (the last maxAge states this process sent), never from the
 //     state the monitor sends back: that one is redacted, and it is input
 //     from the network. A state the mirror does not hold is refused.

@@ -16,6 +16,7 @@ import (
 	"github.com/hawechaty/hawechaty/devtools"
 	"github.com/hawechaty/hawechaty/reducers"
 	"github.com/hawechaty/hawechaty/store"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -23,8 +24,10 @@ import (
 // headless Chromium, connected to socketPort, through ui.mjs. It waits
 // until the UI shows actionType, dispatching keepAlive meanwhile (the UI
 // may subscribe after the first messages), and keeps a screenshot in
-// testdata/screenshots (git-ignored).
-func webUI(t *testing.T, r *relay, socketPort int, actionType, shotName string, keepAlive func()) {
+// testdata/screenshots (git-ignored). With travel "first", the UI then
+// moves its time-travel slider to the first state, and webUI waits until
+// it did.
+func webUI(t *testing.T, r *relay, socketPort int, actionType, shotName, travel string, keepAlive func()) {
 	t.Helper()
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil && os.Getenv("CHROMIUM") == "" {
 		t.Fatal("Chromium is not installed (make integration-devtools installs Debian's chromium)")
@@ -34,7 +37,7 @@ func webUI(t *testing.T, r *relay, socketPort int, actionType, shotName string, 
 	require.NoError(t, os.MkdirAll(shots, 0o755))
 	shot := filepath.Join(shots, shotName)
 	_ = os.Remove(shot)
-	ui := start(t, nodeDir(t), "node", "ui.mjs", fmt.Sprint(r.port), actionType, shot, t.TempDir(), fmt.Sprint(socketPort))
+	ui := start(t, nodeDir(t), "node", "ui.mjs", fmt.Sprint(r.port), actionType, shot, t.TempDir(), fmt.Sprint(socketPort), travel)
 	next := 0
 	ui.out.waitLine(t, &next, "the UI connected", func(l string) bool { return strings.Contains(l, `"connected":true`) || strings.Contains(l, `"error"`) })
 
@@ -52,6 +55,10 @@ func webUI(t *testing.T, r *relay, socketPort int, actionType, shotName string, 
 			require.NoError(t, err)
 			require.Greater(t, info.Size(), int64(10_000), "a real screenshot")
 			t.Logf("screenshot: %s", shot)
+			if travel != "" {
+				line := ui.out.waitLine(t, &next, "the slider moved", func(l string) bool { return strings.Contains(l, `"travelled"`) || strings.Contains(l, `"error"`) })
+				require.Contains(t, line, `"travelled":true`, "UI output:\n%s", ui.out.String())
+			}
 			return
 		case <-tick.C:
 			keepAlive()
@@ -76,7 +83,7 @@ func TestWebUIShowsAPoolAction(t *testing.T) {
 	c, err := devtools.Connect(context.Background(), st, devtools.WithURL(fmt.Sprintf("ws://127.0.0.1:%d", r.port)), devtools.WithName("HA pool"))
 	require.NoError(t, err)
 	defer c.Close()
-	webUI(t, r, r.port, actions.BotRecovered.Type(), "devtools-ui.png", func() {
+	webUI(t, r, r.port, actions.BotRecovered.Type(), "devtools-ui.png", "", func() {
 		require.NoError(t, st.Dispatch(actions.BotRecovered.New(actions.BotPayload{Bot: "bot-1"})))
 	})
 }
@@ -94,8 +101,30 @@ func TestWebUIShowsAPoolActionFromTheEndpoint(t *testing.T) {
 	var p int
 	_, err = fmt.Sscan(port, &p)
 	require.NoError(t, err)
-	webUI(t, r, p, actions.BotRecovered.Type(), "devtools-ui-endpoint.png", func() {
+	webUI(t, r, p, actions.BotRecovered.Type(), "devtools-ui-endpoint.png", "", func() {
 		require.NoError(t, st.Dispatch(actions.BotRecovered.New(actions.BotPayload{Bot: "bot-1"})))
 	})
 	require.NotZero(t, e.Stats().Sessions)
+}
+
+// TestWebUISliderTravelsTheStore: the bot logs in, then a user moves the
+// real web UI's time-travel slider to the first state, and the pool goes
+// back to that moment, the bot not yet logged in (time travel enabled).
+func TestWebUISliderTravelsTheStore(t *testing.T) {
+	r := startRelay(t)
+	st := poolStore(t)
+	c, err := devtools.Connect(context.Background(), st, devtools.WithURL(fmt.Sprintf("ws://127.0.0.1:%d", r.port)),
+		devtools.WithName("HA pool"), devtools.WithTimeTravel(true))
+	require.NoError(t, err)
+	defer c.Close()
+	available := func() bool {
+		b, ok := st.State().Bots.Get("bot-1")
+		return ok && b.Available
+	}
+	require.False(t, available(), "bot-1 starts unavailable")
+	webUI(t, r, r.port, actions.Login.Type(), "devtools-ui-travel.png", "first", func() {
+		require.NoError(t, st.Dispatch(actions.Login.New(actions.LoginPayload{Bot: "bot-1", Self: "me"})))
+	})
+	eventually(t, "the jump reaches the store", func() bool { return c.Stats().Jumps > 0 && !available() })
+	assert.Equal(t, uint64(0), c.Stats().Refused)
 }

@@ -1,16 +1,18 @@
 // Drives the real Redux DevTools web UI in headless Chromium for the Go
 // integration tests: connects it to a relay, waits until an action type
-// shows on the page, and keeps a screenshot.
+// shows on the page, and keeps a screenshot; with TRAVEL=first it then
+// moves the time-travel slider to the first state, as a user does.
 //
-//   node ui.mjs RELAY_PORT ACTION_TYPE SCREENSHOT.png USER_DATA_DIR [SOCKET_PORT]
+//   node ui.mjs RELAY_PORT ACTION_TYPE SCREENSHOT.png USER_DATA_DIR [SOCKET_PORT [TRAVEL]]
 //
 // The page comes from the relay on RELAY_PORT; the UI connects to
 // SOCKET_PORT (default: the relay; or a Go process's embedded endpoint).
 //
-// Prints JSON lines: {"connected":true}, then {"seen":true} or {"error":…}.
+// Prints JSON lines: {"connected":true}, then {"seen":true}, then with
+// TRAVEL {"travelled":true}; or {"error":…}.
 import puppeteer from 'puppeteer-core';
 
-const [port, actionType, screenshot, userDataDir, socketPort = port] = process.argv.slice(2);
+const [port, actionType, screenshot, userDataDir, socketPort = port, travel = ''] = process.argv.slice(2);
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 const browser = await puppeteer.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -47,6 +49,15 @@ try {
   await page.waitForFunction((t) => document.body.innerText.includes(t), { timeout: 60000, polling: 200 }, actionType);
   await page.screenshot({ path: screenshot });
   out({ seen: true, screenshot });
+  if (travel) {
+    // Time travel as a user does it: the slider under the action list
+    // (the list's own Jump buttons are hidden for an instance that cannot
+    // skip actions). Home moves the slider to the first state.
+    const slider = await page.waitForSelector('input[type=range]', { visible: true, timeout: 10000 });
+    await slider.focus();
+    await page.keyboard.press('Home');
+    out({ travelled: true });
+  }
 } catch (err) {
   out({ error: String(err) });
   process.exitCode = 1;
