@@ -106,7 +106,10 @@ func WithRedactor(r Redactor) Option {
 }
 
 // WithSecret makes the embedded endpoint require this shared secret, as
-// the login credential or the "secret" query parameter.
+// the login credential or the "secret" query parameter. The Redux DevTools
+// web UI has no field for either, so it cannot connect to an endpoint with
+// a secret; such an endpoint is for monitors you script (socketcluster
+// clients), and the UI is for an endpoint on loopback.
 func WithSecret(s string) Option { return optionFunc(func(c *config) { c.secret = s }) }
 
 // WithAllowedOrigins sets the Origins the embedded endpoint accepts, in
