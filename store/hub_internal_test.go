@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/reactivex/rxgo/v2"
@@ -35,6 +37,42 @@ func TestStatesAreQueuedOnlyForEpicsThatObserveThem(t *testing.T) {
 			defer s.Stop()
 			if got := s.stateHub.active(); got != tc.want {
 				t.Fatalf("states queued: %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFinishedEpicStopsQueueingItsInput: an epic whose output ends (Take)
+// or that fails (emits a non-action) no longer has its input queued, so a
+// long-running store does not keep every later action for it.
+func TestFinishedEpicStopsQueueingItsInput(t *testing.T) {
+	take1 := func(ctx context.Context, in rxgo.Observable, _ StateStream[int]) rxgo.Observable {
+		return in.Take(1, rxgo.WithContext(ctx)).IgnoreElements(rxgo.WithContext(ctx))
+	}
+	bad := func(ctx context.Context, in rxgo.Observable, _ StateStream[int]) rxgo.Observable {
+		return in.Map(func(context.Context, any) (any, error) { return 42, nil }, rxgo.WithContext(ctx))
+	}
+	reducer := func(s int, _ actions.Action) int { return s + 1 }
+	for name, epic := range map[string]Epic[int]{"completes": take1, "fails": bad} {
+		t.Run(name, func(t *testing.T) {
+			s, err := New(reducer, 0, WithEpic("e", epic))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Stop()
+			deadline := time.Now().Add(10 * time.Second)
+			for s.actionHub.active() {
+				// rxgo's Take completes on the item after its last one.
+				if err := s.Dispatch(actions.Init.New(actions.Empty{})); err != nil {
+					t.Fatal(err)
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the finished epic's input is still queued after 10 s")
+				}
+				runtime.Gosched()
 			}
 		})
 	}

@@ -21,6 +21,9 @@ var (
 	ErrStarted = errors.New("store: already started")
 	// ErrNoType is returned by Dispatch for an action without a type.
 	ErrNoType = errors.New("store: action has no type")
+	// ErrBuilding is returned by Dispatch called from middleware while the
+	// store is building the middleware chain.
+	ErrBuilding = errors.New("store: dispatch while middleware is being built")
 )
 
 // Reducer computes the next state from the previous one and an action. It
@@ -47,12 +50,34 @@ type Middleware[S any] func(api API[S]) func(next DispatchFunc) DispatchFunc
 // Epic is a redux-observable epic on rxgo: it receives the stream of actions
 // (each an actions.Action, after the reducers ran) and the state, and
 // returns a stream of actions that the store dispatches. ctx ends when the
-// store stops; pass rxgo.WithContext(ctx) to the operators that take it.
+// store stops or the epic's output ends; pass rxgo.WithContext(ctx) to the
+// operators that take it.
 //
-// The first subscription to actions sees every action dispatched since
-// Start; later subscriptions (inner pipelines) see actions from the moment
-// they subscribe. An epic that emits an error item is reported (logged and
-// dispatched as actions.EpicFailed) and stops; the others go on. Epics
+// Subscriptions to actions:
+//
+//   - The first subscription sees every action dispatched since Start, if
+//     it is made within a second of Start (rxgo subscribes on goroutines,
+//     a moment after the pipeline is built); after that second an epic
+//     that has not subscribed is taken not to observe its input, which
+//     stops being queued.
+//   - Every later subscription is hot, as in RxJS: it sees actions from the
+//     moment it subscribes. This includes a second branch built on the same
+//     input, as in Merge(in.Filter(isA), in.Filter(isB)): one branch is
+//     the first subscription and the other may miss the actions dispatched
+//     right after Start. Build an epic on one subscription (one Filter
+//     that keeps both types, then route) when it must not miss those.
+//   - An inner pipeline that ends before the store stops (in.Filter(...)
+//     .First() inside a FlatMap, say) must be given its own context,
+//     cancelled when it ends: rxgo does not tell a source that its
+//     subscriber left, and the input stays registered, and queued, until
+//     its context ends.
+//
+// An epic that emits an error item, or something other than an action, is
+// reported (logged and dispatched as actions.EpicFailed) and stops; the
+// others go on. A panic while the epic function builds its pipeline is
+// reported the same way; a panic inside an operator's callback runs on an
+// rxgo goroutine and, as any goroutine's panic in Go, ends the program, so
+// callbacks that may panic should recover and return an error. Epics
 // dispatch with Meta.Source "epic/<name>".
 type Epic[S any] func(ctx context.Context, actions rxgo.Observable, state StateStream[S]) rxgo.Observable
 
@@ -136,9 +161,17 @@ func New[S any](reducer Reducer[S], initial S, opts ...Option[S]) (*Store[S], er
 	}
 	s.done = make(chan struct{})
 	s.state.Store(&initial)
+	// As in Redux, middleware may not dispatch while it is being built.
+	s.dispatch = func(actions.Action) error { return ErrBuilding }
 	d := s.reduce
 	for i := len(cfg.middleware) - 1; i >= 0; i-- {
-		d = cfg.middleware[i](s)(d)
+		wrap := cfg.middleware[i](s)
+		if wrap == nil {
+			return nil, fmt.Errorf("store: middleware %d returned a nil wrapper", i)
+		}
+		if d = wrap(d); d == nil {
+			return nil, fmt.Errorf("store: middleware %d returned a nil dispatch", i)
+		}
 	}
 	s.dispatch = d
 	return s, nil
@@ -216,14 +249,20 @@ func (s *Store[S]) Replace(state S, source string) error {
 // Actions dispatched after Start returns reach every epic's first
 // subscription. Start dispatches actions.Init.
 func (s *Store[S]) Start(ctx context.Context) error {
+	s.stopMu.Lock()
 	if s.stopped.Load() {
+		s.stopMu.Unlock()
 		return ErrStopped
 	}
 	if !s.started.CompareAndSwap(false, true) {
+		s.stopMu.Unlock()
 		return ErrStarted
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel
+	s.wg.Add(1) // held while launching: Stop waits for what Start starts
+	s.stopMu.Unlock()
+	defer s.wg.Done()
 	// The primary mailboxes are registered under the store lock, so the
 	// first action after Start is in every one of them.
 	s.mu.Lock()
@@ -261,6 +300,8 @@ func (s *Store[S]) Start(ctx context.Context) error {
 }
 
 func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], src *source, ss *stateStream[S]) {
+	ctx, ecancel := context.WithCancel(ctx)
+	ss.ctx = ctx
 	out, err := s.callEpic(ctx, e, src, ss)
 	if !ss.observed.Load() {
 		// The epic built its pipeline without the state stream: stop
@@ -268,6 +309,7 @@ func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], src *source, ss 
 		ss.src.release()
 	}
 	if err != nil {
+		ecancel()
 		s.epicFailed(e.name, err)
 		return
 	}
@@ -275,6 +317,7 @@ func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], src *source, ss 
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		defer ecancel() // a finished or failed epic stops queueing its input
 		for {
 			var item rxgo.Item
 			var ok bool
@@ -357,7 +400,13 @@ func (s *Store[S]) beginStop() {
 
 // Stop stops the epics, waits for the store's goroutines to end, and closes
 // every subscription. Later dispatches return ErrStopped. Stop is safe to
-// call more than once and on a store that was never started.
+// call more than once, concurrently with Start, and on a store that was
+// never started.
+//
+// Because it waits, Stop must not be called on the store's own goroutines:
+// inside an epic function, or in middleware reached by an epic's dispatch,
+// it would wait for itself. There, cancel the context given to Start: the
+// store then stops the same way without waiting.
 func (s *Store[S]) Stop() {
 	s.beginStop()
 	s.wg.Wait()
@@ -370,11 +419,12 @@ type stateStream[S any] struct {
 	store    *Store[S]
 	src      *source
 	observed atomic.Bool // Observe was called
+	ctx      context.Context
 }
 
 func (ss *stateStream[S]) Value() S { return ss.store.State() }
 
 func (ss *stateStream[S]) Observe() rxgo.Observable {
 	ss.observed.Store(true)
-	return ss.src.observable(rxgo.WithBufferedChannel(epicBuffer))
+	return ss.src.observable(rxgo.WithContext(ss.ctx), rxgo.WithBufferedChannel(epicBuffer))
 }

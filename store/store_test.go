@@ -282,3 +282,49 @@ func TestReplaceIsSeenAsAnAction(t *testing.T) {
 	assert.Equal(t, "devtools", c.Action.Meta.Source)
 	assert.Equal(t, 42, s.State())
 }
+
+// TestStartRacingStopLeavesNothingRunning: Stop concurrent with Start
+// either stops the store before Start launches anything or waits for what
+// it launched; no epic goroutine outlives Stop (goleak checks at the end).
+func TestStartRacingStopLeavesNothingRunning(t *testing.T) {
+	ticker := func(ctx context.Context, _ rxgo.Observable, _ store.StateStream[int]) rxgo.Observable {
+		return rxgo.Interval(rxgo.WithDuration(time.Millisecond), rxgo.WithContext(ctx)).
+			Map(func(context.Context, any) (any, error) { return add.New(1), nil }, rxgo.WithContext(ctx))
+	}
+	for range 100 {
+		s, err := store.New(counter, 0, store.WithEpic("ticker", ticker))
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if err := s.Start(context.Background()); err != nil {
+				assert.ErrorIs(t, err, store.ErrStopped)
+			}
+		})
+		wg.Go(s.Stop)
+		wg.Wait()
+		s.Stop()
+	}
+}
+
+// TestBadMiddlewareIsAnError: a middleware that returns nil, or dispatches
+// while the chain is being built, gets an error, not a panic.
+func TestBadMiddlewareIsAnError(t *testing.T) {
+	nilWrapper := func(store.API[int]) func(store.DispatchFunc) store.DispatchFunc { return nil }
+	nilDispatch := func(store.API[int]) func(store.DispatchFunc) store.DispatchFunc {
+		return func(store.DispatchFunc) store.DispatchFunc { return nil }
+	}
+	for name, mw := range map[string]store.Middleware[int]{"nil wrapper": nilWrapper, "nil dispatch": nilDispatch} {
+		_, err := store.New(counter, 0, store.WithMiddleware(mw))
+		assert.ErrorContains(t, err, "middleware 0 returned a nil", name)
+	}
+	var during error
+	early := func(api store.API[int]) func(store.DispatchFunc) store.DispatchFunc {
+		during = api.Dispatch(add.New(1))
+		return func(next store.DispatchFunc) store.DispatchFunc { return next }
+	}
+	s, err := store.New(counter, 0, store.WithMiddleware(early))
+	require.NoError(t, err)
+	require.ErrorIs(t, during, store.ErrBuilding)
+	require.NoError(t, s.Dispatch(add.New(1)))
+	assert.Equal(t, 1, s.State(), "the early dispatch changed nothing")
+}
