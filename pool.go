@@ -40,6 +40,8 @@ type SendError struct {
 	Attempts int
 	Outcome  string // as in actions.SendDonePayload
 	Detail   string // the puppet's error text
+
+	ctxErr error // the caller's context error, for "canceled"
 }
 
 func (e *SendError) Error() string {
@@ -53,7 +55,8 @@ func (e *SendError) Error() string {
 	return msg
 }
 
-// Unwrap returns the sentinel matching the outcome.
+// Unwrap returns the sentinel matching the outcome, or the caller's
+// context error (context.Canceled or context.DeadlineExceeded).
 func (e *SendError) Unwrap() error {
 	switch e.Outcome {
 	case reducers.OutcomeNoBot:
@@ -63,7 +66,10 @@ func (e *SendError) Unwrap() error {
 	case reducers.OutcomePermanent:
 		return puppet.ErrPermanent
 	case reducers.OutcomeCanceled:
-		return context.Canceled
+		if e.ctxErr != nil {
+			return e.ctxErr
+		}
+		return context.Canceled // a SendError built outside Say
 	}
 	return puppet.ErrOutcomeUnknown
 }
@@ -401,23 +407,23 @@ func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
 	}
 	select {
 	case d := <-w.done:
-		return p.result(to, d)
+		return p.result(ctx, to, d)
 	case <-p.st.Done():
 		// The store stopped; its last actions may still have completed us.
 		select {
 		case d := <-w.done:
-			return p.result(to, d)
+			return p.result(ctx, to, d)
 		default:
 			return Receipt{}, ErrStopped
 		}
 	}
 }
 
-func (p *Pool) result(to string, d actions.SendDonePayload) (Receipt, error) {
+func (p *Pool) result(ctx context.Context, to string, d actions.SendDonePayload) (Receipt, error) {
 	if d.Outcome == reducers.OutcomeDelivered {
 		return Receipt{ID: d.ID, Bot: d.Bot, Attempts: d.Attempts}, nil
 	}
-	return Receipt{}, &SendError{ID: d.ID, To: to, Bot: d.Bot, Attempts: d.Attempts, Outcome: d.Outcome, Detail: d.Error}
+	return Receipt{}, &SendError{ID: d.ID, To: to, Bot: d.Bot, Attempts: d.Attempts, Outcome: d.Outcome, Detail: d.Error, ctxErr: ctx.Err()}
 }
 
 // pump turns one puppet's events into actions.

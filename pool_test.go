@@ -77,6 +77,10 @@ func TestSayErrors(t *testing.T) {
 	})
 }
 
+// TestSayWaitsForBotBoundedByContext: with WithWaitForBot, Say waits for a
+// bot as long as its context allows, and the error then wraps the
+// context's own error: a deadline is context.DeadlineExceeded, not
+// context.Canceled.
 func TestSayWaitsForBotBoundedByContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := newFake("a")
@@ -89,7 +93,8 @@ func TestSayWaitsForBotBoundedByContext(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		_, err := pool.Say(ctx, "alice", "x")
-		assert.ErrorIs(t, err, context.Canceled)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.NotErrorIs(t, err, context.Canceled)
 		assert.Equal(t, 5*time.Second, time.Since(start), "waited exactly as long as the context allowed")
 
 		done := make(chan error, 1)
