@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/hawechaty/hawechaty/puppet"
 )
@@ -18,6 +19,8 @@ type fakePuppet struct {
 
 	mu       sync.Mutex
 	said     []string
+	attempts int           // Say calls, sent or not
+	sayDelay time.Duration // how long a Say takes
 	sayErr   error
 	startErr error
 	started  bool
@@ -68,7 +71,25 @@ func (f *fakePuppet) Emit(ev puppet.Event) {
 
 func (f *fakePuppet) Events() <-chan puppet.Event { return f.events }
 
+// Say honours ctx as a real puppet does: a done ctx sends nothing, and a
+// ctx that ends during a slow send leaves its outcome unknown.
 func (f *fakePuppet) Say(ctx context.Context, to, text string) error {
+	f.mu.Lock()
+	f.attempts++
+	delay := f.sayDelay
+	f.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("fake %q: %w: %w", f.name, puppet.ErrNotSent, err)
+	}
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return fmt.Errorf("fake %q: slow: %w: %w", f.name, puppet.ErrOutcomeUnknown, ctx.Err())
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.sayErr != nil {
@@ -82,6 +103,34 @@ func (f *fakePuppet) Said() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.said...)
+}
+
+// Attempts returns how many times Say was called.
+func (f *fakePuppet) Attempts() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.attempts
+}
+
+// SetSayDelay makes each Say take d.
+func (f *fakePuppet) SetSayDelay(d time.Duration) {
+	f.mu.Lock()
+	f.sayDelay = d
+	f.mu.Unlock()
+}
+
+// Started reports whether the puppet is started (logged in).
+func (f *fakePuppet) Started() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.started
+}
+
+// Closed reports whether Close was called.
+func (f *fakePuppet) Closed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.closed
 }
 
 func (f *fakePuppet) SetSayErr(err error) {

@@ -67,12 +67,16 @@ func WithBackoff(b epics.Backoff) Option {
 }
 
 // WithEjectAfter sets how many consecutive failed sends fail a bot (default 3).
+// A send cut short by the caller's context (cancelled, or a deadline
+// shorter than the bot's latency) is not a failed send of the bot.
 func WithEjectAfter(n int) Option {
 	return optionFunc(func(c *config) { c.ha.EjectAfter = n })
 }
 
 // WithSendTimeout bounds each send attempt (default 30 s). A timeout is an
-// unknown outcome: it is reported, not retried.
+// unknown outcome: it is reported, not retried, and counts towards
+// ejection. The caller's context bounds the whole send as well; when it
+// ends first, the attempt does not count against the bot.
 func WithSendTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.ha.SendTimeout = d })
 }

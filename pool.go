@@ -31,8 +31,11 @@ var (
 )
 
 // SendError is the error of a Say that did not deliver. It wraps ErrNoBot,
-// puppet.ErrNotSent, puppet.ErrOutcomeUnknown, puppet.ErrPermanent or the
-// caller's context error, so errors.Is tells what happened.
+// puppet.ErrNotSent, puppet.ErrOutcomeUnknown or puppet.ErrPermanent, so
+// errors.Is tells what happened. When the caller's context ended the send
+// it wraps that context's error (context.Canceled or
+// context.DeadlineExceeded), and puppet.ErrOutcomeUnknown as well if the
+// message may have left (outcome "abandoned").
 type SendError struct {
 	ID       string // the send's ID, as in the store's actions
 	To       string
@@ -41,7 +44,7 @@ type SendError struct {
 	Outcome  string // as in actions.SendDonePayload
 	Detail   string // the puppet's error text
 
-	ctxErr error // the caller's context error, for "canceled"
+	ctxErr error // the caller's context error, for "canceled" and "abandoned"
 }
 
 func (e *SendError) Error() string {
@@ -55,23 +58,26 @@ func (e *SendError) Error() string {
 	return msg
 }
 
-// Unwrap returns the sentinel matching the outcome, or the caller's
-// context error (context.Canceled or context.DeadlineExceeded).
-func (e *SendError) Unwrap() error {
+// Unwrap returns the sentinel matching the outcome, and the caller's
+// context error when the caller's context ended the send.
+func (e *SendError) Unwrap() []error {
+	ctxErr := e.ctxErr
+	if ctxErr == nil {
+		ctxErr = context.Canceled // a SendError built outside Say
+	}
 	switch e.Outcome {
 	case reducers.OutcomeNoBot:
-		return ErrNoBot
+		return []error{ErrNoBot}
 	case reducers.OutcomeNotSent:
-		return puppet.ErrNotSent
+		return []error{puppet.ErrNotSent}
 	case reducers.OutcomePermanent:
-		return puppet.ErrPermanent
+		return []error{puppet.ErrPermanent}
 	case reducers.OutcomeCanceled:
-		if e.ctxErr != nil {
-			return e.ctxErr
-		}
-		return context.Canceled // a SendError built outside Say
+		return []error{ctxErr}
+	case reducers.OutcomeAbandoned:
+		return []error{ctxErr, puppet.ErrOutcomeUnknown}
 	}
-	return puppet.ErrOutcomeUnknown
+	return []error{puppet.ErrOutcomeUnknown}
 }
 
 // Receipt tells which bot delivered a message.
@@ -378,6 +384,12 @@ func (p *Pool) Stop(ctx context.Context) error {
 // reach it. It returns exactly once: a Receipt when a bot delivered, or a
 // *SendError. A send that was certainly not sent is retried on the next
 // bot; an unknown outcome is reported, never sent twice.
+//
+// ctx bounds the whole send, each attempt being bounded by the send
+// timeout as well. When ctx ends first the error wraps ctx.Err(), and the
+// failed attempt is not held against the bot: a caller's short deadline
+// or cancellation never ejects a healthy bot. A Say whose ctx is already
+// done sends nothing.
 func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
 	if to == "" {
 		return Receipt{}, errors.New("hawechaty: Say with an empty target")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hawechaty/hawechaty"
 	"github.com/hawechaty/hawechaty/puppet"
+	"github.com/hawechaty/hawechaty/reducers"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -105,6 +106,81 @@ func TestSayWaitsForBotBoundedByContext(t *testing.T) {
 		time.Sleep(2 * time.Second)
 		require.NoError(t, a.Start(t.Context())) // logs in again
 		assert.NoError(t, <-done)
+	})
+}
+
+// TestSayCanceledCallerDoesNotEjectBot: a Say whose context is already
+// done sends nothing and returns an error wrapping context.Canceled. The
+// bot is not charged for it: more such Says than EjectAfter leave a
+// one-bot pool up.
+func TestSayCanceledCallerDoesNotEjectBot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newFake("a")
+		pool := startPool(t, nil, a)
+		defer pool.Stop(context.Background())
+
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		for range 5 { // EjectAfter is 3
+			_, err := pool.Say(ctx, "alice", "x")
+			var se *hawechaty.SendError
+			require.ErrorAs(t, err, &se)
+			assert.ErrorIs(t, err, context.Canceled)
+			assert.Equal(t, reducers.OutcomeCanceled, se.Outcome)
+			assert.Zero(t, se.Attempts)
+		}
+		synctest.Wait()
+		assert.Zero(t, a.Attempts(), "no bot is asked to send for a caller that gave up")
+		bot, _ := pool.State().Bots.Get("a")
+		assert.True(t, bot.Available, "ejected: %q", bot.Reason)
+		assert.Zero(t, bot.Failures)
+		_, err := pool.Say(t.Context(), "alice", "still up")
+		assert.NoError(t, err)
+	})
+}
+
+// TestSayShortCallerDeadlineDoesNotEjectBot: a caller deadline shorter than
+// a healthy bot's latency ends the Say with an error wrapping both
+// context.DeadlineExceeded and puppet.ErrOutcomeUnknown (the message may
+// have left), the send is not repeated on the other bot, and the bot is
+// not charged for it. The pool's own send timeout still is (the control
+// at the end).
+func TestSayShortCallerDeadlineDoesNotEjectBot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := newFake("a"), newFake("b")
+		pool := startPool(t, []hawechaty.Option{hawechaty.WithSendTimeout(5 * time.Second)}, a, b)
+		defer pool.Stop(context.Background())
+		a.SetSayDelay(2 * time.Second)
+		b.SetSayDelay(2 * time.Second)
+
+		for range 6 { // three each: EjectAfter is 3
+			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+			_, err := pool.Say(ctx, "alice", "x")
+			cancel()
+			var se *hawechaty.SendError
+			require.ErrorAs(t, err, &se)
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.ErrorIs(t, err, puppet.ErrOutcomeUnknown)
+			assert.Equal(t, reducers.OutcomeAbandoned, se.Outcome)
+			assert.Equal(t, 1, se.Attempts, "an unknown outcome is never tried on another bot")
+		}
+		synctest.Wait()
+		assert.Equal(t, 6, a.Attempts()+b.Attempts())
+		for _, name := range []string{"a", "b"} {
+			bot, _ := pool.State().Bots.Get(name)
+			assert.True(t, bot.Available, "%s ejected: %q", name, bot.Reason)
+			assert.Zero(t, bot.Failures, name)
+		}
+
+		// Control: slower than the pool's send timeout is the bot's fault.
+		a.SetSayDelay(time.Minute)
+		b.SetSayDelay(0)
+		for range 6 {
+			_, _ = pool.Say(t.Context(), "alice", "x")
+		}
+		synctest.Wait()
+		bot, _ := pool.State().Bots.Get("a")
+		assert.False(t, bot.Available, "a bot that times out is still ejected")
 	})
 }
 

@@ -78,7 +78,7 @@ type SendResultPayload struct {
 	ID      string `json:"id"`
 	Bot     string `json:"bot"`
 	Attempt int    `json:"attempt"`
-	Outcome string `json:"outcome"` // "delivered", "not sent", "outcome unknown", "permanent"
+	Outcome string `json:"outcome"` // "delivered", "not sent", "outcome unknown", "permanent", "canceled", "abandoned"
 	Error   string `json:"error,omitempty"`
 }
 

@@ -25,6 +25,13 @@ import (
 // count), the bot is failed at once with actions.BotFailed, before the
 // send moves on, as a load balancer's outlier detection does.
 //
+// The caller's context (Deps.SendContext) bounds the send. A send whose
+// caller has given up is not routed: it ends with outcome "canceled". An
+// attempt cut short by the caller's context, not by SendTimeout, is not
+// the bot's fault and does not count towards ejection: it ends the send
+// with "canceled" when the puppet says it was not sent, or "abandoned"
+// when it may have been (never retried on another bot).
+//
 // The actions of one send are dispatched synchronously through
 // Deps.Dispatch, in order, rather than emitted on the epic's output: each
 // routing decision (and an ejection) must be reduced before the next pick,
@@ -137,6 +144,12 @@ func (s *sender) send(ctx context.Context, p actions.SendPayload) {
 	for attempt := 1; ; attempt++ {
 		var bot string
 		for {
+			// A caller that gave up gets no bot: a send on its behalf could
+			// only fail and count against a healthy bot.
+			if err := callCtx.Err(); err != nil {
+				done.Outcome, done.Attempts, done.Error = reducers.OutcomeCanceled, attempt-1, err.Error()
+				return
+			}
 			changed := s.waitChange()
 			var ok bool
 			if bot, ok = s.pick(p.To, tried, p.ID, attempt); ok {
@@ -150,8 +163,6 @@ func (s *sender) send(ctx context.Context, p actions.SendPayload) {
 			select {
 			case <-changed:
 			case <-callCtx.Done():
-				done.Outcome, done.Error = reducers.OutcomeCanceled, callCtx.Err().Error()
-				return
 			}
 		}
 		pup, ok := s.deps.Puppet(bot)
@@ -164,6 +175,9 @@ func (s *sender) send(ctx context.Context, p actions.SendPayload) {
 			cancel()
 		}
 		outcome := outcomeOf(puppet.Classify(err))
+		if err != nil && callCtx.Err() != nil {
+			outcome = givenUp(outcome)
+		}
 		res := actions.SendResultPayload{ID: p.ID, Bot: bot, Attempt: attempt, Outcome: outcome}
 		if err != nil {
 			res.Error = err.Error()
@@ -176,6 +190,22 @@ func (s *sender) send(ctx context.Context, p actions.SendPayload) {
 		}
 		tried[bot] = true
 	}
+}
+
+// givenUp is the outcome of an attempt that failed after the caller's
+// context (or the pool's) ended, rather than the attempt's own
+// SendTimeout: the caller stopped waiting, which says nothing about the
+// bot, so the outcome is one that neither the reducer's failure count nor
+// the ejection counts. A send that may have left stays unknown to the
+// caller (OutcomeAbandoned), and is not retried.
+func givenUp(outcome string) string {
+	switch outcome {
+	case reducers.OutcomeNotSent:
+		return reducers.OutcomeCanceled
+	case reducers.OutcomeUnknown:
+		return reducers.OutcomeAbandoned
+	}
+	return outcome
 }
 
 // maybeEject fails bot after EjectAfter consecutive undelivered sends.

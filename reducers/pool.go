@@ -54,8 +54,15 @@ const (
 	OutcomeNotSent   = "not sent"
 	OutcomeUnknown   = "outcome unknown"
 	OutcomePermanent = "permanent"
-	OutcomeNoBot     = "no bot"   // no available bot could reach the target
-	OutcomeCanceled  = "canceled" // the caller's context ended before any attempt
+	OutcomeNoBot     = "no bot" // no available bot could reach the target
+	// OutcomeCanceled: the caller's context ended before the message was
+	// sent (before a bot was picked, while waiting for one, or during an
+	// attempt the puppet says was not sent). Not the bot's failure.
+	OutcomeCanceled = "canceled"
+	// OutcomeAbandoned: the caller's context ended during an attempt whose
+	// outcome is unknown; the message may have been delivered. Not the
+	// bot's failure, and never retried.
+	OutcomeAbandoned = "abandoned"
 )
 
 // PoolReducer is the pure reducer of the pool state.
