@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/epics"
@@ -95,14 +96,16 @@ type Pool struct {
 	st    *store.Store[reducers.Pool]
 	inbox *inbox
 
-	mu      sync.Mutex
-	bots    map[string]*member
-	waiters map[string]*waiter
-	started bool
-	stopped bool
-	runCtx  context.Context // the context Start was given; pumps and resets run under it
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	mu        sync.Mutex
+	bots      map[string]*member
+	waiters   map[string]*waiter
+	started   bool
+	stopped   bool
+	stopDone  chan struct{}   // closed when the shutdown has finished
+	watchDone chan struct{}   // closed when the watch on Start's context has returned
+	runCtx    context.Context // the context Start was given; pumps and resets run under it
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
 
 	sendSeq atomic.Uint64
 
@@ -129,11 +132,12 @@ func New(opts ...Option) (*Pool, error) {
 		return nil, err
 	}
 	p := &Pool{
-		cfg:     cfg,
-		log:     cfg.log,
-		bots:    map[string]*member{},
-		waiters: map[string]*waiter{},
-		inbox:   newInbox(cfg.msgBuffer, cfg.dedupeSize),
+		cfg:      cfg,
+		log:      cfg.log,
+		bots:     map[string]*member{},
+		waiters:  map[string]*waiter{},
+		stopDone: make(chan struct{}),
+		inbox:    newInbox(cfg.msgBuffer, cfg.dedupeSize),
 	}
 	p.Room = RoomFinder{pool: p}
 	p.Contact = ContactFinder{pool: p}
@@ -171,7 +175,8 @@ func (p *Pool) State() reducers.Pool { return p.st.State() }
 func (p *Pool) Health() selectors.Health { return selectors.PoolHealth.Select(p.st.State()) }
 
 // Messages returns the inbound messages, each once even when several bots
-// see it. Heartbeat answers are not included. The channel is closed by Stop.
+// see it. Heartbeat answers are not included. The channel is closed when
+// the pool stops: by Stop, or when the context given to Start ends.
 func (p *Pool) Messages() <-chan Message { return p.inbox.out }
 
 func (p *Pool) puppet(bot string) (puppet.Puppet, bool) {
@@ -215,7 +220,9 @@ func (p *Pool) completeSends(store.API[reducers.Pool]) func(store.DispatchFunc) 
 
 // Add puts a puppet in the pool under its Name. In a started pool the
 // puppet is started at once and its start error is returned; the bot stays
-// in the pool and is reset like any failed bot.
+// in the pool and is reset like any failed bot. When Add fails for any
+// other reason the bot is not in the pool (the name can be added again),
+// and a stopped pool (see Start) refuses it with ErrStopped.
 func (p *Pool) Add(ctx context.Context, pup puppet.Puppet) error {
 	if pup == nil {
 		return errors.New("hawechaty: Add(nil)")
@@ -236,9 +243,27 @@ func (p *Pool) Add(ctx context.Context, pup puppet.Puppet) error {
 	p.mu.Unlock()
 
 	if err := p.st.Dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: name, Puppet: kindOf(name)}).WithSource("pool")); err != nil {
+		p.mu.Lock()
+		if p.bots[name] == m {
+			delete(p.bots, name)
+		}
+		p.mu.Unlock()
+		if errors.Is(err, store.ErrStopped) {
+			err = ErrStopped
+		}
 		return fmt.Errorf("hawechaty: add %q: %w", name, err)
 	}
-	p.wg.Add(1)
+	p.mu.Lock()
+	if p.bots[name] != m { // stopped or removed meanwhile: Stop or Remove has it
+		stopped := p.stopped
+		p.mu.Unlock()
+		if stopped {
+			return fmt.Errorf("hawechaty: add %q: %w", name, ErrStopped)
+		}
+		return nil
+	}
+	p.wg.Add(1) // under p.mu: a Stop that took the bots waits for the pump
+	p.mu.Unlock()
 	go p.pump(name, m)
 	if started {
 		if err := pup.Start(ctx); err != nil {
@@ -286,10 +311,17 @@ func (p *Pool) Remove(ctx context.Context, name string) error {
 	return nil
 }
 
+// stopTimeout bounds the puppets' Stop calls in the shutdown that begins
+// when Start's context ends (that context can no longer bound them).
+const stopTimeout = 30 * time.Second
+
 // Start starts the pool's epics and every puppet. It returns the errors of
 // the puppets that did not start, joined; the pool runs anyway, and those
 // bots are reset with backoff once FailAfter passes without a login.
-// Cancelling ctx stops the pool as Stop does.
+//
+// When ctx ends the pool stops as Stop does: its puppets are stopped and
+// closed (each Stop bounded by 30 s), Messages is closed, and Add, Say and
+// Start return ErrStopped. A later Stop waits for that shutdown.
 func (p *Pool) Start(ctx context.Context) error {
 	p.mu.Lock()
 	if p.stopped {
@@ -301,7 +333,10 @@ func (p *Pool) Start(ctx context.Context) error {
 		return errors.New("hawechaty: pool already started")
 	}
 	p.started = true
-	p.runCtx, p.cancel = context.WithCancel(ctx)
+	runCtx, cancel := context.WithCancel(ctx)
+	p.runCtx, p.cancel = runCtx, cancel
+	p.watchDone = make(chan struct{})
+	go p.stopWhenDone(runCtx, p.watchDone)
 	members := make(map[string]*member, len(p.bots))
 	for n, m := range p.bots {
 		members[n] = m
@@ -309,7 +344,10 @@ func (p *Pool) Start(ctx context.Context) error {
 	p.mu.Unlock()
 
 	p.inbox.start()
-	if err := p.st.Start(p.runCtx); err != nil {
+	if err := p.st.Start(runCtx); err != nil {
+		if errors.Is(err, store.ErrStopped) {
+			err = ErrStopped
+		}
 		return fmt.Errorf("hawechaty: %w", err)
 	}
 	// Puppets added before Start: the heartbeat starts watching from now.
@@ -318,6 +356,10 @@ func (p *Pool) Start(ctx context.Context) error {
 	}
 	var errs []error
 	for name, m := range members {
+		if runCtx.Err() != nil {
+			errs = append(errs, fmt.Errorf("hawechaty: start %q: %w", name, ErrStopped))
+			continue
+		}
 		if err := m.p.Start(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("hawechaty: start %q: %w", name, err))
 		}
@@ -347,15 +389,52 @@ func (p *Pool) members() map[string]*member {
 	return out
 }
 
+// stopWhenDone stops the pool when Start's context ends. Stop cancels
+// that context too, so this goroutine always returns.
+func (p *Pool) stopWhenDone(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	defer cancel()
+	if err := p.shutdown(sctx); err != nil {
+		p.log.Warn("hawechaty: stopping after the Start context ended", "err", err)
+	}
+}
+
 // Stop stops the epics and every puppet, closes them, and waits for the
-// pool's goroutines. Says in flight end with ErrStopped.
+// pool's goroutines. Says in flight end with ErrStopped. Stop on a pool
+// that is stopping (another Stop, or the end of Start's context) waits,
+// bounded by ctx, for that shutdown and returns nil.
 func (p *Pool) Stop(ctx context.Context) error {
+	err := p.shutdown(ctx)
+	p.mu.Lock()
+	watch := p.watchDone
+	p.mu.Unlock()
+	if watch != nil {
+		select {
+		case <-watch:
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		}
+	}
+	return err
+}
+
+// shutdown stops the pool once; a later call waits for the first.
+func (p *Pool) shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	if p.stopped {
+		done := p.stopDone
 		p.mu.Unlock()
-		return nil
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	p.stopped = true
+	defer close(p.stopDone)
 	bots := p.bots
 	p.bots = map[string]*member{}
 	cancel := p.cancel

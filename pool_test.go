@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/hawechaty/hawechaty"
+	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/reducers"
+	"github.com/hawechaty/hawechaty/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -268,6 +271,70 @@ func TestAddRemoveAtRuntime(t *testing.T) {
 			assert.Equal(t, "b", r.Bot)
 		}
 		assert.Equal(t, 1, pool.State().Bots.Len())
+	})
+}
+
+// TestStartContextEndStopsPool: when the context given to Start ends, the
+// pool stops as Stop stops it: the puppets are stopped and closed, the
+// Messages channel is closed (a range over it ends), and Add, Say and Start
+// return ErrStopped. A later Stop returns nil, and no goroutine is left.
+func TestStartContextEndStopsPool(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := newFake("a"), newFake("b")
+		pool, err := hawechaty.New(hawechaty.WithSeed(1))
+		require.NoError(t, err)
+		require.NoError(t, pool.Add(t.Context(), a))
+		require.NoError(t, pool.Add(t.Context(), b))
+		ctx, cancel := context.WithCancel(t.Context())
+		require.NoError(t, pool.Start(ctx))
+		synctest.Wait()
+		require.Equal(t, 2, pool.Health().Available)
+
+		cancel()
+		synctest.Wait()
+		select {
+		case m, ok := <-pool.Messages():
+			assert.False(t, ok, "a message after the pool stopped: %+v", m)
+		default:
+			t.Error("Messages is not closed after the Start context ended")
+		}
+		for _, f := range []*fakePuppet{a, b} {
+			assert.False(t, f.Started(), "%s still logged in", f.name)
+			assert.True(t, f.Closed(), "%s not closed", f.name)
+		}
+		_, err = pool.Say(t.Context(), "alice", "x")
+		assert.ErrorIs(t, err, hawechaty.ErrStopped)
+		assert.ErrorIs(t, pool.Add(t.Context(), newFake("c")), hawechaty.ErrStopped)
+		assert.ErrorIs(t, pool.Start(t.Context()), hawechaty.ErrStopped)
+		assert.NoError(t, pool.Stop(context.Background()))
+	})
+}
+
+// TestAddThatFailsLeavesNoBot: an Add whose BotAdded the store refuses
+// (here a middleware) returns the error and leaves nothing behind, so the
+// same name can be added again.
+func TestAddThatFailsLeavesNoBot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		refused := errors.New("refused by middleware")
+		var once atomic.Bool
+		refuseFirstB := func(store.API[reducers.Pool]) func(store.DispatchFunc) store.DispatchFunc {
+			return func(next store.DispatchFunc) store.DispatchFunc {
+				return func(a actions.Action) error {
+					if p, ok := actions.BotAdded.Match(a); ok && p.Bot == "b" && once.CompareAndSwap(false, true) {
+						return refused
+					}
+					return next(a)
+				}
+			}
+		}
+		pool := startPool(t, []hawechaty.Option{hawechaty.WithStoreOptions(store.WithMiddleware(refuseFirstB))}, newFake("a"))
+		defer pool.Stop(context.Background())
+
+		assert.ErrorIs(t, pool.Add(t.Context(), newFake("b")), refused)
+		assert.ErrorIs(t, pool.Remove(t.Context(), "b"), hawechaty.ErrUnknownBot, "a failed Add left a member behind")
+		require.NoError(t, pool.Add(t.Context(), newFake("b")), "the name is free again")
+		synctest.Wait()
+		assert.Equal(t, 2, pool.Health().Available)
 	})
 }
 

@@ -157,8 +157,10 @@ loop:
 			if _, err := world.Post("alice", "team", "hello bots"); err != nil {
 				return err
 			}
-		case m := <-pool.Messages():
-			_ = m
+		case _, ok := <-pool.Messages():
+			if !ok { // the pool stopped with ctx
+				break loop
+			}
 			st.inbound++
 		case <-send.C:
 			n++
