@@ -350,8 +350,13 @@ func (p *Pool) Start(ctx context.Context) error {
 		}
 		return fmt.Errorf("hawechaty: %w", err)
 	}
-	// Puppets added before Start: the heartbeat starts watching from now.
-	for name := range members {
+	// Bots added before the epics ran: the heartbeat starts watching them
+	// from now. Every bot in the state, not only the members above: an Add
+	// concurrent with Start may have joined after that snapshot and still
+	// have dispatched its BotAdded before the epics ran, unseen by them.
+	// The store started under its lock, so a BotAdded is either in this
+	// state or seen by the epics.
+	for name := range p.st.State().Bots.All() {
 		_ = p.st.Dispatch(actions.Heartbeat.New(actions.BotPayload{Bot: name}).WithSource("pool"))
 	}
 	var errs []error

@@ -338,6 +338,38 @@ func TestAddThatFailsLeavesNoBot(t *testing.T) {
 	})
 }
 
+// TestAddConcurrentWithStartIsWatched races Add against Start, many times:
+// whatever the interleaving, the heartbeat watches the new bot, so one
+// that never logs in is failed and reset. (The exact interleaving that
+// lost it is replayed deterministically by
+// TestStartWatchesBotsAddedBeforeTheEpicsRan; here it showed in a few runs
+// in a hundred.)
+func TestAddConcurrentWithStartIsWatched(t *testing.T) {
+	const runs = 200
+	missed := 0
+	for range runs {
+		synctest.Test(t, func(t *testing.T) {
+			a := newFake("a")
+			a.startErr = errors.New("never logs in")
+			pool, err := hawechaty.New(hawechaty.WithSeed(1))
+			require.NoError(t, err)
+			defer pool.Stop(context.Background())
+			added := make(chan error, 1)
+			go func() { added <- pool.Add(context.Background(), a) }()
+			_ = pool.Start(t.Context()) // a's start error, or none
+			<-added                     // idem
+			time.Sleep(10 * time.Minute)
+			synctest.Wait()
+			bot, ok := pool.State().Bots.Get("a")
+			require.True(t, ok)
+			if bot.FailedAt.IsZero() || bot.Resets == 0 {
+				missed++
+			}
+		})
+	}
+	assert.Zero(t, missed, "in %d runs of %d the bot was never failed nor reset", missed, runs)
+}
+
 func TestStartReturnsPuppetErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a, b := newFake("a"), newFake("b")

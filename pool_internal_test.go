@@ -1,0 +1,47 @@
+package hawechaty
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/puppet/mock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestStartWatchesBotsAddedBeforeTheEpicsRan replays, step by step, the
+// interleaving of an Add concurrent with Start that left a bot unwatched:
+// Add joins after Start took its snapshot of the members, but its
+// BotAdded is reduced before the store runs the epics. The heartbeat must
+// still watch that bot, so one that never logs in is failed after
+// FailAfter and reset.
+func TestStartWatchesBotsAddedBeforeTheEpicsRan(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		world := mock.NewWorld()
+		defer world.Close()
+		b, err := world.AddBot("bot-a")
+		require.NoError(t, err)
+		b.FailStart(-1) // never logs in: only the heartbeat can fail it
+		p, err := New(WithSeed(1), WithDingAfter(30*time.Second), WithFailAfter(time.Minute))
+		require.NoError(t, err)
+		defer p.Stop(context.Background())
+
+		// Add's dispatch lands before the epics run ...
+		require.NoError(t, p.st.Dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: "bot-a", Puppet: "mock"}).WithSource("pool")))
+		require.NoError(t, p.Start(t.Context()))
+		// ... and its member joined after Start's snapshot.
+		p.mu.Lock()
+		p.bots["bot-a"] = &member{p: b, done: make(chan struct{})}
+		p.mu.Unlock()
+
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+		bot, ok := p.State().Bots.Get("bot-a")
+		require.True(t, ok)
+		assert.False(t, bot.FailedAt.IsZero(), "never failed: the heartbeat does not watch it")
+		assert.Positive(t, bot.Resets, "never reset")
+	})
+}
