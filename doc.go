@@ -22,7 +22,7 @@
 //	}
 //	defer pool.Stop(ctx)
 //
-//	for m := range pool.Messages() { // each message once, whatever bots saw it
+//	for m := range pool.Messages() { // each message once, whatever bots saw it; none of the pool's own
 //		if m.Text == "ping" {
 //			if _, err := m.Reply(ctx, "pong"); err != nil {
 //				// errors.Is(err, hawechaty.ErrNoBot), puppet.ErrOutcomeUnknown, …

@@ -98,6 +98,7 @@ type Pool struct {
 
 	mu        sync.Mutex
 	bots      map[string]*member
+	selves    map[string]int // the bots' own accounts (Self), with how many bots have each
 	waiters   map[string]*waiter
 	started   bool
 	stopped   bool
@@ -118,6 +119,7 @@ type Pool struct {
 type member struct {
 	p    puppet.Puppet
 	done chan struct{} // closed to stop the pump
+	self string        // the account it last logged in as; under Pool.mu
 }
 
 type waiter struct {
@@ -135,6 +137,7 @@ func New(opts ...Option) (*Pool, error) {
 		cfg:      cfg,
 		log:      cfg.log,
 		bots:     map[string]*member{},
+		selves:   map[string]int{},
 		waiters:  map[string]*waiter{},
 		stopDone: make(chan struct{}),
 		inbox:    newInbox(cfg.msgBuffer, cfg.dedupeSize),
@@ -175,8 +178,12 @@ func (p *Pool) State() reducers.Pool { return p.st.State() }
 func (p *Pool) Health() selectors.Health { return selectors.PoolHealth.Select(p.st.State()) }
 
 // Messages returns the inbound messages, each once even when several bots
-// see it. Heartbeat answers are not included. The channel is closed when
-// the pool stops: by Stop, or when the context given to Start ends.
+// see it. Heartbeat answers are not included, nor are messages sent by
+// any bot of the pool (their sender is a bot's own account, its Self): a
+// room Say through one bot, seen by the others in the room, does not come
+// back to the application, so an echo bot does not talk to itself. The
+// channel is closed when the pool stops: by Stop, or when the context
+// given to Start ends.
 func (p *Pool) Messages() <-chan Message { return p.inbox.out }
 
 func (p *Pool) puppet(bot string) (puppet.Puppet, bool) {
@@ -289,6 +296,7 @@ func (p *Pool) Remove(ctx context.Context, name string) error {
 	m, ok := p.bots[name]
 	if ok {
 		delete(p.bots, name)
+		p.setSelfLocked(m, "")
 	}
 	p.mu.Unlock()
 	if !ok {
@@ -544,6 +552,9 @@ func (p *Pool) pump(name string, m *member) {
 		}
 		switch ev.Kind {
 		case puppet.EventLogin:
+			p.mu.Lock() // before Login: no send goes through the bot before its Self is known
+			p.setSelfLocked(m, ev.Self)
+			p.mu.Unlock()
 			dispatch(actions.Login.New(actions.LoginPayload{Bot: name, Self: ev.Self}))
 			p.learnRooms(name, m)
 		case puppet.EventLogout:
@@ -568,11 +579,37 @@ func (p *Pool) pump(name string, m *member) {
 				continue
 			}
 			dispatch(actions.Message.New(actions.MessagePayload{Bot: name, MessageID: msg.ID, From: msg.From, Room: msg.Room, Text: msg.Text}))
+			if p.isSelf(msg.From) { // the pool's own message: a sign of life, not for the application
+				continue
+			}
 			p.inbox.deliver(Message{ID: msg.ID, From: msg.From, Room: msg.Room, Text: msg.Text, Bot: name, Time: msg.Time, pool: p})
 		case puppet.EventError:
 			p.log.Warn("hawechaty: puppet error", "bot", name, "err", ev.Err)
 		}
 	}
+}
+
+// setSelfLocked records that m's bot is logged in as self ("" for none).
+func (p *Pool) setSelfLocked(m *member, self string) {
+	if m.self == self {
+		return
+	}
+	if m.self != "" {
+		if p.selves[m.self]--; p.selves[m.self] <= 0 {
+			delete(p.selves, m.self)
+		}
+	}
+	m.self = self
+	if self != "" {
+		p.selves[self]++
+	}
+}
+
+// isSelf tells whether id is the own account of a bot of the pool.
+func (p *Pool) isSelf(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.selves[id] > 0
 }
 
 // learnRooms records the rooms a bot is in, for routing.

@@ -12,6 +12,7 @@ import (
 	"github.com/hawechaty/hawechaty"
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/puppet"
+	"github.com/hawechaty/hawechaty/puppet/mock"
 	"github.com/hawechaty/hawechaty/reducers"
 	"github.com/hawechaty/hawechaty/store"
 	"github.com/stretchr/testify/assert"
@@ -208,6 +209,84 @@ func TestMessagesAreDeliveredOnce(t *testing.T) {
 			got = append(got, m.ID+":"+m.Text)
 		}
 		assert.Equal(t, []string{"m1:hello", "m2:direct"}, got)
+	})
+}
+
+// TestMessagesExcludeThePoolsOwn: a room Say through one bot is seen by
+// the pool's other bot in the room, yet it is not delivered on Messages;
+// neither is a direct message from a pool bot's own account. Messages from
+// people still are.
+func TestMessagesExcludeThePoolsOwn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		world := mock.NewWorld()
+		defer world.Close()
+		require.NoError(t, world.AddContact("carol", "Carol"))
+		a, err := world.AddBot("bot-a")
+		require.NoError(t, err)
+		b, err := world.AddBot("bot-b")
+		require.NoError(t, err)
+		require.NoError(t, world.AddRoom("room1", "team", "bot-a", "bot-b", "carol"))
+		pool, err := hawechaty.New(hawechaty.WithSeed(1))
+		require.NoError(t, err)
+		require.NoError(t, pool.Add(t.Context(), a))
+		require.NoError(t, pool.Add(t.Context(), b))
+		require.NoError(t, pool.Start(t.Context()))
+		defer pool.Stop(context.Background())
+		synctest.Wait()
+
+		changes := pool.Store().Subscribe(1000)
+		for i := range 2 { // through each bot in turn
+			r, err := pool.Say(t.Context(), "room1", fmt.Sprint("from the pool ", i))
+			require.NoError(t, err)
+			t.Logf("sent through %s", r.Bot)
+		}
+		_, err = world.Post("carol", "room1", "from carol")
+		require.NoError(t, err)
+		_, err = world.Post("carol", "bot-a", "direct from carol")
+		require.NoError(t, err)
+		synctest.Wait()
+
+		var got []string
+		for len(pool.Messages()) > 0 {
+			m := <-pool.Messages()
+			got = append(got, m.From+": "+m.Text)
+		}
+		assert.Equal(t, []string{"carol: from carol", "carol: direct from carol"}, got)
+		seen := 0 // the pool's own messages its bots received
+		for len(changes.C()) > 0 {
+			if m, ok := actions.Message.Match((<-changes.C()).Action); ok && m.From != "carol" {
+				seen++
+			}
+		}
+		assert.Equal(t, 2, seen, "each room Say reached the other bot")
+	})
+}
+
+// TestMessagesExcludeADirectMessageFromAPoolBot: a message whose sender is
+// the Self of any bot in the pool is not the application's, even sent
+// directly (here injected, as a puppet that echoes its own sends would).
+func TestMessagesExcludeADirectMessageFromAPoolBot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := newFake("a"), newFake("b")
+		pool := startPool(t, nil, a, b)
+		defer pool.Stop(context.Background())
+
+		b.Emit(puppet.Event{Kind: puppet.EventMessage, Message: &puppet.Message{ID: "m1", From: "self-a", Text: "from a"}})
+		a.Emit(puppet.Event{Kind: puppet.EventMessage, Message: &puppet.Message{ID: "m2", From: "self-a", Text: "a's own echo"}})
+		b.Emit(puppet.Event{Kind: puppet.EventMessage, Message: &puppet.Message{ID: "m3", From: "carol", Text: "from carol"}})
+		synctest.Wait()
+		var got []string
+		for len(pool.Messages()) > 0 {
+			got = append(got, (<-pool.Messages()).ID)
+		}
+		assert.Equal(t, []string{"m3"}, got)
+
+		// A removed bot's account is no longer the pool's.
+		require.NoError(t, pool.Remove(t.Context(), "a"))
+		b.Emit(puppet.Event{Kind: puppet.EventMessage, Message: &puppet.Message{ID: "m4", From: "self-a", Text: "a, outside the pool"}})
+		synctest.Wait()
+		require.Len(t, pool.Messages(), 1)
+		assert.Equal(t, "m4", (<-pool.Messages()).ID)
 	})
 }
 
