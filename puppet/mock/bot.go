@@ -113,14 +113,26 @@ func (b *Bot) LoggedIn() bool {
 }
 
 // Start connects the bot: EventScan first if the bot was added WithScan,
-// then EventLogin (Self is the bot's ID), at once or after its login delay.
-// Start after Stop is a reset: it clears the faults that last until a
-// reset (Die, Hang). A killed bot starts without error and stays silent.
-// Start on a started bot returns nil; it fails while FailStart has
-// attempts left, and on a closed bot.
+// then EventLogin (Self is the bot's ID), at once or after its login delay,
+// and EventHeartbeat from then on if it was added WithHeartbeat. Start
+// after Stop is a reset: it clears the faults that last until a reset
+// (Die, Hang). A killed bot starts without error and stays silent. Start
+// on a started bot returns nil; it fails while FailStart has attempts
+// left, and on a closed bot. With SlowStart it first waits, deaf to ctx.
 func (b *Bot) Start(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("mock: start %q: %w", b.id, err)
+	}
+	b.w.mu.Lock()
+	slow := b.f.slowStart
+	b.w.mu.Unlock()
+	if slow > 0 {
+		t := time.NewTimer(slow)
+		select {
+		case <-t.C:
+		case <-b.done:
+			t.Stop()
+		}
 	}
 	b.w.mu.Lock()
 	defer b.w.mu.Unlock()
@@ -141,6 +153,10 @@ func (b *Bot) Start(ctx context.Context) error {
 	if b.f.killed {
 		return nil // looks fine, stays silent
 	}
+	gen := b.gen
+	if b.cfg.heartbeat > 0 {
+		b.beatLocked(gen)
+	}
 	if b.cfg.scan != "" {
 		b.emitLocked(puppet.Event{Kind: puppet.EventScan, Data: b.cfg.scan})
 	}
@@ -148,7 +164,6 @@ func (b *Bot) Start(ctx context.Context) error {
 		b.loginLocked()
 		return nil
 	}
-	gen := b.gen
 	b.w.afterLocked(b.cfg.loginDelay, func() {
 		b.w.mu.Lock()
 		defer b.w.mu.Unlock()
@@ -157,6 +172,23 @@ func (b *Bot) Start(ctx context.Context) error {
 		}
 	})
 	return nil
+}
+
+// beatLocked emits EventHeartbeat every heartbeat period while the bot
+// stays started (until the Stop or Start that bumps gen), logged in or
+// not; a dead or killed bot skips its beats.
+func (b *Bot) beatLocked(gen int) {
+	b.w.afterLocked(b.cfg.heartbeat, func() {
+		b.w.mu.Lock()
+		defer b.w.mu.Unlock()
+		if b.gen != gen || !b.started || b.closed {
+			return
+		}
+		if !b.f.dead && !b.f.killed {
+			b.emitLocked(puppet.Event{Kind: puppet.EventHeartbeat})
+		}
+		b.beatLocked(gen)
+	})
 }
 
 // Stop disconnects the bot, with EventLogout if it was logged in (also when

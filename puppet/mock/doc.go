@@ -27,6 +27,11 @@
 // event is ever dropped while the bot lives (memory grows instead). Close
 // discards what nobody read.
 //
+// A bot added WithHeartbeat emits EventHeartbeat periodically while it is
+// started, logged in or not (the Wechaty puppet service forwards its
+// connection's heartbeats whatever the account's state): a heartbeat
+// proves the connection, not the login.
+//
 // # Faults
 //
 //	fault            what it does                                       lasts until
@@ -42,6 +47,8 @@
 //	Flap(period)     logs out and in, phases of period/2 to 3·period/2  ClearFaults
 //	DropInbound(on)  messages to the bot are lost (dong included)       DropInbound(false) or ClearFaults
 //	FailStart(n)     the next n Starts fail (n < 0: every Start)        n failures, FailStart(0) or ClearFaults
+//	SlowStart(d)     Start takes d, deaf to its ctx, then starts as     SlowStart(0) or ClearFaults
+//	                 usual: it can return nil after its deadline
 //
 // Refusals and hangs a test injected (FailSends, Hang, FailStart) wrap
 // ErrInjected; a dead bot's silence looks like a real one. Every send error

@@ -15,6 +15,7 @@ type faults struct {
 	latency     time.Duration // until SetLatency(0) or ClearFaults: every send takes this long
 	dropInbound bool          // until DropInbound(false) or ClearFaults: inbound messages are lost
 	failStarts  int           // > 0: the next failStarts Starts fail; < 0: every Start fails
+	slowStart   time.Duration // until SlowStart(0) or ClearFaults: Start takes this long, deaf to its ctx
 	flapping    bool          // until ClearFaults: logs out and in at random
 }
 
@@ -97,6 +98,17 @@ func (b *Bot) FailStart(n int) {
 	b.w.mu.Lock()
 	defer b.w.mu.Unlock()
 	b.f.failStarts = n
+}
+
+// SlowStart makes every Start take d before it does anything, deaf to its
+// context meanwhile (only closing the bot cuts it short), as a puppet that
+// does not honour cancellation: a Start whose context ends during the wait
+// still goes on and can return nil after the deadline. A context already
+// done when Start is called still fails it at once. 0 clears.
+func (b *Bot) SlowStart(d time.Duration) {
+	b.w.mu.Lock()
+	defer b.w.mu.Unlock()
+	b.f.slowStart = max(d, 0)
 }
 
 // Flap makes a started bot log out and back in (EventLogout, EventLogin)

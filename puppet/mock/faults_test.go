@@ -320,3 +320,44 @@ func TestDeterministicWorld(t *testing.T) {
 	assert.NotEqual(t, a, run(12))
 	assert.Greater(t, len(a), 300)
 }
+
+// SlowStart: Start waits, deaf to its context, then starts as usual, so it
+// returns nil after the caller's deadline; only closing the bot cuts the
+// wait short.
+func TestSlowStartIsDeafToItsContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, b1, _ := world(t)
+		b1.SlowStart(40 * time.Second)
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		start := time.Now()
+		require.NoError(t, b1.Start(ctx), "nil, after the deadline")
+		assert.Equal(t, 40*time.Second, time.Since(start))
+		assert.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
+		assert.Equal(t, puppet.EventLogin, next(t, b1).Kind)
+
+		require.NoError(t, b1.Stop(t.Context()))
+		assert.Equal(t, puppet.EventLogout, next(t, b1).Kind)
+		assert.ErrorIs(t, b1.Start(ctx), context.DeadlineExceeded, "a context already done fails at once")
+
+		b1.ClearFaults()
+		start = time.Now()
+		up(t, b1)
+		assert.Zero(t, time.Since(start))
+
+		require.NoError(t, b1.Stop(t.Context()))
+		assert.Equal(t, puppet.EventLogout, next(t, b1).Kind)
+		b1.SlowStart(time.Hour)
+		done := make(chan error, 1)
+		go func() { done <- b1.Start(t.Context()) }()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		select {
+		case err := <-done:
+			t.Fatalf("Start returned %v within its slow start", err)
+		default:
+		}
+		require.NoError(t, b1.Close())
+		assert.ErrorIs(t, <-done, mock.ErrClosed)
+	})
+}

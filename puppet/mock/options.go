@@ -45,6 +45,7 @@ type BotOption interface{ applyBot(*botConfig) }
 type botConfig struct {
 	scan       string        // QR payload announced on every Start; "" for none
 	loginDelay time.Duration // time from Start to EventLogin
+	heartbeat  time.Duration // period of EventHeartbeat while started; 0 for none
 }
 
 type botOption func(*botConfig)
@@ -60,4 +61,12 @@ func WithScan(qr string) BotOption { return botOption(func(c *botConfig) { c.sca
 // logged out: its sends fail as not sent. A negative delay counts as 0.
 func WithLoginDelay(d time.Duration) BotOption {
 	return botOption(func(c *botConfig) { c.loginDelay = max(d, 0) })
+}
+
+// WithHeartbeat makes the bot emit EventHeartbeat every d while it is
+// started, logged in or not, as the Wechaty puppet service forwards its
+// connection's heartbeats whatever the account's state. A dead or killed
+// bot beats no more. d <= 0 (the default) means no heartbeats.
+func WithHeartbeat(d time.Duration) BotOption {
+	return botOption(func(c *botConfig) { c.heartbeat = max(d, 0) })
 }

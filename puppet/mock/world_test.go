@@ -317,3 +317,42 @@ func TestClosedBotsIDCanBeTakenAgain(t *testing.T) {
 		assert.Len(t, contacts, 3, "official, alice, b1 once")
 	})
 }
+
+// WithHeartbeat: EventHeartbeat every period while the bot is started,
+// logged in or not (as the puppet service forwards them), none before
+// Start, while dead, or after Stop.
+func TestHeartbeatWhileStartedLoggedInOrNot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := mock.NewWorld()
+		defer w.Close()
+		b, err := w.AddBot("b", mock.WithHeartbeat(30*time.Second))
+		require.NoError(t, err)
+		time.Sleep(time.Minute)
+		assert.True(t, quiet(b), "no heartbeat before Start")
+
+		start := time.Now()
+		up(t, b)
+		assert.Equal(t, puppet.EventHeartbeat, next(t, b).Kind)
+		assert.Equal(t, 30*time.Second, time.Since(start))
+		b.LogOut()
+		assert.Equal(t, puppet.EventLogout, next(t, b).Kind)
+		assert.Equal(t, puppet.EventHeartbeat, next(t, b).Kind, "logged out, the connection still beats")
+		assert.Equal(t, time.Minute, time.Since(start))
+		assert.False(t, b.LoggedIn())
+
+		b.Die()
+		time.Sleep(2 * time.Minute)
+		assert.True(t, quiet(b), "a dead bot does not beat")
+		require.NoError(t, b.Stop(t.Context()))
+		require.NoError(t, b.Start(t.Context()))
+		assert.Equal(t, puppet.EventLogin, next(t, b).Kind)
+		restart := time.Now()
+		assert.Equal(t, puppet.EventHeartbeat, next(t, b).Kind, "a reset brings the beat back")
+		assert.Equal(t, 30*time.Second, time.Since(restart))
+
+		require.NoError(t, b.Stop(t.Context()))
+		assert.Equal(t, puppet.EventLogout, next(t, b).Kind)
+		time.Sleep(time.Minute)
+		assert.True(t, quiet(b), "no heartbeat after Stop")
+	})
+}
