@@ -100,27 +100,40 @@ func (c Config) Defaults() Config {
 	return c
 }
 
-// Validate reports every inconsistent setting at once.
+// Validate reports every inconsistent setting at once. It checks a
+// Config after Defaults: a zero field that Defaults would fill is an error
+// here. Floating-point settings must be finite numbers (NaN and ±Inf are
+// rejected).
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("epics: "+format, a...)) }
 	if c.DingAfter < 0 || c.DingEvery < 0 || c.FailAfter < 0 || c.SendTimeout < 0 {
 		bad("durations must not be negative")
 	}
-	if c.DingJitter < 0 || c.DingJitter >= 1 {
+	switch {
+	case c.DingEvery == 0 && c.DingAfter > 0:
+		bad("DingEvery is 0: DingAfter %v is too short to derive it (DingAfter/3); set DingEvery or a longer DingAfter", c.DingAfter)
+	case c.DingEvery == 0:
+		bad("DingEvery must be positive")
+	}
+	if !inUnit(c.DingJitter) {
 		bad("DingJitter %v out of [0, 1)", c.DingJitter)
 	}
 	if c.FailAfter > 0 && c.DingAfter >= c.FailAfter {
 		bad("DingAfter %v must be shorter than FailAfter %v", c.DingAfter, c.FailAfter)
 	}
-	if c.Backoff.Factor < 1 || c.Backoff.Initial <= 0 || c.Backoff.Max < c.Backoff.Initial || c.Backoff.Jitter < 0 || c.Backoff.Jitter >= 1 {
-		bad("backoff %+v: want Initial > 0, Factor ≥ 1, Max ≥ Initial, Jitter in [0, 1)", c.Backoff)
+	b := c.Backoff
+	if !(b.Factor >= 1) || math.IsInf(b.Factor, 1) || b.Initial <= 0 || b.Max < b.Initial || !inUnit(b.Jitter) {
+		bad("backoff %+v: want Initial > 0, Factor ≥ 1 and finite, Max ≥ Initial, Jitter in [0, 1)", b)
 	}
 	if c.EjectAfter < 0 {
 		bad("EjectAfter %d is negative", c.EjectAfter)
 	}
 	return errors.Join(errs...)
 }
+
+// inUnit reports whether x is in [0, 1); NaN is not.
+func inUnit(x float64) bool { return x >= 0 && x < 1 }
 
 // jittered returns d ± frac·d for a uniform r in [0, 1).
 func jittered(d time.Duration, frac, r float64) time.Duration {

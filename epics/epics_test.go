@@ -3,6 +3,7 @@ package epics_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -293,4 +294,35 @@ func TestConfigValidate(t *testing.T) {
 	for _, want := range []string{"DingAfter 1m0s must be shorter than FailAfter 1s", "DingJitter 2", "backoff"} {
 		assert.ErrorContains(t, err, want)
 	}
+}
+
+// Validate rejects what would make the epics misbehave silently: NaN
+// passes every comparison written as "x < 0 || x >= 1" (a NaN backoff
+// factor made resets fire without backoff), and a DingAfter below 3 ns
+// derives DingEvery 0 (a busy loop of dings).
+func TestConfigValidateRejectsNaNInfAndZeroDingEvery(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	ok := epics.Config{}.Defaults()
+	tests := []struct {
+		name string
+		cfg  epics.Config
+		want string
+	}{
+		{"DingJitter NaN", epics.Config{DingJitter: nan}, "DingJitter NaN out of [0, 1)"},
+		{"DingJitter +Inf", epics.Config{DingJitter: inf}, "DingJitter +Inf out of [0, 1)"},
+		{"DingJitter -Inf", epics.Config{DingJitter: -inf}, "DingJitter -Inf out of [0, 1)"},
+		{"Factor NaN", epics.Config{Backoff: epics.Backoff{Initial: time.Second, Factor: nan, Jitter: 0.2, Max: time.Minute}}, "Factor ≥ 1 and finite"},
+		{"Factor +Inf", epics.Config{Backoff: epics.Backoff{Initial: time.Second, Factor: inf, Jitter: 0.2, Max: time.Minute}}, "Factor ≥ 1 and finite"},
+		{"Factor -Inf", epics.Config{Backoff: epics.Backoff{Initial: time.Second, Factor: -inf, Jitter: 0.2, Max: time.Minute}}, "Factor ≥ 1 and finite"},
+		{"backoff Jitter NaN", epics.Config{Backoff: epics.Backoff{Initial: time.Second, Factor: 2, Jitter: nan, Max: time.Minute}}, "Jitter in [0, 1)"},
+		{"backoff Jitter +Inf", epics.Config{Backoff: epics.Backoff{Initial: time.Second, Factor: 2, Jitter: inf, Max: time.Minute}}, "Jitter in [0, 1)"},
+		{"DingAfter 2ns", epics.Config{DingAfter: 2 * time.Nanosecond}, "DingEvery is 0: DingAfter 2ns is too short to derive it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.ErrorContains(t, tt.cfg.Defaults().Validate(), tt.want)
+		})
+	}
+	assert.NoError(t, ok.Validate())
+	assert.NoError(t, epics.Config{DingAfter: 3 * time.Nanosecond}.Defaults().Validate(), "DingEvery 1ns is odd but no busy loop")
 }
