@@ -1,17 +1,81 @@
 package hawechaty_test
 
 import (
+	"context"
 	"math"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hawechaty/hawechaty"
+	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/epics"
+	"github.com/hawechaty/hawechaty/puppet/mock"
+	"github.com/hawechaty/hawechaty/reducers"
+	"github.com/hawechaty/hawechaty/store"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Regression tests of the failure, reset and recovery loop through the
 // facade, over the mock world.
+
+// seen returns the bot and the type of each action of the given types
+// that sub received so far, in dispatch order.
+func seen(sub *store.Subscription[reducers.Pool], types ...string) []actions.Action {
+	var out []actions.Action
+	for {
+		select {
+		case c := <-sub.C():
+			for _, typ := range types {
+				if c.Action.Type == typ {
+					out = append(out, c.Action)
+				}
+			}
+		default:
+			return out
+		}
+	}
+}
+
+func count(as []actions.Action, typ string) int {
+	n := 0
+	for _, a := range as {
+		if a.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// A bot whose puppet Start returns nil only after the reset's deadline,
+// and stays silent (killed), is reset again and again with backoff. Such a
+// reset used to be dropped, and no reset ever followed.
+func TestResetOfASlowStartingBotGoesOn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		world := mock.NewWorld()
+		defer world.Close()
+		b, err := world.AddBot("bot-a")
+		require.NoError(t, err)
+		pool, err := hawechaty.New(hawechaty.WithSeed(1), hawechaty.WithSendTimeout(10*time.Second))
+		require.NoError(t, err)
+		require.NoError(t, pool.Add(t.Context(), b))
+		sub := pool.Store().Subscribe(1 << 16)
+		require.NoError(t, pool.Start(t.Context()))
+		defer pool.Stop(context.Background()) // closing the world cuts a slow Start short
+		synctest.Wait()
+
+		b.Kill()
+		b.SlowStart(15 * time.Second)
+		time.Sleep(10 * time.Minute)
+		synctest.Wait()
+		got := seen(sub, actions.ResetStarted.Type(), actions.ResetFailed.Type())
+		assert.Greater(t, count(got, actions.ResetStarted.Type()), 5)
+		assert.Greater(t, count(got, actions.ResetFailed.Type()), 5)
+		bot, _ := pool.State().Bots.Get("bot-a")
+		assert.Contains(t, bot.Reason, "took longer than 10s")
+	})
+}
 
 // New rejects options that would make the pool misbehave silently.
 func TestNewRejectsNaNAndAZeroDingPeriod(t *testing.T) {

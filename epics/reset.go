@@ -13,8 +13,9 @@ import (
 
 // Reset brings failed bots back. On actions.BotFailed it waits
 // Backoff.Delay(1), then resets the puppet (Stop, then Start) and emits
-// actions.ResetStarted; a reset that returns an error emits
-// actions.ResetFailed. Attempts go on, each after the next backoff delay,
+// actions.ResetStarted; a reset that returns an error, or that takes
+// longer than SendTimeout, emits actions.ResetFailed, one that returns in
+// time emits actions.ResetDone. Attempts go on, each after the next backoff delay,
 // until the bot shows it works again (Login or Dong), which also resets
 // the backoff, or until it is removed.
 func Reset(cfg Config, deps Deps) store.Epic[reducers.Pool] {
@@ -78,17 +79,23 @@ func (r *resetter) onTimer(bot string, _ time.Time, out *emitter) {
 	}
 	timeout := r.cfg.SendTimeout
 	out.effect(func(ctx context.Context) {
-		ctx, cancel := context.WithTimeout(ctx, timeout)
+		rctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		var err error
-		if serr := p.Stop(ctx); serr != nil {
+		if serr := p.Stop(rctx); serr != nil {
 			err = fmt.Errorf("stop: %w", serr)
 		}
-		if serr := p.Start(ctx); serr != nil {
+		if serr := p.Start(rctx); serr != nil {
 			err = fmt.Errorf("start: %w", serr)
 		}
-		if ctx.Err() != nil && err == nil {
-			return
+		if ctx.Err() != nil {
+			return // the epic is stopping
+		}
+		if err == nil && rctx.Err() != nil {
+			// Stop and Start returned nil, but after their deadline: a
+			// puppet that ignores its context. Counted as a failed
+			// attempt, so that the backoff goes on.
+			err = fmt.Errorf("stop and start took longer than %v: %w", timeout, rctx.Err())
 		}
 		var a actions.Action
 		if err != nil {
