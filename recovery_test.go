@@ -48,6 +48,48 @@ func count(as []actions.Action, typ string) int {
 	return n
 }
 
+// A silent bot removed around the instant the heartbeat fails it, then
+// added again under the same name with a puppet that cannot start, is
+// reset like any failed bot. The removed bot's late BotFailed used to leave
+// a reset behind that swallowed the new bot's failures.
+func TestRemovedBotAddedAgainIsReset(t *testing.T) {
+	for _, removeAt := range []time.Duration{100 * time.Second, 120 * time.Second, 150 * time.Second} {
+		t.Run(removeAt.String(), func(t *testing.T) {
+			for seed := range uint64(20) {
+				synctest.Test(t, func(t *testing.T) {
+					world := mock.NewWorld()
+					defer world.Close()
+					b, err := world.AddBot("bot-a")
+					require.NoError(t, err)
+					pool, err := hawechaty.New(hawechaty.WithSeed(seed))
+					require.NoError(t, err)
+					require.NoError(t, pool.Add(t.Context(), b))
+					require.NoError(t, pool.Start(t.Context()))
+					defer pool.Stop(context.Background())
+					synctest.Wait()
+					b.Die()
+					time.Sleep(removeAt)
+					require.NoError(t, pool.Remove(t.Context(), "bot-a"))
+					time.Sleep(time.Minute)
+					synctest.Wait()
+
+					sub := pool.Store().Subscribe(1 << 16)
+					nb, err := world.AddBot("bot-a")
+					require.NoError(t, err)
+					nb.FailStart(-1)
+					assert.ErrorIs(t, pool.Add(t.Context(), nb), mock.ErrInjected)
+					time.Sleep(10 * time.Minute)
+					synctest.Wait()
+					got := seen(sub, actions.BotFailed.Type(), actions.ResetStarted.Type())
+					require.NotEmpty(t, got, "seed %d: the new bot never failed", seed)
+					assert.Equal(t, actions.BotFailed.Type(), got[0].Type)
+					assert.Greater(t, count(got, actions.ResetStarted.Type()), 3, "seed %d: the new bot is reset with backoff", seed)
+				})
+			}
+		})
+	}
+}
+
 // A bot whose puppet Start returns nil only after the reset's deadline,
 // and stays silent (killed), is reset again and again with backoff. Such a
 // reset used to be dropped, and no reset ever followed.

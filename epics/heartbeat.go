@@ -18,11 +18,12 @@ import (
 // time. After FailAfter of silence it emits actions.BotFailed; the Reset
 // epic takes over from there. A bot is watched from BotAdded, stops being
 // watched when it fails or is removed, and is watched again when it shows
-// a sign of life.
+// a sign of life. Actions about a bot that is not in the pool (late events
+// of a removed bot) are ignored.
 func Heartbeat(cfg Config, deps Deps) store.Epic[reducers.Pool] {
 	cfg = cfg.Defaults()
-	return func(ctx context.Context, in rxgo.Observable, _ store.StateStream[reducers.Pool]) rxgo.Observable {
-		return run(ctx, in, &heartbeat{cfg: cfg, deps: deps, bots: map[string]*watch{}})
+	return func(ctx context.Context, in rxgo.Observable, state store.StateStream[reducers.Pool]) rxgo.Observable {
+		return run(ctx, in, &heartbeat{cfg: cfg, deps: deps, state: state, bots: map[string]*watch{}})
 	}
 }
 
@@ -34,9 +35,10 @@ type watch struct {
 }
 
 type heartbeat struct {
-	cfg  Config
-	deps Deps
-	bots map[string]*watch
+	cfg   Config
+	deps  Deps
+	state store.StateStream[reducers.Pool]
+	bots  map[string]*watch
 }
 
 func (h *heartbeat) onAction(a actions.Action, now time.Time, out *emitter) {
@@ -45,15 +47,22 @@ func (h *heartbeat) onAction(a actions.Action, now time.Time, out *emitter) {
 		return
 	}
 	switch {
+	case actions.BotFailed.Is(a), actions.BotRemoved.Is(a):
+		h.forget(bot, out)
+	case !h.state.Value().Bots.Has(bot):
+		// The state already includes a, so the bot was removed before a
+		// or after it; either way it is not watched.
 	case actions.BotAdded.Is(a) || signOfLife(a):
 		w := &watch{lastSeen: now, failAt: now.Add(h.cfg.FailAfter)}
 		w.nextDing = now.Add(jittered(h.cfg.DingAfter, h.cfg.DingJitter, h.cfg.Rand()))
 		h.bots[bot] = w
 		h.arm(bot, w, now, out)
-	case actions.BotFailed.Is(a), actions.BotRemoved.Is(a):
-		delete(h.bots, bot)
-		out.cancel(bot)
 	}
+}
+
+func (h *heartbeat) forget(bot string, out *emitter) {
+	delete(h.bots, bot)
+	out.cancel(bot)
 }
 
 func (h *heartbeat) arm(bot string, w *watch, now time.Time, out *emitter) {
@@ -69,9 +78,12 @@ func (h *heartbeat) onTimer(bot string, now time.Time, out *emitter) {
 	if !ok {
 		return
 	}
+	if !h.state.Value().Bots.Has(bot) {
+		h.forget(bot, out) // removed; its BotRemoved is on its way
+		return
+	}
 	if !now.Before(w.failAt) {
-		delete(h.bots, bot)
-		out.cancel(bot)
+		h.forget(bot, out)
 		out.emit(actions.BotFailed.New(actions.ReasonPayload{
 			Bot: bot, Reason: fmt.Sprintf("no sign of life for %v after %d dings", now.Sub(w.lastSeen), w.dings)}))
 		return

@@ -23,6 +23,18 @@ func ding(n int) actions.Action {
 
 var b1 = actions.BotPayload{Bot: "b1"}
 
+// loggedIn is a pool in which the given bots are logged in: the state the
+// heartbeat and reset epics read (they ignore bots not in the pool, and a
+// logged-out bot's Heartbeat or Dong).
+func loggedIn(bots ...string) reducers.Pool {
+	var s reducers.Pool
+	for _, b := range bots {
+		s = reducers.PoolReducer(s, actions.BotAdded.New(actions.BotAddedPayload{Bot: b}))
+		s = reducers.PoolReducer(s, actions.Login.New(actions.LoginPayload{Bot: b}))
+	}
+	return s
+}
+
 // With HAWechaty's defaults and no jitter: the first ding after 60 s of
 // silence, repeats every 20 s, failure at 120 s.
 func TestHeartbeatMarbles(t *testing.T) {
@@ -44,7 +56,7 @@ func TestHeartbeatMarbles(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			marbletest.RunFrame(t, time.Second, func(m *marbletest.M) {
-				marbletest.ExpectEpic(m, epic, marbletest.EpicCase[reducers.Pool]{Input: c.input, Values: v, Expected: c.want, For: 5 * time.Minute})
+				marbletest.ExpectEpic(m, epic, marbletest.EpicCase[reducers.Pool]{Input: c.input, Values: v, State: loggedIn("b1"), Expected: c.want, For: 5 * time.Minute})
 			})
 		})
 	}
@@ -68,7 +80,7 @@ func TestHeartbeatJitterBounds(t *testing.T) {
 	} {
 		cfg := epics.Config{Rand: func() float64 { return c.r }}
 		marbletest.RunFrame(t, time.Second, func(m *marbletest.M) {
-			marbletest.ExpectEpic(m, epics.Heartbeat(cfg, epics.Deps{}), marbletest.EpicCase[reducers.Pool]{Input: "a", Values: v, Expected: c.want, For: time.Minute})
+			marbletest.ExpectEpic(m, epics.Heartbeat(cfg, epics.Deps{}), marbletest.EpicCase[reducers.Pool]{Input: "a", Values: v, State: loggedIn("b1"), Expected: c.want, For: time.Minute})
 		})
 	}
 }
@@ -102,7 +114,7 @@ func TestResetMarbles(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			marbletest.Run(t, func(m *marbletest.M) {
-				marbletest.ExpectEpic(m, epic, marbletest.EpicCase[reducers.Pool]{Input: c.input, Values: v, Expected: c.want, For: time.Minute})
+				marbletest.ExpectEpic(m, epic, marbletest.EpicCase[reducers.Pool]{Input: c.input, Values: v, State: loggedIn("b1"), Expected: c.want, For: time.Minute})
 			})
 		})
 	}
@@ -125,6 +137,7 @@ func TestResetBackoffIsCapped(t *testing.T) {
 		marbletest.ExpectEpic(m, epic, marbletest.EpicCase[reducers.Pool]{
 			Input:    "f 12500ms L",
 			Values:   v,
+			State:    loggedIn("b1"),
 			Expected: "1000ms (aA) 1996ms (bB) 2996ms (cC) 2996ms (dD) 2996ms (eE)",
 			For:      time.Minute,
 		})

@@ -18,10 +18,14 @@ import (
 // time emits actions.ResetDone. Attempts go on, each after the next backoff delay,
 // until the bot shows it works again (Login or Dong), which also resets
 // the backoff, or until it is removed.
+//
+// A BotFailed about a bot that is not in the pool (a removed bot's late
+// failure) is ignored, and BotAdded clears what a bot of the same name
+// left behind.
 func Reset(cfg Config, deps Deps) store.Epic[reducers.Pool] {
 	cfg = cfg.Defaults()
-	return func(ctx context.Context, in rxgo.Observable, _ store.StateStream[reducers.Pool]) rxgo.Observable {
-		return run(ctx, in, &resetter{cfg: cfg, deps: deps, bots: map[string]*resetState{}})
+	return func(ctx context.Context, in rxgo.Observable, state store.StateStream[reducers.Pool]) rxgo.Observable {
+		return run(ctx, in, &resetter{cfg: cfg, deps: deps, state: state, bots: map[string]*resetState{}})
 	}
 }
 
@@ -32,9 +36,10 @@ type resetState struct {
 }
 
 type resetter struct {
-	cfg  Config
-	deps Deps
-	bots map[string]*resetState
+	cfg   Config
+	deps  Deps
+	state store.StateStream[reducers.Pool]
+	bots  map[string]*resetState
 }
 
 func (r *resetter) onAction(a actions.Action, _ time.Time, out *emitter) {
@@ -47,14 +52,26 @@ func (r *resetter) onAction(a actions.Action, _ time.Time, out *emitter) {
 		if _, ok := r.bots[bot]; ok {
 			return // already resetting
 		}
+		// The state already includes a: a bot missing from it was
+		// removed, before a (a late failure) or after it (its BotRemoved
+		// follows).
+		if !r.state.Value().Bots.Has(bot) {
+			return
+		}
 		st := &resetState{}
 		r.bots[bot] = st
 		r.schedule(bot, st, out)
-	case actions.Login.Type(), actions.Dong.Type(), actions.BotRemoved.Type():
-		if _, ok := r.bots[bot]; ok {
-			delete(r.bots, bot)
-			out.cancel(bot)
-		}
+	case actions.Login.Type(), actions.Dong.Type(), actions.BotAdded.Type(), actions.BotRemoved.Type():
+		r.stop(bot, out)
+	}
+}
+
+// stop ends bot's resets. A reset that is running finishes, but is not
+// followed by another (see onTimer).
+func (r *resetter) stop(bot string, out *emitter) {
+	if _, ok := r.bots[bot]; ok {
+		delete(r.bots, bot)
+		out.cancel(bot)
 	}
 }
 
@@ -69,14 +86,14 @@ func (r *resetter) onTimer(bot string, _ time.Time, out *emitter) {
 	if !ok || st.busy {
 		return
 	}
+	p, ok := r.deps.Puppet(bot)
+	if !ok {
+		r.stop(bot, out) // removed: nothing to reset
+		return
+	}
 	st.busy = true
 	attempt, delay := st.attempt, st.delay
 	out.emit(actions.ResetStarted.New(actions.ResetPayload{Bot: bot, Attempt: attempt, Delay: delay}))
-	p, ok := r.deps.Puppet(bot)
-	if !ok {
-		st.busy = false
-		return
-	}
 	timeout := r.cfg.SendTimeout
 	out.effect(func(ctx context.Context) {
 		rctx, cancel := context.WithTimeout(ctx, timeout)
@@ -105,7 +122,10 @@ func (r *resetter) onTimer(bot string, _ time.Time, out *emitter) {
 		}
 		out.post(func(out *emitter) {
 			out.emit(a)
-			if st, ok := r.bots[bot]; ok && st.busy {
+			// Schedule the next attempt unless the resets were stopped
+			// meanwhile (a Login, the bot removed), even if a new run
+			// began for a bot of the same name.
+			if cur, ok := r.bots[bot]; ok && cur == st {
 				st.busy = false
 				r.schedule(bot, st, out)
 			}

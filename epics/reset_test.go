@@ -70,6 +70,70 @@ func (r *liveRig) remove(t *testing.T, bot string) {
 
 var failedOrReset = []string{actions.BotFailed.Type(), actions.ResetStarted.Type(), actions.ResetDone.Type(), actions.ResetFailed.Type()}
 
+// A removed bot's late events must leave nothing behind: a sign of life
+// dispatched after BotRemoved (its pump racing Remove) used to be watched
+// and failed later, and a BotFailed landing just after BotRemoved (the
+// heartbeat firing as Remove ran) used to open a reset that never ended,
+// so that a bot added again under the same name was never reset.
+func TestResetRemovedThenReAddedBot(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		late actions.Action
+		want []string // what the late action leads to
+	}{
+		{"late message", actions.Message.New(actions.MessagePayload{Bot: "b1", MessageID: "m", From: "carol"}), nil},
+		{"late heartbeat", actions.Heartbeat.New(actions.BotPayload{Bot: "b1"}), nil},
+		{"late failure", actions.BotFailed.New(actions.ReasonPayload{Bot: "b1", Reason: "no sign of life"}), []string{"0s bot/FAILED b1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				r := newLiveRig(t, epics.Config{})
+				defer r.stop()
+				r.add(t, "b1", newFake("b1"))
+				r.dispatch(t, actions.Login.New(actions.LoginPayload{Bot: "b1", Self: "b1"}))
+				r.remove(t, "b1")
+				r.dispatch(t, tt.late)
+				time.Sleep(5 * time.Minute)
+				synctest.Wait()
+				assert.Equal(t, tt.want, r.log(failedOrReset...), "the removed bot is neither failed nor reset")
+
+				// Added again; it never logs in: failed after FailAfter,
+				// then reset with the backoff from the start.
+				r.add(t, "b1", newFake("b1"))
+				time.Sleep(2*time.Minute + 3*time.Second)
+				synctest.Wait()
+				assert.Equal(t, []string{
+					"7m0s bot/FAILED b1",
+					"7m1s bot/RESET_STARTED b1#1+1s",
+					"7m1s bot/RESET_DONE b1#1+1s",
+					"7m2.6s bot/RESET_STARTED b1#2+1.6s",
+					"7m2.6s bot/RESET_DONE b1#2+1.6s",
+				}, r.log(failedOrReset...))
+			})
+		})
+	}
+}
+
+// A bot removed while its reset waits for the backoff is not reset again,
+// and the reset in flight when it was removed does not schedule another.
+func TestResetEndsWhenTheBotIsRemoved(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newLiveRig(t, epics.Config{SendTimeout: time.Minute})
+		defer r.stop()
+		r.add(t, "b1", &slowStartPuppet{fakePuppet: newFake("b1"), d: 10 * time.Second})
+		r.dispatch(t, actions.BotFailed.New(actions.ReasonPayload{Bot: "b1", Reason: "test"}))
+		time.Sleep(5 * time.Second) // the first reset runs from 1 s to 11 s
+		r.remove(t, "b1")
+		time.Sleep(10 * time.Minute)
+		synctest.Wait()
+		assert.Equal(t, []string{
+			"0s bot/FAILED b1",
+			"1s bot/RESET_STARTED b1#1+1s",
+			"11s bot/RESET_DONE b1#1+1s",
+		}, r.log(failedOrReset...))
+	})
+}
+
 // slowStartPuppet's Start takes d, deaf to its context, then returns nil:
 // a puppet that does not honour cancellation.
 type slowStartPuppet struct {
