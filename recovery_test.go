@@ -119,6 +119,59 @@ func TestResetOfASlowStartingBotGoesOn(t *testing.T) {
 	})
 }
 
+// A bot logged out by the platform while its connection keeps beating is
+// failed and reset, and logs in again. Its heartbeats used to count as
+// signs of life, so it was never reset.
+func TestLoggedOutBotWithHeartbeatsIsReset(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		world := mock.NewWorld()
+		defer world.Close()
+		b, err := world.AddBot("bot-a", mock.WithHeartbeat(30*time.Second))
+		require.NoError(t, err)
+		pool, err := hawechaty.New(hawechaty.WithSeed(1))
+		require.NoError(t, err)
+		require.NoError(t, pool.Add(t.Context(), b))
+		sub := pool.Store().Subscribe(1 << 16)
+		require.NoError(t, pool.Start(t.Context()))
+		defer pool.Stop(context.Background())
+		synctest.Wait()
+
+		b.LogOut()
+		time.Sleep(10 * time.Minute)
+		synctest.Wait()
+		got := seen(sub, actions.Heartbeat.Type(), actions.BotFailed.Type(), actions.ResetStarted.Type(), actions.Login.Type())
+		assert.Greater(t, count(got, actions.Heartbeat.Type()), 10, "the connection beat all along")
+		assert.Equal(t, 1, count(got, actions.BotFailed.Type()))
+		assert.Equal(t, 1, count(got, actions.ResetStarted.Type()))
+		assert.Equal(t, 2, count(got, actions.Login.Type()), "logged in again by the reset")
+		bot, _ := pool.State().Bots.Get("bot-a")
+		assert.True(t, bot.Available)
+	})
+}
+
+// A bot added before Start whose first Start fails is failed after
+// FailAfter and reset: the heartbeat watches the bots already in the pool
+// when it starts.
+func TestBotAddedBeforeStartIsResetWhenItNeverLogsIn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		world := mock.NewWorld()
+		defer world.Close()
+		b, err := world.AddBot("bot-a")
+		require.NoError(t, err)
+		b.FailStart(1)
+		pool, err := hawechaty.New(hawechaty.WithSeed(1))
+		require.NoError(t, err)
+		require.NoError(t, pool.Add(t.Context(), b))
+		require.ErrorIs(t, pool.Start(t.Context()), mock.ErrInjected)
+		defer pool.Stop(context.Background())
+		time.Sleep(2*time.Minute + 2*time.Second) // FailAfter, then the first reset within 1.2 s
+		synctest.Wait()
+		bot, _ := pool.State().Bots.Get("bot-a")
+		assert.True(t, bot.LoggedIn)
+		assert.True(t, bot.Available)
+	})
+}
+
 // New rejects options that would make the pool misbehave silently.
 func TestNewRejectsNaNAndAZeroDingPeriod(t *testing.T) {
 	nan := math.NaN()

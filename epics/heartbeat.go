@@ -13,13 +13,21 @@ import (
 )
 
 // Heartbeat finds dead bots. After DingAfter (± DingJitter) without a sign
-// of life (login, message, heartbeat, dong) it sends "ding" to the
-// heartbeat contact, and again every DingEvery, emitting actions.Ding each
-// time. After FailAfter of silence it emits actions.BotFailed; the Reset
-// epic takes over from there. A bot is watched from BotAdded, stops being
-// watched when it fails or is removed, and is watched again when it shows
-// a sign of life. Actions about a bot that is not in the pool (late events
-// of a removed bot) are ignored.
+// of life it sends "ding" to the heartbeat contact, and again every
+// DingEvery, emitting actions.Ding each time. After FailAfter of silence it
+// emits actions.BotFailed; the Reset epic takes over from there.
+//
+// Signs of life are Login and Message, and Heartbeat and Dong from a bot
+// that is logged in: a puppet's connection can go on beating (and answer
+// a protocol-level ding) after the account logged out, and that proves
+// nothing about the account. A logged-out bot is therefore failed
+// FailAfter after its last sign of life, and reset.
+//
+// A bot is watched from BotAdded (or from the epic's start, for the bots
+// already in the pool), stops being watched when it fails or is removed,
+// and is watched again when it shows a sign of life. Actions
+// about a bot that is not in the pool (late events of a removed bot) are
+// ignored.
 func Heartbeat(cfg Config, deps Deps) store.Epic[reducers.Pool] {
 	cfg = cfg.Defaults()
 	return func(ctx context.Context, in rxgo.Observable, state store.StateStream[reducers.Pool]) rxgo.Observable {
@@ -41,23 +49,45 @@ type heartbeat struct {
 	bots  map[string]*watch
 }
 
+// onStart watches the bots that were added before the epic started.
+func (h *heartbeat) onStart(now time.Time, out *emitter) {
+	for bot := range h.state.Value().Bots.All() {
+		h.watch(bot, now, out)
+	}
+}
+
 func (h *heartbeat) onAction(a actions.Action, now time.Time, out *emitter) {
 	bot := botOf(a)
 	if bot == "" {
 		return
 	}
-	switch {
-	case actions.BotFailed.Is(a), actions.BotRemoved.Is(a):
+	switch a.Type {
+	case actions.BotFailed.Type(), actions.BotRemoved.Type():
 		h.forget(bot, out)
-	case !h.state.Value().Bots.Has(bot):
-		// The state already includes a, so the bot was removed before a
-		// or after it; either way it is not watched.
-	case actions.BotAdded.Is(a) || signOfLife(a):
-		w := &watch{lastSeen: now, failAt: now.Add(h.cfg.FailAfter)}
-		w.nextDing = now.Add(jittered(h.cfg.DingAfter, h.cfg.DingJitter, h.cfg.Rand()))
-		h.bots[bot] = w
-		h.arm(bot, w, now, out)
+		return
 	}
+	// The state already includes a, so a bot missing from it was removed
+	// before a or after it; either way it is not watched.
+	b, ok := h.state.Value().Bots.Get(bot)
+	if !ok {
+		return
+	}
+	switch a.Type {
+	case actions.BotAdded.Type(), actions.Login.Type(), actions.Message.Type():
+		h.watch(bot, now, out)
+	case actions.Heartbeat.Type(), actions.Dong.Type():
+		if b.LoggedIn {
+			h.watch(bot, now, out)
+		}
+	}
+}
+
+// watch (re)starts bot's watch: silence is counted from now.
+func (h *heartbeat) watch(bot string, now time.Time, out *emitter) {
+	w := &watch{lastSeen: now, failAt: now.Add(h.cfg.FailAfter)}
+	w.nextDing = now.Add(jittered(h.cfg.DingAfter, h.cfg.DingJitter, h.cfg.Rand()))
+	h.bots[bot] = w
+	h.arm(bot, w, now, out)
 }
 
 func (h *heartbeat) forget(bot string, out *emitter) {

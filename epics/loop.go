@@ -17,6 +17,12 @@ type machine interface {
 	onTimer(bot string, now time.Time, out *emitter)
 }
 
+// starter is a machine that acts once when its epic starts, before the
+// first action: the heartbeat watches the bots already in the pool.
+type starter interface {
+	onStart(now time.Time, out *emitter)
+}
+
 // emitter hands actions to the epic's output and timers to the loop.
 type emitter struct {
 	ctx    context.Context
@@ -88,6 +94,9 @@ func run(ctx context.Context, in rxgo.Observable, m machine) rxgo.Observable {
 			wg.Wait()
 		}()
 		items := in.Observe(rxgo.WithContext(ctx))
+		if s, ok := m.(starter); ok {
+			s.onStart(time.Now(), out)
+		}
 		for {
 			select {
 			case <-ctx.Done():
@@ -140,13 +149,4 @@ func botOf(a actions.Action) string {
 		return p.Bot
 	}
 	return ""
-}
-
-// signOfLife reports actions that prove a bot works.
-func signOfLife(a actions.Action) bool {
-	switch a.Type {
-	case actions.Login.Type(), actions.Message.Type(), actions.Heartbeat.Type(), actions.Dong.Type():
-		return true
-	}
-	return false
 }

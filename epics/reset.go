@@ -15,9 +15,9 @@ import (
 // Backoff.Delay(1), then resets the puppet (Stop, then Start) and emits
 // actions.ResetStarted; a reset that returns an error, or that takes
 // longer than SendTimeout, emits actions.ResetFailed, one that returns in
-// time emits actions.ResetDone. Attempts go on, each after the next backoff delay,
-// until the bot shows it works again (Login or Dong), which also resets
-// the backoff, or until it is removed.
+// time emits actions.ResetDone. Attempts go on, each after the next
+// backoff delay, until the bot shows it works again (Login, or Dong while
+// logged in), which also resets the backoff, or until it is removed.
 //
 // A BotFailed about a bot that is not in the pool (a removed bot's late
 // failure) is ignored, and BotAdded clears what a bot of the same name
@@ -61,8 +61,14 @@ func (r *resetter) onAction(a actions.Action, _ time.Time, out *emitter) {
 		st := &resetState{}
 		r.bots[bot] = st
 		r.schedule(bot, st, out)
-	case actions.Login.Type(), actions.Dong.Type(), actions.BotAdded.Type(), actions.BotRemoved.Type():
+	case actions.Login.Type(), actions.BotAdded.Type(), actions.BotRemoved.Type():
 		r.stop(bot, out)
+	case actions.Dong.Type():
+		// A logged-out bot's connection may answer a puppet-level ding:
+		// that proves nothing about the account.
+		if b, ok := r.state.Value().Bots.Get(bot); ok && b.LoggedIn {
+			r.stop(bot, out)
+		}
 	}
 }
 

@@ -170,3 +170,25 @@ func TestResetThatOverrunsItsTimeoutIsRetried(t *testing.T) {
 		assert.Equal(t, "reset failed: stop and start took longer than 10s: context deadline exceeded", b.Reason)
 	})
 }
+
+// A Dong from a logged-out bot (a puppet-level ding answered by its
+// connection) proves nothing about the account: the resets go on.
+func TestResetGoesOnWhenALoggedOutBotDongs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newLiveRig(t, epics.Config{})
+		defer r.stop()
+		r.add(t, "b1", newFake("b1"))
+		r.dispatch(t, actions.Login.New(actions.LoginPayload{Bot: "b1", Self: "b1"}))
+		r.dispatch(t, actions.Logout.New(actions.ReasonPayload{Bot: "b1", Reason: "kicked"}))
+		r.dispatch(t, actions.BotFailed.New(actions.ReasonPayload{Bot: "b1", Reason: "test"}))
+		time.Sleep(3 * time.Second)
+		r.dispatch(t, actions.Dong.New(actions.BotPayload{Bot: "b1"}))
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		assert.Equal(t, []string{
+			"1s bot/RESET_STARTED b1#1+1s",
+			"2.6s bot/RESET_STARTED b1#2+1.6s",
+			"5.16s bot/RESET_STARTED b1#3+2.56s",
+		}, r.log(actions.ResetStarted.Type()))
+	})
+}
