@@ -119,6 +119,41 @@ func TestResetOfASlowStartingBotGoesOn(t *testing.T) {
 	})
 }
 
+// A QR scan that takes a human three minutes completes: while the scan is
+// pending the bot is unavailable but neither failed nor reset. Each reset
+// used to restart the login, so it never completed.
+func TestSlowQRScanLogsIn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		world := mock.NewWorld()
+		defer world.Close()
+		b, err := world.AddBot("bot-a", mock.WithScan("qr"), mock.WithLoginDelay(3*time.Minute))
+		require.NoError(t, err)
+		pool, err := hawechaty.New(hawechaty.WithSeed(1))
+		require.NoError(t, err)
+		require.NoError(t, pool.Add(t.Context(), b))
+		sub := pool.Store().Subscribe(1 << 16)
+		t0 := time.Now()
+		require.NoError(t, pool.Start(t.Context()))
+		defer pool.Stop(context.Background())
+
+		time.Sleep(150 * time.Second) // past FailAfter
+		synctest.Wait()
+		bot, _ := pool.State().Bots.Get("bot-a")
+		assert.False(t, bot.Available, "waiting for a scan")
+		assert.Equal(t, "scan: waiting for a QR scan", bot.Reason)
+
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		bot, _ = pool.State().Bots.Get("bot-a")
+		assert.True(t, bot.LoggedIn)
+		assert.True(t, bot.Available)
+		got := seen(sub, actions.BotFailed.Type(), actions.ResetStarted.Type(), actions.Login.Type())
+		require.NotEmpty(t, got)
+		assert.Equal(t, actions.Login.Type(), got[0].Type, "logged in before any failure or reset")
+		assert.Equal(t, 3*time.Minute, got[0].Meta.Time.Sub(t0), "the first login, after the scan delay")
+	})
+}
+
 // A bot logged out by the platform while its connection keeps beating is
 // failed and reset, and logs in again. Its heartbeats used to count as
 // signs of life, so it was never reset.

@@ -17,6 +17,14 @@ import (
 // "dong" to "ding".
 const DefaultHeartbeatContact = "gh_051c89260e5d"
 
+// DefaultScanTimeout is the default Config.ScanTimeout, or FailAfter if
+// that is longer. ScanTimeout is how long a bot waiting for a QR scan (a
+// Scan, and no Login since the first one) may take to log in before it is
+// failed and reset. Meanwhile it is neither dinged, nor failed for
+// FailAfter, nor reset, and it is not available. It must not be shorter
+// than FailAfter.
+const DefaultScanTimeout = 10 * time.Minute
+
 // Backoff is truncated exponential backoff with jitter. It is plain
 // arithmetic: Delay is a pure function of its inputs.
 type Backoff struct {
@@ -56,6 +64,7 @@ type Config struct {
 	DingEvery        time.Duration // repeat while no dong (DingAfter/3)
 	DingJitter       float64       // ± fraction of DingAfter (1/6)
 	FailAfter        time.Duration // silence before the bot is failed (120 s)
+	ScanTimeout      time.Duration // from a QR scan to the login, before the bot is failed (DefaultScanTimeout)
 	HeartbeatContact string        // who answers dong (gh_051c89260e5d)
 	PuppetDing       bool          // also ding through puppet.Dinger when offered
 	Backoff          Backoff       // between reset attempts
@@ -82,6 +91,9 @@ func (c Config) Defaults() Config {
 	if c.FailAfter == 0 {
 		c.FailAfter = 120 * time.Second
 	}
+	if c.ScanTimeout == 0 {
+		c.ScanTimeout = max(DefaultScanTimeout, c.FailAfter)
+	}
 	if c.HeartbeatContact == "" {
 		c.HeartbeatContact = DefaultHeartbeatContact
 	}
@@ -107,7 +119,7 @@ func (c Config) Defaults() Config {
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("epics: "+format, a...)) }
-	if c.DingAfter < 0 || c.DingEvery < 0 || c.FailAfter < 0 || c.SendTimeout < 0 {
+	if c.DingAfter < 0 || c.DingEvery < 0 || c.FailAfter < 0 || c.ScanTimeout < 0 || c.SendTimeout < 0 {
 		bad("durations must not be negative")
 	}
 	switch {
@@ -121,6 +133,9 @@ func (c Config) Validate() error {
 	}
 	if c.FailAfter > 0 && c.DingAfter >= c.FailAfter {
 		bad("DingAfter %v must be shorter than FailAfter %v", c.DingAfter, c.FailAfter)
+	}
+	if c.ScanTimeout > 0 && c.ScanTimeout < c.FailAfter {
+		bad("ScanTimeout %v must not be shorter than FailAfter %v", c.ScanTimeout, c.FailAfter)
 	}
 	b := c.Backoff
 	if !(b.Factor >= 1) || math.IsInf(b.Factor, 1) || b.Initial <= 0 || b.Max < b.Initial || !inUnit(b.Jitter) {

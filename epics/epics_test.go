@@ -317,6 +317,8 @@ func TestConfigValidateRejectsNaNInfAndZeroDingEvery(t *testing.T) {
 		{"backoff Jitter NaN", epics.Config{Backoff: epics.Backoff{Initial: time.Second, Factor: 2, Jitter: nan, Max: time.Minute}}, "Jitter in [0, 1)"},
 		{"backoff Jitter +Inf", epics.Config{Backoff: epics.Backoff{Initial: time.Second, Factor: 2, Jitter: inf, Max: time.Minute}}, "Jitter in [0, 1)"},
 		{"DingAfter 2ns", epics.Config{DingAfter: 2 * time.Nanosecond}, "DingEvery is 0: DingAfter 2ns is too short to derive it"},
+		{"ScanTimeout shorter than FailAfter", epics.Config{ScanTimeout: time.Minute}, "ScanTimeout 1m0s must not be shorter than FailAfter 2m0s"},
+		{"ScanTimeout negative", epics.Config{ScanTimeout: -time.Minute}, "durations must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -325,4 +327,6 @@ func TestConfigValidateRejectsNaNInfAndZeroDingEvery(t *testing.T) {
 	}
 	assert.NoError(t, ok.Validate())
 	assert.NoError(t, epics.Config{DingAfter: 3 * time.Nanosecond}.Defaults().Validate(), "DingEvery 1ns is odd but no busy loop")
+	assert.Equal(t, 10*time.Minute, ok.ScanTimeout)
+	assert.Equal(t, time.Hour, epics.Config{FailAfter: time.Hour}.Defaults().ScanTimeout, "never shorter than FailAfter")
 }

@@ -23,9 +23,15 @@ import (
 // nothing about the account. A logged-out bot is therefore failed
 // FailAfter after its last sign of life, and reset.
 //
+// A Scan means the puppet works and waits for a human to scan a QR code.
+// From the first Scan after the bot's last Login, the bot is not dinged and
+// not failed for FailAfter; it is failed only when ScanTimeout passes
+// without a Login. Later Scans (a refreshed QR code) do not move that
+// deadline. The bot stays unavailable meanwhile: it is not logged in.
+//
 // A bot is watched from BotAdded (or from the epic's start, for the bots
 // already in the pool), stops being watched when it fails or is removed,
-// and is watched again when it shows a sign of life. Actions
+// and is watched again when it shows a sign of life or a Scan. Actions
 // about a bot that is not in the pool (late events of a removed bot) are
 // ignored.
 func Heartbeat(cfg Config, deps Deps) store.Epic[reducers.Pool] {
@@ -36,10 +42,11 @@ func Heartbeat(cfg Config, deps Deps) store.Epic[reducers.Pool] {
 }
 
 type watch struct {
-	lastSeen time.Time
-	nextDing time.Time
-	failAt   time.Time
-	dings    int
+	lastSeen  time.Time
+	nextDing  time.Time
+	failAt    time.Time
+	dings     int
+	scanSince time.Time // a QR scan is pending since then: failAt is the scan deadline, no dings
 }
 
 type heartbeat struct {
@@ -79,6 +86,13 @@ func (h *heartbeat) onAction(a actions.Action, now time.Time, out *emitter) {
 		if b.LoggedIn {
 			h.watch(bot, now, out)
 		}
+	case actions.Scan.Type():
+		if w, ok := h.bots[bot]; ok && !w.scanSince.IsZero() {
+			return // a refreshed QR code: the deadline stands
+		}
+		w := &watch{lastSeen: now, failAt: now.Add(h.cfg.ScanTimeout), scanSince: now}
+		h.bots[bot] = w
+		h.arm(bot, w, now, out)
 	}
 }
 
@@ -97,7 +111,7 @@ func (h *heartbeat) forget(bot string, out *emitter) {
 
 func (h *heartbeat) arm(bot string, w *watch, now time.Time, out *emitter) {
 	next := w.failAt
-	if w.nextDing.Before(next) {
+	if w.scanSince.IsZero() && w.nextDing.Before(next) {
 		next = w.nextDing
 	}
 	out.at(bot, next.Sub(now))
@@ -114,11 +128,14 @@ func (h *heartbeat) onTimer(bot string, now time.Time, out *emitter) {
 	}
 	if !now.Before(w.failAt) {
 		h.forget(bot, out)
-		out.emit(actions.BotFailed.New(actions.ReasonPayload{
-			Bot: bot, Reason: fmt.Sprintf("no sign of life for %v after %d dings", now.Sub(w.lastSeen), w.dings)}))
+		reason := fmt.Sprintf("no sign of life for %v after %d dings", now.Sub(w.lastSeen), w.dings)
+		if !w.scanSince.IsZero() {
+			reason = fmt.Sprintf("no login %v after a QR scan", now.Sub(w.scanSince))
+		}
+		out.emit(actions.BotFailed.New(actions.ReasonPayload{Bot: bot, Reason: reason}))
 		return
 	}
-	if !now.Before(w.nextDing) {
+	if w.scanSince.IsZero() && !now.Before(w.nextDing) {
 		w.dings++
 		w.nextDing = now.Add(h.cfg.DingEvery)
 		out.emit(actions.Ding.New(actions.DingPayload{Bot: bot, Attempt: w.dings}))

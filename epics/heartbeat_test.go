@@ -92,3 +92,51 @@ func TestHeartbeatWatchesBotsAddedBeforeStart(t *testing.T) {
 			r.log(actions.Ding.Type(), actions.BotFailed.Type()))
 	})
 }
+
+// A bot waiting for a QR scan is neither dinged nor failed for FailAfter:
+// a human may take minutes. It logs in within ScanTimeout and is watched
+// as usual from then on. It used to be failed after FailAfter, and each
+// reset restarted the login, so that a scan slower than the backoff could
+// never complete.
+func TestHeartbeatWaitsForAPendingScan(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newLiveRig(t, epics.Config{})
+		defer r.stop()
+		r.add(t, "b1", newFake("b1"))
+		time.Sleep(10 * time.Second)
+		r.dispatch(t, actions.Scan.New(b1))
+		time.Sleep(5 * time.Minute)
+		r.dispatch(t, actions.Heartbeat.New(b1)) // not logged in: no sign of life
+		time.Sleep(5 * time.Second)
+		r.dispatch(t, actions.Login.New(actions.LoginPayload{Bot: "b1", Self: "b1"}))
+		time.Sleep(3 * time.Minute)
+		synctest.Wait()
+		assert.Equal(t, []string{
+			"6m15s bot/DING b1#1", // a minute after the login
+			"6m35s bot/DING b1#2",
+			"6m55s bot/DING b1#3",
+			"7m15s bot/FAILED b1",
+		}, r.log(actions.Ding.Type(), actions.BotFailed.Type()))
+	})
+}
+
+// A scan that does not end in a login within ScanTimeout fails the bot,
+// counted from the first Scan: a refreshed QR code does not move the
+// deadline.
+func TestHeartbeatFailsAScanAfterScanTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newLiveRig(t, epics.Config{FailAfter: time.Minute, DingAfter: 30 * time.Second, ScanTimeout: 5 * time.Minute})
+		defer r.stop()
+		r.add(t, "b1", newFake("b1"))
+		r.dispatch(t, actions.Scan.New(b1))
+		time.Sleep(2 * time.Minute)
+		r.dispatch(t, actions.Scan.New(b1)) // the QR code is refreshed
+		time.Sleep(3*time.Minute + 2*time.Second)
+		synctest.Wait()
+		assert.Equal(t, []string{"5m0s bot/FAILED b1", "5m1s bot/RESET_STARTED b1#1+1s"},
+			r.log(actions.Ding.Type(), actions.BotFailed.Type(), actions.ResetStarted.Type()))
+		b, _ := r.st.State().Bots.Get("b1")
+		assert.Equal(t, "no login 5m0s after a QR scan", b.Reason)
+		assert.False(t, b.Available)
+	})
+}

@@ -19,9 +19,12 @@ import (
 // backoff delay, until the bot shows it works again (Login, or Dong while
 // logged in), which also resets the backoff, or until it is removed.
 //
-// A BotFailed about a bot that is not in the pool (a removed bot's late
-// failure) is ignored, and BotAdded clears what a bot of the same name
-// left behind.
+// A Scan pauses the resets: the puppet is alive and waits for a QR scan,
+// and restarting it would only restart the login. The Heartbeat epic fails
+// the bot again if no Login follows within ScanTimeout, and the resets
+// start over. A BotFailed about a bot that is not in the pool (a removed
+// bot's late failure) is ignored, and BotAdded clears what a bot of the
+// same name left behind.
 func Reset(cfg Config, deps Deps) store.Epic[reducers.Pool] {
 	cfg = cfg.Defaults()
 	return func(ctx context.Context, in rxgo.Observable, state store.StateStream[reducers.Pool]) rxgo.Observable {
@@ -61,7 +64,7 @@ func (r *resetter) onAction(a actions.Action, _ time.Time, out *emitter) {
 		st := &resetState{}
 		r.bots[bot] = st
 		r.schedule(bot, st, out)
-	case actions.Login.Type(), actions.BotAdded.Type(), actions.BotRemoved.Type():
+	case actions.Login.Type(), actions.Scan.Type(), actions.BotAdded.Type(), actions.BotRemoved.Type():
 		r.stop(bot, out)
 	case actions.Dong.Type():
 		// A logged-out bot's connection may answer a puppet-level ding:
@@ -129,8 +132,8 @@ func (r *resetter) onTimer(bot string, _ time.Time, out *emitter) {
 		out.post(func(out *emitter) {
 			out.emit(a)
 			// Schedule the next attempt unless the resets were stopped
-			// meanwhile (a Login, the bot removed), even if a new run
-			// began for a bot of the same name.
+			// meanwhile (a Login, a Scan, the bot removed), even if a new
+			// run began for a bot of the same name.
 			if cur, ok := r.bots[bot]; ok && cur == st {
 				st.busy = false
 				r.schedule(bot, st, out)

@@ -2,6 +2,7 @@ package epics_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -190,5 +191,31 @@ func TestResetGoesOnWhenALoggedOutBotDongs(t *testing.T) {
 			"2.6s bot/RESET_STARTED b1#2+1.6s",
 			"5.16s bot/RESET_STARTED b1#3+2.56s",
 		}, r.log(actions.ResetStarted.Type()))
+	})
+}
+
+// A Scan pauses the resets (restarting the puppet would only restart the
+// login); when no Login follows within ScanTimeout, the heartbeat fails
+// the bot again and the resets start over.
+func TestResetPausesWhileAScanIsPending(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newLiveRig(t, epics.Config{})
+		defer r.stop()
+		r.add(t, "b1", newFake("b1"))
+		r.dispatch(t, actions.Login.New(actions.LoginPayload{Bot: "b1", Self: "b1"}))
+		r.dispatch(t, actions.BotFailed.New(actions.ReasonPayload{Bot: "b1", Reason: "test"}))
+		time.Sleep(3 * time.Second)
+		r.dispatch(t, actions.Scan.New(actions.BotPayload{Bot: "b1"}))
+		time.Sleep(epics.DefaultScanTimeout + 2*time.Second)
+		synctest.Wait()
+		assert.Equal(t, []string{
+			"0s bot/FAILED b1",
+			"1s bot/RESET_STARTED b1#1+1s",
+			"2.6s bot/RESET_STARTED b1#2+1.6s",
+			"10m3s bot/FAILED b1",
+			"10m4s bot/RESET_STARTED b1#1+1s",
+		}, r.log(actions.BotFailed.Type(), actions.ResetStarted.Type()))
+		b, _ := r.st.State().Bots.Get("b1")
+		assert.True(t, strings.HasPrefix(b.Reason, "no login 10m0s after a QR scan"), b.Reason)
 	})
 }
