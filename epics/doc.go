@@ -21,4 +21,26 @@
 // The timings, with HAWechaty's defaults: the first ding after 60 s (±1/6)
 // of silence, repeated every 20 s; failure after 120 s of silence; resets
 // after 1 s, 1.6 s, 2.56 s … capped at 120 s, until a login or a dong.
+//
+// # What counts
+//
+// Signs of life are a login, a message, and a heartbeat or dong from a bot
+// that is logged in. A logged-out bot's connection may go on beating (the
+// Wechaty puppet service forwards heartbeats whatever the login), so its
+// heartbeats and dongs renew nothing: it is failed FailAfter after its
+// last sign of life and reset, and a dong does not end its resets.
+//
+// A QR scan is pending from a Scan until the next Login. Meanwhile the bot
+// is unavailable (it is not logged in) but it is not dinged, not failed
+// for FailAfter, and not reset, since a reset would restart the login a
+// human is completing. If no Login comes within ScanTimeout (10 min, not
+// shorter than FailAfter) of the first Scan, the bot is failed and reset
+// as usual; a refreshed QR code does not move that deadline.
+//
+// A reset whose Stop and Start take longer than SendTimeout counts as
+// failed, even if they return nil late, and the backoff goes on.
+//
+// Events about a bot that is no longer in the pool (a removed bot's late
+// message, or a failure that lands just after its removal) are ignored,
+// so a bot added again under the same name starts afresh.
 package epics
