@@ -48,6 +48,14 @@ func WithFailAfter(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.ha.FailAfter = d })
 }
 
+// WithScanTimeout sets how long a bot waiting for a QR code to be scanned
+// may take to log in before it is failed and reset (default 10 minutes, or
+// FailAfter if longer). Meanwhile it is neither dinged nor reset, only
+// unavailable.
+func WithScanTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.ha.ScanTimeout = d })
+}
+
 // WithHeartbeatContact sets the contact that answers "dong" to "ding"
 // (default the ChatieIO official account gh_051c89260e5d).
 func WithHeartbeatContact(id string) Option {

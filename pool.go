@@ -358,15 +358,9 @@ func (p *Pool) Start(ctx context.Context) error {
 		}
 		return fmt.Errorf("hawechaty: %w", err)
 	}
-	// Bots added before the epics ran: the heartbeat starts watching them
-	// from now. Every bot in the state, not only the members above: an Add
-	// concurrent with Start may have joined after that snapshot and still
-	// have dispatched its BotAdded before the epics ran, unseen by them.
-	// The store started under its lock, so a BotAdded is either in this
-	// state or seen by the epics.
-	for name := range p.st.State().Bots.All() {
-		_ = p.st.Dispatch(actions.Heartbeat.New(actions.BotPayload{Bot: name}).WithSource("pool"))
-	}
+	// Bots added before the epics ran are watched by the heartbeat from its
+	// start (it reads the state when it subscribes); later ones from their
+	// BotAdded.
 	var errs []error
 	for name, m := range members {
 		if runCtx.Err() != nil {

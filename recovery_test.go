@@ -154,6 +154,34 @@ func TestSlowQRScanLogsIn(t *testing.T) {
 	})
 }
 
+// WithScanTimeout bounds the wait for a scan: a scan slower than it fails
+// the bot at the timeout, and the reset that follows shows a new QR code.
+func TestScanSlowerThanScanTimeoutFailsTheBot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		world := mock.NewWorld()
+		defer world.Close()
+		b, err := world.AddBot("bot-a", mock.WithScan("qr"), mock.WithLoginDelay(time.Hour))
+		require.NoError(t, err)
+		pool, err := hawechaty.New(hawechaty.WithSeed(1), hawechaty.WithScanTimeout(5*time.Minute))
+		require.NoError(t, err)
+		require.NoError(t, pool.Add(t.Context(), b))
+		sub := pool.Store().Subscribe(1 << 16)
+		t0 := time.Now()
+		require.NoError(t, pool.Start(t.Context()))
+		defer pool.Stop(context.Background())
+
+		time.Sleep(10 * time.Minute)
+		synctest.Wait()
+		got := seen(sub, actions.BotFailed.Type(), actions.ResetStarted.Type())
+		require.NotEmpty(t, got)
+		assert.Equal(t, actions.BotFailed.Type(), got[0].Type)
+		assert.Equal(t, 5*time.Minute, got[0].Meta.Time.Sub(t0), "failed at the scan timeout")
+		assert.Equal(t, 1, count(got, actions.ResetStarted.Type()), "then reset once, and waiting for the new scan")
+	})
+	_, err := hawechaty.New(hawechaty.WithFailAfter(time.Hour), hawechaty.WithScanTimeout(time.Minute))
+	assert.ErrorContains(t, err, "ScanTimeout")
+}
+
 // A bot logged out by the platform while its connection keeps beating is
 // failed and reset, and logs in again. Its heartbeats used to count as
 // signs of life, so it was never reset.
