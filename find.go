@@ -47,11 +47,13 @@ type ContactFinder struct{ pool *Pool }
 func (f RoomFinder) FindAll(ctx context.Context, query string) ([]Room, error) {
 	var out []Room
 	index := map[string]int{}
-	err := f.pool.eachLoggedIn(ctx, func(ctx context.Context, p puppet.Puppet) error {
+	err := f.pool.eachLoggedIn(ctx, func(ctx context.Context, bot string, p puppet.Puppet) error {
 		rooms, err := p.Rooms(ctx)
 		if err != nil {
 			return err
 		}
+		// The full list is at hand: routing learns rooms joined since login.
+		f.pool.roomsListed(bot, rooms)
 		for _, r := range rooms {
 			if !strings.Contains(r.Topic, query) {
 				continue
@@ -84,7 +86,7 @@ func (f RoomFinder) Find(ctx context.Context, query string) (Room, error) {
 func (f ContactFinder) FindAll(ctx context.Context, query string) ([]Contact, error) {
 	var out []Contact
 	seen := map[string]bool{}
-	err := f.pool.eachLoggedIn(ctx, func(ctx context.Context, p puppet.Puppet) error {
+	err := f.pool.eachLoggedIn(ctx, func(ctx context.Context, _ string, p puppet.Puppet) error {
 		cs, err := p.Contacts(ctx)
 		if err != nil {
 			return err
@@ -115,7 +117,7 @@ func (f ContactFinder) Find(ctx context.Context, query string) (Contact, error) 
 
 // eachLoggedIn calls f for the puppet of every logged-in bot, in pool
 // order. It returns the joined errors only when no call succeeded.
-func (p *Pool) eachLoggedIn(ctx context.Context, f func(context.Context, puppet.Puppet) error) error {
+func (p *Pool) eachLoggedIn(ctx context.Context, f func(ctx context.Context, bot string, p puppet.Puppet) error) error {
 	var errs []error
 	ok := 0
 	for id, b := range p.st.State().Bots.All() {
@@ -126,7 +128,7 @@ func (p *Pool) eachLoggedIn(ctx context.Context, f func(context.Context, puppet.
 		if !found {
 			continue
 		}
-		if err := f(ctx, pup); err != nil {
+		if err := f(ctx, id, pup); err != nil {
 			errs = append(errs, fmt.Errorf("hawechaty: bot %q: %w", id, err))
 			continue
 		}

@@ -631,12 +631,17 @@ func (p *Pool) learnRooms(name string, m *member) {
 			p.log.Warn("hawechaty: cannot list rooms", "bot", name, "err", err)
 			return
 		}
-		ids := make([]string, 0, len(rooms))
-		for _, r := range rooms {
-			ids = append(ids, r.ID)
-		}
-		if err := p.st.Dispatch(actions.RoomsLearned.New(actions.RoomsPayload{Bot: name, Rooms: ids}).WithSource("puppet/" + name)); err != nil && !errors.Is(err, store.ErrStopped) {
-			p.log.Warn("hawechaty: rooms refused", "bot", name, "err", err)
-		}
+		p.roomsListed(name, rooms)
 	}()
+}
+
+// roomsListed records the full list of the rooms a bot is in.
+func (p *Pool) roomsListed(bot string, rooms []puppet.Room) {
+	ids := make([]string, 0, len(rooms))
+	for _, r := range rooms {
+		ids = append(ids, r.ID)
+	}
+	if err := p.st.Dispatch(actions.RoomsLearned.New(actions.RoomsPayload{Bot: bot, Rooms: ids}).WithSource("puppet/" + bot)); err != nil && !errors.Is(err, store.ErrStopped) {
+		p.log.Warn("hawechaty: rooms refused", "bot", bot, "err", err)
+	}
 }

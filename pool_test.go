@@ -510,3 +510,50 @@ func TestFromEnvironmentErrors(t *testing.T) {
 		})
 	}
 }
+
+// A room a bot joined after its login is learned, for routing, from a
+// message it receives there, and from a Room lookup: sends then go
+// through the member only. Rooms used to be listed at login only, so round
+// robin sent to a non-member, which fails permanently and is not retried.
+func TestRoomJoinedAfterLoginIsLearned(t *testing.T) {
+	for _, learn := range []string{"message", "lookup"} {
+		t.Run(learn, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				world := mock.NewWorld()
+				defer world.Close()
+				require.NoError(t, world.AddContact("carol", "Carol"))
+				a, err := world.AddBot("bot-a")
+				require.NoError(t, err)
+				b, err := world.AddBot("bot-b")
+				require.NoError(t, err)
+				pool, err := hawechaty.New(hawechaty.WithSeed(1))
+				require.NoError(t, err)
+				require.NoError(t, pool.Add(t.Context(), a))
+				require.NoError(t, pool.Add(t.Context(), b))
+				require.NoError(t, pool.Start(t.Context()))
+				defer pool.Stop(context.Background())
+				synctest.Wait()
+
+				require.NoError(t, world.AddRoom("room1", "team", "bot-b", "carol"))
+				switch learn {
+				case "message":
+					_, err = world.Post("carol", "room1", "hello")
+					require.NoError(t, err)
+					synctest.Wait()
+				case "lookup":
+					room, err := pool.Room.Find(t.Context(), "team")
+					require.NoError(t, err)
+					require.Equal(t, "room1", room.ID)
+					synctest.Wait()
+				}
+				members, _ := pool.State().Rooms.Get("room1")
+				assert.Equal(t, []string{"bot-b"}, members)
+				for i := range 4 {
+					r, err := pool.Say(t.Context(), "room1", fmt.Sprint("hi ", i))
+					require.NoError(t, err)
+					assert.Equal(t, "bot-b", r.Bot)
+				}
+			})
+		})
+	}
+}

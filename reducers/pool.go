@@ -111,6 +111,11 @@ func PoolReducer(s Pool, a actions.Action) Pool {
 		})
 	case actions.Message.Type():
 		p, _ := actions.Message.Match(a)
+		if p.Room != "" && s.Bots.Has(p.Bot) {
+			// A message from a room shows the bot is in it, perhaps joined
+			// since its rooms were listed at login.
+			s.Rooms = roomWith(s.Rooms, p.Room, p.Bot, s.Bots)
+		}
 		return s.update(p.Bot, func(b Bot) Bot { b.LastSeen, b.Dings = t, 0; return b })
 	case actions.Heartbeat.Type():
 		p, _ := actions.Heartbeat.Match(a)
