@@ -225,7 +225,8 @@ func (p *Pool) completeSends(store.API[reducers.Pool]) func(store.DispatchFunc) 
 	}
 }
 
-// Add puts a puppet in the pool under its Name. In a started pool the
+// Add puts a puppet in the pool under its Name, guarded (puppet.Guard): a
+// panic in one of its methods becomes that call's error. In a started pool the
 // puppet is started at once and its start error is returned; the bot stays
 // in the pool and is reset like any failed bot. When Add fails for any
 // other reason the bot is not in the pool (the name can be added again),
@@ -234,6 +235,9 @@ func (p *Pool) Add(ctx context.Context, pup puppet.Puppet) error {
 	if pup == nil {
 		return errors.New("hawechaty: Add(nil)")
 	}
+	// The pool calls puppets on its own goroutines: a panic in one is
+	// turned into that call's error instead of ending the program.
+	pup = puppet.Guard(pup)
 	name := pup.Name()
 	p.mu.Lock()
 	if p.stopped {

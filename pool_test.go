@@ -557,3 +557,31 @@ func TestRoomJoinedAfterLoginIsLearned(t *testing.T) {
 		})
 	}
 }
+
+// sayPanics is a fake whose Say panics.
+type sayPanics struct{ *fakePuppet }
+
+func (sayPanics) Say(context.Context, string, string) error { panic("driver bug") }
+
+// A puppet that panics in Say does not end the program: the send ends as
+// an unknown outcome (the message may have left), never retried, and the
+// pool goes on sending through its other bots.
+func TestPuppetPanicIsAnError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := sayPanics{newFake("a")}, newFake("b")
+		pool, err := hawechaty.New(hawechaty.WithSeed(1))
+		require.NoError(t, err)
+		require.NoError(t, pool.Add(t.Context(), a))
+		require.NoError(t, pool.Add(t.Context(), b))
+		require.NoError(t, pool.Start(t.Context()))
+		defer pool.Stop(context.Background())
+		synctest.Wait()
+
+		_, err = pool.Say(t.Context(), "alice", "hi")
+		require.ErrorIs(t, err, puppet.ErrOutcomeUnknown, "the first send goes to a, which panics")
+		assert.Contains(t, err.Error(), "Say panicked: driver bug")
+		r, err := pool.Say(t.Context(), "alice", "again")
+		require.NoError(t, err)
+		assert.Equal(t, "b", r.Bot)
+	})
+}

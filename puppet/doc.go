@@ -5,7 +5,9 @@
 // them. Send errors are classified (Classify) so that the pool retries a
 // message on another bot only when it certainly was not sent. Optional
 // capabilities, such as a protocol-level heartbeat (Dinger), are discovered
-// with a type assertion.
+// with a type assertion. Guard wraps a puppet so that a panic in one of its
+// methods becomes that call's error (a *PanicError); the pool guards every
+// puppet it is given, since it calls them on its own goroutines.
 //
 // Subpackages: mock is an in-memory world of bots, contacts and rooms with
 // injectable faults; puppettest is the conformance suite every Puppet passes.

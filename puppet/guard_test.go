@@ -1,0 +1,83 @@
+package puppet_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/hawechaty/hawechaty/puppet"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// panicky panics in every method when boom is set, and otherwise answers
+// with err.
+type panicky struct {
+	boom bool
+	err  error
+}
+
+func (p *panicky) maybe() {
+	if p.boom {
+		panic("boom")
+	}
+}
+
+func (p *panicky) Name() string                              { p.maybe(); return "panicky" }
+func (p *panicky) Start(context.Context) error               { p.maybe(); return p.err }
+func (p *panicky) Stop(context.Context) error                { p.maybe(); return p.err }
+func (p *panicky) Events() <-chan puppet.Event               { p.maybe(); return make(chan puppet.Event) }
+func (p *panicky) Say(context.Context, string, string) error { p.maybe(); return p.err }
+func (p *panicky) Rooms(context.Context) ([]puppet.Room, error) {
+	p.maybe()
+	return []puppet.Room{{ID: "r"}}, p.err
+}
+func (p *panicky) Contacts(context.Context) ([]puppet.Contact, error) { p.maybe(); return nil, p.err }
+func (p *panicky) Close() error                                       { p.maybe(); return p.err }
+
+type panickyDinger struct{ panicky }
+
+func (p *panickyDinger) Ding(context.Context, string) error { p.maybe(); return p.err }
+
+func TestGuardTurnsPanicsIntoErrors(t *testing.T) {
+	g := puppet.Guard(&panickyDinger{panicky{boom: true}})
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"Start":    func() error { return g.Start(ctx) },
+		"Stop":     func() error { return g.Stop(ctx) },
+		"Say":      func() error { return g.Say(ctx, "to", "hi") },
+		"Rooms":    func() error { _, err := g.Rooms(ctx); return err },
+		"Contacts": func() error { _, err := g.Contacts(ctx); return err },
+		"Close":    func() error { return g.Close() },
+		"Ding":     func() error { return g.(puppet.Dinger).Ding(ctx, "d") },
+	}
+	for method, call := range calls {
+		var pe *puppet.PanicError
+		err := call()
+		require.ErrorAs(t, err, &pe, method)
+		assert.Equal(t, method, pe.Method)
+		assert.Equal(t, "boom", pe.Value)
+		assert.Contains(t, err.Error(), method+" panicked: boom")
+		assert.NotEmpty(t, pe.Stack)
+	}
+	assert.Equal(t, puppet.OutcomeUnknown, puppet.Classify(g.Say(ctx, "to", "hi")), "a panic in Say may have sent")
+	assert.Equal(t, "*puppet_test.panickyDinger", g.Name(), "a panicking Name falls back to the type")
+	_, open := <-g.Events()
+	assert.False(t, open, "a panicking Events gives a closed channel")
+}
+
+func TestGuardPassesResultsThrough(t *testing.T) {
+	sentinel := errors.New("refused")
+	inner := &panicky{err: sentinel}
+	g := puppet.Guard(inner)
+	ctx := context.Background()
+	assert.ErrorIs(t, g.Say(ctx, "to", "hi"), sentinel)
+	rooms, err := g.Rooms(ctx)
+	assert.ErrorIs(t, err, sentinel)
+	assert.Equal(t, []puppet.Room{{ID: "r"}}, rooms)
+	assert.Equal(t, "panicky", g.Name())
+	_, isDinger := g.(puppet.Dinger)
+	assert.False(t, isDinger, "Guard adds no Dinger to a puppet without one")
+	assert.Same(t, g, puppet.Guard(g), "guarding twice changes nothing")
+	assert.Nil(t, puppet.Guard(nil))
+}
