@@ -125,6 +125,32 @@ type member struct {
 type waiter struct {
 	ctx  context.Context
 	done chan actions.SendDonePayload
+
+	mu     sync.Mutex
+	flying *actions.RoutePayload // the attempt a puppet is making, if any
+	routed chan struct{}         // a token whenever an attempt begins
+}
+
+// track follows the attempts of the send: a puppet call is under way from
+// its SendRouted to its SendResult.
+func (w *waiter) track(a actions.Action) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if r, ok := actions.SendRouted.Match(a); ok {
+		w.flying = &r
+		select {
+		case w.routed <- struct{}{}:
+		default:
+		}
+	} else if actions.SendResult.Is(a) {
+		w.flying = nil
+	}
+}
+
+func (w *waiter) inFlight() *actions.RoutePayload {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.flying
 }
 
 // New returns a stopped pool with no bots.
@@ -211,6 +237,20 @@ func (p *Pool) completeSends(store.API[reducers.Pool]) func(store.DispatchFunc) 
 	return func(next store.DispatchFunc) store.DispatchFunc {
 		return func(a actions.Action) error {
 			err := next(a)
+			var id string
+			if r, ok := actions.SendRouted.Match(a); ok {
+				id = r.ID
+			} else if r, ok := actions.SendResult.Match(a); ok {
+				id = r.ID
+			}
+			if id != "" {
+				p.mu.Lock()
+				w := p.waiters[id]
+				p.mu.Unlock()
+				if w != nil {
+					w.track(a)
+				}
+			}
 			if d, ok := actions.SendDone.Match(a); ok {
 				p.mu.Lock()
 				w := p.waiters[d.ID]
@@ -485,7 +525,7 @@ func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
 		return Receipt{}, errors.New("hawechaty: Say with an empty target")
 	}
 	id := fmt.Sprintf("say-%d", p.sendSeq.Add(1))
-	w := &waiter{ctx: ctx, done: make(chan actions.SendDonePayload, 1)}
+	w := &waiter{ctx: ctx, done: make(chan actions.SendDonePayload, 1), routed: make(chan struct{}, 1)}
 	p.mu.Lock()
 	if p.stopped {
 		p.mu.Unlock()
@@ -507,18 +547,47 @@ func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
 		}
 		return Receipt{}, fmt.Errorf("hawechaty: %w", err)
 	}
-	select {
-	case d := <-w.done:
-		return p.result(ctx, to, d)
-	case <-p.st.Done():
-		// The store stopped; its last actions may still have completed us.
+	cancelled := ctx.Done()
+	for {
 		select {
 		case d := <-w.done:
 			return p.result(ctx, to, d)
-		default:
-			return Receipt{}, ErrStopped
+		case <-p.st.Done():
+			// The store stopped; its last actions may still have completed us.
+			select {
+			case d := <-w.done:
+				return p.result(ctx, to, d)
+			default:
+				return Receipt{}, ErrStopped
+			}
+		case <-cancelled:
+			// Between attempts the send epic ends the send at once, as
+			// canceled: wait for that. During one, the puppet may not
+			// honour its context: do not wait for it.
+			cancelled = nil
+		case <-w.routed:
+		}
+		if cancelled == nil {
+			if r := w.inFlight(); r != nil {
+				return p.abandon(ctx, id, to, w, r)
+			}
 		}
 	}
+}
+
+// abandon ends a Say whose caller gave up while a puppet is sending: the
+// message may have left, and the caller is told so now, whenever the
+// puppet returns. The send itself goes on to its end in the store.
+func (p *Pool) abandon(ctx context.Context, id, to string, w *waiter, r *actions.RoutePayload) (Receipt, error) {
+	p.mu.Lock()
+	_, waiting := p.waiters[id]
+	delete(p.waiters, id)
+	p.mu.Unlock()
+	if !waiting { // its SendDone is on the way
+		return p.result(ctx, to, <-w.done)
+	}
+	return Receipt{}, &SendError{ID: id, To: to, Bot: r.Bot, Attempts: r.Attempt, Outcome: reducers.OutcomeAbandoned,
+		Detail: "the caller's context ended during the attempt", ctxErr: ctx.Err()}
 }
 
 func (p *Pool) result(ctx context.Context, to string, d actions.SendDonePayload) (Receipt, error) {

@@ -585,3 +585,44 @@ func TestPuppetPanicIsAnError(t *testing.T) {
 		assert.Equal(t, "b", r.Bot)
 	})
 }
+
+// deafSay is a fake whose Say takes a minute whatever its context says.
+type deafSay struct{ *fakePuppet }
+
+func (d deafSay) Say(_ context.Context, to, text string) error {
+	time.Sleep(time.Minute)
+	return d.fakePuppet.Say(context.Background(), to, text)
+}
+
+// ctx bounds Say even when the puppet does not honour it: the caller is
+// told at its deadline that the message may have left, and the attempt
+// goes on to its end in the store without holding the caller.
+func TestSayReturnsAtDeadlineWhenThePuppetIgnoresIt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := deafSay{newFake("a")}
+		pool, err := hawechaty.New(hawechaty.WithSeed(1))
+		require.NoError(t, err)
+		require.NoError(t, pool.Add(t.Context(), a))
+		require.NoError(t, pool.Start(t.Context()))
+		defer pool.Stop(context.Background())
+		synctest.Wait()
+
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err = pool.Say(ctx, "alice", "hi")
+		assert.Equal(t, time.Second, time.Since(start), "returned at the deadline")
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.ErrorIs(t, err, puppet.ErrOutcomeUnknown)
+		var se *hawechaty.SendError
+		require.ErrorAs(t, err, &se)
+		assert.Equal(t, "a", se.Bot)
+		assert.Equal(t, reducers.OutcomeAbandoned, se.Outcome)
+
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		assert.Equal(t, []string{"alice:hi"}, a.Said(), "the attempt went on to its end")
+		bot, _ := pool.State().Bots.Get("a")
+		assert.True(t, bot.Available, "the caller's deadline is not held against the bot")
+	})
+}
