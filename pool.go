@@ -456,6 +456,11 @@ func (p *Pool) stopWhenDone(ctx context.Context, done chan<- struct{}) {
 // pool's goroutines. Says in flight end with ErrStopped. Stop on a pool
 // that is stopping (another Stop, or the end of Start's context) waits,
 // bounded by ctx, for that shutdown and returns nil.
+//
+// ctx bounds the wait: should a puppet ignore its context (a Stop that
+// hangs, a call under way in an epic), Stop returns ctx's error when ctx
+// ends, and the shutdown finishes in the background when the puppet
+// returns. The puppets' Stop calls get ctx.
 func (p *Pool) Stop(ctx context.Context) error {
 	err := p.shutdown(ctx)
 	p.mu.Lock()
@@ -485,12 +490,29 @@ func (p *Pool) shutdown(ctx context.Context) error {
 		}
 	}
 	p.stopped = true
-	defer close(p.stopDone)
 	bots := p.bots
 	p.bots = map[string]*member{}
 	cancel := p.cancel
 	p.mu.Unlock()
 
+	// The steps wait for epics and puppets, which may be stuck in a puppet
+	// call that ignores its context: ctx bounds the wait, not the steps.
+	var err error
+	go func() {
+		defer close(p.stopDone)
+		err = p.stopAll(ctx, bots, cancel)
+	}()
+	select {
+	case <-p.stopDone:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("hawechaty: stop: %w (the pool goes on stopping in the background)", ctx.Err())
+	}
+}
+
+// stopAll stops the store (and with it the epics), then every puppet, and
+// waits for the pool's goroutines.
+func (p *Pool) stopAll(ctx context.Context, bots map[string]*member, cancel context.CancelFunc) error {
 	p.st.Stop()
 	if cancel != nil {
 		cancel()

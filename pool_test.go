@@ -626,3 +626,36 @@ func TestSayReturnsAtDeadlineWhenThePuppetIgnoresIt(t *testing.T) {
 		assert.True(t, bot.Available, "the caller's deadline is not held against the bot")
 	})
 }
+
+// deafStop is a fake whose Stop takes a minute whatever its context says.
+type deafStop struct{ *fakePuppet }
+
+func (d deafStop) Stop(context.Context) error {
+	time.Sleep(time.Minute)
+	return d.fakePuppet.Stop(context.Background())
+}
+
+// ctx bounds Stop even when a puppet does not honour it: Stop returns at
+// the deadline with its error, and the shutdown finishes in the background.
+func TestStopReturnsAtDeadlineWhenAPuppetIgnoresIt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pool, err := hawechaty.New(hawechaty.WithSeed(1))
+		require.NoError(t, err)
+		require.NoError(t, pool.Add(t.Context(), deafStop{newFake("a")}))
+		require.NoError(t, pool.Start(t.Context()))
+		synctest.Wait()
+
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		start := time.Now()
+		err = pool.Stop(ctx)
+		assert.Equal(t, time.Second, time.Since(start), "returned at the deadline")
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+
+		// A later Stop waits for the background shutdown, and it ends.
+		require.NoError(t, pool.Stop(context.Background()))
+		assert.Equal(t, time.Minute, time.Since(start))
+		_, open := <-pool.Messages()
+		assert.False(t, open)
+	})
+}
