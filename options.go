@@ -74,7 +74,8 @@ func WithBackoff(b epics.Backoff) Option {
 	return optionFunc(func(c *config) { c.ha.Backoff = b })
 }
 
-// WithEjectAfter sets how many consecutive failed sends fail a bot (default 3).
+// WithEjectAfter sets how many consecutive failed sends fail a bot (default 3;
+// 0 means the default, and math.MaxInt in effect turns ejection off).
 // A send cut short by the caller's context (cancelled, or a deadline
 // shorter than the bot's latency) is not a failed send of the bot.
 func WithEjectAfter(n int) Option {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -201,7 +202,11 @@ func (p *Pool) Store() *store.Store[reducers.Pool] { return p.st }
 func (p *Pool) State() reducers.Pool { return p.st.State() }
 
 // Health returns a summary of the pool.
-func (p *Pool) Health() selectors.Health { return selectors.PoolHealth.Select(p.st.State()) }
+func (p *Pool) Health() selectors.Health {
+	h := selectors.PoolHealth.Select(p.st.State())
+	h.Failed = slices.Clone(h.Failed) // the selector's cached slice stays the selector's
+	return h
+}
 
 // Messages returns the inbound messages, each once even when several bots
 // see it. Heartbeat answers are not included, nor are messages sent by

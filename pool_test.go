@@ -659,3 +659,24 @@ func TestStopReturnsAtDeadlineWhenAPuppetIgnoresIt(t *testing.T) {
 		assert.False(t, open)
 	})
 }
+
+// Health returns the caller's own copy: changing it does not change what
+// the next call returns (the selector behind it is memoized).
+func TestHealthIsTheCallersCopy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := newFake("a"), newFake("b")
+		b.startErr = errors.New("no network")
+		pool, err := hawechaty.New(hawechaty.WithSeed(1))
+		require.NoError(t, err)
+		require.NoError(t, pool.Add(t.Context(), a))
+		require.NoError(t, pool.Add(t.Context(), b))
+		require.Error(t, pool.Start(t.Context()))
+		defer pool.Stop(context.Background())
+		synctest.Wait()
+
+		h := pool.Health()
+		require.Equal(t, []string{"b"}, h.Failed)
+		h.Failed[0] = "changed"
+		assert.Equal(t, []string{"b"}, pool.Health().Failed)
+	})
+}
