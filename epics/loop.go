@@ -27,10 +27,33 @@ type starter interface {
 type emitter struct {
 	ctx    context.Context
 	next   chan<- rxgo.Item
-	fired  chan string
+	fired  chan firing
 	posted chan func(*emitter)
-	timers map[string]*time.Timer
+	timers map[string]timer
+	armed  uint64 // timers armed so far, to tell each from the next
 	wg     *sync.WaitGroup
+}
+
+// timer is a bot's armed timer; firing names it by its number, so that a
+// timer that fired while the loop was busy, and was moved or cancelled
+// before the loop read it, is recognized as stale.
+type timer struct {
+	t  *time.Timer
+	id uint64
+}
+
+type firing struct {
+	bot string
+	id  uint64
+}
+
+// due reports whether f is the bot's armed timer, and disarms it if so.
+func (e *emitter) due(f firing) bool {
+	if cur, ok := e.timers[f.bot]; ok && cur.id == f.id {
+		delete(e.timers, f.bot)
+		return true
+	}
+	return false
 }
 
 func (e *emitter) emit(a actions.Action) {
@@ -42,21 +65,23 @@ func (e *emitter) emit(a actions.Action) {
 
 // at arms bot's timer to fire after d, replacing any earlier one.
 func (e *emitter) at(bot string, d time.Duration) {
-	if t, ok := e.timers[bot]; ok {
-		t.Stop()
+	if cur, ok := e.timers[bot]; ok {
+		cur.t.Stop()
 	}
-	e.timers[bot] = time.AfterFunc(d, func() {
+	e.armed++
+	f := firing{bot: bot, id: e.armed}
+	e.timers[bot] = timer{id: f.id, t: time.AfterFunc(d, func() {
 		select {
-		case e.fired <- bot:
+		case e.fired <- f:
 		case <-e.ctx.Done():
 		}
-	})
+	})}
 }
 
 // cancel disarms bot's timer.
 func (e *emitter) cancel(bot string) {
-	if t, ok := e.timers[bot]; ok {
-		t.Stop()
+	if cur, ok := e.timers[bot]; ok {
+		cur.t.Stop()
 		delete(e.timers, bot)
 	}
 }
@@ -85,11 +110,11 @@ func run(ctx context.Context, in rxgo.Observable, m machine) rxgo.Observable {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		var wg sync.WaitGroup
-		out := &emitter{ctx: ctx, next: next, fired: make(chan string), posted: make(chan func(*emitter)), timers: map[string]*time.Timer{}, wg: &wg}
+		out := &emitter{ctx: ctx, next: next, fired: make(chan firing), posted: make(chan func(*emitter)), timers: map[string]timer{}, wg: &wg}
 		defer func() {
 			cancel()
-			for _, t := range out.timers {
-				t.Stop()
+			for _, cur := range out.timers {
+				cur.t.Stop()
 			}
 			wg.Wait()
 		}()
@@ -114,8 +139,10 @@ func run(ctx context.Context, in rxgo.Observable, m machine) rxgo.Observable {
 				if a, isAction := it.V.(actions.Action); isAction {
 					m.onAction(a, time.Now(), out)
 				}
-			case bot := <-out.fired:
-				m.onTimer(bot, time.Now(), out)
+			case f := <-out.fired:
+				if out.due(f) {
+					m.onTimer(f.bot, time.Now(), out)
+				}
 			case f := <-out.posted:
 				f(out)
 			}
