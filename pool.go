@@ -256,6 +256,16 @@ func (p *Pool) completeSends(store.API[reducers.Pool]) func(store.DispatchFunc) 
 					w.track(a)
 				}
 			}
+			if r, ok := actions.SendResult.Match(a); ok && r.Outcome == reducers.OutcomePermanent {
+				// A bot that left a room fails there for good: list its
+				// rooms again, so that the next send goes to a member.
+				p.mu.Lock()
+				m := p.bots[r.Bot]
+				p.mu.Unlock()
+				if m != nil {
+					p.learnRooms(r.Bot, m)
+				}
+			}
 			if d, ok := actions.SendDone.Match(a); ok {
 				p.mu.Lock()
 				w := p.waiters[d.ID]
@@ -708,12 +718,16 @@ func (p *Pool) isSelf(id string) bool {
 
 // learnRooms records the rooms a bot is in, for routing.
 func (p *Pool) learnRooms(name string, m *member) {
+	p.mu.Lock()
+	if p.stopped { // the shutdown waits for p.wg: add to it only before
+		p.mu.Unlock()
+		return
+	}
 	p.wg.Add(1)
+	base := p.runCtx
+	p.mu.Unlock()
 	go func() {
 		defer p.wg.Done()
-		p.mu.Lock()
-		base := p.runCtx
-		p.mu.Unlock()
 		if base == nil {
 			base = context.Background()
 		}

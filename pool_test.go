@@ -680,3 +680,40 @@ func TestHealthIsTheCallersCopy(t *testing.T) {
 		assert.Equal(t, []string{"b"}, pool.Health().Failed)
 	})
 }
+
+// A bot that left a room fails there permanently; the pool lists its rooms
+// again, so the next send to the room goes through a member.
+func TestBotThatLeftARoomIsNoLongerRoutedThere(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		world := mock.NewWorld()
+		defer world.Close()
+		require.NoError(t, world.AddContact("carol", "Carol"))
+		a, err := world.AddBot("bot-a")
+		require.NoError(t, err)
+		b, err := world.AddBot("bot-b")
+		require.NoError(t, err)
+		require.NoError(t, world.AddRoom("room1", "team", "bot-a", "bot-b", "carol"))
+		pool, err := hawechaty.New(hawechaty.WithSeed(1))
+		require.NoError(t, err)
+		require.NoError(t, pool.Add(t.Context(), a))
+		require.NoError(t, pool.Add(t.Context(), b))
+		require.NoError(t, pool.Start(t.Context()))
+		defer pool.Stop(context.Background())
+		synctest.Wait()
+		members, _ := pool.State().Rooms.Get("room1")
+		require.Equal(t, []string{"bot-a", "bot-b"}, members)
+
+		require.NoError(t, world.Leave("room1", "bot-a"))
+		var failed int
+		for i := range 4 {
+			if _, err := pool.Say(t.Context(), "room1", fmt.Sprint("hi ", i)); err != nil {
+				require.ErrorIs(t, err, puppet.ErrPermanent)
+				failed++
+			}
+			synctest.Wait()
+		}
+		assert.LessOrEqual(t, failed, 1, "at most the first send goes to bot-a")
+		members, _ = pool.State().Rooms.Get("room1")
+		assert.Equal(t, []string{"bot-b"}, members)
+	})
+}
