@@ -102,6 +102,7 @@ type Pool struct {
 	selves    map[string]int // the bots' own accounts (Self), with how many bots have each
 	waiters   map[string]*waiter
 	started   bool
+	running   bool // the store started: Say may send
 	stopped   bool
 	stopDone  chan struct{}   // closed when the shutdown has finished
 	watchDone chan struct{}   // closed when the watch on Start's context has returned
@@ -118,9 +119,17 @@ type Pool struct {
 }
 
 type member struct {
-	p    puppet.Puppet
-	done chan struct{} // closed to stop the pump
-	self string        // the account it last logged in as; under Pool.mu
+	p     puppet.Puppet // guarded and tracked: what everyone calls
+	raw   puppet.Puppet // guarded only: Remove and Stop stop and close it
+	calls *calls        // the calls under way through p
+	done  chan struct{} // closed to stop the pump
+	self  string        // the account it last logged in as; under Pool.mu
+}
+
+// newMember returns the member for a guarded puppet.
+func newMember(pup puppet.Puppet) *member {
+	c := newCalls()
+	return &member{p: track(pup, c), raw: pup, calls: c, done: make(chan struct{})}
 }
 
 type waiter struct {
@@ -303,7 +312,7 @@ func (p *Pool) Add(ctx context.Context, pup puppet.Puppet) error {
 		p.mu.Unlock()
 		return fmt.Errorf("%w: %q", ErrDuplicateBot, name)
 	}
-	m := &member{p: pup, done: make(chan struct{})}
+	m := newMember(pup)
 	p.bots[name] = m
 	started := p.started
 	p.mu.Unlock()
@@ -332,7 +341,7 @@ func (p *Pool) Add(ctx context.Context, pup puppet.Puppet) error {
 	p.mu.Unlock()
 	go p.pump(name, m)
 	if started {
-		if err := pup.Start(ctx); err != nil {
+		if err := m.p.Start(ctx); err != nil {
 			return fmt.Errorf("hawechaty: start %q: %w", name, err)
 		}
 	}
@@ -366,10 +375,13 @@ func (p *Pool) Remove(ctx context.Context, name string) error {
 		errs = append(errs, err)
 	}
 	close(m.done)
-	if err := m.p.Stop(ctx); err != nil {
+	if err := m.calls.drain(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := m.raw.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stop: %w", err))
 	}
-	if err := m.p.Close(); err != nil {
+	if err := m.raw.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close: %w", err))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -417,6 +429,9 @@ func (p *Pool) Start(ctx context.Context) error {
 		}
 		return fmt.Errorf("hawechaty: %w", err)
 	}
+	p.mu.Lock()
+	p.running = true
+	p.mu.Unlock()
 	// Bots added before the epics ran are watched by the heartbeat from its
 	// start (it reads the state when it subscribes); later ones from their
 	// BotAdded.
@@ -472,10 +487,16 @@ func (p *Pool) stopWhenDone(ctx context.Context, done chan<- struct{}) {
 // that is stopping (another Stop, or the end of Start's context) waits,
 // bounded by ctx, for that shutdown and returns nil.
 //
-// ctx bounds the wait: should a puppet ignore its context (a Stop that
-// hangs, a call under way in an epic), Stop returns ctx's error when ctx
-// ends, and the shutdown finishes in the background when the puppet
-// returns. The puppets' Stop calls get ctx.
+// Calls under way into a puppet (a Say, a reset's Start) end before the
+// puppet is stopped and closed; new ones are refused as not sent. ctx
+// bounds the wait: should a puppet ignore its context, Stop returns ctx's
+// error when ctx ends, and the shutdown finishes in the background, each
+// of its steps bounded by 30 s.
+//
+// Stop waits for the pool's goroutines, so it must not be called on them:
+// not from a puppet's method, nor from middleware on the dispatch path.
+// There, cancel the context given to Start: the pool then stops the same
+// way without anyone waiting.
 func (p *Pool) Stop(ctx context.Context) error {
 	err := p.shutdown(ctx)
 	p.mu.Lock()
@@ -532,13 +553,20 @@ func (p *Pool) stopAll(ctx context.Context, bots map[string]*member, cancel cont
 	if cancel != nil {
 		cancel()
 	}
+	// The steps go on when the caller stops waiting, so they have their
+	// own bound.
+	ctx, cancelSteps := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	defer cancelSteps()
 	var errs []error
 	for name, m := range bots {
 		close(m.done)
-		if err := m.p.Stop(ctx); err != nil {
+		if err := m.calls.drain(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("hawechaty: stop %q: %w", name, err))
 		}
-		if err := m.p.Close(); err != nil {
+		if err := m.raw.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("hawechaty: stop %q: %w", name, err))
+		}
+		if err := m.raw.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("hawechaty: close %q: %w", name, err))
 		}
 	}
@@ -556,7 +584,10 @@ func (p *Pool) stopAll(ctx context.Context, bots map[string]*member, cancel cont
 // timeout as well. When ctx ends first the error wraps ctx.Err(), and the
 // failed attempt is not held against the bot: a caller's short deadline
 // or cancellation never ejects a healthy bot. A Say whose ctx is already
-// done sends nothing.
+// done sends nothing. Say returns at most 100 ms after ctx ends, even
+// when the puppet does not honour its context: then the outcome is
+// "abandoned" (the message may have left) and the attempt goes on to its
+// end in the pool. Say fails at once before Start has started the pool.
 func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
 	if to == "" {
 		return Receipt{}, errors.New("hawechaty: Say with an empty target")
@@ -568,9 +599,9 @@ func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
 		p.mu.Unlock()
 		return Receipt{}, ErrStopped
 	}
-	if !p.started {
+	if !p.running {
 		p.mu.Unlock()
-		return Receipt{}, errors.New("hawechaty: Say before Start")
+		return Receipt{}, errors.New("hawechaty: Say before Start has started the pool")
 	}
 	p.waiters[id] = w
 	p.mu.Unlock()
@@ -584,7 +615,19 @@ func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
 		}
 		return Receipt{}, fmt.Errorf("hawechaty: %w", err)
 	}
+	// When ctx ends between attempts the send epic ends the send at once,
+	// as canceled: Say waits for that. During an attempt, a puppet that
+	// honours its context answers at once too, but one that does not may
+	// take until the attempt's timeout: Say waits abandonGrace for the
+	// answer, then gives up on it.
 	cancelled := ctx.Done()
+	var grace *time.Timer
+	defer func() {
+		if grace != nil {
+			grace.Stop()
+		}
+	}()
+	var graceC <-chan time.Time
 	for {
 		select {
 		case d := <-w.done:
@@ -595,22 +638,29 @@ func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
 			case d := <-w.done:
 				return p.result(ctx, to, d)
 			default:
+				p.mu.Lock()
+				delete(p.waiters, id)
+				p.mu.Unlock()
 				return Receipt{}, ErrStopped
 			}
 		case <-cancelled:
-			// Between attempts the send epic ends the send at once, as
-			// canceled: wait for that. During one, the puppet may not
-			// honour its context: do not wait for it.
 			cancelled = nil
 		case <-w.routed:
-		}
-		if cancelled == nil {
+		case <-graceC:
 			if r := w.inFlight(); r != nil {
 				return p.abandon(ctx, id, to, w, r)
 			}
 		}
+		if cancelled == nil && grace == nil && w.inFlight() != nil {
+			grace = time.NewTimer(abandonGrace)
+			graceC = grace.C
+		}
 	}
 }
+
+// abandonGrace is how long Say waits, after its context ended during an
+// attempt, for the puppet's answer before it reports the send abandoned.
+const abandonGrace = 100 * time.Millisecond
 
 // abandon ends a Say whose caller gave up while a puppet is sending: the
 // message may have left, and the caller is told so now, whenever the

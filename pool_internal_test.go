@@ -34,7 +34,7 @@ func TestStartWatchesBotsAddedBeforeTheEpicsRan(t *testing.T) {
 		require.NoError(t, p.Start(t.Context()))
 		// ... and its member joined after Start's snapshot.
 		p.mu.Lock()
-		p.bots["bot-a"] = &member{p: b, done: make(chan struct{})}
+		p.bots["bot-a"] = newMember(b)
 		p.mu.Unlock()
 
 		time.Sleep(2 * time.Minute)
@@ -43,5 +43,23 @@ func TestStartWatchesBotsAddedBeforeTheEpicsRan(t *testing.T) {
 		require.True(t, ok)
 		assert.False(t, bot.FailedAt.IsZero(), "never failed: the heartbeat does not watch it")
 		assert.Positive(t, bot.Resets, "never reset")
+	})
+}
+
+// A Say between Start's first step and the store's start fails at once: it
+// used to wait, past its deadline, for epics that never saw it.
+func TestSayDuringStartFailsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, err := New(WithSeed(1))
+		require.NoError(t, err)
+		p.mu.Lock()
+		p.started = true // what Start does first
+		p.mu.Unlock()
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		_, err = p.Say(ctx, "alice", "hi")
+		require.ErrorContains(t, err, "before Start has started the pool")
+		require.NoError(t, p.Stop(context.Background()))
+		assert.Empty(t, p.waiters)
 	})
 }

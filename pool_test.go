@@ -611,7 +611,7 @@ func TestSayReturnsAtDeadlineWhenThePuppetIgnoresIt(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		_, err = pool.Say(ctx, "alice", "hi")
-		assert.Equal(t, time.Second, time.Since(start), "returned at the deadline")
+		assert.Equal(t, time.Second+100*time.Millisecond, time.Since(start), "returned 100 ms after the deadline")
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		require.ErrorIs(t, err, puppet.ErrOutcomeUnknown)
 		var se *hawechaty.SendError
@@ -715,5 +715,93 @@ func TestBotThatLeftARoomIsNoLongerRoutedThere(t *testing.T) {
 		assert.LessOrEqual(t, failed, 1, "at most the first send goes to bot-a")
 		members, _ = pool.State().Rooms.Get("room1")
 		assert.Equal(t, []string{"bot-b"}, members)
+	})
+}
+
+// slowSay is a fake whose Say takes 500 ms, ignoring its context, and
+// counts the calls that were still running when it was closed.
+type slowSay struct {
+	*fakePuppet
+	closed, late *atomic.Int32
+}
+
+func (s slowSay) Say(_ context.Context, to, text string) error {
+	time.Sleep(500 * time.Millisecond)
+	if s.closed.Load() > 0 {
+		s.late.Add(1)
+	}
+	return s.fakePuppet.Say(context.Background(), to, text)
+}
+
+func (s slowSay) Close() error { s.closed.Add(1); return s.fakePuppet.Close() }
+
+// Stop and Remove wait for the calls under way into a puppet before they
+// stop and close it: a puppet is never closed under a Say.
+func TestPuppetIsNotClosedUnderACall(t *testing.T) {
+	for _, how := range []string{"stop", "remove"} {
+		t.Run(how, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := slowSay{fakePuppet: newFake("a"), closed: new(atomic.Int32), late: new(atomic.Int32)}
+				pool, err := hawechaty.New(hawechaty.WithSeed(1))
+				require.NoError(t, err)
+				require.NoError(t, pool.Add(t.Context(), s))
+				require.NoError(t, pool.Start(t.Context()))
+				defer pool.Stop(context.Background())
+				synctest.Wait()
+
+				said := make(chan error, 1)
+				go func() {
+					_, err := pool.Say(context.Background(), "alice", "x")
+					said <- err
+				}()
+				time.Sleep(100 * time.Millisecond) // the Say is under way
+				start := time.Now()
+				switch how {
+				case "stop":
+					require.NoError(t, pool.Stop(context.Background()))
+				case "remove":
+					require.NoError(t, pool.Remove(context.Background(), "a"))
+				}
+				assert.Equal(t, 400*time.Millisecond, time.Since(start), "waited for the Say")
+				assert.Zero(t, s.late.Load(), "closed under a Say")
+				assert.Equal(t, int32(1), s.closed.Load())
+				<-said
+			})
+		})
+	}
+}
+
+// notSentOnCancel is a fake whose Say takes a minute unless its context
+// ends first, and then certainly did not send.
+type notSentOnCancel struct{ *fakePuppet }
+
+func (n notSentOnCancel) Say(ctx context.Context, to, text string) error {
+	select {
+	case <-time.After(time.Minute):
+		return n.fakePuppet.Say(ctx, to, text)
+	case <-ctx.Done():
+		return fmt.Errorf("gave up before sending: %w", puppet.ErrNotSent)
+	}
+}
+
+// A caller that gives up during an attempt of a puppet that honours its
+// context learns that the message was not sent, not that it may have been.
+func TestSayCanceledDuringAttemptOfAnHonestPuppet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pool, err := hawechaty.New(hawechaty.WithSeed(1))
+		require.NoError(t, err)
+		require.NoError(t, pool.Add(t.Context(), notSentOnCancel{newFake("a")}))
+		require.NoError(t, pool.Start(t.Context()))
+		defer pool.Stop(context.Background())
+		synctest.Wait()
+
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		_, err = pool.Say(ctx, "alice", "hi")
+		var se *hawechaty.SendError
+		require.ErrorAs(t, err, &se)
+		assert.Equal(t, reducers.OutcomeCanceled, se.Outcome)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.NotErrorIs(t, err, puppet.ErrOutcomeUnknown)
 	})
 }
