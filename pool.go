@@ -620,7 +620,7 @@ func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
 	// honours its context answers at once too, but one that does not may
 	// take until the attempt's timeout: Say waits abandonGrace for the
 	// answer, then gives up on it.
-	cancelled := ctx.Done()
+	cancelled, gaveUp := ctx.Done(), false // Done is nil for a context that never ends
 	var grace *time.Timer
 	defer func() {
 		if grace != nil {
@@ -644,14 +644,14 @@ func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
 				return Receipt{}, ErrStopped
 			}
 		case <-cancelled:
-			cancelled = nil
+			cancelled, gaveUp = nil, true
 		case <-w.routed:
 		case <-graceC:
 			if r := w.inFlight(); r != nil {
 				return p.abandon(ctx, id, to, w, r)
 			}
 		}
-		if cancelled == nil && grace == nil && w.inFlight() != nil {
+		if gaveUp && grace == nil && w.inFlight() != nil {
 			grace = time.NewTimer(abandonGrace)
 			graceC = grace.C
 		}

@@ -751,6 +751,8 @@ func TestPuppetIsNotClosedUnderACall(t *testing.T) {
 
 				said := make(chan error, 1)
 				go func() {
+					// A context that never ends (its Done is nil) waits for
+					// the puppet, however long it takes.
 					_, err := pool.Say(context.Background(), "alice", "x")
 					said <- err
 				}()
@@ -765,7 +767,11 @@ func TestPuppetIsNotClosedUnderACall(t *testing.T) {
 				assert.Equal(t, 400*time.Millisecond, time.Since(start), "waited for the Say")
 				assert.Zero(t, s.late.Load(), "closed under a Say")
 				assert.Equal(t, int32(1), s.closed.Load())
-				<-said
+				if err := <-said; how == "stop" {
+					assert.ErrorIs(t, err, hawechaty.ErrStopped, "Says in flight end with ErrStopped")
+				} else {
+					assert.NoError(t, err, "the Say under way was delivered")
+				}
 			})
 		})
 	}
@@ -803,5 +809,19 @@ func TestSayCanceledDuringAttemptOfAnHonestPuppet(t *testing.T) {
 		assert.Equal(t, reducers.OutcomeCanceled, se.Outcome)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.NotErrorIs(t, err, puppet.ErrOutcomeUnknown)
+	})
+}
+
+// A Say whose context never ends waits for a slow puppet: it is never
+// abandoned (such a context has a nil Done channel).
+func TestSayWithAContextThatNeverEndsWaitsForTheBot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newFake("a")
+		a.sayDelay = 3 * time.Second
+		pool := startPool(t, nil, a)
+		defer pool.Stop(context.Background())
+		r, err := pool.Say(context.Background(), "alice", "hi")
+		require.NoError(t, err)
+		assert.Equal(t, "a", r.Bot)
 	})
 }
