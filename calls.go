@@ -17,30 +17,44 @@ type calls struct {
 	n       int
 	closing bool
 	idle    chan struct{} // closed once closing with no call under way
+	cancels map[uint64]context.CancelFunc
+	next    uint64
 }
 
-func newCalls() *calls { return &calls{idle: make(chan struct{})} }
+func newCalls() *calls {
+	return &calls{idle: make(chan struct{}), cancels: map[uint64]context.CancelFunc{}}
+}
 
-// enter admits a call, or refuses it once the puppet is being closed.
-func (c *calls) enter() bool {
+// enter admits a call with a context of its own, derived from ctx, or
+// refuses it once the puppet is being closed.
+func (c *calls) enter(ctx context.Context) (context.Context, uint64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
-		return false
+		return nil, 0, false
 	}
 	c.n++
-	return true
+	c.next++
+	ctx, cancel := context.WithCancel(ctx)
+	c.cancels[c.next] = cancel
+	return ctx, c.next, true
 }
 
-func (c *calls) exit() {
+func (c *calls) exit(id uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if cancel, ok := c.cancels[id]; ok {
+		cancel()
+		delete(c.cancels, id)
+	}
 	if c.n--; c.n == 0 && c.closing {
 		close(c.idle)
 	}
 }
 
-// drain refuses new calls and waits, bounded by ctx, for those under way.
+// drain refuses new calls and waits for those under way until ctx ends;
+// then it cancels their contexts, so that a puppet that honours them
+// returns before it is stopped and closed.
 func (c *calls) drain(ctx context.Context) error {
 	c.mu.Lock()
 	if !c.closing {
@@ -51,11 +65,21 @@ func (c *calls) drain(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 	select {
+	case <-c.idle: // when both are ready, idle wins
+		return nil
+	default:
+	}
+	select {
 	case <-c.idle:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("waiting for calls under way: %w", ctx.Err())
 	}
+	c.mu.Lock()
+	for _, cancel := range c.cancels {
+		cancel()
+	}
+	c.mu.Unlock()
+	return fmt.Errorf("calls under way were cut short: %w", ctx.Err())
 }
 
 // tracked is a puppet whose calls are counted by c. Name, Events and Close
@@ -79,42 +103,47 @@ func (t tracked) refused(method string) error {
 }
 
 func (t tracked) Start(ctx context.Context) error {
-	if !t.c.enter() {
+	ctx, id, ok := t.c.enter(ctx)
+	if !ok {
 		return t.refused("Start")
 	}
-	defer t.c.exit()
+	defer t.c.exit(id)
 	return t.Puppet.Start(ctx)
 }
 
 func (t tracked) Stop(ctx context.Context) error {
-	if !t.c.enter() {
+	ctx, id, ok := t.c.enter(ctx)
+	if !ok {
 		return t.refused("Stop")
 	}
-	defer t.c.exit()
+	defer t.c.exit(id)
 	return t.Puppet.Stop(ctx)
 }
 
 func (t tracked) Say(ctx context.Context, to, text string) error {
-	if !t.c.enter() {
+	ctx, id, ok := t.c.enter(ctx)
+	if !ok {
 		return t.refused("Say")
 	}
-	defer t.c.exit()
+	defer t.c.exit(id)
 	return t.Puppet.Say(ctx, to, text)
 }
 
 func (t tracked) Rooms(ctx context.Context) ([]puppet.Room, error) {
-	if !t.c.enter() {
+	ctx, id, ok := t.c.enter(ctx)
+	if !ok {
 		return nil, t.refused("Rooms")
 	}
-	defer t.c.exit()
+	defer t.c.exit(id)
 	return t.Puppet.Rooms(ctx)
 }
 
 func (t tracked) Contacts(ctx context.Context) ([]puppet.Contact, error) {
-	if !t.c.enter() {
+	ctx, id, ok := t.c.enter(ctx)
+	if !ok {
 		return nil, t.refused("Contacts")
 	}
-	defer t.c.exit()
+	defer t.c.exit(id)
 	return t.Puppet.Contacts(ctx)
 }
 
@@ -124,9 +153,10 @@ type trackedDinger struct {
 }
 
 func (t trackedDinger) Ding(ctx context.Context, data string) error {
-	if !t.c.enter() {
+	ctx, id, ok := t.c.enter(ctx)
+	if !ok {
 		return t.refused("Ding")
 	}
-	defer t.c.exit()
+	defer t.c.exit(id)
 	return t.d.Ding(ctx, data)
 }

@@ -79,6 +79,9 @@ func (e *SendError) Unwrap() []error {
 	case reducers.OutcomeAbandoned:
 		return []error{ctxErr, puppet.ErrOutcomeUnknown}
 	}
+	if errors.Is(e.ctxErr, ErrStopped) { // the pool stopped during the attempt
+		return []error{ErrStopped, puppet.ErrOutcomeUnknown}
+	}
 	return []error{puppet.ErrOutcomeUnknown}
 }
 
@@ -375,7 +378,10 @@ func (p *Pool) Remove(ctx context.Context, name string) error {
 		errs = append(errs, err)
 	}
 	close(m.done)
-	if err := m.calls.drain(ctx); err != nil {
+	dctx, cancelDrain := context.WithTimeout(ctx, stopTimeout)
+	err := m.calls.drain(dctx)
+	cancelDrain()
+	if err != nil {
 		errs = append(errs, err)
 	}
 	if err := m.raw.Stop(ctx); err != nil {
@@ -483,7 +489,9 @@ func (p *Pool) stopWhenDone(ctx context.Context, done chan<- struct{}) {
 }
 
 // Stop stops the epics and every puppet, closes them, and waits for the
-// pool's goroutines. Says in flight end with ErrStopped. Stop on a pool
+// pool's goroutines. Says in flight end with ErrStopped: wrapped in a
+// *SendError with the unknown outcome for one whose puppet was sending,
+// since the message may have left. Stop on a pool
 // that is stopping (another Stop, or the end of Start's context) waits,
 // bounded by ctx, for that shutdown and returns nil.
 //
@@ -546,6 +554,26 @@ func (p *Pool) shutdown(ctx context.Context) error {
 	}
 }
 
+// stopMember stops and closes one puppet, each step bounded by stopTimeout
+// of its own, so that a slow bot does not eat the next one's time.
+func (p *Pool) stopMember(base context.Context, m *member) error {
+	var errs []error
+	ctx, cancel := context.WithTimeout(base, stopTimeout)
+	if err := m.calls.drain(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	cancel()
+	ctx, cancel = context.WithTimeout(base, stopTimeout)
+	if err := m.raw.Stop(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	cancel()
+	if err := m.raw.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
 // stopAll stops the store (and with it the epics), then every puppet, and
 // waits for the pool's goroutines.
 func (p *Pool) stopAll(ctx context.Context, bots map[string]*member, cancel context.CancelFunc) error {
@@ -555,19 +583,12 @@ func (p *Pool) stopAll(ctx context.Context, bots map[string]*member, cancel cont
 	}
 	// The steps go on when the caller stops waiting, so they have their
 	// own bound.
-	ctx, cancelSteps := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-	defer cancelSteps()
+	base := context.WithoutCancel(ctx)
 	var errs []error
 	for name, m := range bots {
 		close(m.done)
-		if err := m.calls.drain(ctx); err != nil {
+		if err := p.stopMember(base, m); err != nil {
 			errs = append(errs, fmt.Errorf("hawechaty: stop %q: %w", name, err))
-		}
-		if err := m.raw.Stop(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("hawechaty: stop %q: %w", name, err))
-		}
-		if err := m.raw.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("hawechaty: close %q: %w", name, err))
 		}
 	}
 	p.wg.Wait()
@@ -641,6 +662,10 @@ func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
 				p.mu.Lock()
 				delete(p.waiters, id)
 				p.mu.Unlock()
+				if r := w.inFlight(); r != nil { // the message may have left
+					return Receipt{}, &SendError{ID: id, To: to, Bot: r.Bot, Attempts: r.Attempt, Outcome: reducers.OutcomeUnknown,
+						Detail: "the pool stopped during the attempt", ctxErr: ErrStopped}
+				}
 				return Receipt{}, ErrStopped
 			}
 		case <-cancelled:
@@ -706,8 +731,10 @@ func (p *Pool) pump(name string, m *member) {
 		}
 		switch ev.Kind {
 		case puppet.EventLogin:
-			p.mu.Lock() // before Login: no send goes through the bot before its Self is known
-			p.setSelfLocked(m, ev.Self)
+			p.mu.Lock()            // before Login: no send goes through the bot before its Self is known
+			if p.bots[name] == m { // not removed meanwhile: Remove forgot its Self
+				p.setSelfLocked(m, ev.Self)
+			}
 			p.mu.Unlock()
 			dispatch(actions.Login.New(actions.LoginPayload{Bot: name, Self: ev.Self}))
 			p.learnRooms(name, m)

@@ -63,3 +63,32 @@ func TestSayDuringStartFailsAtOnce(t *testing.T) {
 		assert.Empty(t, p.waiters)
 	})
 }
+
+// A login that the bot's pump takes after Remove forgot the bot's own
+// account does not record it again: messages from that account would be
+// filtered out of Messages for good.
+func TestRemovedBotsAccountIsForgotten(t *testing.T) {
+	for range 100 {
+		synctest.Test(t, func(t *testing.T) {
+			world := mock.NewWorld()
+			defer world.Close()
+			b, err := world.AddBot("bot-a")
+			require.NoError(t, err)
+			p, err := New(WithSeed(1))
+			require.NoError(t, err)
+			require.NoError(t, p.Add(t.Context(), b))
+			require.NoError(t, p.Start(t.Context()))
+			defer p.Stop(context.Background())
+			synctest.Wait()
+			require.NoError(t, b.Stop(t.Context()))
+			synctest.Wait()
+			go b.Start(context.Background()) // a login on its way
+			_ = p.Remove(context.Background(), "bot-a")
+			time.Sleep(time.Second)
+			synctest.Wait()
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			require.Empty(t, p.selves)
+		})
+	}
+}
