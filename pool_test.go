@@ -22,12 +22,14 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func startPool(t *testing.T, opts []hawechaty.Option, fakes ...*fakePuppet) *hawechaty.Pool {
+// startPool starts a pool (seed 1, then opts) of the puppets, in a
+// synctest bubble, and returns once they have settled.
+func startPool(t *testing.T, opts []hawechaty.Option, puppets ...puppet.Puppet) *hawechaty.Pool {
 	t.Helper()
 	pool, err := hawechaty.New(append([]hawechaty.Option{hawechaty.WithSeed(1)}, opts...)...)
 	require.NoError(t, err)
-	for _, f := range fakes {
-		require.NoError(t, pool.Add(t.Context(), f))
+	for _, p := range puppets {
+		require.NoError(t, pool.Add(t.Context(), p))
 	}
 	require.NoError(t, pool.Start(t.Context()))
 	synctest.Wait()
@@ -226,13 +228,8 @@ func TestMessagesExcludeThePoolsOwn(t *testing.T) {
 		b, err := world.AddBot("bot-b")
 		require.NoError(t, err)
 		require.NoError(t, world.AddRoom("room1", "team", "bot-a", "bot-b", "carol"))
-		pool, err := hawechaty.New(hawechaty.WithSeed(1))
-		require.NoError(t, err)
-		require.NoError(t, pool.Add(t.Context(), a))
-		require.NoError(t, pool.Add(t.Context(), b))
-		require.NoError(t, pool.Start(t.Context()))
+		pool := startPool(t, nil, a, b)
 		defer pool.Stop(context.Background())
-		synctest.Wait()
 
 		changes := pool.Store().Subscribe(1000)
 		for i := range 2 { // through each bot in turn
@@ -526,13 +523,8 @@ func TestRoomJoinedAfterLoginIsLearned(t *testing.T) {
 				require.NoError(t, err)
 				b, err := world.AddBot("bot-b")
 				require.NoError(t, err)
-				pool, err := hawechaty.New(hawechaty.WithSeed(1))
-				require.NoError(t, err)
-				require.NoError(t, pool.Add(t.Context(), a))
-				require.NoError(t, pool.Add(t.Context(), b))
-				require.NoError(t, pool.Start(t.Context()))
+				pool := startPool(t, nil, a, b)
 				defer pool.Stop(context.Background())
-				synctest.Wait()
 
 				require.NoError(t, world.AddRoom("room1", "team", "bot-b", "carol"))
 				switch learn {
@@ -569,15 +561,10 @@ func (sayPanics) Say(context.Context, string, string) error { panic("driver bug"
 func TestPuppetPanicIsAnError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a, b := sayPanics{newFake("a")}, newFake("b")
-		pool, err := hawechaty.New(hawechaty.WithSeed(1))
-		require.NoError(t, err)
-		require.NoError(t, pool.Add(t.Context(), a))
-		require.NoError(t, pool.Add(t.Context(), b))
-		require.NoError(t, pool.Start(t.Context()))
+		pool := startPool(t, nil, a, b)
 		defer pool.Stop(context.Background())
-		synctest.Wait()
 
-		_, err = pool.Say(t.Context(), "alice", "hi")
+		_, err := pool.Say(t.Context(), "alice", "hi")
 		require.ErrorIs(t, err, puppet.ErrOutcomeUnknown, "the first send goes to a, which panics")
 		assert.Contains(t, err.Error(), "Say panicked: driver bug")
 		r, err := pool.Say(t.Context(), "alice", "again")
@@ -600,17 +587,13 @@ func (d deafSay) Say(_ context.Context, to, text string) error {
 func TestSayReturnsAtDeadlineWhenThePuppetIgnoresIt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := deafSay{newFake("a")}
-		pool, err := hawechaty.New(hawechaty.WithSeed(1))
-		require.NoError(t, err)
-		require.NoError(t, pool.Add(t.Context(), a))
-		require.NoError(t, pool.Start(t.Context()))
+		pool := startPool(t, nil, a)
 		defer pool.Stop(context.Background())
-		synctest.Wait()
 
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 		start := time.Now()
-		_, err = pool.Say(ctx, "alice", "hi")
+		_, err := pool.Say(ctx, "alice", "hi")
 		assert.Equal(t, time.Second+100*time.Millisecond, time.Since(start), "returned 100 ms after the deadline")
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		require.ErrorIs(t, err, puppet.ErrOutcomeUnknown)
@@ -693,13 +676,8 @@ func TestBotThatLeftARoomIsNoLongerRoutedThere(t *testing.T) {
 		b, err := world.AddBot("bot-b")
 		require.NoError(t, err)
 		require.NoError(t, world.AddRoom("room1", "team", "bot-a", "bot-b", "carol"))
-		pool, err := hawechaty.New(hawechaty.WithSeed(1))
-		require.NoError(t, err)
-		require.NoError(t, pool.Add(t.Context(), a))
-		require.NoError(t, pool.Add(t.Context(), b))
-		require.NoError(t, pool.Start(t.Context()))
+		pool := startPool(t, nil, a, b)
 		defer pool.Stop(context.Background())
-		synctest.Wait()
 		members, _ := pool.State().Rooms.Get("room1")
 		require.Equal(t, []string{"bot-a", "bot-b"}, members)
 
@@ -742,12 +720,8 @@ func TestPuppetIsNotClosedUnderACall(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				s := slowSay{fakePuppet: newFake("a"), closed: new(atomic.Int32), late: new(atomic.Int32)}
-				pool, err := hawechaty.New(hawechaty.WithSeed(1))
-				require.NoError(t, err)
-				require.NoError(t, pool.Add(t.Context(), s))
-				require.NoError(t, pool.Start(t.Context()))
+				pool := startPool(t, nil, s)
 				defer pool.Stop(context.Background())
-				synctest.Wait()
 
 				said := make(chan error, 1)
 				go func() {
@@ -794,16 +768,12 @@ func (n notSentOnCancel) Say(ctx context.Context, to, text string) error {
 // context learns that the message was not sent, not that it may have been.
 func TestSayCanceledDuringAttemptOfAnHonestPuppet(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		pool, err := hawechaty.New(hawechaty.WithSeed(1))
-		require.NoError(t, err)
-		require.NoError(t, pool.Add(t.Context(), notSentOnCancel{newFake("a")}))
-		require.NoError(t, pool.Start(t.Context()))
+		pool := startPool(t, nil, notSentOnCancel{newFake("a")})
 		defer pool.Stop(context.Background())
-		synctest.Wait()
 
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
-		_, err = pool.Say(ctx, "alice", "hi")
+		_, err := pool.Say(ctx, "alice", "hi")
 		var se *hawechaty.SendError
 		require.ErrorAs(t, err, &se)
 		assert.Equal(t, reducers.OutcomeCanceled, se.Outcome)

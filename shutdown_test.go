@@ -28,12 +28,8 @@ func TestRemoveCutsShortACallThatWouldNotEnd(t *testing.T) {
 		defer world.Close()
 		b, err := world.AddBot("bot-a")
 		require.NoError(t, err)
-		pool, err := hawechaty.New(hawechaty.WithSeed(1))
-		require.NoError(t, err)
-		require.NoError(t, pool.Add(t.Context(), b))
-		require.NoError(t, pool.Start(t.Context()))
+		pool := startPool(t, nil, b)
 		defer pool.Stop(context.Background())
-		synctest.Wait()
 		b.Die()
 
 		found := make(chan error, 1)
