@@ -22,6 +22,20 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// carolAndTwoBots returns a mock world with the contact carol and the bots
+// bot-a and bot-b, closed when the test ends.
+func carolAndTwoBots(t *testing.T) (*mock.World, *mock.Bot, *mock.Bot) {
+	t.Helper()
+	world := mock.NewWorld()
+	t.Cleanup(func() { world.Close() })
+	require.NoError(t, world.AddContact("carol", "Carol"))
+	a, err := world.AddBot("bot-a")
+	require.NoError(t, err)
+	b, err := world.AddBot("bot-b")
+	require.NoError(t, err)
+	return world, a, b
+}
+
 // startPool starts a pool (seed 1, then opts) of the puppets, in a
 // synctest bubble, and returns once they have settled.
 func startPool(t *testing.T, opts []hawechaty.Option, puppets ...puppet.Puppet) *hawechaty.Pool {
@@ -220,13 +234,7 @@ func TestMessagesAreDeliveredOnce(t *testing.T) {
 // people still are.
 func TestMessagesExcludeThePoolsOwn(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		world := mock.NewWorld()
-		defer world.Close()
-		require.NoError(t, world.AddContact("carol", "Carol"))
-		a, err := world.AddBot("bot-a")
-		require.NoError(t, err)
-		b, err := world.AddBot("bot-b")
-		require.NoError(t, err)
+		world, a, b := carolAndTwoBots(t)
 		require.NoError(t, world.AddRoom("room1", "team", "bot-a", "bot-b", "carol"))
 		pool := startPool(t, nil, a, b)
 		defer pool.Stop(context.Background())
@@ -237,7 +245,7 @@ func TestMessagesExcludeThePoolsOwn(t *testing.T) {
 			require.NoError(t, err)
 			t.Logf("sent through %s", r.Bot)
 		}
-		_, err = world.Post("carol", "room1", "from carol")
+		_, err := world.Post("carol", "room1", "from carol")
 		require.NoError(t, err)
 		_, err = world.Post("carol", "bot-a", "direct from carol")
 		require.NoError(t, err)
@@ -516,20 +524,14 @@ func TestRoomJoinedAfterLoginIsLearned(t *testing.T) {
 	for _, learn := range []string{"message", "lookup"} {
 		t.Run(learn, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				world := mock.NewWorld()
-				defer world.Close()
-				require.NoError(t, world.AddContact("carol", "Carol"))
-				a, err := world.AddBot("bot-a")
-				require.NoError(t, err)
-				b, err := world.AddBot("bot-b")
-				require.NoError(t, err)
+				world, a, b := carolAndTwoBots(t)
 				pool := startPool(t, nil, a, b)
 				defer pool.Stop(context.Background())
 
 				require.NoError(t, world.AddRoom("room1", "team", "bot-b", "carol"))
 				switch learn {
 				case "message":
-					_, err = world.Post("carol", "room1", "hello")
+					_, err := world.Post("carol", "room1", "hello")
 					require.NoError(t, err)
 					synctest.Wait()
 				case "lookup":
@@ -668,13 +670,7 @@ func TestHealthIsTheCallersCopy(t *testing.T) {
 // again, so the next send to the room goes through a member.
 func TestBotThatLeftARoomIsNoLongerRoutedThere(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		world := mock.NewWorld()
-		defer world.Close()
-		require.NoError(t, world.AddContact("carol", "Carol"))
-		a, err := world.AddBot("bot-a")
-		require.NoError(t, err)
-		b, err := world.AddBot("bot-b")
-		require.NoError(t, err)
+		world, a, b := carolAndTwoBots(t)
 		require.NoError(t, world.AddRoom("room1", "team", "bot-a", "bot-b", "carol"))
 		pool := startPool(t, nil, a, b)
 		defer pool.Stop(context.Background())
