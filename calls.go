@@ -102,49 +102,38 @@ func (t tracked) refused(method string) error {
 	return fmt.Errorf("hawechaty: %s on %s: the puppet is being closed: %w", method, t.Name(), puppet.ErrNotSent)
 }
 
-func (t tracked) Start(ctx context.Context) error {
+// run makes one counted call, under a context of its own, or refuses it.
+func (t tracked) run(ctx context.Context, method string, f func(context.Context) error) error {
 	ctx, id, ok := t.c.enter(ctx)
 	if !ok {
-		return t.refused("Start")
+		return t.refused(method)
 	}
 	defer t.c.exit(id)
-	return t.Puppet.Start(ctx)
+	return f(ctx)
 }
 
-func (t tracked) Stop(ctx context.Context) error {
-	ctx, id, ok := t.c.enter(ctx)
-	if !ok {
-		return t.refused("Stop")
-	}
-	defer t.c.exit(id)
-	return t.Puppet.Stop(ctx)
-}
+func (t tracked) Start(ctx context.Context) error { return t.run(ctx, "Start", t.Puppet.Start) }
+
+func (t tracked) Stop(ctx context.Context) error { return t.run(ctx, "Stop", t.Puppet.Stop) }
 
 func (t tracked) Say(ctx context.Context, to, text string) error {
-	ctx, id, ok := t.c.enter(ctx)
-	if !ok {
-		return t.refused("Say")
-	}
-	defer t.c.exit(id)
-	return t.Puppet.Say(ctx, to, text)
+	return t.run(ctx, "Say", func(ctx context.Context) error { return t.Puppet.Say(ctx, to, text) })
 }
 
-func (t tracked) Rooms(ctx context.Context) ([]puppet.Room, error) {
-	ctx, id, ok := t.c.enter(ctx)
-	if !ok {
-		return nil, t.refused("Rooms")
-	}
-	defer t.c.exit(id)
-	return t.Puppet.Rooms(ctx)
+func (t tracked) Rooms(ctx context.Context) (rooms []puppet.Room, err error) {
+	err = t.run(ctx, "Rooms", func(ctx context.Context) (err error) {
+		rooms, err = t.Puppet.Rooms(ctx)
+		return err
+	})
+	return rooms, err
 }
 
-func (t tracked) Contacts(ctx context.Context) ([]puppet.Contact, error) {
-	ctx, id, ok := t.c.enter(ctx)
-	if !ok {
-		return nil, t.refused("Contacts")
-	}
-	defer t.c.exit(id)
-	return t.Puppet.Contacts(ctx)
+func (t tracked) Contacts(ctx context.Context) (contacts []puppet.Contact, err error) {
+	err = t.run(ctx, "Contacts", func(ctx context.Context) (err error) {
+		contacts, err = t.Puppet.Contacts(ctx)
+		return err
+	})
+	return contacts, err
 }
 
 type trackedDinger struct {
@@ -153,10 +142,5 @@ type trackedDinger struct {
 }
 
 func (t trackedDinger) Ding(ctx context.Context, data string) error {
-	ctx, id, ok := t.c.enter(ctx)
-	if !ok {
-		return t.refused("Ding")
-	}
-	defer t.c.exit(id)
-	return t.d.Ding(ctx, data)
+	return t.run(ctx, "Ding", func(ctx context.Context) error { return t.d.Ding(ctx, data) })
 }
