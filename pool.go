@@ -144,19 +144,17 @@ type waiter struct {
 	routed chan struct{}         // a token whenever an attempt begins
 }
 
-// track follows the attempts of the send: a puppet call is under way from
-// its SendRouted to its SendResult.
-func (w *waiter) track(a actions.Action) {
+// attempt records the attempt a puppet is making for the send (from its
+// SendRouted), or nil when it ended (its SendResult).
+func (w *waiter) attempt(r *actions.RoutePayload) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if r, ok := actions.SendRouted.Match(a); ok {
-		w.flying = &r
+	w.flying = r
+	if r != nil {
 		select {
 		case w.routed <- struct{}{}:
 		default:
 		}
-	} else if actions.SendResult.Is(a) {
-		w.flying = nil
 	}
 }
 
@@ -240,9 +238,7 @@ func (p *Pool) puppet(bot string) (puppet.Puppet, bool) {
 }
 
 func (p *Pool) sendContext(id string) context.Context {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if w, ok := p.waiters[id]; ok {
+	if w := p.waiter(id); w != nil {
 		return w.ctx
 	}
 	return nil
@@ -254,31 +250,29 @@ func (p *Pool) completeSends(store.API[reducers.Pool]) func(store.DispatchFunc) 
 	return func(next store.DispatchFunc) store.DispatchFunc {
 		return func(a actions.Action) error {
 			err := next(a)
-			var id string
-			if r, ok := actions.SendRouted.Match(a); ok {
-				id = r.ID
-			} else if r, ok := actions.SendResult.Match(a); ok {
-				id = r.ID
-			}
-			if id != "" {
-				p.mu.Lock()
-				w := p.waiters[id]
-				p.mu.Unlock()
-				if w != nil {
-					w.track(a)
+			switch a.Type {
+			case actions.SendRouted.Type():
+				r, _ := actions.SendRouted.Match(a)
+				if w := p.waiter(r.ID); w != nil {
+					w.attempt(&r)
 				}
-			}
-			if r, ok := actions.SendResult.Match(a); ok && r.Outcome == reducers.OutcomePermanent {
-				// A bot that left a room fails there for good: list its
-				// rooms again, so that the next send goes to a member.
-				p.mu.Lock()
-				m := p.bots[r.Bot]
-				p.mu.Unlock()
-				if m != nil {
-					p.learnRooms(r.Bot, m)
+			case actions.SendResult.Type():
+				r, _ := actions.SendResult.Match(a)
+				if w := p.waiter(r.ID); w != nil {
+					w.attempt(nil)
 				}
-			}
-			if d, ok := actions.SendDone.Match(a); ok {
+				if r.Outcome == reducers.OutcomePermanent {
+					// A bot that left a room fails there for good: list its
+					// rooms again, so that the next send goes to a member.
+					p.mu.Lock()
+					m := p.bots[r.Bot]
+					p.mu.Unlock()
+					if m != nil {
+						p.learnRooms(r.Bot, m)
+					}
+				}
+			case actions.SendDone.Type():
+				d, _ := actions.SendDone.Match(a)
 				p.mu.Lock()
 				w := p.waiters[d.ID]
 				delete(p.waiters, d.ID)
@@ -290,6 +284,13 @@ func (p *Pool) completeSends(store.API[reducers.Pool]) func(store.DispatchFunc) 
 			return err
 		}
 	}
+}
+
+// waiter returns the Say waiting for send id, or nil.
+func (p *Pool) waiter(id string) *waiter {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.waiters[id]
 }
 
 // Add puts a puppet in the pool under its Name, guarded (puppet.Guard): a
