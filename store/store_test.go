@@ -309,6 +309,7 @@ func TestStartRacingStopLeavesNothingRunning(t *testing.T) {
 		wg.Wait()
 		s.Stop()
 	}
+	goleak.VerifyNone(t) // here, not only at the end of the package
 }
 
 // TestBadMiddlewareIsAnError: a middleware that returns nil, or dispatches
