@@ -379,17 +379,8 @@ func (p *Pool) Remove(ctx context.Context, name string) error {
 		errs = append(errs, err)
 	}
 	close(m.done)
-	dctx, cancelDrain := context.WithTimeout(ctx, stopTimeout)
-	err := m.calls.drain(dctx)
-	cancelDrain()
-	if err != nil {
+	if err := p.stopMember(ctx, m); err != nil {
 		errs = append(errs, err)
-	}
-	if err := m.raw.Stop(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("stop: %w", err))
-	}
-	if err := m.raw.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close: %w", err))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("hawechaty: remove %q: %w", name, err)
@@ -555,8 +546,9 @@ func (p *Pool) shutdown(ctx context.Context) error {
 	}
 }
 
-// stopMember stops and closes one puppet, each step bounded by stopTimeout
-// of its own, so that a slow bot does not eat the next one's time.
+// stopMember waits for the calls under way into a removed puppet, then
+// stops and closes it, each step bounded by base and by stopTimeout of its
+// own, so that a slow bot does not eat the next one's time.
 func (p *Pool) stopMember(base context.Context, m *member) error {
 	var errs []error
 	ctx, cancel := context.WithTimeout(base, stopTimeout)
@@ -566,7 +558,7 @@ func (p *Pool) stopMember(base context.Context, m *member) error {
 	cancel()
 	ctx, cancel = context.WithTimeout(base, stopTimeout)
 	if err := m.raw.Stop(ctx); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, fmt.Errorf("stop: %w", err))
 	}
 	cancel()
 	if err := m.raw.Close(); err != nil {
@@ -589,7 +581,7 @@ func (p *Pool) stopAll(ctx context.Context, bots map[string]*member, cancel cont
 	for name, m := range bots {
 		close(m.done)
 		if err := p.stopMember(base, m); err != nil {
-			errs = append(errs, fmt.Errorf("hawechaty: stop %q: %w", name, err))
+			errs = append(errs, fmt.Errorf("hawechaty: %q: %w", name, err))
 		}
 	}
 	p.wg.Wait()
