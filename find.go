@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/puppet"
+	"github.com/hawechaty/hawechaty/store"
 )
 
 // Room is a group chat found through the pool. Say sends through any
@@ -42,18 +44,21 @@ type RoomFinder struct{ pool *Pool }
 type ContactFinder struct{ pool *Pool }
 
 // FindAll returns the rooms whose topic contains query (all rooms for an
-// empty query), each once, in the order first seen. Bots that cannot list
-// rooms are skipped; if every bot fails, their errors are returned.
+// empty query), each once, in the order first seen. The bots are asked
+// at once; bots that cannot list rooms are skipped; if every bot fails,
+// their errors are returned. FindAll returns by ctx's end even when a
+// puppet ignores its context.
 func (f RoomFinder) FindAll(ctx context.Context, query string) ([]Room, error) {
 	var out []Room
 	index := map[string]int{}
-	err := f.pool.eachLoggedIn(ctx, func(ctx context.Context, bot string, p puppet.Puppet) error {
+	err := eachLoggedIn(ctx, f.pool, func(ctx context.Context, bot string, p puppet.Puppet) ([]puppet.Room, error) {
 		rooms, err := p.Rooms(ctx)
-		if err != nil {
-			return err
+		if err == nil {
+			// The full list is at hand: routing learns rooms joined since login.
+			f.pool.roomsListed(bot, rooms)
 		}
-		// The full list is at hand: routing learns rooms joined since login.
-		f.pool.roomsListed(bot, rooms)
+		return rooms, err
+	}, func(_ string, rooms []puppet.Room) {
 		for _, r := range rooms {
 			if !strings.Contains(r.Topic, query) {
 				continue
@@ -65,7 +70,6 @@ func (f RoomFinder) FindAll(ctx context.Context, query string) ([]Room, error) {
 			index[r.ID] = len(out)
 			out = append(out, Room{ID: r.ID, Topic: r.Topic, Members: mergeIDs(nil, r.Members), pool: f.pool})
 		}
-		return nil
 	})
 	return out, err
 }
@@ -82,15 +86,14 @@ func (f RoomFinder) Find(ctx context.Context, query string) (Room, error) {
 	return Room{}, fmt.Errorf("%w: room %q", ErrNotFound, query)
 }
 
-// FindAll returns the contacts whose name or ID contains query, each once.
+// FindAll returns the contacts whose name or ID contains query, each
+// once, asking every logged-in bot at once (see RoomFinder.FindAll).
 func (f ContactFinder) FindAll(ctx context.Context, query string) ([]Contact, error) {
 	var out []Contact
 	seen := map[string]bool{}
-	err := f.pool.eachLoggedIn(ctx, func(ctx context.Context, _ string, p puppet.Puppet) error {
-		cs, err := p.Contacts(ctx)
-		if err != nil {
-			return err
-		}
+	err := eachLoggedIn(ctx, f.pool, func(ctx context.Context, _ string, p puppet.Puppet) ([]puppet.Contact, error) {
+		return p.Contacts(ctx)
+	}, func(_ string, cs []puppet.Contact) {
 		for _, c := range cs {
 			if seen[c.ID] || !(strings.Contains(c.Name, query) || strings.Contains(c.ID, query)) {
 				continue
@@ -98,7 +101,6 @@ func (f ContactFinder) FindAll(ctx context.Context, query string) ([]Contact, er
 			seen[c.ID] = true
 			out = append(out, Contact{ID: c.ID, Name: c.Name, pool: f.pool})
 		}
-		return nil
 	})
 	return out, err
 }
@@ -115,12 +117,21 @@ func (f ContactFinder) Find(ctx context.Context, query string) (Contact, error) 
 	return Contact{}, fmt.Errorf("%w: contact %q", ErrNotFound, query)
 }
 
-// eachLoggedIn calls f for the puppet of every logged-in bot, in pool
-// order. It returns the joined errors only when no call succeeded.
-func (p *Pool) eachLoggedIn(ctx context.Context, f func(ctx context.Context, bot string, p puppet.Puppet) error) error {
-	var errs []error
-	ok := 0
-	for id, b := range p.st.State().Bots.All() {
+// eachLoggedIn calls fetch for the puppet of every logged-in bot, all at
+// once, then hands each result to collect in pool order, on the caller's
+// goroutine. It returns by ctx's end even when a puppet ignores its
+// context, and the joined errors only when no call succeeded.
+func eachLoggedIn[T any](ctx context.Context, p *Pool, fetch func(ctx context.Context, bot string, p puppet.Puppet) (T, error), collect func(bot string, v T)) error {
+	type answer struct {
+		v   T
+		err error
+	}
+	type call struct {
+		bot string
+		ch  chan answer
+	}
+	var calls []call
+	for id, b := range p.st.pool().Bots.All() {
 		if !b.LoggedIn {
 			continue
 		}
@@ -128,10 +139,27 @@ func (p *Pool) eachLoggedIn(ctx context.Context, f func(ctx context.Context, bot
 		if !found {
 			continue
 		}
-		if err := f(ctx, id, pup); err != nil {
-			errs = append(errs, fmt.Errorf("hawechaty: bot %q: %w", id, err))
+		c := call{bot: id, ch: make(chan answer, 1)}
+		go func() {
+			v, err := fetch(ctx, id, pup)
+			c.ch <- answer{v, err}
+		}()
+		calls = append(calls, c)
+	}
+	var errs []error
+	ok := 0
+	for _, c := range calls {
+		var ans answer
+		select {
+		case ans = <-c.ch:
+		case <-ctx.Done():
+			ans.err = ctx.Err()
+		}
+		if ans.err != nil {
+			errs = append(errs, fmt.Errorf("hawechaty: bot %q: %w", c.bot, ans.err))
 			continue
 		}
+		collect(c.bot, ans.v)
 		ok++
 	}
 	if ok == 0 && len(errs) > 0 {
@@ -141,6 +169,18 @@ func (p *Pool) eachLoggedIn(ctx context.Context, f func(ctx context.Context, bot
 		return ErrNoBot
 	}
 	return nil
+}
+
+// roomsListed records the full list of the rooms a bot is in: a fact a
+// lookup learned, dispatched as the rooms epic would.
+func (p *Pool) roomsListed(bot string, rooms []puppet.Room) {
+	ids := make([]string, 0, len(rooms))
+	for _, r := range rooms {
+		ids = append(ids, r.ID)
+	}
+	if err := p.st.dispatch(actions.RoomsLearned.New(actions.RoomsPayload{Bot: bot, Rooms: ids}).WithSource("puppet/" + bot)); err != nil && !errors.Is(err, store.ErrStopped) {
+		p.log.Warn("hawechaty: rooms refused", "bot", bot, "err", err)
+	}
 }
 
 func mergeIDs(into, more []string) []string {

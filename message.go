@@ -35,7 +35,7 @@ func (m Message) Reply(ctx context.Context, text string) (Receipt, error) {
 	return m.pool.Say(ctx, m.Conversation(), text)
 }
 
-// inbox dedupes messages by ID and hands them to the application in order,
+// inbox hands the messages the reducer accepted to the application in order,
 // through an unbounded queue: a slow reader never blocks the bots' event
 // pumps (which would look like silence to the heartbeat), and nothing is
 // dropped.
@@ -48,21 +48,10 @@ type inbox struct {
 	done   chan struct{}
 
 	started sync.Once
-
-	seen    map[string]struct{}
-	order   []string // FIFO of remembered IDs, for eviction
-	maxSeen int
 }
 
-func newInbox(buffer, maxSeen int) *inbox {
-	in := &inbox{
-		out:     make(chan Message, buffer),
-		q:       fifo.New[Message](),
-		done:    make(chan struct{}),
-		seen:    map[string]struct{}{},
-		maxSeen: maxSeen,
-	}
-	return in
+func newInbox(buffer int) *inbox {
+	return &inbox{out: make(chan Message, buffer), q: fifo.New[Message](), done: make(chan struct{})}
 }
 
 // start begins delivery; the pool calls it from Start, so a pool that is
@@ -71,29 +60,13 @@ func (in *inbox) start() {
 	in.started.Do(func() { go in.run() })
 }
 
-// deliver queues m unless a message with its ID was delivered recently
-// (the last maxSeen IDs are remembered). Messages without an ID are
-// always delivered.
+// deliver queues m.
 func (in *inbox) deliver(m Message) {
 	in.mu.Lock()
-	if in.closed {
-		in.mu.Unlock()
-		return
+	defer in.mu.Unlock()
+	if !in.closed {
+		in.q.Push(m)
 	}
-	if m.ID != "" {
-		if _, dup := in.seen[m.ID]; dup {
-			in.mu.Unlock()
-			return
-		}
-		in.seen[m.ID] = struct{}{}
-		in.order = append(in.order, m.ID)
-		if len(in.order) > in.maxSeen {
-			delete(in.seen, in.order[0])
-			in.order = in.order[1:]
-		}
-	}
-	in.q.Push(m)
-	in.mu.Unlock()
 }
 
 func (in *inbox) run() {

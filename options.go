@@ -3,8 +3,6 @@ package hawechaty
 import (
 	"errors"
 	"log/slog"
-	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/hawechaty/hawechaty/epics"
@@ -18,13 +16,11 @@ type Option interface {
 }
 
 type config struct {
-	ha         epics.Config
-	log        *slog.Logger
-	storeOpts  []store.Option[reducers.Pool]
-	msgBuffer  int
-	errs       []error
-	seed       *[2]uint64
-	dedupeSize int
+	ha        reducers.Config
+	log       *slog.Logger
+	storeOpts []store.Option[reducers.Pool]
+	msgBuffer int
+	errs      []error
 }
 
 type optionFunc func(*config)
@@ -102,9 +98,20 @@ func WithAffinity() Option {
 	return optionFunc(func(c *config) { c.ha.Affinity = true })
 }
 
-// WithSeed makes jitter reproducible.
+// WithSeed sets the seed of the jitter of dings and resets (default 0).
+// Jitter is a pure function of the seed, the bot and the time, so one
+// seed and the same actions give the same state; pools that should not
+// ding in step take different seeds.
 func WithSeed(seed uint64) Option {
-	return optionFunc(func(c *config) { c.seed = &[2]uint64{seed, seed ^ 0x9e3779b97f4a7c15} })
+	return optionFunc(func(c *config) { c.ha.Seed = seed })
+}
+
+// WithDedupe sets the inbound dedupe window: a message ID is remembered
+// until size newer IDs were seen and window has passed, or 8×size newer
+// IDs were seen (default 4096 and 10 minutes). A copy of a message that a
+// slower bot delivers after that reaches Messages again.
+func WithDedupe(size int, window time.Duration) Option {
+	return optionFunc(func(c *config) { c.ha.DedupeSize, c.ha.DedupeWindow = size, window })
 }
 
 // WithLogger sets the logger (default: discard).
@@ -118,8 +125,9 @@ func WithLogger(l *slog.Logger) Option {
 	})
 }
 
-// WithStoreOptions passes options to the underlying store, for example
-// middleware.
+// WithStoreOptions passes options to the store New makes, for example
+// middleware or an epic of the application's. (NewSlice takes the
+// application's store instead.)
 func WithStoreOptions(opts ...store.Option[reducers.Pool]) Option {
 	return optionFunc(func(c *config) { c.storeOpts = append(c.storeOpts, opts...) })
 }
@@ -137,21 +145,12 @@ func WithMessageBuffer(n int) Option {
 }
 
 func newConfig(opts []Option) (config, error) {
-	c := config{log: slog.New(slog.DiscardHandler), msgBuffer: 1024, dedupeSize: 4096}
+	c := config{log: slog.New(slog.DiscardHandler), msgBuffer: 1024}
 	for _, o := range opts {
 		if o == nil {
 			return c, errors.New("hawechaty: nil option")
 		}
 		o.apply(&c)
-	}
-	if c.seed != nil {
-		r := rand.New(rand.NewPCG(c.seed[0], c.seed[1]))
-		var mu sync.Mutex // the epics draw from several goroutines
-		c.ha.Rand = func() float64 {
-			mu.Lock()
-			defer mu.Unlock()
-			return r.Float64()
-		}
 	}
 	c.ha = c.ha.Defaults()
 	if err := c.ha.Validate(); err != nil {

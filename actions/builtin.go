@@ -18,6 +18,15 @@ var (
 	EpicFailed = Define[EpicFailedPayload]("@@store/EPIC_FAILED")
 )
 
-// Replaced is dispatched when a store's state is set outright (DevTools
-// time travel); reducers do not see it.
-var Replaced = Define[Empty]("@@store/REPLACE")
+// ReplacedPayload carries the state a store held before Replace. Its
+// JSON form is empty: a state can be large and is sent on its own.
+type ReplacedPayload struct {
+	Prev any `json:"-"`
+}
+
+// Replaced is reduced when a store's state is set outright (DevTools time
+// travel, a RESET): the reducer gets the new state as prev and the old one
+// in the payload, so that a slice whose state mirrors the world outside
+// (puppets that are running, messages that left) can keep what time travel
+// cannot undo. A reducer that does not know it returns prev: the new state.
+var Replaced = Define[ReplacedPayload]("@@store/REPLACE")

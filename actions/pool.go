@@ -2,9 +2,20 @@ package actions
 
 import "time"
 
-// Pool actions: every bot event and every pool decision. Payloads are plain
-// data (JSON-friendly, no secrets, no channels) so that DevTools can show
-// them and golden files can record them.
+// Pool actions. Payloads are plain data (JSON-friendly, no secrets, no
+// channels) so that DevTools can show them and golden files record them.
+//
+// Three kinds travel through a pool's store:
+//   - events, translated from a puppet (bot/LOGIN, bot/MESSAGE …) or made
+//     by the facade (bot/ADDED, send/REQUESTED …);
+//   - the clock's bot/DUE, when a deadline the state holds has passed;
+//   - effect results, emitted by the epics after a puppet call (bot/DING,
+//     bot/RESET_DONE, bot/ROOMS, send/RESULT) and notifications of what
+//     the reducer decided (bot/FAILED, bot/RECOVERED, pool/FAILED,
+//     pool/RECOVERED, inbox/ACCEPTED).
+//
+// The reducer makes every decision; an epic acts on a decision only in the
+// action whose reduction made it (see reducers.Pool).
 
 // BotPayload names one bot.
 type BotPayload struct {
@@ -31,18 +42,19 @@ type ReasonPayload struct {
 
 // MessagePayload reports a message seen by a bot.
 type MessagePayload struct {
-	Bot       string `json:"bot"`
-	MessageID string `json:"messageId"`
-	From      string `json:"from"`
-	Room      string `json:"room,omitempty"`
-	Text      string `json:"text"`
+	Bot       string    `json:"bot"`
+	MessageID string    `json:"messageId"`
+	From      string    `json:"from"`
+	Room      string    `json:"room,omitempty"`
+	Text      string    `json:"text"`
+	Time      time.Time `json:"time,omitzero"` // when the platform says it was sent
 }
 
-// DingPayload reports a heartbeat probe.
+// DingPayload reports a heartbeat probe the ding epic sent (or failed to).
 type DingPayload struct {
 	Bot     string `json:"bot"`
 	Attempt int    `json:"attempt"` // 1 for the first ding after silence
-	Puppet  bool   `json:"puppet"`  // a protocol-level ding (Dinger) rather than a chat message
+	Error   string `json:"error,omitempty"`
 }
 
 // RoomsPayload tells which rooms a bot is in.
@@ -51,12 +63,22 @@ type RoomsPayload struct {
 	Rooms []string `json:"rooms"`
 }
 
-// ResetPayload reports a reset attempt of a failed bot.
+// DuePayload is the clock's word that a bot's deadline has passed: At is
+// the deadline the clock saw in the state. The reducer acts on it only if
+// the bot's deadline is still At, and takes the later of At and the
+// action's stamp as the time, so the clock's reading and the stamp never
+// disagree about whether a deadline has passed.
+type DuePayload struct {
+	Bot string    `json:"bot"`
+	At  time.Time `json:"at"`
+}
+
+// ResetPayload reports the end of a reset (Stop, then Start) of a failed
+// bot. Error is empty when both returned nil in time.
 type ResetPayload struct {
-	Bot     string        `json:"bot"`
-	Attempt int           `json:"attempt"` // 1-based
-	Delay   time.Duration `json:"delay"`   // backoff waited before this attempt
-	Error   string        `json:"error,omitempty"`
+	Bot     string `json:"bot"`
+	Attempt int    `json:"attempt"` // 1-based, since the bot failed
+	Error   string `json:"error,omitempty"`
 }
 
 // SendPayload is a request to send text through the pool.
@@ -66,32 +88,26 @@ type SendPayload struct {
 	Text string `json:"text"`
 }
 
-// RoutePayload records which bot a send attempt goes through.
-type RoutePayload struct {
-	ID      string `json:"id"`
-	Bot     string `json:"bot"`
-	Attempt int    `json:"attempt"` // 1-based
+// SendIDPayload names one send.
+type SendIDPayload struct {
+	ID string `json:"id"`
 }
 
 // SendResultPayload reports the end of one send attempt.
 type SendResultPayload struct {
-	ID      string `json:"id"`
-	Bot     string `json:"bot"`
-	Attempt int    `json:"attempt"`
-	Outcome string `json:"outcome"` // "delivered", "not sent", "outcome unknown", "permanent", "canceled", "abandoned"
-	Error   string `json:"error,omitempty"`
+	ID      string  `json:"id"`
+	Bot     string  `json:"bot"`
+	Attempt int     `json:"attempt"`
+	Outcome Outcome `json:"outcome"` // Delivered, NotSent, Unknown or Permanent
+	Error   string  `json:"error,omitempty"`
+	// CallerGone: the caller's context ended during the attempt and the
+	// puppet answered soon after: the failure is not the bot's. A puppet
+	// that does not answer within the send timeout is the bot's failure,
+	// whatever the caller did.
+	CallerGone bool `json:"callerGone,omitempty"`
 }
 
-// SendDonePayload ends a send: exactly one per SendRequested.
-type SendDonePayload struct {
-	ID       string `json:"id"`
-	Bot      string `json:"bot,omitempty"` // the bot that delivered, or the last one tried
-	Attempts int    `json:"attempts"`
-	Outcome  string `json:"outcome"`
-	Error    string `json:"error,omitempty"`
-}
-
-// Bot lifecycle and heartbeat actions.
+// Bot lifecycle, heartbeat and effect actions.
 var (
 	BotAdded     = Define[BotAddedPayload]("bot/ADDED")
 	BotRemoved   = Define[BotPayload]("bot/REMOVED")
@@ -100,24 +116,47 @@ var (
 	Scan         = Define[BotPayload]("bot/SCAN")
 	Message      = Define[MessagePayload]("bot/MESSAGE")
 	Heartbeat    = Define[BotPayload]("bot/HEARTBEAT") // the puppet says its connection is alive
-	Ding         = Define[DingPayload]("bot/DING")
 	Dong         = Define[BotPayload]("bot/DONG")
 	RoomsLearned = Define[RoomsPayload]("bot/ROOMS")
-	BotFailed    = Define[ReasonPayload]("bot/FAILED")
-	BotRecovered = Define[BotPayload]("bot/RECOVERED")
-	ResetStarted = Define[ResetPayload]("bot/RESET_STARTED")
-	ResetFailed  = Define[ResetPayload]("bot/RESET_FAILED")
-	// ResetDone: a reset's Stop and Start returned. The bot is available
-	// again only when it logs in or answers a ding.
+	// Due: the clock says a deadline of the bot has passed. The reducer
+	// decides what is due: a ding, the failure, a reset.
+	Due = Define[DuePayload]("bot/DUE")
+	// Ding: the ding epic sent the ding the reducer decided.
+	Ding = Define[DingPayload]("bot/DING")
+	// ResetDone: a reset's Stop and Start returned (or timed out). The bot
+	// is available again only when it logs in or answers a ding.
 	ResetDone = Define[ResetPayload]("bot/RESET_DONE")
+	// BotFailed fails a bot: dispatched by an application or operator, it
+	// takes the bot out of rotation and resets it; emitted by the health
+	// epic, it tells that the reducer failed the bot.
+	BotFailed = Define[ReasonPayload]("bot/FAILED")
+	// BotRecovered tells that the reducer made a failed bot available
+	// again (a login, or a dong while logged in).
+	BotRecovered = Define[BotPayload]("bot/RECOVERED")
 )
 
 // Send actions.
 var (
+	// SendRequested asks the pool to send; the reducer routes it.
 	SendRequested = Define[SendPayload]("send/REQUESTED")
-	SendRouted    = Define[RoutePayload]("send/ROUTED")
-	SendResult    = Define[SendResultPayload]("send/RESULT")
-	SendDone      = Define[SendDonePayload]("send/DONE")
+	// SendResult ends an attempt; the reducer retries, ejects or ends the
+	// send.
+	SendResult = Define[SendResultPayload]("send/RESULT")
+	// SendRetry asks the reducer to route a send that waits for a bot.
+	SendRetry = Define[SendIDPayload]("send/RETRY")
+	// SendCanceled: the caller's context ended.
+	SendCanceled = Define[SendIDPayload]("send/CANCELED")
+	// SendCollected: the caller has the result (or gave up waiting); the
+	// pool forgets the send once it has ended.
+	SendCollected = Define[SendIDPayload]("send/COLLECTED")
+)
+
+// Inbound messages.
+var (
+	// MessageAccepted is one inbound message the reducer accepted as new
+	// and for the application: exactly one per message the application
+	// sees, so an application's reducer can count them.
+	MessageAccepted = Define[MessagePayload]("inbox/ACCEPTED")
 )
 
 // Pool-level events.

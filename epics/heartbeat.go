@@ -8,164 +8,182 @@ import (
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/reducers"
-	"github.com/hawechaty/hawechaty/store"
-	"github.com/reactivex/rxgo/v2"
 )
 
-// Heartbeat finds dead bots. After DingAfter (± DingJitter) without a sign
-// of life it sends "ding" to the heartbeat contact, and again every
-// DingEvery, emitting actions.Ding each time. After FailAfter of silence it
-// emits actions.BotFailed; the Reset epic takes over from there.
-//
-// Signs of life are Login and Message, and Heartbeat and Dong from a bot
-// that is logged in: a puppet's connection can go on beating (and answer
-// a protocol-level ding) after the account logged out, and that proves
-// nothing about the account. A logged-out bot is therefore failed
-// FailAfter after its last sign of life, and reset.
-//
-// A Scan means the puppet works and waits for a human to scan a QR code.
-// From the first Scan after the bot's last Login, the bot is not dinged and
-// not failed for FailAfter; it is failed only when ScanTimeout passes
-// without a Login. Later Scans (a refreshed QR code) do not move that
-// deadline. The bot stays unavailable meanwhile: it is not logged in.
-//
-// A bot is watched from BotAdded (or from the epic's start, for the bots
-// already in the pool), stops being watched when it fails or is removed,
-// and is watched again when it shows a sign of life or a Scan. Actions
-// about a bot that is not in the pool (late events of a removed bot) are
-// ignored.
-func Heartbeat(cfg Config, deps Deps) store.Epic[reducers.Pool] {
+// Ding sends the dings the reducer decides. When a bot's silence passes
+// DingAfter (± DingJitter), and then every DingEvery until a sign of
+// life, the Clock's bot/DUE makes the reducer count a ding (Bot.DingBy);
+// this handler then says "ding" to the heartbeat contact (and, with
+// PuppetDing, asks the puppet for a protocol-level ding) and reports
+// actions.Ding. Its errors are reported, not counted as failed sends:
+// silence is what fails a bot.
+func Ding(cfg Config, deps Deps) Handler {
 	cfg = cfg.Defaults()
-	return func(ctx context.Context, in rxgo.Observable, state store.StateStream[reducers.Pool]) rxgo.Observable {
-		return run(ctx, in, &heartbeat{cfg: cfg, deps: deps, state: state, bots: map[string]*watch{}})
-	}
-}
-
-type watch struct {
-	lastSeen  time.Time
-	nextDing  time.Time
-	failAt    time.Time
-	dings     int
-	scanSince time.Time // a QR scan is pending since then: failAt is the scan deadline, no dings
-}
-
-type heartbeat struct {
-	cfg   Config
-	deps  Deps
-	state store.StateStream[reducers.Pool]
-	bots  map[string]*watch
-}
-
-// onStart watches the bots that were added before the epic started.
-func (h *heartbeat) onStart(now time.Time, out *emitter) {
-	for bot := range h.state.Value().Bots.All() {
-		h.watch(bot, now, out)
-	}
-}
-
-func (h *heartbeat) onAction(a actions.Action, now time.Time, out *emitter) {
-	bot := botOf(a)
-	if bot == "" {
-		return
-	}
-	switch a.Type {
-	case actions.BotFailed.Type(), actions.BotRemoved.Type():
-		h.forget(bot, out)
-		return
-	}
-	// The state already includes a, so a bot missing from it was removed
-	// before a or after it; either way it is not watched.
-	b, ok := h.state.Value().Bots.Get(bot)
-	if !ok {
-		return
-	}
-	switch a.Type {
-	case actions.BotAdded.Type(), actions.Login.Type(), actions.Message.Type():
-		h.watch(bot, now, out)
-	case actions.Heartbeat.Type(), actions.Dong.Type():
-		if b.LoggedIn {
-			h.watch(bot, now, out)
+	return func(a actions.Action, s reducers.Pool, fx *Effects) {
+		if a.Type != actions.Due.Type() {
+			return
 		}
-	case actions.Scan.Type():
-		if w, ok := h.bots[bot]; ok && !w.scanSince.IsZero() {
-			return // a refreshed QR code: the deadline stands
+		p, _ := actions.Due.Match(a)
+		b, ok := s.Bots.Get(p.Bot)
+		if !ok || b.DingBy != a.Meta.Seq || deps.Puppet == nil {
+			return
 		}
-		w := &watch{lastSeen: now, failAt: now.Add(h.cfg.ScanTimeout), scanSince: now}
-		h.bots[bot] = w
-		h.arm(bot, w, now, out)
-	}
-}
-
-// watch (re)starts bot's watch: silence is counted from now.
-func (h *heartbeat) watch(bot string, now time.Time, out *emitter) {
-	w := &watch{lastSeen: now, failAt: now.Add(h.cfg.FailAfter)}
-	w.nextDing = now.Add(jittered(h.cfg.DingAfter, h.cfg.DingJitter, h.cfg.Rand()))
-	h.bots[bot] = w
-	h.arm(bot, w, now, out)
-}
-
-func (h *heartbeat) forget(bot string, out *emitter) {
-	delete(h.bots, bot)
-	out.cancel(bot)
-}
-
-func (h *heartbeat) arm(bot string, w *watch, now time.Time, out *emitter) {
-	next := w.failAt
-	if w.scanSince.IsZero() && w.nextDing.Before(next) {
-		next = w.nextDing
-	}
-	out.at(bot, next.Sub(now))
-}
-
-func (h *heartbeat) onTimer(bot string, now time.Time, out *emitter) {
-	w, ok := h.bots[bot]
-	if !ok {
-		return
-	}
-	if !h.state.Value().Bots.Has(bot) {
-		h.forget(bot, out) // removed; its BotRemoved is on its way
-		return
-	}
-	if !now.Before(w.failAt) {
-		h.forget(bot, out)
-		reason := fmt.Sprintf("no sign of life for %v after %d dings", now.Sub(w.lastSeen), w.dings)
-		if !w.scanSince.IsZero() {
-			reason = fmt.Sprintf("no login %v after a QR scan", now.Sub(w.scanSince))
+		pup, ok := deps.Puppet(p.Bot)
+		if !ok {
+			return
 		}
-		out.emit(actions.BotFailed.New(actions.ReasonPayload{Bot: bot, Reason: reason}))
-		return
+		bot, attempt := p.Bot, b.Dings
+		fx.Run("", func(ctx context.Context, done func(...actions.Action)) {
+			ctx, cancel := context.WithTimeout(ctx, cfg.DingEvery)
+			defer cancel()
+			res := actions.DingPayload{Bot: bot, Attempt: attempt}
+			err := pup.Say(ctx, cfg.HeartbeatContact, "ding")
+			if d, ok := pup.(puppet.Dinger); ok && cfg.PuppetDing {
+				if derr := d.Ding(ctx, "ding"); derr != nil && err == nil {
+					err = fmt.Errorf("protocol ding: %w", derr)
+				}
+			}
+			if err != nil {
+				res.Error = err.Error()
+				deps.log().Warn("epics: ding failed", "bot", bot, "err", err)
+			}
+			done(actions.Ding.New(res))
+		})
 	}
-	if w.scanSince.IsZero() && !now.Before(w.nextDing) {
-		w.dings++
-		w.nextDing = now.Add(h.cfg.DingEvery)
-		out.emit(actions.Ding.New(actions.DingPayload{Bot: bot, Attempt: w.dings}))
-		h.ding(bot, out)
-	}
-	h.arm(bot, w, now, out)
 }
 
-// ding sends the probes. Their errors are logged, not counted as failed
-// sends: silence is what fails a bot.
-func (h *heartbeat) ding(bot string, out *emitter) {
-	if h.deps.Puppet == nil {
-		return
-	}
-	p, ok := h.deps.Puppet(bot)
-	if !ok {
-		return
-	}
-	contact, puppetDing, timeout := h.cfg.HeartbeatContact, h.cfg.PuppetDing, h.cfg.DingEvery
-	log := h.deps.log()
-	out.effect(func(ctx context.Context) {
-		ctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		if err := p.Say(ctx, contact, "ding"); err != nil {
-			log.Warn("epics: ding not sent", "bot", bot, "err", err)
+// Reset resets the bots the reducer decides. A failed bot's resets are
+// due after Backoff.Delay(1), Delay(2) … (the reducer schedules each when
+// the one before has ended), until it logs in or answers a ding; on the
+// Clock's bot/DUE that starts one (Bot.ResetBy), this handler stops and
+// starts the bot's puppet and reports actions.ResetDone. A reset whose
+// Stop and Start take longer than SendTimeout is reported failed at
+// SendTimeout, even if the puppet ignores its context, so the backoff
+// goes on.
+func Reset(cfg Config, deps Deps) Handler {
+	cfg = cfg.Defaults()
+	return func(a actions.Action, s reducers.Pool, fx *Effects) {
+		if a.Type != actions.Due.Type() {
+			return
 		}
-		if d, ok := p.(puppet.Dinger); ok && puppetDing {
-			if err := d.Ding(ctx, "ding"); err != nil {
-				log.Warn("epics: puppet ding failed", "bot", bot, "err", err)
+		p, _ := actions.Due.Match(a)
+		b, ok := s.Bots.Get(p.Bot)
+		if !ok || b.ResetBy != a.Meta.Seq {
+			return
+		}
+		bot, attempt, timeout := p.Bot, b.Reset, cfg.SendTimeout
+		fx.Run("", func(ctx context.Context, done func(...actions.Action)) {
+			res := actions.ResetPayload{Bot: bot, Attempt: attempt}
+			pup, ok := deps.Puppet(bot)
+			if !ok {
+				res.Error = "the bot is no longer in the pool"
+				done(actions.ResetDone.New(res))
+				return
+			}
+			late := res
+			late.Error = fmt.Sprintf("stop and start took longer than %v", timeout)
+			timer := time.AfterFunc(timeout, func() { done(actions.ResetDone.New(late)) })
+			defer timer.Stop()
+			rctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			var err error
+			if serr := pup.Stop(rctx); serr != nil {
+				err = fmt.Errorf("stop: %w", serr)
+			}
+			if serr := pup.Start(rctx); serr != nil {
+				err = fmt.Errorf("start: %w", serr)
+			}
+			if err == nil && rctx.Err() != nil {
+				err = fmt.Errorf("stop and start took longer than %v: %w", timeout, rctx.Err())
+			}
+			if err != nil {
+				res.Error = err.Error()
+			}
+			done(actions.ResetDone.New(res))
+		})
+	}
+}
+
+// Rooms lists a bot's rooms when the reducer asks for it (Bot.RoomsBy: at
+// login, and after a permanent send failure, which is what a bot that left
+// a room gets), and reports actions.RoomsLearned, so that sends to a room
+// go through its members.
+func Rooms(cfg Config, deps Deps) Handler {
+	cfg = cfg.Defaults()
+	return func(a actions.Action, s reducers.Pool, fx *Effects) {
+		bot := botOf(a)
+		if bot == "" {
+			return
+		}
+		b, ok := s.Bots.Get(bot)
+		if !ok || b.RoomsBy != a.Meta.Seq || deps.Puppet == nil {
+			return
+		}
+		pup, ok := deps.Puppet(bot)
+		if !ok {
+			return
+		}
+		fx.Run("", func(ctx context.Context, done func(...actions.Action)) {
+			ctx, cancel := context.WithTimeout(ctx, cfg.SendTimeout)
+			defer cancel()
+			rooms, err := pup.Rooms(ctx)
+			if err != nil {
+				deps.log().Warn("epics: cannot list rooms", "bot", bot, "err", err)
+				done()
+				return
+			}
+			ids := make([]string, 0, len(rooms))
+			for _, r := range rooms {
+				ids = append(ids, r.ID)
+			}
+			done(actions.RoomsLearned.New(actions.RoomsPayload{Bot: bot, Rooms: ids}))
+		})
+	}
+}
+
+// Health tells what the reducer decided about availability: a bot that
+// became unavailable (actions.BotFailed with the reason) or available
+// again (actions.BotRecovered), and the pool's last bot failing
+// (actions.PoolFailed) or its first one recovering (actions.PoolRecovered).
+// Flips that the state has already undone by the time the epic reads it
+// are told only by their undoing.
+func Health() Handler {
+	return func(a actions.Action, s reducers.Pool, fx *Effects) {
+		seq := a.Meta.Seq
+		if bot := botOf(a); bot != "" {
+			if b, ok := s.Bots.Get(bot); ok && b.FlipBy == seq {
+				if b.Available {
+					fx.Emit(actions.BotRecovered.New(actions.BotPayload{Bot: bot}))
+				} else {
+					fx.Emit(actions.BotFailed.New(actions.ReasonPayload{Bot: bot, Reason: b.Reason}))
+				}
 			}
 		}
-	})
+		if s.DownBy == seq {
+			if s.Down {
+				fx.Emit(actions.PoolFailed.New(actions.Empty{}))
+			} else {
+				fx.Emit(actions.PoolRecovered.New(actions.Empty{}))
+			}
+		}
+	}
+}
+
+// Inbox announces every message the reducer accepted (new, and not the
+// pool's own) with actions.MessageAccepted, after handing it to
+// deps.Deliver: one action per message the application sees.
+func Inbox(deps Deps) Handler {
+	return func(a actions.Action, s reducers.Pool, fx *Effects) {
+		if a.Type != actions.Message.Type() {
+			return
+		}
+		p, _ := actions.Message.Match(a)
+		if s.AcceptedBy(reducers.SeenKey(p.MessageID, a.Meta.Seq)) != a.Meta.Seq {
+			return
+		}
+		if deps.Deliver != nil {
+			deps.Deliver(p)
+		}
+		fx.Emit(actions.MessageAccepted.New(p))
+	}
 }

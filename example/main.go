@@ -223,12 +223,16 @@ func narrateOne(out io.Writer, st *stats, c storeChange) {
 			st.failedAt = time.Now()
 		}
 		fmt.Fprintf(out, "%6s  ✗  %s failed: %s; sends now skip it\n", at, p.Bot, p.Reason)
-	case actions.ResetStarted.Type():
-		p, _ := actions.ResetStarted.Match(a)
+	case actions.ResetDone.Type():
+		p, _ := actions.ResetDone.Match(a)
 		if p.Bot == st.victim {
 			st.resets++
 		}
-		fmt.Fprintf(out, "%6s  ↻  reset %s, attempt %d after %v backoff\n", at, p.Bot, p.Attempt, p.Delay.Round(time.Millisecond))
+		result := "done"
+		if p.Error != "" {
+			result = "failed: " + p.Error
+		}
+		fmt.Fprintf(out, "%6s  ↻  reset %s, attempt %d %s\n", at, p.Bot, p.Attempt, result)
 	case actions.PoolFailed.Type():
 		fmt.Fprintf(out, "%6s  ✗✗ every bot is down\n", at)
 	case actions.PoolRecovered.Type():

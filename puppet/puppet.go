@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/hawechaty/hawechaty/actions"
 )
 
 // Puppet is one bot account's connection to a chat platform.
@@ -120,30 +122,17 @@ var (
 	ErrPermanent = errors.New("puppet: permanent failure")
 )
 
-// Outcome is the classification of a Say error.
-type Outcome int
+// Outcome is the classification of a Say error: actions.Outcome, the one
+// outcome type of the pool.
+type Outcome = actions.Outcome
 
-// Outcomes of a send.
+// Outcomes of a puppet's send.
 const (
-	Delivered Outcome = iota // nil error
-	NotSent
-	OutcomeUnknown
-	Permanent
+	Delivered      = actions.Delivered // nil error
+	NotSent        = actions.NotSent
+	OutcomeUnknown = actions.Unknown
+	Permanent      = actions.Permanent
 )
-
-func (o Outcome) String() string {
-	switch o {
-	case Delivered:
-		return "delivered"
-	case NotSent:
-		return "not sent"
-	case OutcomeUnknown:
-		return "outcome unknown"
-	case Permanent:
-		return "permanent"
-	}
-	return "invalid"
-}
 
 // Classify maps a Say error to an Outcome. An error that wraps none of the
 // sentinels is OutcomeUnknown: when in doubt, never send twice. A context

@@ -4,7 +4,7 @@ import "github.com/hawechaty/hawechaty/actions"
 
 // Reducer computes the next state from the previous one and an action. It
 // is the same shape as store.Reducer.
-type Reducer[S any] func(prev S, a actions.Action) S
+type Reducer[S any] = func(prev S, a actions.Action) S
 
 // Slice is one field of a state S with its own reducer, built by Field.
 type Slice[S any] interface {
@@ -21,6 +21,15 @@ type field[S any, F comparable] struct {
 
 func (f field[S, F]) reduce(prev S, next *S, a actions.Action) bool {
 	old := f.get(prev)
+	if a.Type == replaced {
+		// The field's reducer gets the field of the state before the
+		// jump, not the whole of it.
+		if p, ok := actions.Replaced.Match(a); ok {
+			if ps, ok := p.Prev.(S); ok {
+				a.Payload = actions.ReplacedPayload{Prev: f.get(ps)}
+			}
+		}
+	}
 	nv := f.reducer(old, a)
 	if nv == old {
 		return false
@@ -29,8 +38,13 @@ func (f field[S, F]) reduce(prev S, next *S, a actions.Action) bool {
 	return true
 }
 
+var replaced = actions.Replaced.Type()
+
 // Field binds a reducer to one field of S: get reads the field, set writes
-// it into a copy of the state. F is comparable so that Combine can tell an
+// it into a copy of the state. On actions.Replaced the field's reducer is
+// given the field of the previous state, so that a slice written for its
+// own state (the pool's) works the same mounted in an application's
+// state. F is comparable so that Combine can tell an
 // unchanged field (same value) from a changed one.
 func Field[S any, F comparable](get func(S) F, set func(*S, F), r Reducer[F]) Slice[S] {
 	return field[S, F]{get: get, set: set, reducer: r}

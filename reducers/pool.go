@@ -1,81 +1,174 @@
 package reducers
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
 )
 
-// Bot is the pool's record of one bot. Records are immutable once in a
-// Pool: the reducer replaces a changed record with a new one.
+// Phase is where a bot is in the heartbeat's cycle.
+type Phase uint8
+
+// Phases of a bot.
+const (
+	// Watching: the heartbeat counts the bot's silence; it is dinged after
+	// DingAfter and failed after FailAfter.
+	Watching Phase = iota
+	// Scanning: a QR code waits for a human; the bot is failed only when
+	// ScanTimeout passes without a login.
+	Scanning
+	// Failed: the bot is out of rotation and reset with backoff until it
+	// logs in or answers a ding.
+	Failed
+)
+
+var phaseNames = [...]string{"watching", "scanning", "failed"}
+
+func (p Phase) String() string {
+	if int(p) < len(phaseNames) {
+		return phaseNames[p]
+	}
+	return "phase(" + strconv.Itoa(int(p)) + ")"
+}
+
+// MarshalText writes the phase's name.
+func (p Phase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText reads a phase's name.
+func (p *Phase) UnmarshalText(b []byte) error {
+	for i, n := range phaseNames {
+		if n == string(b) {
+			*p = Phase(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("reducers: unknown phase %q", b)
+}
+
+// Bot is the pool's record of one bot: everything the pool knows of it.
+// Records are immutable once in a Pool: the reducer replaces a changed
+// record with a new one.
+//
+// The fields ending in By hold the Meta.Seq of the action whose reduction
+// made a decision that needs an effect: an epic handling that very action
+// performs the effect when the field still holds its Seq, and a later
+// action, a replay or a jump in time never makes it perform it again.
 type Bot struct {
 	ID        string    `json:"id"`
 	Puppet    string    `json:"puppet"`
-	Self      string    `json:"self,omitempty"`
+	Self      string    `json:"self,omitempty"` // the account's own contact ID, from its last login
 	LoggedIn  bool      `json:"loggedIn"`
 	Available bool      `json:"available"`
-	LastSeen  time.Time `json:"lastSeen,omitzero"` // last sign of life: login, message, heartbeat, dong
+	Phase     Phase     `json:"phase"`
+	Reason    string    `json:"reason,omitempty"` // why the bot is unavailable
+	Since     time.Time `json:"since,omitzero"`   // when Available last changed
+	FailedAt  time.Time `json:"failedAt,omitzero"`
+
+	LastSeen  time.Time `json:"lastSeen,omitzero"` // last sign of life: login, message, heartbeat or dong while logged in
 	Dings     int       `json:"dings"`             // dings sent since the last sign of life
+	NextDing  time.Time `json:"nextDing,omitzero"` // the next ding, once one was sent
+	ScanSince time.Time `json:"scanSince,omitzero"`
+
+	Reset     int       `json:"reset"`             // reset attempts since the bot failed
+	ResetAt   time.Time `json:"resetAt,omitzero"`  // the next reset, when one is scheduled
+	Resetting bool      `json:"resetting"`         // a reset is running
+	Due       time.Time `json:"due,omitzero"`      // when the clock looks at the bot next (its key in Pool.Deadlines)
 	Sent      int       `json:"sent"`              // messages delivered
 	Failures  int       `json:"failures"`          // consecutive failed sends
-	Resets    int       `json:"resets"`            // reset attempts since the bot failed
-	FailedAt  time.Time `json:"failedAt,omitzero"`
-	Reason    string    `json:"reason,omitempty"` // why the bot is unavailable
+	DingBy    uint64    `json:"dingBy,omitempty"`  // a ding is due: send it
+	ResetBy   uint64    `json:"resetBy,omitempty"` // a reset is due: run it
+	RoomsBy   uint64    `json:"roomsBy,omitempty"` // list the bot's rooms
+	FlipBy    uint64    `json:"flipBy,omitempty"`  // Available changed: tell (bot/FAILED, bot/RECOVERED)
 }
 
-// Pool is the state of a pool of bots.
+// Send is a send the pool is making or has just ended.
+type Send struct {
+	ID       string          `json:"id"`
+	To       string          `json:"to"`
+	Text     string          `json:"text"`
+	Bot      string          `json:"bot,omitempty"` // the bot of the current or last attempt
+	Attempt  int             `json:"attempt"`       // attempts so far
+	Tried    []string        `json:"tried,omitempty"`
+	Waiting  bool            `json:"waiting,omitempty"`  // no bot yet (WaitForBot)
+	Canceled bool            `json:"canceled,omitempty"` // the caller's context ended
+	Orphan   bool            `json:"orphan,omitempty"`   // the caller stopped waiting: forget it when it ends
+	RoutedBy uint64          `json:"routedBy,omitempty"` // the current attempt was decided by this action: make it
+	Outcome  actions.Outcome `json:"outcome"`            // Pending until the send ends
+	Error    string          `json:"error,omitempty"`
+	Since    time.Time       `json:"since,omitzero"`
+}
+
+// Pool is the state of a pool of bots: everything the pool knows.
 type Pool struct {
 	// Bots holds every bot, in the order they were added.
 	Bots Table[*Bot] `json:"bots"`
-	// Avail mirrors Bots.Available and changes only when a bot's
+	// Avail mirrors Bots' Available and changes only when a bot's
 	// availability flips, so selectors keyed on it stay cached while
 	// messages stream in.
 	Avail Table[bool] `json:"-"`
 	// Rooms maps a room ID to the bots in it, in pool order.
 	Rooms Table[[]string] `json:"rooms"`
+	// Selves counts the bots logged in as each account: their messages
+	// are the pool's own.
+	Selves Table[int] `json:"-"`
+	// Deadlines orders the bots by Due, for the clock.
+	Deadlines Deadlines `json:"-"`
+	// Sends holds the sends in flight, and the ended ones until their
+	// caller collects them.
+	Sends Table[*Send] `json:"sends"`
+	// Queue holds the sends that wait for a bot, in order.
+	Queue Table[bool] `json:"queue"`
+	// Seen and SeenOld remember inbound message IDs, each with the Seq of
+	// the action that accepted it; see Config.DedupeSize.
+	Seen      Table[uint64] `json:"seen"`
+	SeenOld   Table[uint64] `json:"seenOld"`
+	SeenSince time.Time     `json:"seenSince,omitzero"`
 	// Cursor is the position in Avail where round robin resumes. In JSON it
 	// counts the bots before that position (see MarshalJSON).
 	Cursor int `json:"cursor"`
 	// Available counts available bots.
 	Available int `json:"available"`
 	// Down is true after the last available bot failed, until one recovers.
-	Down bool `json:"down"`
-	// Delivered and Failovers count sends through the pool.
+	Down   bool   `json:"down"`
+	EverUp bool   `json:"everUp"`           // a bot was available once
+	DownBy uint64 `json:"downBy,omitempty"` // Down changed: tell (pool/FAILED, pool/RECOVERED)
+	// Delivered, Failovers and Accepted count sends delivered, attempts
+	// after the first, and inbound messages accepted.
 	Delivered int `json:"delivered"`
 	Failovers int `json:"failovers"`
+	Accepted  int `json:"accepted"`
 }
 
-// Outcome strings used in send payloads.
-const (
-	OutcomeDelivered = "delivered"
-	OutcomeNotSent   = "not sent"
-	OutcomeUnknown   = "outcome unknown"
-	OutcomePermanent = "permanent"
-	OutcomeNoBot     = "no bot" // no available bot could reach the target
-	// OutcomeCanceled: the caller's context ended before the message was
-	// sent (before a bot was picked, while waiting for one, or during an
-	// attempt the puppet says was not sent). Not the bot's failure.
-	OutcomeCanceled = "canceled"
-	// OutcomeAbandoned: the caller's context ended during an attempt whose
-	// outcome is unknown; the message may have been delivered. Not the
-	// bot's failure, and never retried.
-	OutcomeAbandoned = "abandoned"
-)
+// PoolReducer is the pool reducer with the default Config.
+func PoolReducer(s Pool, a actions.Action) Pool { return defaultReducer(s, a) }
 
-// PoolReducer is the pure reducer of the pool state.
-func PoolReducer(s Pool, a actions.Action) Pool {
-	t := a.Meta.Time
+var defaultReducer = Config{}.Defaults().Reducer()
+
+// Reducer returns the pure reducer of the pool state under c (after
+// Defaults; an invalid Config gives undefined timings, so Validate it
+// first). It reads time only from Meta.Time and relies on Meta.Seq being
+// set before it runs, as the store does.
+func (c Config) Reducer() Reducer[Pool] {
+	return func(s Pool, a actions.Action) Pool { return c.reduce(s, a) }
+}
+
+func (c Config) reduce(s Pool, a actions.Action) Pool {
+	t, seq := a.Meta.Time, a.Meta.Seq
+	before := s.Available
 	switch a.Type {
 	case actions.BotAdded.Type():
 		p, _ := actions.BotAdded.Match(a)
 		if p.Bot == "" || s.Bots.Has(p.Bot) {
 			return s
 		}
-		s.Bots = s.Bots.Set(p.Bot, &Bot{ID: p.Bot, Puppet: p.Puppet, Reason: "added"})
+		b := &Bot{ID: p.Bot, Puppet: p.Puppet, Reason: "added", LastSeen: t, Since: t}
+		b.Due = c.next(b)
+		s.Bots = s.Bots.Set(p.Bot, b)
 		s.Avail = s.Avail.Set(p.Bot, false)
+		s.Deadlines = s.Deadlines.Move(p.Bot, time.Time{}, b.Due)
 	case actions.BotRemoved.Type():
 		p, _ := actions.BotRemoved.Match(a)
 		b, ok := s.Bots.Get(p.Bot)
@@ -85,6 +178,8 @@ func PoolReducer(s Pool, a actions.Action) Pool {
 		if b.Available {
 			s.Available--
 		}
+		s.Selves = selvesMove(s.Selves, b.Self, "")
+		s.Deadlines = s.Deadlines.Move(p.Bot, b.Due, time.Time{})
 		s.Bots = s.Bots.Delete(p.Bot)
 		s.Avail = s.Avail.Delete(p.Bot)
 		s.Rooms = roomsWithout(s.Rooms, p.Bot)
@@ -93,54 +188,80 @@ func PoolReducer(s Pool, a actions.Action) Pool {
 		}
 	case actions.Login.Type():
 		p, _ := actions.Login.Match(a)
-		return s.update(p.Bot, func(b Bot) Bot {
-			b.Self, b.LoggedIn, b.LastSeen, b.Dings = p.Self, true, t, 0
-			return recovered(b)
+		if b, ok := s.Bots.Get(p.Bot); ok && b.Self != p.Self {
+			s.Selves = selvesMove(s.Selves, b.Self, p.Self)
+		}
+		s = c.update(s, p.Bot, seq, func(b *Bot) {
+			b.Self, b.LoggedIn, b.RoomsBy = p.Self, true, seq
+			alive(b, t)
+			recovered(b)
 		})
 	case actions.Logout.Type():
 		p, _ := actions.Logout.Match(a)
-		return s.update(p.Bot, func(b Bot) Bot {
+		s = c.update(s, p.Bot, seq, func(b *Bot) {
 			b.LoggedIn = false
-			return failed(b, t, "logout: "+p.Reason)
+			unavailable(b, t, "logout: "+p.Reason)
 		})
 	case actions.Scan.Type():
 		p, _ := actions.Scan.Match(a)
-		return s.update(p.Bot, func(b Bot) Bot {
+		s = c.update(s, p.Bot, seq, func(b *Bot) {
 			b.LoggedIn = false
-			return failed(b, t, "scan: waiting for a QR scan")
+			unavailable(b, t, "scan: waiting for a QR scan")
+			if b.Phase != Scanning { // a refreshed QR code does not move the deadline
+				b.Phase, b.ScanSince, b.ResetAt, b.Dings = Scanning, t, time.Time{}, 0
+			}
 		})
 	case actions.Message.Type():
 		p, _ := actions.Message.Match(a)
-		if p.Room != "" && s.Bots.Has(p.Bot) {
+		if !s.Bots.Has(p.Bot) {
+			return s // a removed bot's late message
+		}
+		if p.Room != "" {
 			// A message from a room shows the bot is in it, perhaps joined
 			// since its rooms were listed at login.
 			s.Rooms = roomWith(s.Rooms, p.Room, p.Bot, s.Bots)
 		}
-		return s.update(p.Bot, func(b Bot) Bot { b.LastSeen, b.Dings = t, 0; return b })
+		s = c.update(s, p.Bot, seq, func(b *Bot) { alive(b, t) })
+		s = c.accept(s, p, t, seq)
 	case actions.Heartbeat.Type():
 		p, _ := actions.Heartbeat.Match(a)
-		return s.update(p.Bot, func(b Bot) Bot { b.LastSeen, b.Dings = t, 0; return b })
-	case actions.Ding.Type():
-		p, _ := actions.Ding.Match(a)
-		return s.update(p.Bot, func(b Bot) Bot { b.Dings++; return b })
+		s = c.update(s, p.Bot, seq, func(b *Bot) {
+			if b.LoggedIn { // a logged-out account's connection proves nothing
+				alive(b, t)
+			}
+		})
 	case actions.Dong.Type():
 		p, _ := actions.Dong.Match(a)
-		return s.update(p.Bot, func(b Bot) Bot {
-			b.LastSeen, b.Dings = t, 0
-			if !b.LoggedIn {
-				return b
+		s = c.update(s, p.Bot, seq, func(b *Bot) {
+			if b.LoggedIn {
+				alive(b, t)
+				recovered(b)
 			}
-			return recovered(b)
+		})
+	case actions.Due.Type():
+		p, _ := actions.Due.Match(a)
+		s = c.update(s, p.Bot, seq, func(b *Bot) { c.due(b, p.At, t, seq) })
+	case actions.ResetDone.Type():
+		p, _ := actions.ResetDone.Match(a)
+		s = c.update(s, p.Bot, seq, func(b *Bot) {
+			if !b.Resetting || p.Attempt != b.Reset {
+				return
+			}
+			b.Resetting = false
+			if p.Error != "" && b.Phase == Failed {
+				b.Reason = "reset failed: " + p.Error
+			}
+			if b.Phase == Failed {
+				b.ResetAt = t.Add(c.Backoff.Delay(b.Reset+1, unit(c.Seed, b.ID, t, 2)))
+			}
 		})
 	case actions.BotFailed.Type():
 		p, _ := actions.BotFailed.Match(a)
-		return s.update(p.Bot, func(b Bot) Bot { return failed(b, t, p.Reason) })
-	case actions.ResetStarted.Type():
-		p, _ := actions.ResetStarted.Match(a)
-		return s.update(p.Bot, func(b Bot) Bot { b.Resets = p.Attempt; return b })
-	case actions.ResetFailed.Type():
-		p, _ := actions.ResetFailed.Match(a)
-		return s.update(p.Bot, func(b Bot) Bot { b.Reason = "reset failed: " + p.Error; return b })
+		s = c.update(s, p.Bot, seq, func(b *Bot) {
+			if b.Phase != Failed {
+				c.fail(b, t, p.Reason)
+			}
+		})
 	case actions.RoomsLearned.Type():
 		p, _ := actions.RoomsLearned.Match(a)
 		if !s.Bots.Has(p.Bot) {
@@ -150,79 +271,256 @@ func PoolReducer(s Pool, a actions.Action) Pool {
 		for _, r := range p.Rooms {
 			s.Rooms = roomWith(s.Rooms, r, p.Bot, s.Bots)
 		}
-	case actions.SendRouted.Type():
-		p, _ := actions.SendRouted.Match(a)
-		if i := s.Avail.Position(p.Bot); i >= 0 {
-			s.Cursor = i + 1
-			if s.Cursor >= s.Avail.Slots() {
-				s.Cursor = 0
-			}
+	case actions.SendRequested.Type():
+		p, _ := actions.SendRequested.Match(a)
+		if p.ID == "" || s.Sends.Has(p.ID) {
+			return s
 		}
-		if p.Attempt > 1 {
-			s.Failovers++
+		s = c.route(s, &Send{ID: p.ID, To: p.To, Text: p.Text, Since: t}, seq)
+	case actions.SendRetry.Type():
+		p, _ := actions.SendRetry.Match(a)
+		if sd, ok := s.Sends.Get(p.ID); ok && sd.Waiting {
+			s = c.route(s, new(*sd), seq)
 		}
 	case actions.SendResult.Type():
 		p, _ := actions.SendResult.Match(a)
-		return s.update(p.Bot, func(b Bot) Bot {
-			switch p.Outcome {
-			case OutcomeDelivered:
-				b.Sent++
-				b.Failures = 0
-			case OutcomeNotSent, OutcomeUnknown:
-				b.Failures++
-			}
-			return b
-		})
-	case actions.SendDone.Type():
-		p, _ := actions.SendDone.Match(a)
-		if p.Outcome == OutcomeDelivered {
-			s.Delivered++
+		s = c.result(s, p, t, seq)
+	case actions.SendCanceled.Type():
+		p, _ := actions.SendCanceled.Match(a)
+		sd, ok := s.Sends.Get(p.ID)
+		if !ok || sd.Outcome.Done() || sd.Canceled {
+			return s
 		}
-	case actions.PoolFailed.Type():
-		s.Down = true
-	case actions.PoolRecovered.Type():
-		s.Down = false
+		n := *sd
+		n.Canceled = true
+		if n.Waiting {
+			s = s.end(&n, actions.Canceled, "the caller's context ended while the send waited for a bot")
+		} else {
+			s.Sends = s.Sends.Set(n.ID, &n)
+		}
+	case actions.SendCollected.Type():
+		p, _ := actions.SendCollected.Match(a)
+		sd, ok := s.Sends.Get(p.ID)
+		switch {
+		case !ok:
+			return s
+		case sd.Outcome.Done() || sd.Waiting:
+			s.Sends = s.Sends.Delete(p.ID)
+			s.Queue = s.Queue.Delete(p.ID)
+		default:
+			n := *sd
+			n.Orphan, n.Canceled = true, true
+			s.Sends = s.Sends.Set(n.ID, &n)
+		}
+	case actions.MessageAccepted.Type():
+		s.Accepted++
+	case actions.Replaced.Type():
+		// Time travel moves the rest of an application's state; the pool's
+		// slice is the world outside (puppets that run, messages that
+		// left), which no jump can undo: it stays as it was.
+		p, _ := actions.Replaced.Match(a)
+		if old, ok := p.Prev.(Pool); ok {
+			return old
+		}
+		return s.rebuilt()
 	default:
 		return s
+	}
+	if s.Available != before || (s.Available == 0 && s.EverUp && !s.Down) {
+		switch {
+		case s.Available > 0:
+			s.EverUp = true
+			if s.Down {
+				s.Down, s.DownBy = false, seq
+			}
+		case s.EverUp && !s.Down:
+			s.Down, s.DownBy = true, seq
+		}
 	}
 	return s
 }
 
-func recovered(b Bot) Bot {
-	b.Available, b.Failures, b.Resets, b.Reason = true, 0, 0, ""
-	b.FailedAt = time.Time{}
-	return b
-}
-
-func failed(b Bot, t time.Time, reason string) Bot {
-	if b.Available || b.FailedAt.IsZero() {
-		b.FailedAt = t
-	}
-	b.Available, b.Reason = false, reason
-	return b
-}
-
-// update replaces bot id's record with f(copy) and keeps Avail and
-// Available in step. An unknown bot leaves s unchanged.
-func (s Pool) update(id string, f func(Bot) Bot) Pool {
+// update replaces bot id's record with a changed copy and keeps Avail,
+// Available and Deadlines in step. An unknown bot leaves s unchanged.
+func (c Config) update(s Pool, id string, seq uint64, f func(*Bot)) Pool {
 	old, ok := s.Bots.Get(id)
 	if !ok {
 		return s
 	}
-	nb := f(*old)
-	if nb == *old {
-		return s
+	nb := *old
+	f(&nb)
+	if next := c.next(&nb); next.IsZero() || nb.Due.IsZero() || next.Before(nb.Due) {
+		// The clock looks at the bot at its next deadline, or earlier: a
+		// deadline that moved later (a sign of life) is found when the
+		// old one passes, which spares the Deadlines a change per message.
+		nb.Due = next
 	}
-	s.Bots = s.Bots.Set(id, &nb)
 	if nb.Available != old.Available {
-		s.Avail = s.Avail.Set(id, nb.Available)
+		nb.FlipBy, nb.Since = seq, nb.LastSeen
 		if nb.Available {
 			s.Available++
 		} else {
 			s.Available--
+			nb.Since = nb.FailedAt
+		}
+		s.Avail = s.Avail.Set(id, nb.Available)
+	}
+	if nb == *old {
+		return s
+	}
+	if !nb.Due.Equal(old.Due) {
+		s.Deadlines = s.Deadlines.Move(id, old.Due, nb.Due)
+	}
+	s.Bots = s.Bots.Set(id, &nb)
+	return s
+}
+
+// alive records a sign of life.
+func alive(b *Bot, t time.Time) {
+	b.LastSeen, b.Dings, b.NextDing = t, 0, time.Time{}
+}
+
+// recovered makes b available again, ending its failure or QR scan.
+func recovered(b *Bot) {
+	b.Available, b.Phase, b.Failures, b.Reason = true, Watching, 0, ""
+	b.Reset, b.ResetAt, b.Resetting, b.ScanSince, b.FailedAt = 0, time.Time{}, false, time.Time{}, time.Time{}
+}
+
+// unavailable takes b out of rotation without failing it: it is still
+// watched, and failed when its silence lasts.
+func unavailable(b *Bot, t time.Time, reason string) {
+	if b.Available || b.FailedAt.IsZero() {
+		b.FailedAt = t
+	}
+	b.Available, b.Reason = false, reason
+}
+
+// fail takes b out of rotation and schedules its first reset.
+func (c Config) fail(b *Bot, t time.Time, reason string) {
+	unavailable(b, t, reason)
+	b.Phase, b.Dings, b.NextDing, b.ScanSince = Failed, 0, time.Time{}, time.Time{}
+	b.Reset, b.Resetting = 0, false
+	b.ResetAt = t.Add(c.Backoff.Delay(1, unit(c.Seed, b.ID, t, 2)))
+}
+
+// dingAt is when b is dinged next, in the Watching phase.
+func (c Config) dingAt(b *Bot) time.Time {
+	if b.Dings > 0 {
+		return b.NextDing
+	}
+	return b.LastSeen.Add(jittered(c.DingAfter, c.DingJitter, unit(c.Seed, b.ID, b.LastSeen, 1)))
+}
+
+// next is b's next deadline, or zero for none.
+func (c Config) next(b *Bot) time.Time {
+	switch b.Phase {
+	case Watching:
+		fail := b.LastSeen.Add(c.FailAfter)
+		if d := c.dingAt(b); d.Before(fail) {
+			return d
+		}
+		return fail
+	case Scanning:
+		return b.ScanSince.Add(c.ScanTimeout)
+	case Failed:
+		if b.Resetting {
+			return time.Time{}
+		}
+		return b.ResetAt
+	}
+	return time.Time{}
+}
+
+// due decides what the passing of b's deadline at, seen by the clock,
+// means at t.
+func (c Config) due(b *Bot, at, t time.Time, seq uint64) {
+	if b.Due.IsZero() || !at.Equal(b.Due) {
+		return // the deadline moved since the clock looked
+	}
+	if t.Before(at) {
+		t = at
+	}
+	switch b.Phase {
+	case Watching:
+		if !t.Before(b.LastSeen.Add(c.FailAfter)) {
+			c.fail(b, t, fmt.Sprintf("no sign of life for %v after %d dings", t.Sub(b.LastSeen), b.Dings))
+		} else if !t.Before(c.dingAt(b)) {
+			b.Dings++
+			b.NextDing, b.DingBy = t.Add(c.DingEvery), seq
+		}
+	case Scanning:
+		if !t.Before(b.ScanSince.Add(c.ScanTimeout)) {
+			c.fail(b, t, fmt.Sprintf("no login %v after a QR scan", t.Sub(b.ScanSince)))
+		}
+	case Failed:
+		if !b.Resetting && !b.ResetAt.IsZero() && !t.Before(b.ResetAt) {
+			b.Reset++
+			b.Resetting, b.ResetAt, b.ResetBy = true, time.Time{}, seq
 		}
 	}
+	b.Due = c.next(b)
+}
+
+// accept decides whether an inbound message is new and for the
+// application: not the pool's own, not seen before by another bot.
+func (c Config) accept(s Pool, p actions.MessagePayload, t time.Time, seq uint64) Pool {
+	if s.Selves.Has(p.From) {
+		return s
+	}
+	key := SeenKey(p.MessageID, seq)
+	if s.Seen.Has(key) || s.SeenOld.Has(key) {
+		return s
+	}
+	if s.SeenSince.IsZero() {
+		s.SeenSince = t
+	}
+	if n := s.Seen.Len(); (n >= c.DedupeSize && t.Sub(s.SeenSince) >= c.DedupeWindow) || n >= seenCap*c.DedupeSize {
+		s.SeenOld, s.Seen, s.SeenSince = s.Seen, Table[uint64]{}, t
+	}
+	s.Seen = s.Seen.Set(key, seq)
 	return s
+}
+
+// seenCap bounds the memory of the dedupe window: past seenCap×DedupeSize
+// IDs remembered, the window turns over however young it is.
+const seenCap = 8
+
+// SeenKey is the key under which an inbound message is remembered: its
+// ID, or for a message without one the Seq of its action (it is always
+// new).
+func SeenKey(messageID string, seq uint64) string {
+	if messageID != "" {
+		return messageID
+	}
+	return "#" + strconv.FormatUint(seq, 10)
+}
+
+// AcceptedBy returns the Seq of the action that accepted the message
+// remembered under key, or 0.
+func (s Pool) AcceptedBy(key string) uint64 {
+	if v, ok := s.Seen.Get(key); ok {
+		return v
+	}
+	v, _ := s.SeenOld.Get(key)
+	return v
+}
+
+func selvesMove(t Table[int], from, to string) Table[int] {
+	if from == to {
+		return t
+	}
+	if from != "" {
+		if n, _ := t.Get(from); n <= 1 {
+			t = t.Delete(from)
+		} else {
+			t = t.Set(from, n-1)
+		}
+	}
+	if to != "" {
+		n, _ := t.Get(to)
+		t = t.Set(to, n+1)
+	}
+	return t
 }
 
 func roomsWithout(rooms Table[[]string], bot string) Table[[]string] {
@@ -251,42 +549,4 @@ func roomWith(rooms Table[[]string], room, bot string, all Table[*Bot]) Table[[]
 	nb := append(slices.Clone(bots), bot)
 	slices.SortFunc(nb, func(x, y string) int { return all.Position(x) - all.Position(y) })
 	return rooms.Set(room, nb)
-}
-
-// MarshalJSON encodes a Pool. The JSON of a Table has no room for the
-// positions freed by removed bots, so the cursor is written as a position
-// among the bots present: the number of them before the cursor.
-func (s Pool) MarshalJSON() ([]byte, error) {
-	type plain Pool
-	p := plain(s)
-	p.Cursor = 0
-	for i := range min(s.Cursor, s.Avail.Slots()) {
-		if _, _, ok := s.Avail.At(i); ok {
-			p.Cursor++
-		}
-	}
-	return json.Marshal(p)
-}
-
-// UnmarshalJSON decodes a Pool and rebuilds the fields derived from Bots,
-// so that a state sent back by DevTools is consistent.
-func (s *Pool) UnmarshalJSON(data []byte) error {
-	type plain Pool
-	var p plain
-	if err := json.Unmarshal(data, &p); err != nil {
-		return fmt.Errorf("reducers: pool: %w", err)
-	}
-	out := Pool(p)
-	out.Avail, out.Available = Table[bool]{}, 0
-	for id, b := range out.Bots.All() {
-		if b == nil {
-			return fmt.Errorf("reducers: pool: bot %q is null", id)
-		}
-		out.Avail = out.Avail.Set(id, b.Available)
-		if b.Available {
-			out.Available++
-		}
-	}
-	*s = out
-	return nil
 }

@@ -1,96 +1,42 @@
 package selectors
 
 import (
-	"hash/maphash"
+	"time"
 
 	"github.com/hawechaty/hawechaty/reducers"
 )
 
-// NextBot chooses the bot for a send to target by round robin: the first
-// available bot at or after the pool's cursor that can reach target and is
-// not excluded. A target that is a known room is reachable only by the
-// bots in it; any other target (a contact) by every bot. It returns false
-// when no bot qualifies.
+// NextBot is the bot round robin would choose for a send to target now
+// (see reducers.NextBot): the reducer makes the same choice when it
+// routes a send.
 func NextBot(s reducers.Pool, target string, exclude func(bot string) bool) (string, bool) {
-	if members, isRoom := s.Rooms.Get(target); isRoom {
-		return firstEligible(s, members, exclude, s.Cursor)
-	}
-	n := s.Avail.Slots()
-	if n == 0 || s.Available == 0 {
-		return "", false
-	}
-	start := s.Cursor
-	if start >= n {
-		start = 0
-	}
-	for k := range n {
-		i := start + k
-		if i >= n {
-			i -= n
-		}
-		id, up, ok := s.Avail.At(i)
-		if ok && up && (exclude == nil || !exclude(id)) {
-			return id, true
-		}
-	}
-	return "", false
+	return reducers.NextBot(s, target, exclude)
 }
 
-// firstEligible returns the first eligible room member (members are in
-// pool order) at or after cursor, wrapping around to the first eligible one.
-func firstEligible(s reducers.Pool, members []string, exclude func(string) bool, cursor int) (string, bool) {
-	fallback := ""
-	for _, id := range members {
-		up, _ := s.Avail.Get(id)
-		if !up || (exclude != nil && exclude(id)) {
-			continue
-		}
-		if s.Avail.Position(id) >= cursor {
-			return id, true
-		}
-		if fallback == "" {
-			fallback = id
-		}
-	}
-	return fallback, fallback != ""
-}
-
-var affinitySeed = maphash.MakeSeed()
-
-// AffinityBot chooses a bot for a conversation by rendezvous hashing: the
-// eligible bot with the highest hash of (conversation, bot). The choice
-// stays with one bot while it is available and moves only when it fails;
-// other bots failing or recovering do not move it. Cost: one hash per
-// available bot that can reach the conversation.
+// AffinityBot is the bot affinity would choose for a conversation now
+// (see reducers.AffinityBot).
 func AffinityBot(s reducers.Pool, conversation string, exclude func(bot string) bool) (string, bool) {
-	best, bestScore := "", uint64(0)
-	consider := func(id string) {
-		if exclude != nil && exclude(id) {
-			return
+	return reducers.AffinityBot(s, conversation, exclude)
+}
+
+// NextDeadline returns when the clock must look at the pool next: the
+// earliest Due of any bot, found without a scan.
+func NextDeadline(s reducers.Pool) (time.Time, bool) {
+	t, _, ok := s.Deadlines.Min()
+	return t, ok
+}
+
+// DueBots returns the bots whose Due is not after now, earliest first.
+// Its cost is in the number of bots due, not in the size of the pool.
+func DueBots(s reducers.Pool, now time.Time) []string {
+	var out []string
+	for t, bot := range s.Deadlines.Ascend() {
+		if t.After(now) {
+			break
 		}
-		var h maphash.Hash
-		h.SetSeed(affinitySeed)
-		h.WriteString(conversation)
-		h.WriteByte(0)
-		h.WriteString(id)
-		if sc := h.Sum64(); best == "" || sc > bestScore {
-			best, bestScore = id, sc
-		}
+		out = append(out, bot)
 	}
-	if members, isRoom := s.Rooms.Get(conversation); isRoom {
-		for _, id := range members {
-			if up, _ := s.Avail.Get(id); up {
-				consider(id)
-			}
-		}
-	} else {
-		for id, up := range s.Avail.All() {
-			if up {
-				consider(id)
-			}
-		}
-	}
-	return best, best != ""
+	return out
 }
 
 // Health is a snapshot of the pool for dashboards and logs.
@@ -103,6 +49,8 @@ type Health struct {
 
 // PoolHealth is a memoized Health: it is recomputed only when a bot's
 // availability flips or bots are added or removed, not on every message.
+// The Failed slice is shared by every caller of one result: copy it
+// before changing it.
 var PoolHealth = Create2(
 	func(s reducers.Pool) reducers.Table[bool] { return s.Avail },
 	func(s reducers.Pool) bool { return s.Down },

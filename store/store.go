@@ -208,15 +208,15 @@ func (s *Store[S]) reduce(a actions.Action) error {
 	if a.Meta.Time.IsZero() {
 		a.Meta.Time = s.clock.now()
 	}
+	a.Meta.Seq = s.seq + 1 // reducers may key decisions on it
 	next := s.reducer(*s.state.Load(), a)
 	s.commit(a, next)
 	return nil
 }
 
-// commit publishes a new state; s.mu is held.
+// commit publishes a new state; s.mu is held and a.Meta.Seq is s.seq+1.
 func (s *Store[S]) commit(a actions.Action, next S) {
-	s.seq++
-	a.Meta.Seq = s.seq
+	s.seq = a.Meta.Seq
 	s.state.Store(&next)
 	for _, sub := range s.subs {
 		sub.offer(Change[S]{Action: a, State: next})
@@ -229,18 +229,22 @@ func (s *Store[S]) commit(a actions.Action, next S) {
 	}
 }
 
-// Replace sets the state outright, as DevTools time travel does. It is
-// seen by subscribers and epics as an actions.Replaced action. Reducers
-// are not called.
+// Replace sets the state outright, as DevTools time travel does. The
+// reducer is called with state as prev and an actions.Replaced action
+// whose payload holds the state before: a reducer that does not know the
+// action returns state, and a slice that mirrors the world outside keeps
+// what a jump cannot undo. Subscribers and epics see the action.
 func (s *Store[S]) Replace(state S, source string) error {
-	a := actions.Replaced.New(actions.Empty{}).WithSource(source)
+	a := actions.Replaced.New(actions.ReplacedPayload{}).WithSource(source)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped.Load() {
 		return ErrStopped
 	}
+	a.Payload = actions.ReplacedPayload{Prev: *s.state.Load()}
 	a.Meta.Time = s.clock.now()
-	s.commit(a, state)
+	a.Meta.Seq = s.seq + 1
+	s.commit(a, s.reducer(state, a))
 	return nil
 }
 

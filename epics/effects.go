@@ -1,0 +1,182 @@
+package epics
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/reducers"
+	"github.com/hawechaty/hawechaty/store"
+	"github.com/reactivex/rxgo/v2"
+)
+
+// A Handler reads one action, with the pool's state after it, and asks
+// for the effects that the reducer's decision in that action calls for.
+// It is a plain function: it reads the state and fx, and performs
+// nothing itself.
+//
+// The state may already include later actions (the epic runs behind the
+// store). A handler therefore acts only on decisions marked with the
+// action's own Meta.Seq (reducers.Bot's DingBy, ResetBy, RoomsBy, FlipBy;
+// reducers.Send's RoutedBy): such a decision is acted on once, by the
+// action that made it, and never again after a replay or a jump in time.
+type Handler func(a actions.Action, s reducers.Pool, fx *Effects)
+
+// Effects collects what handlers ask for while one action is handled.
+type Effects struct {
+	emit   []actions.Action
+	run    []effect
+	cancel []string
+}
+
+type effect struct {
+	key string
+	f   func(ctx context.Context, done func(...actions.Action))
+}
+
+// Emit asks for actions to be emitted at once, in order.
+func (fx *Effects) Emit(a ...actions.Action) { fx.emit = append(fx.emit, a...) }
+
+// Run starts f on its own goroutine. f calls done with its result actions
+// once (later calls are ignored); done may also be called from a timer,
+// so that an effect stuck in a call that ignores its context still
+// reports in time. ctx ends when the store stops, or when Cancel(key) is
+// asked for; its cause is then ErrCanceled. key names the effect for
+// Cancel ("" for none); a new effect under a running key replaces it in
+// the register, without cancelling it.
+func (fx *Effects) Run(key string, f func(ctx context.Context, done func(...actions.Action))) {
+	fx.run = append(fx.run, effect{key: key, f: f})
+}
+
+// Cancel ends the context of the running effect under key, if any.
+func (fx *Effects) Cancel(key string) { fx.cancel = append(fx.cancel, key) }
+
+// ErrCanceled is the cause of an effect's context when a handler asked
+// for Cancel.
+var ErrCanceled = errors.New("epics: effect canceled")
+
+// Effect combines handlers into one epic: it reads each action once, asks
+// every handler, emits what they emit, and runs their effects
+// concurrently, emitting each effect's result actions when it reports:
+// redux-observable's mergeMap from an action to its effects, with
+// cancellation by key (switchMap's cancel, per key). The handlers share
+// one subscription to the actions, which is what keeps an action cheap
+// for the store whatever the number of concerns. get finds the pool in
+// the store's state.
+//
+// What the epic holds (the register of running effects) is derived from
+// the state: an effect runs exactly while the decision that started it
+// has not been answered.
+func Effect[S any](get func(S) reducers.Pool, handlers ...Handler) store.Epic[S] {
+	return func(ctx context.Context, in rxgo.Observable, state store.StateStream[S]) rxgo.Observable {
+		return rxgo.Defer([]rxgo.Producer{func(pctx context.Context, next chan<- rxgo.Item) {
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			r := &runner{ctx: ctx, next: next, results: make(chan result), running: map[string]*running{}}
+			items := in.Observe(rxgo.WithContext(ctx))
+			var fx Effects
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-pctx.Done():
+					return
+				case res := <-r.results:
+					if cur := r.running[res.key]; cur != nil && cur == res.run {
+						delete(r.running, res.key)
+					}
+					if !r.emit(res.actions) {
+						return
+					}
+				case it, ok := <-items:
+					if !ok {
+						return
+					}
+					if it.E != nil {
+						r.send(rxgo.Error(it.E))
+						return
+					}
+					a, isAction := it.V.(actions.Action)
+					if !isAction {
+						continue
+					}
+					s := get(state.Value())
+					fx = Effects{emit: fx.emit[:0], run: fx.run[:0], cancel: fx.cancel[:0]}
+					for _, h := range handlers {
+						h(a, s, &fx)
+					}
+					if !r.emit(fx.emit) {
+						return
+					}
+					for _, k := range fx.cancel {
+						if cur := r.running[k]; cur != nil {
+							cur.cancel(ErrCanceled)
+							delete(r.running, k)
+						}
+					}
+					for _, e := range fx.run {
+						r.start(e)
+					}
+				}
+			}
+		}}, rxgo.WithContext(ctx))
+	}
+}
+
+type running struct {
+	cancel context.CancelCauseFunc
+}
+
+type result struct {
+	key     string
+	run     *running
+	actions []actions.Action
+}
+
+type runner struct {
+	ctx     context.Context
+	next    chan<- rxgo.Item
+	results chan result
+	running map[string]*running
+}
+
+func (r *runner) send(it rxgo.Item) bool {
+	select {
+	case r.next <- it:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
+func (r *runner) emit(as []actions.Action) bool {
+	for _, a := range as {
+		if !r.send(rxgo.Of(a)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *runner) start(e effect) {
+	ctx, cancel := context.WithCancelCause(r.ctx)
+	run := &running{cancel: cancel}
+	if e.key != "" {
+		r.running[e.key] = run
+	}
+	var once sync.Once
+	done := func(as ...actions.Action) {
+		once.Do(func() {
+			select {
+			case r.results <- result{key: e.key, run: run, actions: as}:
+			case <-r.ctx.Done():
+			}
+			cancel(nil)
+		})
+	}
+	go func() {
+		defer done() // an effect that forgot to report still leaves the register
+		e.f(ctx, done)
+	}()
+}

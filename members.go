@@ -1,0 +1,218 @@
+package hawechaty
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/puppet"
+	"github.com/hawechaty/hawechaty/store"
+)
+
+// member is one bot's puppet: a resource the pool holds, not state.
+type member struct {
+	p     puppet.Puppet // guarded and tracked: what everyone calls
+	raw   puppet.Puppet // guarded only: Remove and Stop stop and close it
+	calls *calls        // the calls under way through p
+	done  chan struct{} // closed to stop the pump
+}
+
+// newMember returns the member for a guarded puppet.
+func newMember(pup puppet.Puppet) *member {
+	c := newCalls()
+	return &member{p: track(pup, c), raw: pup, calls: c, done: make(chan struct{})}
+}
+
+func (p *Pool) puppet(bot string) (puppet.Puppet, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m, ok := p.bots[bot]
+	if !ok {
+		return nil, false
+	}
+	return m.p, true
+}
+
+func (p *Pool) membersLocked() map[string]*member { return maps.Clone(p.bots) }
+
+// Add puts a puppet in the pool under its Name, guarded (puppet.Guard): a
+// panic in one of its methods becomes that call's error. In a started pool
+// the puppet is started at once and its start error is returned; the bot
+// stays in the pool and is reset like any failed bot. Add returns by
+// ctx's end even when the puppet's Start ignores its context (the start
+// goes on in the background). When Add fails for any other reason the
+// bot is not in the pool (the name can be added again), and a stopped
+// pool refuses it with ErrStopped.
+func (p *Pool) Add(ctx context.Context, pup puppet.Puppet) error {
+	if pup == nil {
+		return errors.New("hawechaty: Add(nil)")
+	}
+	pup = puppet.Guard(pup)
+	name := pup.Name()
+	if name == "" {
+		return errors.New("hawechaty: Add: the puppet has an empty Name")
+	}
+	m := newMember(pup)
+	// The puppet and its bot's record change together: an Add racing a
+	// Remove of the same name leaves both or neither.
+	p.roster.Lock()
+	p.mu.Lock()
+	switch {
+	case p.state == stopped:
+		p.mu.Unlock()
+		p.roster.Unlock()
+		return ErrStopped
+	case p.bots[name] != nil:
+		p.mu.Unlock()
+		p.roster.Unlock()
+		return fmt.Errorf("%w: %q", ErrDuplicateBot, name)
+	}
+	p.bots[name] = m
+	started := p.state == starting || p.state == running
+	p.mu.Unlock()
+	err := p.st.dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: name, Puppet: kindOf(name)}).WithSource("pool"))
+	if err != nil {
+		p.mu.Lock()
+		delete(p.bots, name)
+		p.mu.Unlock()
+		p.roster.Unlock()
+		if errors.Is(err, store.ErrStopped) {
+			err = ErrStopped
+		}
+		return fmt.Errorf("hawechaty: add %q: %w", name, err)
+	}
+	p.wg.Add(1)
+	p.roster.Unlock()
+	go p.pump(name, m)
+	if started {
+		if err := callBounded(ctx, func(ctx context.Context) error { return m.p.Start(ctx) }); err != nil {
+			return fmt.Errorf("hawechaty: start %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func kindOf(name string) string {
+	if i := strings.LastIndexByte(name, '#'); i >= 0 {
+		return name[:i]
+	}
+	return name
+}
+
+// Remove takes a bot out of the pool: no send is routed to it any more,
+// and its puppet is stopped and closed. (HAWechaty never implemented
+// this.) Remove returns by ctx's end even when the puppet ignores its
+// context; the stop goes on in the background, bounded by 30 s a step.
+func (p *Pool) Remove(ctx context.Context, name string) error {
+	p.roster.Lock()
+	p.mu.Lock()
+	m, ok := p.bots[name]
+	delete(p.bots, name)
+	p.mu.Unlock()
+	if !ok {
+		p.roster.Unlock()
+		return fmt.Errorf("%w: %q", ErrUnknownBot, name)
+	}
+	var errs []error
+	if err := p.st.dispatch(actions.BotRemoved.New(actions.BotPayload{Bot: name}).WithSource("pool")); err != nil && !errors.Is(err, store.ErrStopped) {
+		errs = append(errs, err)
+	}
+	p.roster.Unlock()
+	close(m.done)
+	base := context.WithoutCancel(ctx)
+	if err := callBounded(ctx, func(context.Context) error { return stopMember(base, m) }); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("hawechaty: remove %q: %w", name, err)
+	}
+	return nil
+}
+
+// stopMember waits for the calls under way into a removed puppet, then
+// stops and closes it, each step bounded by base and by stopTimeout of its
+// own, so that a slow bot does not eat the next one's time.
+func stopMember(base context.Context, m *member) error {
+	var errs []error
+	ctx, cancel := context.WithTimeout(base, stopTimeout)
+	if err := m.calls.drain(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	cancel()
+	ctx, cancel = context.WithTimeout(base, stopTimeout)
+	if err := m.raw.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop: %w", err))
+	}
+	cancel()
+	if err := m.raw.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// pump turns one puppet's events into actions (Translate) and dispatches
+// them.
+func (p *Pool) pump(name string, m *member) {
+	defer p.wg.Done()
+	src := "puppet/" + name
+	for {
+		var ev puppet.Event
+		var ok bool
+		select {
+		case ev, ok = <-m.p.Events():
+		case <-m.done:
+			return
+		}
+		if !ok {
+			return
+		}
+		if ev.Kind == puppet.EventError {
+			p.log.Warn("hawechaty: puppet error", "bot", name, "err", ev.Err)
+			continue
+		}
+		a, ok := Translate(name, ev, p.cfg.ha.HeartbeatContact)
+		if !ok {
+			continue
+		}
+		if err := p.st.dispatch(a.WithSource(src)); err != nil && !errors.Is(err, store.ErrStopped) {
+			p.log.Warn("hawechaty: event refused", "bot", name, "type", a.Type, "err", err)
+		}
+	}
+}
+
+// Translate turns a puppet's event into the pool's action: a pure
+// function of the bot's name, the event and the heartbeat contact. It
+// reports false for events that are not actions (errors, which the pool
+// logs, and empty messages). A direct "dong" from the heartbeat contact
+// is a Dong, not a message.
+func Translate(bot string, ev puppet.Event, heartbeatContact string) (actions.Action, bool) {
+	switch ev.Kind {
+	case puppet.EventLogin:
+		return actions.Login.New(actions.LoginPayload{Bot: bot, Self: ev.Self}), true
+	case puppet.EventLogout:
+		reason := ev.Data
+		if reason == "" {
+			reason = "logged out"
+		}
+		return actions.Logout.New(actions.ReasonPayload{Bot: bot, Reason: reason}), true
+	case puppet.EventScan:
+		return actions.Scan.New(actions.BotPayload{Bot: bot}), true
+	case puppet.EventDong:
+		return actions.Dong.New(actions.BotPayload{Bot: bot}), true
+	case puppet.EventHeartbeat:
+		return actions.Heartbeat.New(actions.BotPayload{Bot: bot}), true
+	case puppet.EventMessage:
+		msg := ev.Message
+		if msg == nil {
+			return actions.Action{}, false
+		}
+		if msg.From == heartbeatContact && msg.Room == "" && msg.Text == "dong" {
+			return actions.Dong.New(actions.BotPayload{Bot: bot}), true
+		}
+		return actions.Message.New(actions.MessagePayload{Bot: bot, MessageID: msg.ID, From: msg.From, Room: msg.Room, Text: msg.Text, Time: msg.Time}), true
+	}
+	return actions.Action{}, false
+}
