@@ -73,51 +73,43 @@ func Effect[S any](get func(S) reducers.Pool, handlers ...Handler) store.Epic[S]
 		return rxgo.Defer([]rxgo.Producer{func(pctx context.Context, next chan<- rxgo.Item) {
 			ctx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			r := &runner{ctx: ctx, next: next, results: make(chan result), running: map[string]*running{}}
+			r := &runner{ctx: ctx, next: next, running: map[string]*running{}}
 			items := in.Observe(rxgo.WithContext(ctx))
 			var fx Effects
 			for {
+				var it rxgo.Item
+				var ok bool
 				select {
+				case it, ok = <-items:
 				case <-ctx.Done():
 					return
 				case <-pctx.Done():
 					return
-				case res := <-r.results:
-					if cur := r.running[res.key]; cur != nil && cur == res.run {
-						delete(r.running, res.key)
-					}
-					if !r.emit(res.actions) {
-						return
-					}
-				case it, ok := <-items:
-					if !ok {
-						return
-					}
-					if it.E != nil {
-						r.send(rxgo.Error(it.E))
-						return
-					}
-					a, isAction := it.V.(actions.Action)
-					if !isAction {
-						continue
-					}
-					s := get(state.Value())
-					fx = Effects{emit: fx.emit[:0], run: fx.run[:0], cancel: fx.cancel[:0]}
-					for _, h := range handlers {
-						h(a, s, &fx)
-					}
-					if !r.emit(fx.emit) {
-						return
-					}
-					for _, k := range fx.cancel {
-						if cur := r.running[k]; cur != nil {
-							cur.cancel(ErrCanceled)
-							delete(r.running, k)
-						}
-					}
-					for _, e := range fx.run {
-						r.start(e)
-					}
+				}
+				if !ok {
+					return
+				}
+				if it.E != nil {
+					r.send(rxgo.Error(it.E))
+					return
+				}
+				a, isAction := it.V.(actions.Action)
+				if !isAction {
+					continue
+				}
+				s := get(state.Value())
+				fx = Effects{emit: fx.emit[:0], run: fx.run[:0], cancel: fx.cancel[:0]}
+				for _, h := range handlers {
+					h(a, s, &fx)
+				}
+				if !r.emit(fx.emit) {
+					return
+				}
+				for _, k := range fx.cancel {
+					r.cancel(k)
+				}
+				for _, e := range fx.run {
+					r.start(e)
 				}
 			}
 		}}, rxgo.WithContext(ctx))
@@ -128,17 +120,15 @@ type running struct {
 	cancel context.CancelCauseFunc
 }
 
-type result struct {
-	key     string
-	run     *running
-	actions []actions.Action
-}
-
+// runner runs effects. An effect hands its result actions straight to the
+// epic's output, from its own goroutine: the loop that reads actions is
+// not a step on the way.
 type runner struct {
-	ctx     context.Context
-	next    chan<- rxgo.Item
-	results chan result
-	running map[string]*running
+	ctx  context.Context
+	next chan<- rxgo.Item
+
+	mu      sync.Mutex
+	running map[string]*running // the effects under way that have a key
 }
 
 func (r *runner) send(it rxgo.Item) bool {
@@ -159,19 +149,35 @@ func (r *runner) emit(as []actions.Action) bool {
 	return true
 }
 
+func (r *runner) cancel(key string) {
+	r.mu.Lock()
+	cur := r.running[key]
+	delete(r.running, key)
+	r.mu.Unlock()
+	if cur != nil {
+		cur.cancel(ErrCanceled)
+	}
+}
+
 func (r *runner) start(e effect) {
 	ctx, cancel := context.WithCancelCause(r.ctx)
 	run := &running{cancel: cancel}
 	if e.key != "" {
+		r.mu.Lock()
 		r.running[e.key] = run
+		r.mu.Unlock()
 	}
 	var once sync.Once
 	done := func(as ...actions.Action) {
 		once.Do(func() {
-			select {
-			case r.results <- result{key: e.key, run: run, actions: as}:
-			case <-r.ctx.Done():
+			if e.key != "" {
+				r.mu.Lock()
+				if r.running[e.key] == run {
+					delete(r.running, e.key)
+				}
+				r.mu.Unlock()
 			}
+			r.emit(as)
 			cancel(nil)
 		})
 	}

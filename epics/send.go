@@ -85,10 +85,15 @@ func attempt(cfg Config, deps Deps, sd reducers.Send) func(context.Context, func
 		}
 		hung := res
 		hung.Outcome, hung.Error = actions.Unknown, fmt.Sprintf("no answer within %v", cfg.SendTimeout)
-		timer := time.AfterFunc(cfg.SendTimeout, func() { done(actions.SendResult.New(hung)) })
+		actx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		// One timer bounds the attempt: it ends the puppet's context and
+		// reports, whether or not the puppet returns.
+		timer := time.AfterFunc(cfg.SendTimeout, func() {
+			cancel(context.DeadlineExceeded)
+			done(actions.SendResult.New(hung))
+		})
 		defer timer.Stop()
-		actx, cancel := context.WithTimeout(ctx, cfg.SendTimeout)
-		defer cancel()
 		report(pup.Say(actx, sd.To, sd.Text))
 	}
 }
