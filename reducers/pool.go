@@ -314,6 +314,18 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 		}
 	case actions.MessageAccepted.Type():
 		s.Accepted++
+	case actions.Init.Type():
+		// The store starts: silence is counted from now for bots added
+		// before, so that a pool started long after its bots were added
+		// does not fail them all at once.
+		for id, b := range s.Bots.All() {
+			if b.Phase == Watching && b.LastSeen.Before(t) {
+				s = c.update(s, id, seq, func(b *Bot) {
+					alive(b, t)
+					b.Due = c.next(b)
+				})
+			}
+		}
 	case actions.Replaced.Type():
 		// Time travel moves the rest of an application's state; the pool's
 		// slice is the world outside (puppets that run, messages that
