@@ -6,9 +6,31 @@
 // It is a port of HAWechaty (TypeScript) built as a reactive store: every
 // bot event is a typed action (package actions) reduced by pure reducers
 // (package reducers) into the pool state; epics on rxgo (package epics)
-// run the heartbeat, resets and send routing; selectors (package
-// selectors) choose the bot; and the live state can stream to Redux
-// DevTools (package devtools).
+// run the clock and the effects; selectors (package selectors) read the
+// state; and the live state can stream to Redux DevTools (package
+// devtools).
+//
+// # Where a decision is made
+//
+// The state is the pool: everything the pool knows is in reducers.Pool,
+// and every decision is the reducer's (reducers.Config.Reducer), a pure
+// function of the previous state and an action stamped with its time:
+//
+//   - which bot a send goes through, whether it is retried on another bot,
+//     and how it ended: reducers/send.go;
+//   - when a bot is dinged, failed, reset, and with which backoff; when a
+//     QR scan has waited too long; when failed sends eject a bot:
+//     reducers/pool.go;
+//   - whether an inbound message is new and for the application:
+//     reducers/pool.go (accept).
+//
+// The epics (package epics) carry the decisions out: the Clock turns the
+// next deadline into bot/DUE, the Effect handlers call the puppets and
+// report the results as actions. This package is a view and a lifecycle:
+// it holds the puppets, turns their events into actions (Translate),
+// dispatches a send request and waits for the state to say how it ended
+// (Pool.Say), and hands the messages the reducer accepted to Messages.
+// NewSlice mounts the same pool in an application's own store.
 //
 // # Usage
 //
