@@ -197,7 +197,7 @@ func TestUnsubscribingFromTheOutput(t *testing.T) {
 			Input:        "-a-b-d-a-b",
 			Values:       values,
 			Subscription: "--^--!",
-			Expected:     "---b-d",
+			Expected:     "---b", // d comes in the frame of '!', after it (RxJS's answer)
 		})
 	})
 }
@@ -248,6 +248,8 @@ func TestBadMarblesAreErrorsNotPanics(t *testing.T) {
 		m.Cold("-^a", values)
 		m.Hot("a-!", values)
 		marbletest.ExpectEpic(m, identity, marbletest.EpicCase[int]{Input: "a", Values: values, Expected: "a", Subscription: "a"})
+		marbletest.ExpectEpic(m, identity, marbletest.EpicCase[int]{Input: "a", Values: values, Expected: "a", Subscription: "-! 1ms ^"})
+		m.Cold("a", values).ExpectSubscriptions("^ 2s a")
 		marbletest.ExpectEpic[int](m, nil, marbletest.EpicCase[int]{Input: "a", Values: values, Expected: "a"})
 	})
 	assert.Equal(t, []string{
@@ -255,7 +257,9 @@ func TestBadMarblesAreErrorsNotPanics(t *testing.T) {
 		`marbletest: value "z" of "a-z" is not in the values map`,
 		`marbletest: bad marble at 1 in "-^a": '^' has no place in a cold source`,
 		`marbletest: bad marble at 2 in "a-!": '!' belongs in a subscription marble, not in a hot source`,
-		`marbletest: Subscription "a" must have a '^', an optional '!' and nothing else`,
+		`marbletest: bad marble at 0 in "a": a subscription marble has only '^', '!', '-', groups and time progressions`,
+		`marbletest: bad marble at 1 in "-! 1ms ^": '!' before '^'`,
+		`marbletest: bad marble at 5 in "^ 2s a": a subscription marble has only '^', '!', '-', groups and time progressions`,
 		`marbletest: nil epic`,
 	}, msgs)
 }
