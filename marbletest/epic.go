@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"testing/synctest"
 	"time"
 
 	"github.com/hawechaty/hawechaty/store"
@@ -94,6 +95,12 @@ func ExpectEpic[S any](m *M, epic store.Epic[S], c EpicCase[S]) {
 	// Subscribing and unsubscribing come before the inputs of their frame
 	// (play keeps the order of one instant's steps), as in RxJS.
 	var steps []step
+	if unsubAt >= 0 {
+		// The code under test's timers of that frame fire before the step
+		// does (the same-frame rule); in RxJS the subscriber is gone by
+		// then, so what they emit is not seen.
+		rec.cut = unsubAt
+	}
 	subscribe := func() { rec.observe(obsCtx, out) }
 	if subAt == 0 {
 		subscribe()
@@ -101,10 +108,6 @@ func ExpectEpic[S any](m *M, epic store.Epic[S], c EpicCase[S]) {
 		steps = append(steps, step{at: subAt, do: subscribe})
 	}
 	if unsubAt >= 0 {
-		// The code under test's timers of that frame fire before the step
-		// does (the same-frame rule); in RxJS the subscriber is gone by
-		// then, so what they emit is not seen.
-		rec.cut = unsubAt
 		steps = append(steps, step{at: unsubAt, do: func() {
 			rec.stopping.Store(true)
 			unsubscribe()
@@ -121,8 +124,12 @@ func ExpectEpic[S any](m *M, epic store.Epic[S], c EpicCase[S]) {
 	}
 	m.sleepUntil(end)
 	rec.stopping.Store(true)
+	m.ending.Store(true)
 	cancel()
-	if !rec.wait() {
+	ended := rec.wait()
+	synctest.Wait() // the sources log their subscriptions' end as the test's
+	m.ending.Store(false)
+	if !ended {
 		m.t.Errorf("marbletest: the epic's output did not end within %v of its context's end: a goroutine leaks", drainLimit)
 		return
 	}

@@ -80,7 +80,13 @@ func (l *subLog) open(at time.Duration) int {
 	return len(l.windows) - 1
 }
 
-func (l *subLog) close(i int, at time.Duration) {
+// close ends window i at the given time, unless the test's end cut it:
+// then, as in RxJS, the subscription lasts (no '!').
+func (l *subLog) close(m *M, i int) {
+	if m.ending.Load() {
+		return
+	}
+	at := m.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.windows[i].to, l.windows[i].ended = at, true
@@ -228,7 +234,7 @@ func (h *Hot) Observable() rxgo.Observable {
 				}
 			}
 			h.mu.Unlock()
-			h.log.close(w, h.m.Now())
+			h.log.close(h.m, w)
 		}()
 		for {
 			h.mu.Lock()
@@ -303,7 +309,8 @@ func (h *Hot) Subscriptions() []string { return h.log.marbles(h.m.frame) }
 // per subscription in the order they began: "^" where it began, "!" where
 // it ended (omitted while it lasts), as RxJS's expectSubscriptions. A
 // subscription ends in the frame the source completes or fails, or when
-// the subscriber unsubscribes. As in RxJS, a marble without '^' ("---",
+// the subscriber unsubscribes; one that ExpectEpic's end cut lasts, as
+// in RxJS ("^", no '!'). As in RxJS, a marble without '^' ("---",
 // "", even "---!") stands for no subscription: ExpectSubscriptions("-")
 // and ExpectSubscriptions() both say the source was never subscribed.
 func (h *Hot) ExpectSubscriptions(want ...string) {
@@ -347,7 +354,7 @@ func (c *Cold) Observable() rxgo.Observable {
 	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
 		start := c.m.Now()
 		w := c.log.open(start)
-		defer func() { c.log.close(w, c.m.Now()) }()
+		defer c.log.close(c.m, w)
 		for _, e := range c.tl.Events {
 			if d := start + e.At - c.m.Now(); d > 0 {
 				t := time.NewTimer(d)

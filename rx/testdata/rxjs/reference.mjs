@@ -158,8 +158,8 @@ const cases = [
   // groupBy(key), then switchMap per group: what rx.SwitchMapBy is.
   ...[
     { hot: '-a-x-b------y--|', keys: { a: 1, b: 1, x: 2, y: 2 } },
-    { hot: '-a-x-b--#', keys: { a: 1, b: 1, x: 2, y: 2 } },
-    { hot: '-a-b-c|', keys: { a: 1, b: 1, c: 1 } },
+    { hot: '-a-x-b---#', keys: { a: 1, b: 1, x: 2, y: 2 } },
+    { hot: '-ab---c|', keys: { a: 1, b: 1, c: 1 } },
   ].map((c) => observe({ name: `switchMapBy of ${JSON.stringify(c.hot)}, inners timer(2, 3) take(2)`, op: 'switchMapBy', due: 2, period: 3, n: 2, ...c },
     ({ hot }) => ({
       output: hot(c.hot).pipe(
@@ -172,25 +172,22 @@ const cases = [
   // ding, then one every `period`, until the bot's dong or its next message.
   // a and b are messages of bots 1 and 2, x and y their dongs, A and B the
   // dings to them.
-  observe({
-    name: 'heartbeat per bot', op: 'heartbeat', due: 5, period: 3,
-    hot: '-a--b-----x--------a-----------y---x--|',
-    keys: { a: 1, x: 1, b: 2, y: 2 },
-  }, ({ hot }) => {
-    const action$ = hot('-a--b-----x--------a-----------y---x--|');
-    const bot = keyOf({ a: 1, x: 1, b: 2, y: 2 });
-    const dongs = (k) => action$.pipe(filter((v) => 'xy'.includes(v) && bot(v) === k));
-    return {
-      output: action$.pipe(
-        filter((v) => 'ab'.includes(v)),
-        groupBy(bot),
-        mergeMap((group) => group.pipe(switchMap((v) => timer(5, 3).pipe(
-          map(() => v.toUpperCase()),
-          takeUntil(dongs(group.key)),
-        )))),
-      ),
-    };
-  }),
+  ...[{ hot: '-a--b-----x-----b--a------------y--x--|', keys: { a: 1, x: 1, b: 2, y: 2 }, due: 5, period: 5 }]
+    .map((c) => observe({ name: 'heartbeat per bot', op: 'heartbeat', ...c }, ({ hot }) => {
+      const action$ = hot(c.hot);
+      const bot = keyOf(c.keys);
+      const dongs = (k) => action$.pipe(filter((v) => 'xy'.includes(v) && bot(v) === k));
+      return {
+        output: action$.pipe(
+          filter((v) => 'ab'.includes(v)),
+          groupBy(bot),
+          mergeMap((group) => group.pipe(switchMap((v) => timer(c.due, c.period).pipe(
+            map(() => v.toUpperCase()),
+            takeUntil(dongs(group.key)),
+          )))),
+        ),
+      };
+    })),
 
   // What RxJS answers where this project deliberately differs; the Go tests
   // hold our answer and the reason.
