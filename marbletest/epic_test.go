@@ -343,3 +343,66 @@ func TestLeakingEpicIsReported(t *testing.T) {
 		assert.True(t, strings.HasPrefix(msgs[0], "marbletest: the epic's output did not end"), msgs[0])
 	}
 }
+
+// The answers below are RxJS 7.8.2's for expectObservable(hot('-a-b-c|'),
+// sub), with d for c (rx/testdata/rxjs/golden.json).
+func TestSubscriptionMarblesAsInRxJS(t *testing.T) {
+	for _, tt := range []struct{ sub, want string }{
+		{"---!", "-a"},        // no '^': subscribed at 0, unsubscribed at 3
+		{"---", "-a-b-d|"},    // dashes only: subscribed all along
+		{"---^", "---b-d|"},   // subscribed before b, in the same frame
+		{"---^--!", "---b-d"}, // unsubscribed before |, in the same frame
+		{"(-^)-!", "-a-b"},    // in a group, '-' takes a frame too
+		{"- 2ms ^ 1ms !", "---b"},
+	} {
+		marbletest.Run(t, func(m *marbletest.M) {
+			marbletest.ExpectEpic(m, identity, marbletest.EpicCase[int]{Input: "-a-b-d|", Values: values, Subscription: tt.sub, Expected: tt.want})
+		})
+	}
+}
+
+func TestUnsubscriptionComesBeforeTheFramesTimers(t *testing.T) {
+	timer := func(context.Context, rxgo.Observable, store.StateStream[int]) rxgo.Observable {
+		return rx.Timer(3*ms, values["d"])
+	}
+	marbletest.Run(t, func(m *marbletest.M) { // RxJS: expectObservable(timer(3), '^--!') sees nothing
+		marbletest.ExpectEpic(m, timer, marbletest.EpicCase[int]{Values: values, Subscription: "^--!", Expected: ""})
+	})
+	marbletest.Run(t, func(m *marbletest.M) {
+		marbletest.ExpectEpic(m, timer, marbletest.EpicCase[int]{Values: values, Subscription: "^---!", Expected: "---(d|)"})
+	})
+}
+
+func TestExpectSubscriptionsWithoutCaretMeansNone(t *testing.T) {
+	// As RxJS's expectSubscriptions, which drops a marble without '^'.
+	marbletest.Run(t, func(m *marbletest.M) {
+		never := m.Cold("-a-b", values)
+		never.ExpectSubscriptions("---")
+		never.ExpectSubscriptions("-", "---!")
+		never.ExpectSubscriptions()
+	})
+	msgs := failures(t, ms, func(m *marbletest.M) {
+		src := m.Cold("-a-b", values)
+		echo := func(context.Context, rxgo.Observable, store.StateStream[int]) rxgo.Observable {
+			return src.Observable()
+		}
+		marbletest.ExpectEpic(m, echo, marbletest.EpicCase[int]{Values: values, Subscription: "^--!", Expected: "-a"})
+		src.ExpectSubscriptions("^--!", "---!") // passes: ---! is no subscription
+		src.ExpectSubscriptions("---!")         // fails: one subscription, none expected
+	})
+	if assert.Len(t, msgs, 1) {
+		assert.Equal(t, "marbletest: subscriptions of cold \"-a-b\" differ\nwant: ---!\ngot:  ^--!", msgs[0])
+	}
+}
+
+func TestSubscriptionsCutByTheTestsEndLast(t *testing.T) {
+	// RxJS: cold('-a-b') mirrored to the end of the test is subscribed "^".
+	marbletest.Run(t, func(m *marbletest.M) {
+		src := m.Cold("-a-b", values)
+		echo := func(context.Context, rxgo.Observable, store.StateStream[int]) rxgo.Observable {
+			return src.Observable()
+		}
+		marbletest.ExpectEpic(m, echo, marbletest.EpicCase[int]{Values: values, Expected: "-a-b"})
+		src.ExpectSubscriptions("^")
+	})
+}
