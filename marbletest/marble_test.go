@@ -155,7 +155,7 @@ var progressionLike = regexp.MustCompile(`[0-9][ums]`)
 // FuzzParse: the parser never panics, and what it parses prints to a
 // marble that parses back to the same timeline.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"--a-^-b-c-|", "a 3500ms b", "(ab)-c#", "^--!", "1.5s a", "a(b", "x 1m 10ms (^!)", "a 99ms 1m 5ms b", "10ms", "a 0.0000001us b"} {
+	for _, s := range []string{"--a-^-b-c-|", "a 3500ms b", "(ab)-c#", "^--!", "1.5s a", "a(b", "x 1m 10ms (^!)", "a 99ms 1m 5ms b", "10ms", "a 0.0000001us b", "400ms (a-b|)", "(a 10ms b)c", "-()a", "(-^)-!"} {
 		f.Add(s, uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, marble string, frameExp uint8) {
