@@ -80,7 +80,7 @@ func (l *subLog) open(at time.Duration) int {
 	return len(l.windows) - 1
 }
 
-// close ends window i at the given time, unless the test's end cut it:
+// close ends window i now, unless the end of ExpectEpic cut it:
 // then, as in RxJS, the subscription lasts (no '!').
 func (l *subLog) close(m *M, i int) {
 	if m.ending.Load() {
