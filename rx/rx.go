@@ -11,7 +11,7 @@ import (
 
 // ErrNilObservable is the error SwitchMap and SwitchMapBy emit when their
 // project function returns nil, and Merge when it is given a nil source.
-var ErrNilObservable = errors.New("rx: the project function returned a nil Observable")
+var ErrNilObservable = errors.New("rx: a nil Observable (from a project function, or a source)")
 
 // send hands it to next unless ctx ends first; it reports whether it did.
 func send(ctx context.Context, next chan<- rxgo.Item, it rxgo.Item) bool {
@@ -210,12 +210,8 @@ func OfType(src rxgo.Observable, types ...string) rxgo.Observable {
 		want[t] = true
 	}
 	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
-		ctx, cancel := context.WithCancel(ctx)
-		items := src.Observe(rxgo.WithContext(ctx))
-		defer func() {
-			cancel()
-			drain(items)
-		}()
+		items, stop := subscribe(ctx, src)
+		defer stop()
 		for {
 			select {
 			case it, ok := <-items:
