@@ -69,8 +69,9 @@
 //
 // # Differences from RxJS
 //
-// The expected outputs in this package's tests come from RxJS 7.8.2's
-// TestScheduler (rx/testdata/rxjs, make integration-rxjs). Where the
+// The package is checked against RxJS 7.8.2's TestScheduler: its answers
+// are in rx/testdata/rxjs/golden.json, rx/rxjs_test.go compares with
+// them, and make integration-rxjs checks they are still RxJS's. Where the
 // package answers otherwise, on purpose:
 //
 //   - Timers first (rule 1 above). RxJS delivers a frame's hot values
