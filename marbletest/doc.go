@@ -52,6 +52,55 @@
 // A test whose outcome depends on the order of two independent events in
 // one frame is ill-posed: write them in different frames.
 //
+// In the frame of a subscription marble's '^' or '!', ExpectEpic
+// subscribes to the output or unsubscribes from it before that frame's
+// inputs, as RxJS does: hot "-a-b-c|" seen through "---^" is "---b-c|".
+//
+// # Subscription marbles
+//
+// EpicCase.Subscription and ExpectSubscriptions read '^', '!', '-',
+// spaces, groups and time progressions, as RxJS does, including marbles
+// without '^'. In EpicCase.Subscription (RxJS's expectObservable) the
+// subscription then starts at time zero: "---!" is subscribed at 0 and
+// unsubscribed at 3, "---" is subscribed for the whole test. In
+// ExpectSubscriptions (RxJS's expectSubscriptions) a marble without '^'
+// stands for no subscription at all, "---!" included: "-" says the source
+// was never subscribed.
+//
+// # Differences from RxJS
+//
+// The package is checked against RxJS 7.8.2's TestScheduler: its answers
+// are in rx/testdata/rxjs/golden.json, rx/rxjs_test.go compares with
+// them, and make integration-rxjs checks they are still RxJS's. Where the
+// package answers otherwise, on purpose:
+//
+//   - Timers first (rule 1 above). RxJS delivers a frame's hot values
+//     before the timers of the code under test due in that frame, so that
+//     debounceTime(3) of "a--b" is "------b" there and "---a--b" here, and
+//     takeUntil(timer(3)) of hot "---b" is "---(b|)" there and "---|" here.
+//     Here the code under test runs in goroutines on the real time
+//     package: a frame's timers can only be let fire, and their effects
+//     settle, before an input is delivered, or the two race.
+//   - In the frame of '!', the code under test's timers of that frame
+//     still fire (after the same rule); what they emit is not seen, as in
+//     RxJS, but what else they do (subscribing to a source, say) happens.
+//   - One frame compares as a multiset (rule 2), since independent timers
+//     of one instant wake in either order; RxJS orders them.
+//   - '^' in a hot marble is at its time. RxJS subtracts its character
+//     index instead, which differs when a time progression, a space or a
+//     group comes before it: "a 10ms ^ b" puts b 5 frames after '^' in
+//     RxJS and 1 frame after here.
+//   - A time progression ends at a space or at the end of the marble
+//     ("a 10ms" is a, then 10 ms), and "us" is a unit. RxJS needs the
+//     space and reads "a 10ms" as the values a, 1, 0, m and s.
+//   - Nothing follows '|' or '#': "a|b" is an error. RxJS takes it.
+//   - In a subscription marble, '!' before '^' is an error. RxJS reads
+//     "!^" as subscribed and unsubscribed at frame 0.
+//   - A Cold source emits its frame-zero events at once, from its own
+//     goroutine; RxJS schedules them. So where RxJS's takeUntil(cold("x"))
+//     subscribes to its source and unsubscribes in the same frame, here
+//     the source may not be subscribed at all (see rx.TakeUntil).
+//
 // # Usage
 //
 // An epic (RxJS's switchMap(() => interval(1000).pipe(takeUntil(stop$))))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"testing/synctest"
 	"time"
 
 	"github.com/hawechaty/hawechaty/store"
@@ -38,8 +39,12 @@ type EpicCase[S any] struct {
 	Ordered bool
 	// Subscription is when the test subscribes to the epic's output and
 	// unsubscribes from it, as the second argument of RxJS's
-	// expectObservable: "--^---!". Default: subscribed from time zero
-	// to the end of the test.
+	// expectObservable: "--^---!". Without '^' the subscription starts at
+	// time zero ("---!" ends it at 3 frames); without '!' it lasts to the
+	// end of the test, which is the default. In the frame of '^' or '!'
+	// the test subscribes or unsubscribes before the inputs of that frame
+	// are delivered, as RxJS does, and nothing the output emits in the
+	// frame of '!' is seen.
 	Subscription string
 	// For runs the test this long after the last input, expected event or
 	// unsubscription (default ten frames), to catch late extra output.
@@ -66,17 +71,14 @@ func ExpectEpic[S any](m *M, epic store.Epic[S], c EpicCase[S]) {
 	}
 	var subAt, unsubAt time.Duration = 0, -1
 	if c.Subscription != "" {
-		st, ok := m.Parse(c.Subscription)
-		if !ok {
+		w, _, err := parseSubscription(c.Subscription, m.frame)
+		if err != nil {
+			m.t.Errorf("%v", err)
 			return
 		}
-		if len(st.Events) > 0 || !st.HasSub {
-			m.t.Errorf("marbletest: Subscription %q must have a '^', an optional '!' and nothing else", c.Subscription)
-			return
-		}
-		subAt = st.Subscribed
-		if st.HasUnsub {
-			unsubAt = st.Subscribed + st.Unsubscribed
+		subAt = w.from
+		if w.ended {
+			unsubAt = w.to
 		}
 	}
 
@@ -90,7 +92,15 @@ func ExpectEpic[S any](m *M, epic store.Epic[S], c EpicCase[S]) {
 	rec := newRecorder(m)
 	obsCtx, unsubscribe := context.WithCancel(ctx)
 	defer unsubscribe()
-	steps := in.steps()
+	// Subscribing and unsubscribing come before the inputs of their frame
+	// (play keeps the order of one instant's steps), as in RxJS.
+	var steps []step
+	if unsubAt >= 0 {
+		// The code under test's timers of that frame fire before the step
+		// does (the same-frame rule); in RxJS the subscriber is gone by
+		// then, so what they emit is not seen.
+		rec.cut = unsubAt
+	}
 	subscribe := func() { rec.observe(obsCtx, out) }
 	if subAt == 0 {
 		subscribe()
@@ -103,6 +113,7 @@ func ExpectEpic[S any](m *M, epic store.Epic[S], c EpicCase[S]) {
 			unsubscribe()
 		}})
 	}
+	steps = append(steps, in.steps()...)
 	m.play(steps)
 
 	end := max(lastAt(in.tl, want), subAt, unsubAt) + m.frame
@@ -113,8 +124,12 @@ func ExpectEpic[S any](m *M, epic store.Epic[S], c EpicCase[S]) {
 	}
 	m.sleepUntil(end)
 	rec.stopping.Store(true)
+	m.ending.Store(true)
 	cancel()
-	if !rec.wait() {
+	ended := rec.wait()
+	synctest.Wait() // the sources log their subscriptions' end as the test's
+	m.ending.Store(false)
+	if !ended {
 		m.t.Errorf("marbletest: the epic's output did not end within %v of its context's end: a goroutine leaks", drainLimit)
 		return
 	}
@@ -197,14 +212,20 @@ type recorder struct {
 	// (A context's Done closes before its children are cancelled, so the
 	// child's Err cannot tell.)
 	stopping atomic.Bool
+	// cut, when not negative, is the time of the unsubscription: nothing
+	// recorded from then on is kept. Set before observe.
+	cut time.Duration
 }
 
 func newRecorder(m *M) *recorder {
-	r := &recorder{m: m, done: make(chan struct{})}
+	r := &recorder{m: m, done: make(chan struct{}), cut: -1}
 	return r
 }
 
 func (r *recorder) add(e recorded) {
+	if r.cut >= 0 && e.at >= r.cut {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, e)

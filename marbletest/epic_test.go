@@ -197,7 +197,7 @@ func TestUnsubscribingFromTheOutput(t *testing.T) {
 			Input:        "-a-b-d-a-b",
 			Values:       values,
 			Subscription: "--^--!",
-			Expected:     "---b-d",
+			Expected:     "---b", // d comes in the frame of '!', after it (RxJS's answer)
 		})
 	})
 }
@@ -248,6 +248,8 @@ func TestBadMarblesAreErrorsNotPanics(t *testing.T) {
 		m.Cold("-^a", values)
 		m.Hot("a-!", values)
 		marbletest.ExpectEpic(m, identity, marbletest.EpicCase[int]{Input: "a", Values: values, Expected: "a", Subscription: "a"})
+		marbletest.ExpectEpic(m, identity, marbletest.EpicCase[int]{Input: "a", Values: values, Expected: "a", Subscription: "-! 1ms ^"})
+		m.Cold("a", values).ExpectSubscriptions("^ 2s a")
 		marbletest.ExpectEpic[int](m, nil, marbletest.EpicCase[int]{Input: "a", Values: values, Expected: "a"})
 	})
 	assert.Equal(t, []string{
@@ -255,7 +257,9 @@ func TestBadMarblesAreErrorsNotPanics(t *testing.T) {
 		`marbletest: value "z" of "a-z" is not in the values map`,
 		`marbletest: bad marble at 1 in "-^a": '^' has no place in a cold source`,
 		`marbletest: bad marble at 2 in "a-!": '!' belongs in a subscription marble, not in a hot source`,
-		`marbletest: Subscription "a" must have a '^', an optional '!' and nothing else`,
+		`marbletest: bad marble at 0 in "a": a subscription marble has only '^', '!', '-', groups and time progressions`,
+		`marbletest: bad marble at 1 in "-! 1ms ^": '!' before '^'`,
+		`marbletest: bad marble at 5 in "^ 2s a": a subscription marble has only '^', '!', '-', groups and time progressions`,
 		`marbletest: nil epic`,
 	}, msgs)
 }
@@ -338,4 +342,67 @@ func TestLeakingEpicIsReported(t *testing.T) {
 	if assert.Len(t, msgs, 1) {
 		assert.True(t, strings.HasPrefix(msgs[0], "marbletest: the epic's output did not end"), msgs[0])
 	}
+}
+
+// The answers below are RxJS 7.8.2's for expectObservable(hot('-a-b-c|'),
+// sub), with d for c (rx/testdata/rxjs/golden.json).
+func TestSubscriptionMarblesAsInRxJS(t *testing.T) {
+	for _, tt := range []struct{ sub, want string }{
+		{"---!", "-a"},        // no '^': subscribed at 0, unsubscribed at 3
+		{"---", "-a-b-d|"},    // dashes only: subscribed all along
+		{"---^", "---b-d|"},   // subscribed before b, in the same frame
+		{"---^--!", "---b-d"}, // unsubscribed before |, in the same frame
+		{"(-^)-!", "-a-b"},    // in a group, '-' takes a frame too
+		{"- 2ms ^ 1ms !", "---b"},
+	} {
+		marbletest.Run(t, func(m *marbletest.M) {
+			marbletest.ExpectEpic(m, identity, marbletest.EpicCase[int]{Input: "-a-b-d|", Values: values, Subscription: tt.sub, Expected: tt.want})
+		})
+	}
+}
+
+func TestUnsubscriptionComesBeforeTheFramesTimers(t *testing.T) {
+	timer := func(context.Context, rxgo.Observable, store.StateStream[int]) rxgo.Observable {
+		return rx.Timer(3*ms, values["d"])
+	}
+	marbletest.Run(t, func(m *marbletest.M) { // RxJS: expectObservable(timer(3), '^--!') sees nothing
+		marbletest.ExpectEpic(m, timer, marbletest.EpicCase[int]{Values: values, Subscription: "^--!", Expected: ""})
+	})
+	marbletest.Run(t, func(m *marbletest.M) {
+		marbletest.ExpectEpic(m, timer, marbletest.EpicCase[int]{Values: values, Subscription: "^---!", Expected: "---(d|)"})
+	})
+}
+
+func TestExpectSubscriptionsWithoutCaretMeansNone(t *testing.T) {
+	// As RxJS's expectSubscriptions, which drops a marble without '^'.
+	marbletest.Run(t, func(m *marbletest.M) {
+		never := m.Cold("-a-b", values)
+		never.ExpectSubscriptions("---")
+		never.ExpectSubscriptions("-", "---!")
+		never.ExpectSubscriptions()
+	})
+	msgs := failures(t, ms, func(m *marbletest.M) {
+		src := m.Cold("-a-b", values)
+		echo := func(context.Context, rxgo.Observable, store.StateStream[int]) rxgo.Observable {
+			return src.Observable()
+		}
+		marbletest.ExpectEpic(m, echo, marbletest.EpicCase[int]{Values: values, Subscription: "^--!", Expected: "-a"})
+		src.ExpectSubscriptions("^--!", "---!") // passes: ---! is no subscription
+		src.ExpectSubscriptions("---!")         // fails: one subscription, none expected
+	})
+	if assert.Len(t, msgs, 1) {
+		assert.Equal(t, "marbletest: subscriptions of cold \"-a-b\" differ\nwant: ---!\ngot:  ^--!", msgs[0])
+	}
+}
+
+func TestSubscriptionsCutByTheTestsEndLast(t *testing.T) {
+	// RxJS: cold('-a-b') mirrored to the end of the test is subscribed "^".
+	marbletest.Run(t, func(m *marbletest.M) {
+		src := m.Cold("-a-b", values)
+		echo := func(context.Context, rxgo.Observable, store.StateStream[int]) rxgo.Observable {
+			return src.Observable()
+		}
+		marbletest.ExpectEpic(m, echo, marbletest.EpicCase[int]{Values: values, Expected: "-a-b"})
+		src.ExpectSubscriptions("^")
+	})
 }

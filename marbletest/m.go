@@ -3,6 +3,7 @@ package marbletest
 import (
 	"context"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -28,6 +29,10 @@ type M struct {
 	frame time.Duration
 	start time.Time
 	ctx   context.Context
+	// ending is set while ExpectEpic cancels the code under test at the
+	// end of its run: the sources' subscriptions that end then were cut
+	// by the test, and last as far as ExpectSubscriptions is concerned.
+	ending atomic.Bool
 }
 
 // Run runs f in a synctest bubble with frames of 1 ms. Use RunFrame for

@@ -99,13 +99,14 @@ const maxMarble = 1 << 16
 //	|        complete, one frame
 //	#        error, one frame
 //	(ab)     a and b in the same frame; the group takes up its
-//	         characters' frames, so "(ab)" takes four
+//	         characters' frames, so "(ab)" takes four, "(a-b)" five, and
+//	         "(a 10ms b)" fourteen (1 ms frames), as in RxJS
 //	^        the subscription point of a hot source (time zero), one frame
 //	!        unsubscription, one frame; "(^!)" both in one frame
 //	space    ignored, except around a time progression
 //	10ms     time passes: a number (decimals allowed) and a unit, us, ms,
 //	         s or m, at the start or after a space, and followed by a
-//	         space or the end: "a 10ms b", "1.5s a"
+//	         space or the end: "a 10ms b", "1.5s a", "( 10ms a)"
 //
 // Times are relative to ^ when present, else to the start. A malformed
 // marble returns a *SyntaxError naming the position.
@@ -128,87 +129,76 @@ func Parse(marble string, frame time.Duration) (Timeline, error) {
 		now += d
 		return true
 	}
-	inGroup, groupStart, groupLen := false, 0, 0
+	tooLong := func(i int) (Timeline, error) {
+		return fail(i, "the timeline is longer than %v", time.Duration(math.MaxInt64))
+	}
+	// In a group, every character still takes its frame (and a time
+	// progression its time), but what happens there happens at the
+	// group's first frame: "(a-b)c" puts a and b at 0 and c at 5.
+	inGroup, groupStart := false, 0
+	var groupAt time.Duration
 	ended := false
 	for i := 0; i < len(marble); {
 		c := marble[i]
-		if !inGroup {
-			d, n, err := progressionAt(marble, i)
-			if err != "" {
-				return fail(i, "%s", err)
+		d, n, err := progressionAt(marble, i)
+		if err != "" {
+			return fail(i, "%s", err)
+		}
+		if n > 0 {
+			if !advance(d) {
+				return tooLong(i)
 			}
-			if n > 0 {
-				if !advance(d) {
-					return fail(i, "the timeline is longer than %v", time.Duration(math.MaxInt64))
-				}
-				i += n
-				continue
-			}
+			i += n
+			continue
+		}
+		at := now
+		if inGroup {
+			at = groupAt
 		}
 		switch {
 		case c == ' ':
+			i++
+			continue
 		case c == '-':
-			if inGroup {
-				return fail(i, "'-' inside a group")
-			}
-			if !advance(frame) {
-				return fail(i, "the timeline is longer than %v", time.Duration(math.MaxInt64))
-			}
 		case c == '(':
 			if inGroup {
 				return fail(i, "nested group")
 			}
-			inGroup, groupStart, groupLen = true, i, 0
+			inGroup, groupStart, groupAt = true, i, now
 		case c == ')':
 			if !inGroup {
 				return fail(i, "')' without '('")
 			}
-			if groupLen == 0 {
-				return fail(groupStart, "empty group")
-			}
 			inGroup = false
-			// "(", the values, ")": every character takes a frame.
-			if groupLen+2 > math.MaxInt64/int(frame) || !advance(time.Duration(groupLen+2)*frame) {
-				return fail(i, "the timeline is longer than %v", time.Duration(math.MaxInt64))
+		case c == '^':
+			if tl.HasSub {
+				return fail(i, "second '^'")
 			}
-		case c == '^' || c == '!':
-			if c == '^' {
-				if tl.HasSub {
-					return fail(i, "second '^'")
-				}
-				tl.HasSub, sub = true, now
-			} else {
-				if tl.HasUnsub {
-					return fail(i, "second '!'")
-				}
-				tl.HasUnsub, tl.Unsubscribed = true, now
+			tl.HasSub, sub = true, at
+		case c == '!':
+			if tl.HasUnsub {
+				return fail(i, "second '!'")
 			}
-			if inGroup {
-				groupLen++
-			} else if !advance(frame) {
-				return fail(i, "the timeline is longer than %v", time.Duration(math.MaxInt64))
-			}
+			tl.HasUnsub, tl.Unsubscribed = true, at
 		case c == '|' || c == '#' || isValue(c):
 			if ended {
 				return fail(i, "%q after the end of the stream", c)
 			}
-			e := Event{At: now, Kind: Next, Value: string(c)}
+			e := Event{At: at, Kind: Next, Value: string(c)}
 			switch c {
 			case '|':
-				e = Event{At: now, Kind: Complete}
+				e = Event{At: at, Kind: Complete}
 				ended = true
 			case '#':
-				e = Event{At: now, Kind: Error}
+				e = Event{At: at, Kind: Error}
 				ended = true
 			}
 			tl.Events = append(tl.Events, e)
-			if inGroup {
-				groupLen++
-			} else if !advance(frame) {
-				return fail(i, "the timeline is longer than %v", time.Duration(math.MaxInt64))
-			}
 		default:
 			return fail(i, "unexpected %q (values are letters and digits)", rune(c))
+		}
+		if !advance(frame) {
+			return tooLong(i)
 		}
 		i++
 	}

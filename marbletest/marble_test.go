@@ -48,6 +48,12 @@ func TestParse(t *testing.T) {
 		{"a10ms", tl{Events: e(ev(0, "a"), ev(ms, "1"), ev(2*ms, "0"), ev(3*ms, "m"), ev(4*ms, "s"))}}, // no space before: values
 		{"10msa", tl{Events: e(ev(0, "1"), ev(ms, "0"), ev(2*ms, "m"), ev(3*ms, "s"), ev(4*ms, "a"))}}, // no space after: values
 		{"", tl{}},
+		// In a group every character takes its frame, as in RxJS.
+		{"400ms (a-b|)", tl{Events: e(ev(400*ms, "a"), ev(400*ms, "b"), ev(400*ms, "|"))}},
+		{"(a-b)c", tl{Events: e(ev(0, "a"), ev(0, "b"), ev(5*ms, "c"))}},
+		{"(a 10ms b)c", tl{Events: e(ev(0, "a"), ev(0, "b"), ev(14*ms, "c"))}},
+		{"-()a", tl{Events: e(ev(3*ms, "a"))}},
+		{"(-^)-!", tl{HasSub: true, HasUnsub: true, Unsubscribed: 5 * ms}},
 	}
 	for _, tt := range tests {
 		got, err := marbletest.Parse(tt.marble, ms)
@@ -75,8 +81,6 @@ func TestParseErrorsNameThePosition(t *testing.T) {
 		{"a(b", 1, "unclosed group"},
 		{"a)", 1, "')' without '('"},
 		{"((a))", 1, "nested group"},
-		{"-()", 1, "empty group"},
-		{"(a-b)", 2, "'-' inside a group"},
 		{"^-^", 2, "second '^'"},
 		{"!-!", 2, "second '!'"},
 		{"a|b", 2, "'b' after the end"},
@@ -151,7 +155,7 @@ var progressionLike = regexp.MustCompile(`[0-9][ums]`)
 // FuzzParse: the parser never panics, and what it parses prints to a
 // marble that parses back to the same timeline.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"--a-^-b-c-|", "a 3500ms b", "(ab)-c#", "^--!", "1.5s a", "a(b", "x 1m 10ms (^!)", "a 99ms 1m 5ms b", "10ms", "a 0.0000001us b"} {
+	for _, s := range []string{"--a-^-b-c-|", "a 3500ms b", "(ab)-c#", "^--!", "1.5s a", "a(b", "x 1m 10ms (^!)", "a 99ms 1m 5ms b", "10ms", "a 0.0000001us b", "400ms (a-b|)", "(a 10ms b)c", "-()a", "(-^)-!"} {
 		f.Add(s, uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, marble string, frameExp uint8) {

@@ -80,7 +80,13 @@ func (l *subLog) open(at time.Duration) int {
 	return len(l.windows) - 1
 }
 
-func (l *subLog) close(i int, at time.Duration) {
+// close ends window i now, unless the end of ExpectEpic cut it:
+// then, as in RxJS, the subscription lasts (no '!').
+func (l *subLog) close(m *M, i int) {
+	if m.ending.Load() {
+		return
+	}
+	at := m.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.windows[i].to, l.windows[i].ended = at, true
@@ -97,21 +103,56 @@ func (l *subLog) marbles(frame time.Duration) []string {
 	return out
 }
 
+// parseSubscription reads a subscription marble: '^', '!', '-', spaces,
+// groups and time progressions, nothing else. The window starts at the
+// '^' and ends at the '!' (times from the start of the marble); subscribed
+// is false without a '^', and the window then starts at 0: what RxJS's
+// expectObservable makes of "---!", while its expectSubscriptions drops
+// such a marble.
+func parseSubscription(marble string, frame time.Duration) (w window, subscribed bool, err error) {
+	tl, err := Parse(marble, frame)
+	if err != nil {
+		return window{}, false, err
+	}
+	if len(tl.Events) > 0 {
+		return window{}, false, &SyntaxError{Marble: marble, Pos: firstEventAt(marble), Msg: "a subscription marble has only '^', '!', '-', groups and time progressions"}
+	}
+	if tl.HasUnsub && tl.Unsubscribed < 0 {
+		return window{}, false, &SyntaxError{Marble: marble, Pos: strings.IndexByte(marble, '!'), Msg: "'!' before '^'"}
+	}
+	w = window{from: tl.Subscribed, to: tl.Subscribed + tl.Unsubscribed, ended: tl.HasUnsub}
+	return w, tl.HasSub, nil
+}
+
+// firstEventAt is the byte offset of the first value, '|' or '#' of a
+// marble that parsed, skipping time progressions.
+func firstEventAt(marble string) int {
+	for i := 0; i < len(marble); i++ {
+		if _, n, _ := progressionAt(marble, i); n > 0 {
+			i += n - 1
+			continue
+		}
+		if c := marble[i]; c == '|' || c == '#' || isValue(c) {
+			return i
+		}
+	}
+	return 0
+}
+
 // expect compares the windows with subscription marbles, as RxJS's
-// expectSubscriptions.
+// expectSubscriptions: a marble without '^' stands for no subscription.
 func (l *subLog) expect(m *M, name string, want []string) {
 	m.t.Helper()
 	var spans []window
 	for _, s := range want {
-		tl, err := Parse(s, m.frame)
-		if err == nil && (len(tl.Events) > 0 || !tl.HasSub) {
-			err = &SyntaxError{Marble: s, Pos: 0, Msg: "a subscription marble has a '^', an optional '!' and nothing else"}
-		}
+		w, subscribed, err := parseSubscription(s, m.frame)
 		if err != nil {
 			m.t.Errorf("%v", err)
 			return
 		}
-		spans = append(spans, window{from: tl.Subscribed, to: tl.Subscribed + tl.Unsubscribed, ended: tl.HasUnsub})
+		if subscribed {
+			spans = append(spans, w)
+		}
 	}
 	got := l.marbles(m.frame)
 	l.mu.Lock()
@@ -193,7 +234,7 @@ func (h *Hot) Observable() rxgo.Observable {
 				}
 			}
 			h.mu.Unlock()
-			h.log.close(w, h.m.Now())
+			h.log.close(h.m, w)
 		}()
 		for {
 			h.mu.Lock()
@@ -268,7 +309,10 @@ func (h *Hot) Subscriptions() []string { return h.log.marbles(h.m.frame) }
 // per subscription in the order they began: "^" where it began, "!" where
 // it ended (omitted while it lasts), as RxJS's expectSubscriptions. A
 // subscription ends in the frame the source completes or fails, or when
-// the subscriber unsubscribes.
+// the subscriber unsubscribes; one that ExpectEpic's end cut lasts, as
+// in RxJS ("^", no '!'). As in RxJS, a marble without '^' ("---",
+// "", even "---!") stands for no subscription: ExpectSubscriptions("-")
+// and ExpectSubscriptions() both say the source was never subscribed.
 func (h *Hot) ExpectSubscriptions(want ...string) {
 	h.m.t.Helper()
 	h.log.expect(h.m, fmt.Sprintf("hot %q", h.marble), want)
@@ -310,7 +354,7 @@ func (c *Cold) Observable() rxgo.Observable {
 	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
 		start := c.m.Now()
 		w := c.log.open(start)
-		defer func() { c.log.close(w, c.m.Now()) }()
+		defer c.log.close(c.m, w)
 		for _, e := range c.tl.Events {
 			if d := start + e.At - c.m.Now(); d > 0 {
 				t := time.NewTimer(d)

@@ -1,7 +1,11 @@
-// Package rx holds the few operators that rxgo v2 lacks or gets wrong for
-// epics, written so that they never leak: SwitchMap, TakeUntil on another
-// observable, a Timer that emits a value, an Interval that stops with its
-// subscriber, and OfType for actions.
+// Package rx holds the operators that rxgo v2 lacks or gets wrong for
+// epics, with RxJS 7's semantics, written so that they never leak:
+//
+//	sources    Timer, TimerEvery (RxJS's timer(due, period)), Interval
+//	filtering  OfType (actions), DistinctUntilChanged, Take, TakeUntil
+//	           (on another observable), DebounceTime
+//	combining  SwitchMap, SwitchMapBy (groupBy, then switchMap per
+//	           group), Merge
 //
 // Every operator returns a cold Observable: nothing runs until Observe,
 // and everything it started ends when the context given to Observe
@@ -13,9 +17,12 @@
 // bubble they run in virtual time (see package marbletest).
 //
 // rxgo's own pitfalls these replace: Interval starts at creation and leaks
-// without a cancelled context; Timer completes without an item; Take does
-// not cancel its upstream; TakeUntil takes a predicate, not a notifier;
-// there is no switchMap.
+// without a cancelled context; Timer completes without an item; Take
+// completes only at item n+1 and does not cancel its upstream; Debounce
+// drops the item still waiting when its source completes; Merge subscribes
+// when it is built and blocks forever once nobody reads; TakeUntil takes a
+// predicate, not a notifier; there is no switchMap and no groupBy that
+// ends with its subscriber.
 //
 // # Usage
 //
@@ -28,4 +35,43 @@
 //			return rx.TakeUntil(ticks, stops)
 //		})
 //	}
+//
+// A heartbeat per bot, as HAWechaty's: after a minute without a message
+// from a bot, a ding to it, then one every 20 s until its dong; each new
+// message of the bot starts its minute again:
+//
+//	rx.SwitchMapBy(messages, botOf, func(_ context.Context, m any) rxgo.Observable {
+//		dings := rx.TimerEvery(time.Minute, 20*time.Second, func(int) any { return ding.New(botOf(m)) })
+//		return rx.TakeUntil(dings, dongsOf(in, botOf(m)))
+//	})
+//
+// # Differences from RxJS
+//
+// The operators are tested against RxJS 7.8.2's answers
+// (testdata/rxjs/golden.json, written by testdata/rxjs/reference.mjs;
+// make integration-rxjs checks it). Where they answer otherwise:
+//
+//   - Go has no synchronous emission. RxJS's takeUntil(of(x)) never
+//     subscribes to its source, because of(x) notifies while it is being
+//     subscribed. TakeUntil subscribes the notifier first too, and skips
+//     the source when the notifier's item is already waiting on its
+//     channel (rxgo.FromChannel over a channel that holds it); a notifier
+//     whose goroutine has yet to produce its first item (rxgo.Just(x)(),
+//     a state stream) cannot be told from one that notifies later, so
+//     the source may be subscribed and cut at once. To keep a source from
+//     being subscribed on a condition known now, test it before building
+//     the pipeline (state.Value(), for instance).
+//   - Items of independent goroutines due at the same instant come in
+//     either order; RxJS orders them by when they were scheduled. (In a
+//     marble test, the code under test's timers of a frame come before
+//     that frame's inputs: see package marbletest.)
+//   - DistinctUntilChanged with a nil eq compares with reflect.DeepEqual,
+//     where RxJS's === compares references: Go values have none.
+//   - TimerEvery with a period of zero or less emits once and completes,
+//     and Interval with one emits nothing, where RxJS's interval(0) emits
+//     without end at one instant.
+//   - SwitchMapBy forgets a key once its inner Observable has completed,
+//     where RxJS's groupBy keeps the group until the source ends. Nothing
+//     shows it from outside: the next item of the key starts a new inner
+//     Observable either way.
 package rx

@@ -9,9 +9,9 @@ import (
 	"github.com/reactivex/rxgo/v2"
 )
 
-// ErrNilObservable is the error SwitchMap emits when its project function
-// returns nil.
-var ErrNilObservable = errors.New("rx: the project function returned a nil Observable")
+// ErrNilObservable is the error SwitchMap and SwitchMapBy emit when their
+// project function returns nil, and Merge when it is given a nil source.
+var ErrNilObservable = errors.New("rx: a nil Observable (from a project function, or a source)")
 
 // send hands it to next unless ctx ends first; it reports whether it did.
 func send(ctx context.Context, next chan<- rxgo.Item, it rxgo.Item) bool {
@@ -35,6 +35,36 @@ func drain(ch <-chan rxgo.Item) {
 	}()
 }
 
+// subscribe observes o under a child of ctx. stop cancels that context and
+// drains what o still sends, so that its producer can finish.
+func subscribe(ctx context.Context, o rxgo.Observable) (items <-chan rxgo.Item, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	items = o.Observe(rxgo.WithContext(ctx))
+	return items, func() {
+		cancel()
+		drain(items)
+	}
+}
+
+// pump hands every item of ch to out, wrapped, then end once ch is closed,
+// until ctx ends; it then reads ch to its close, so that the producer
+// behind it can finish. It is how one loop reads several observables.
+func pump[T any](ctx context.Context, ch <-chan rxgo.Item, out chan<- T, wrap func(rxgo.Item) T, end T) {
+	for it := range ch {
+		select {
+		case out <- wrap(it):
+		case <-ctx.Done():
+			for range ch {
+			}
+			return
+		}
+	}
+	select {
+	case out <- end:
+	case <-ctx.Done():
+	}
+}
+
 // wait blocks for d of (virtual) time; false if ctx ended first.
 func wait(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
@@ -54,9 +84,28 @@ func wait(ctx context.Context, d time.Duration) bool {
 // Timer completes without an item.) Use it for a delay before an action,
 // a backoff step for instance.
 func Timer(d time.Duration, v any) rxgo.Observable {
+	return TimerEvery(d, 0, func(int) any { return v })
+}
+
+// TimerEvery emits f(0) due after it is observed, then f(1), f(2)… every
+// period, until the subscriber's context ends: RxJS's timer(due, period).
+// A due of zero or less emits f(0) at once. A period of zero or less
+// emits f(0) only, then completes, as RxJS's timer(due) does. The schedule
+// does not drift: item n is due at due + n×period after the subscription,
+// whatever the reader's pace. A nil f emits the counts themselves.
+func TimerEvery(due, period time.Duration, f func(n int) any) rxgo.Observable {
+	if f == nil {
+		f = func(n int) any { return n }
+	}
 	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
-		if wait(ctx, d) {
-			send(ctx, next, rxgo.Of(v))
+		start := time.Now().Add(due)
+		for n := 0; ; n++ {
+			if !wait(ctx, time.Until(start.Add(time.Duration(n)*period))) {
+				return
+			}
+			if !send(ctx, next, rxgo.Of(f(n))) || period <= 0 {
+				return
+			}
 		}
 	}})
 }
@@ -67,64 +116,69 @@ func Timer(d time.Duration, v any) rxgo.Observable {
 // the reader's pace. A nil f emits the counts themselves. A period of zero
 // or less emits nothing and ends with the context.
 func Interval(d time.Duration, f func(n int) any) rxgo.Observable {
-	if f == nil {
-		f = func(n int) any { return n }
+	if d <= 0 {
+		return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, _ chan<- rxgo.Item) { <-ctx.Done() }})
 	}
-	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
-		if d <= 0 {
-			<-ctx.Done()
-			return
-		}
-		start := time.Now()
-		for n := 0; ; n++ {
-			if !wait(ctx, time.Until(start.Add(time.Duration(n+1)*d))) {
-				return
-			}
-			if !send(ctx, next, rxgo.Of(f(n))) {
-				return
-			}
-		}
-	}})
+	return TimerEvery(d, d, f)
 }
 
 // TakeUntil mirrors src until notifier emits its first item, then
 // completes, and cancels both subscriptions. A notifier that completes
 // without an item changes nothing; an error from either is passed on and
 // ends the output. (rxgo's TakeUntil takes a predicate.)
+//
+// As in RxJS, the notifier is subscribed first, and one that has notified
+// by the time the source would be subscribed (its item is already waiting
+// on its channel, as with rxgo.FromChannel over a channel that holds one)
+// keeps the source from being subscribed at all. Go has no synchronous
+// emission: a notifier whose producer goroutine is still on its way to
+// its first item cannot be told from one that emits later, so the source
+// may then be subscribed, and cut at once (see the package doc).
 func TakeUntil(src, notifier rxgo.Observable) rxgo.Observable {
 	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
 		ctx, cancel := context.WithCancel(ctx)
-		notes := notifier.Observe(rxgo.WithContext(ctx))
-		items := src.Observe(rxgo.WithContext(ctx))
+		var notes, items <-chan rxgo.Item
 		defer func() {
 			cancel()
 			drain(notes)
 			drain(items)
 		}()
+		// notified handles an event of the notifier and reports whether
+		// the output is over.
+		notified := func(it rxgo.Item, ok bool) bool {
+			if !ok {
+				notes = nil // completed without an item: only src counts now
+				return false
+			}
+			if it.E != nil {
+				send(ctx, next, it)
+			}
+			return true
+		}
+		notes = notifier.Observe(rxgo.WithContext(ctx))
+		select {
+		case it, ok := <-notes:
+			if notified(it, ok) {
+				return
+			}
+		default:
+		}
+		items = src.Observe(rxgo.WithContext(ctx))
 		for {
 			// A notification wins over an item that is ready at once.
 			select {
 			case it, ok := <-notes:
-				if ok {
-					if it.E != nil {
-						send(ctx, next, it)
-					}
+				if notified(it, ok) {
 					return
 				}
-				notes = nil
 				continue
 			default:
 			}
 			select {
 			case it, ok := <-notes:
-				if !ok {
-					notes = nil
-					continue
+				if notified(it, ok) {
+					return
 				}
-				if it.E != nil {
-					send(ctx, next, it)
-				}
-				return
 			case it, ok := <-items:
 				if !ok {
 					return
@@ -145,51 +199,7 @@ func TakeUntil(src, notifier rxgo.Observable) rxgo.Observable {
 // too. An error from src or from the current inner Observable is passed
 // on and ends the output. RxJS's switchMap.
 func SwitchMap(src rxgo.Observable, project func(ctx context.Context, v any) rxgo.Observable) rxgo.Observable {
-	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
-		ctx, cancel := context.WithCancel(ctx)
-		outer := src.Observe(rxgo.WithContext(ctx))
-		var inner <-chan rxgo.Item
-		stopInner := func() {}
-		defer func() {
-			stopInner()
-			cancel()
-			drain(inner)
-			drain(outer)
-		}()
-		for outer != nil || inner != nil {
-			select {
-			case it, ok := <-outer:
-				if !ok {
-					outer = nil
-					continue
-				}
-				if it.E != nil {
-					send(ctx, next, it)
-					return
-				}
-				stopInner()
-				drain(inner)
-				innerCtx, innerCancel := context.WithCancel(ctx)
-				stopInner = innerCancel
-				o := project(innerCtx, it.V)
-				if o == nil {
-					send(ctx, next, rxgo.Error(ErrNilObservable))
-					return
-				}
-				inner = o.Observe(rxgo.WithContext(innerCtx))
-			case it, ok := <-inner:
-				if !ok {
-					inner = nil
-					continue
-				}
-				if !send(ctx, next, it) || it.E != nil {
-					return
-				}
-			case <-ctx.Done():
-				return
-			}
-		}
-	}})
+	return SwitchMapBy(src, func(any) struct{} { return struct{}{} }, project)
 }
 
 // OfType passes the actions of the given types and drops everything else
@@ -200,12 +210,8 @@ func OfType(src rxgo.Observable, types ...string) rxgo.Observable {
 		want[t] = true
 	}
 	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
-		ctx, cancel := context.WithCancel(ctx)
-		items := src.Observe(rxgo.WithContext(ctx))
-		defer func() {
-			cancel()
-			drain(items)
-		}()
+		items, stop := subscribe(ctx, src)
+		defer stop()
 		for {
 			select {
 			case it, ok := <-items:

@@ -241,3 +241,129 @@ func TestOfTypeKeepsOnlyThoseTypes(t *testing.T) {
 		check(t, []got{{At: s, Err: "boom"}}, collect(t, rx.OfType(at(s, boom), ping.Type()), 10*s))
 	})
 }
+
+// counted is a source that counts its subscriptions and says when the
+// last one ended: ticks every second until cancelled.
+type counted struct {
+	subscribed int
+	ended      time.Duration
+	start      time.Time
+}
+
+func (c *counted) observable() rxgo.Observable {
+	c.start = time.Now()
+	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
+		c.subscribed++
+		defer func() { c.ended = time.Since(c.start) }()
+		for n := 0; ; n++ {
+			t := time.NewTimer(s)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return
+			}
+			select {
+			case next <- rxgo.Of(n):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}})
+}
+
+func TestTakeCompletesAtTheNthItemAndCancelsItsSource(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var src counted
+		check(t, []got{{At: s, V: 0}, {At: 2 * s, V: 1}, {At: 2 * s, End: true}}, collect(t, rx.Take(src.observable(), 2), 10*s))
+		if src.ended != 2*s {
+			t.Errorf("source cancelled at %v, want 2s", src.ended)
+		}
+		var never counted
+		check(t, []got{{At: 0, End: true}}, collect(t, rx.Take(never.observable(), 0), 10*s))
+		if never.subscribed != 0 {
+			t.Errorf("Take(0) subscribed to its source %d times", never.subscribed)
+		}
+	})
+}
+
+func TestTakeUntilSkipsTheSourceWhenTheNotifierHasNotified(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ch := make(chan rxgo.Item, 1)
+		ch <- rxgo.Of("stop")
+		close(ch)
+		var src counted
+		check(t, []got{{At: 0, End: true}}, collect(t, rx.TakeUntil(src.observable(), rxgo.FromChannel(ch)), 10*s))
+		if src.subscribed != 0 {
+			t.Errorf("source subscribed %d times, want 0 (RxJS's takeUntil(of(x)))", src.subscribed)
+		}
+		// A notifier that completes at once without an item cuts nothing.
+		check(t, []got{{At: s, V: "a"}, {At: s, End: true}}, collect(t, rx.TakeUntil(at(s, "a"), rxgo.Empty()), 10*s))
+	})
+}
+
+func TestDebounceTimeEmitsTheLatestAfterSilenceAndOnCompletion(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ms := time.Millisecond
+		// b replaces a; c is still waiting when the source completes.
+		o := rx.DebounceTime(at(zero, "a", 500*ms, "b", 3*s, "c"), s)
+		check(t, []got{{At: 1500 * ms, V: "b"}, {At: 3 * s, V: "c"}, {At: 3 * s, End: true}}, collect(t, o, 10*s))
+		// Cancelled while an item waits: nothing, and nothing left running.
+		check(t, nil, collect(t, rx.DebounceTime(rx.Interval(500*ms, nil), s), 10*s))
+		boom := errors.New("boom")
+		check(t, []got{{At: 500 * ms, Err: "boom"}}, collect(t, rx.DebounceTime(at(zero, "a", 500*ms, boom), s), 10*s))
+	})
+}
+
+func TestTimerEvery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		check(t, []got{{At: 0, V: 0}, {At: s, V: 1}, {At: 2 * s, V: 2}}, collect(t, rx.TimerEvery(0, s, nil), 2500*time.Millisecond))
+		check(t, []got{{At: 2 * s, V: "x"}, {At: 2 * s, End: true}}, collect(t, rx.TimerEvery(2*s, 0, func(int) any { return "x" }), 10*s))
+	})
+}
+
+func TestDistinctUntilChangedComparesAnyValueWithoutPanicking(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// == would panic on slices.
+		o := rx.DistinctUntilChanged(at(zero, []int{1}, s, []int{1}, 2*s, []int{2}), nil)
+		check(t, []got{{At: 0, V: []int{1}}, {At: 2 * s, V: []int{2}}, {At: 2 * s, End: true}}, collect(t, o, 10*s))
+	})
+}
+
+func TestMergeIsColdAndAnErrorCancelsTheOthers(t *testing.T) {
+	boom := errors.New("boom")
+	synctest.Test(t, func(t *testing.T) {
+		var ticks counted
+		m := rx.Merge(ticks.observable(), at(2500*time.Millisecond, boom))
+		time.Sleep(5 * s)
+		if ticks.subscribed != 0 {
+			t.Fatalf("Merge subscribed before it was observed")
+		}
+		check(t, []got{{At: s, V: 0}, {At: 2 * s, V: 1}, {At: 2500 * time.Millisecond, Err: "boom"}}, collect(t, m, 10*s))
+		if ticks.ended != 7500*time.Millisecond { // 5 s before Observe, 2.5 s after
+			t.Errorf("the other source was cancelled at %v, want 7.5s", ticks.ended)
+		}
+		check(t, []got{{At: 0, Err: rx.ErrNilObservable.Error()}}, collect(t, rx.Merge(at(s, "a"), nil), 10*s))
+		check(t, []got{{At: 0, End: true}}, collect(t, rx.Merge(), 10*s))
+	})
+}
+
+func TestSwitchMapByRunsKeysSideBySide(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ctxs []context.Context
+		// x1 and y1 run side by side; x2 switches x1 off, not y1.
+		src := at(zero, "x1", 500*time.Millisecond, "y1", 900*time.Millisecond, "x2")
+		o := rx.SwitchMapBy(src, func(v any) string { return v.(string)[:1] }, func(ctx context.Context, v any) rxgo.Observable {
+			ctxs = append(ctxs, ctx)
+			return rx.Interval(s, func(n int) any { return v.(string) + string(rune('a'+n)) })
+		})
+		check(t, []got{{At: 1500 * time.Millisecond, V: "y1a"}, {At: 1900 * time.Millisecond, V: "x2a"}, {At: 2500 * time.Millisecond, V: "y1b"}}, collect(t, o, 2600*time.Millisecond))
+		for i, c := range ctxs {
+			if c.Err() == nil {
+				t.Errorf("inner %d: context still live after the output ended", i)
+			}
+		}
+		nilInner := rx.SwitchMapBy(at(s, "x"), func(any) int { return 0 }, func(context.Context, any) rxgo.Observable { return nil })
+		check(t, []got{{At: s, Err: rx.ErrNilObservable.Error()}}, collect(t, nilInner, 5*s))
+	})
+}
