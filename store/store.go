@@ -26,10 +26,9 @@ var (
 	ErrBuilding = errors.New("store: dispatch while middleware is being built")
 )
 
-// Reducer computes the next state from the previous one and an action. It
-// must be pure: no I/O, no clock, no goroutines, and prev is never written.
-// An action it does not handle returns prev unchanged.
-type Reducer[S any] func(prev S, a actions.Action) S
+// Reducer computes the next state from the previous one and an action: it
+// is actions.Reducer, the one reducer type of the module.
+type Reducer[S any] = actions.Reducer[S]
 
 // DispatchFunc sends an action into the store.
 type DispatchFunc func(actions.Action) error
