@@ -138,7 +138,7 @@ type Change[S any] struct {
 type Store[S any] struct {
 	reducer Reducer[S]
 	log     *slog.Logger
-	same    func(a, b S) bool // nil: every commit is a new state
+	same    func(a, b *S) bool // nil: every commit is a new state
 
 	dispatch DispatchFunc  // the middleware chain: written by New before built
 	built    atomic.Bool   // New has finished with the chain
@@ -340,7 +340,7 @@ func (s *Store[S]) commit(a actions.Action, prev *S, next S, always bool) {
 	if s.actionHub.active() {
 		s.actionHub.publish(rxgo.Of(a))
 	}
-	if s.stateHub.active() && (always || s.same == nil || !s.same(*prev, next)) {
+	if s.stateHub.active() && (always || s.same == nil || !s.same(prev, &next)) {
 		s.stateHub.publish(rxgo.Of(next))
 	}
 }
