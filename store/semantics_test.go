@@ -25,6 +25,10 @@ var (
 	action2 = actions.Define[actions.Empty]("test/ACTION_2")
 	first   = actions.Define[actions.Empty]("test/FIRST")
 	stateOf = actions.Define[int]("test/STATE")
+	// pongState carries the state an epic read; pongs a PING's payload
+	// and the state seen with it.
+	pongState = actions.Define[[]string]("test/PONG_STATE")
+	pongs     = actions.Define[[2]int]("test/PONG_SEEN")
 )
 
 // types records the type of every action reduced, as Redux's spec
@@ -119,13 +123,12 @@ func TestSupportsSynchronousEmissionByEpicsOnStartUp(t *testing.T) {
 // called after Init was reduced.
 func TestAllowsAccessingStateValueOnEpicStartup(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		pong := actions.Define[[]string]("test/PONG_STATE")
 		epic := func(_ context.Context, _ rxgo.Observable, st store.StateStream[[]string]) rxgo.Observable {
-			return rxgo.Just(pong.New(st.Value()))()
+			return rxgo.Just(pongState.New(st.Value()))()
 		}
 		var got []string
 		s, err := store.New(func(prev []string, a actions.Action) []string {
-			if p, ok := pong.Match(a); ok {
+			if p, ok := pongState.Match(a); ok {
 				got = p
 			}
 			return types(prev, a)
@@ -136,7 +139,7 @@ func TestAllowsAccessingStateValueOnEpicStartup(t *testing.T) {
 		require.NoError(t, s.Dispatch(ping.New(1)))
 		s.Stop()
 		assert.Equal(t, []string{actions.Init.Type()}, got)
-		assert.Equal(t, []string{actions.Init.Type(), pong.Type(), ping.Type()}, s.State())
+		assert.Equal(t, []string{actions.Init.Type(), pongState.Type(), ping.Type()}, s.State())
 	})
 }
 
@@ -434,7 +437,6 @@ func TestStateStreamGivesALaterSubscriberTheCurrentState(t *testing.T) {
 // streams are not ordered against each other).
 func TestUpdatesStateAfterAnActionGoesThroughReducersButBeforeEpics(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		pongs := actions.Define[[2]int]("test/PONG_SEEN")
 		reducer := func(prev int, a actions.Action) int {
 			if ping.Is(a) {
 				return prev + 1
