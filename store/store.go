@@ -287,12 +287,17 @@ func (s *Store[S]) awaitChain() error {
 	return nil
 }
 
-func (s *Store[S]) reduce(a actions.Action) error {
+func (s *Store[S]) reduce(a actions.Action) (err error) {
 	if a.Type == "" {
 		return ErrNoType
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil { // the reducer's: nothing else here panics
+			err = s.reducerPanicked(a, r)
+		}
+		s.mu.Unlock()
+	}()
 	if s.stopped.Load() {
 		return ErrStopped
 	}
@@ -304,28 +309,19 @@ func (s *Store[S]) reduce(a actions.Action) error {
 	if s.pending != nil && actions.Init.Is(a) {
 		s.registerPending(prev)
 	}
-	next, err := s.apply(*prev, a)
-	if err != nil {
-		return err
-	}
-	s.commit(a, prev, next, false)
+	s.commit(a, prev, s.reducer(*prev, a), false)
 	return nil
 }
 
-// apply runs the reducer, and turns its panic into an error; s.mu is held.
-func (s *Store[S]) apply(prev S, a actions.Action) (next S, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			s.log.Error("store: reducer panicked", "type", a.Type, "seq", a.Meta.Seq,
-				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			if perr, ok := r.(error); ok {
-				err = fmt.Errorf("%w on %q: %w", ErrReducerPanicked, a.Type, perr)
-			} else {
-				err = fmt.Errorf("%w on %q: %v", ErrReducerPanicked, a.Type, r)
-			}
-		}
-	}()
-	return s.reducer(prev, a), nil
+// reducerPanicked logs the reducer's panic r on a and returns the error
+// for the dispatcher; nothing was committed.
+func (s *Store[S]) reducerPanicked(a actions.Action, r any) error {
+	s.log.Error("store: reducer panicked", "type", a.Type, "seq", a.Meta.Seq,
+		"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	if err, ok := r.(error); ok {
+		return fmt.Errorf("%w on %q: %w", ErrReducerPanicked, a.Type, err)
+	}
+	return fmt.Errorf("%w on %q: %v", ErrReducerPanicked, a.Type, r)
 }
 
 // commit publishes a new state; s.mu is held and a.Meta.Seq is s.seq+1.
@@ -367,10 +363,15 @@ func (s *Store[S]) registerPending(prev *S) {
 // action returns state, and a slice that mirrors the world outside keeps
 // what a jump cannot undo. Subscribers and epics see the action, and the
 // state streams the new state, even when it is the same as before.
-func (s *Store[S]) Replace(state S, source string) error {
+func (s *Store[S]) Replace(state S, source string) (err error) {
 	a := actions.Replaced.New(actions.ReplacedPayload{}).WithSource(source)
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			err = s.reducerPanicked(a, r)
+		}
+		s.mu.Unlock()
+	}()
 	if s.stopped.Load() {
 		return ErrStopped
 	}
@@ -378,11 +379,7 @@ func (s *Store[S]) Replace(state S, source string) error {
 	a.Payload = actions.ReplacedPayload{Prev: *prev}
 	a.Meta.Time = s.clock.now()
 	a.Meta.Seq = s.seq + 1
-	next, err := s.apply(state, a)
-	if err != nil {
-		return err
-	}
-	s.commit(a, prev, next, true)
+	s.commit(a, prev, s.reducer(state, a), true)
 	return nil
 }
 
