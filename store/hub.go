@@ -85,8 +85,8 @@ func newMailbox(h *hub[rxgo.Item]) *mailbox {
 	return &mailbox{hub: h, q: fifo.New[rxgo.Item]()}
 }
 
-// register puts the queue on its hub, first, when first is not nil, with
-// first in it. The store lock is held, so the queue sees every value
+// register puts the queue on its hub, with first already in it when first
+// is not nil. The store lock is held, so the queue sees every value
 // published after it.
 func (m *mailbox) register(first *rxgo.Item) {
 	m.mu.Lock()
