@@ -47,3 +47,27 @@ func loopDispatch[S any](b *testing.B, s *store.Store[S], a actions.Action) {
 		}
 	}
 }
+
+// BenchmarkEpicAnsweringTwice dispatches b.N PINGs into a store whose
+// epic answers each with two PONGs, and waits for all of them: the cost
+// of a round trip through an epic, and, run with -benchtime=1000000x, the
+// proof at scale that such an epic never deadlocks the store.
+func BenchmarkEpicAnsweringTwice(b *testing.B) {
+	s := pingPongStore(b)
+	defer s.Stop()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.Dispatch(ping.New(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for s.State() < 2*b.N {
+		select {
+		case <-s.Done():
+			b.Fatal("store stopped")
+		default:
+		}
+		runtimeGosched()
+	}
+}

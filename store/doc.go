@@ -6,7 +6,8 @@
 // in dispatch order. Nothing the store feeds can block it: subscriptions
 // drop (and count) what a slow reader cannot take, and epic inputs are
 // unbounded queues, so an epic that answers every action with more actions
-// cannot deadlock the store.
+// cannot deadlock the store. A reducer that panics fails that one dispatch
+// (ErrReducerPanicked); the store goes on.
 //
 // # Usage
 //
@@ -15,7 +16,7 @@
 //		store.WithMiddleware(logging),
 //		store.WithEpic("heartbeat", heartbeatEpic))
 //	if err != nil { … }
-//	if err := st.Start(ctx); err != nil { … } // runs the epics
+//	if err := st.Start(ctx); err != nil { … } // Init, then the epics
 //	defer st.Stop()
 //
 //	sub := st.Subscribe(1024)
@@ -31,11 +32,67 @@
 //	for each Dispatch(a):           // middleware first, outermost first
 //		lock
 //		a.Meta.Time, a.Meta.Seq = now, seq+1
-//		state = reducer(state, a)
+//		next = reducer(state, a)    // a panic: ErrReducerPanicked, nothing changes
+//		state = next
 //		offer (a, state) to every subscription    // never blocks
-//		push a to every epic input, state to every state stream
+//		push a to every epic input; state to every state stream if it changed
 //		unlock
-//	for each epic:                  // on its own goroutines
-//		for out := range epic(ctx, actions$, state$):
-//			Dispatch(out)       // errors: logged, actions.EpicFailed, epic ends
+//	Start:
+//		Dispatch(actions.Init)      // the epics' mailboxes open as Init is reduced
+//		for each epic:              // after Init, on its own goroutines
+//			for out := range epic(ctx, actions$, state$):
+//				Dispatch(out)   // refused: logged; reducer panic: EpicFailed
+//
+// # Differences from Redux and redux-observable
+//
+// The store follows Redux's createStore and applyMiddleware and
+// redux-observable's createEpicMiddleware and StateObservable; their spec
+// cases that apply are ported by name in the tests. Where it differs, on
+// purpose:
+//
+//   - Init is dispatched by Start, not by New, and goes through the
+//     middleware. Redux dispatches it in createStore, before the
+//     middleware exists; here a store is often built, filled and only
+//     then started, a recording middleware (DevTools) should see Init,
+//     and a middleware that refuses it is reported by Start, which then
+//     stops the store (a createStore that throws leaves no store either).
+//     Actions dispatched before Start are reduced before Init.
+//   - Epics see Init: it is the first action of every epic's input. In
+//     redux-observable epics are run after createStore and never see it;
+//     here it tells an epic that the store started, from a state that
+//     Value already shows.
+//   - An epic's first subscription to its input sees every action from
+//     Init on, whenever it is made; later subscriptions are hot. RxJS
+//     subscribes synchronously, so every subscription an epic makes while
+//     it starts is in place before the next action; rxgo subscribes on
+//     goroutines, so the store holds a mailbox per epic until one
+//     subscription claims it (see Epic). A second subscription made at
+//     start (two branches on one input) may miss the first actions.
+//   - A reducer panic is an error value, not an exception: Dispatch and
+//     Replace return ErrReducerPanicked (wrapping the panic when it is an
+//     error) and nothing is committed, as Redux's "recovers from an error
+//     within a reducer". On an action an epic emitted, redux-observable
+//     reports the error to the host (HostReportErrors) and goes on; here
+//     it is logged and dispatched as actions.EpicFailed, and the epic goes
+//     on.
+//   - While New builds the middleware chain, a synchronous dispatch from a
+//     factory gets ErrBuilding, as Redux throws. JavaScript has no other
+//     kind; a dispatch from another goroutine (one a factory started)
+//     waits for the chain instead of being lost.
+//   - State streams emit a state that is not == the last one: Go's ==,
+//     shallow for structs, in place of JavaScript's !==. A state type that
+//     == cannot compare (it holds a slice, a map or a func) makes every
+//     commit a new state; use pointers or persistent tables to get change
+//     detection. Replace always emits. The action stream and the state
+//     streams run on their own goroutines, so an epic that merges them
+//     may see an action before or after the state it produced (in
+//     redux-observable the state comes first); Value always includes the
+//     action being handled.
+//   - Subscriptions are buffered channels that drop (and count) changes a
+//     slow reader cannot take, not synchronous listeners: the store never
+//     waits for a reader.
+//   - A reducer cannot reach the store, so Redux's checks against
+//     dispatch, getState and subscribe inside a reducer have no
+//     counterpart; a reducer closure that calls Dispatch would wait for
+//     itself.
 package store

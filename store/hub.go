@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -58,57 +59,131 @@ func (h *hub[T]) active() bool {
 	return subs != nil && len(*subs) > 0
 }
 
-// source is one epic's view of a hub as an rxgo Observable. The hub
-// carries rxgo.Items, boxed once per action however many epics listen.
+// mailbox is an epic's primary mailbox on a hub: registered when the
+// store reduces actions.Init, so that it holds every value from then on,
+// and handed to the first subscription that claims it, whenever rxgo gets
+// round to making it. It is dropped, and stops growing, when
 //
-// rxgo subscribes lazily on a goroutine, so a subscription can register a
-// moment after the code that caused it. To lose nothing at start, the epic's
-// primary mailbox is registered before the store accepts its first action,
-// and the first subscription claims it: it sees every value since Start.
-// Every later subscription (an inner pipeline, a second branch) is hot: it
-// sees values published after it registers, as in RxJS.
-type source struct {
+//   - a subscription claims it (the subscription then owns the queue);
+//   - the epic ends: its output completed or failed, or the store stopped;
+//   - no subscription can claim it any more: every Observable that could
+//     (the epic's input, or a state stream Observed while the epic was
+//     built) is garbage. runtime.AddCleanup tells; a backlog held for an
+//     epic that ignores its input is therefore freed by the next garbage
+//     collection, which its own growth brings about.
+//
+// A mailbox does not reference the sources that may claim it, so that
+// they can become garbage.
+type mailbox struct {
 	hub     *hub[rxgo.Item]
-	done    <-chan struct{} // closed when the store stops
 	mu      sync.Mutex
-	primary *fifo.Queue[rxgo.Item]
+	q       *fifo.Queue[rxgo.Item] // nil once claimed or dropped
+	holders int                    // sources that may still claim q
 }
 
-func newSource(h *hub[rxgo.Item], done <-chan struct{}) *source {
-	s := &source{hub: h, done: done, primary: fifo.New[rxgo.Item]()}
-	h.add(s.primary)
-	return s
+func newMailbox(h *hub[rxgo.Item]) *mailbox {
+	return &mailbox{hub: h, q: fifo.New[rxgo.Item]()}
 }
 
-func (s *source) claim() *fifo.Queue[rxgo.Item] {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if m := s.primary; m != nil {
-		s.primary = nil
-		return m
+// register puts the queue on its hub, with first already in it when first
+// is not nil. The store lock is held, so the queue sees every value
+// published after it.
+func (m *mailbox) register(first *rxgo.Item) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.q == nil {
+		return
 	}
-	m := fifo.New[rxgo.Item]()
-	s.hub.add(m)
-	return m
+	if first != nil {
+		m.q.Push(*first)
+	}
+	m.hub.add(m.q)
 }
 
-// release drops the primary mailbox if nobody claimed it, so an epic that
-// never observes its input does not accumulate values forever.
-func (s *source) release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.primary != nil {
-		s.hub.remove(s.primary)
-		s.primary = nil
+// hold lets src claim the mailbox until src is garbage. It reports false
+// when the mailbox is gone already.
+func (m *mailbox) hold(src *source) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.q == nil {
+		return false
 	}
+	m.holders++
+	runtime.AddCleanup(src, (*mailbox).unhold, m)
+	return true
+}
+
+// unhold runs when a source that could claim the mailbox became garbage.
+func (m *mailbox) unhold() {
+	m.mu.Lock()
+	m.holders--
+	last := m.holders == 0
+	m.mu.Unlock()
+	if last {
+		m.drop()
+	}
+}
+
+// settle drops the mailbox when no source holds it: nobody can claim it.
+func (m *mailbox) settle() {
+	m.mu.Lock()
+	free := m.holders == 0
+	m.mu.Unlock()
+	if free {
+		m.drop()
+	}
+}
+
+// claim takes the queue, or returns nil when it was claimed or dropped.
+func (m *mailbox) claim() *fifo.Queue[rxgo.Item] {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := m.q
+	m.q = nil
+	return q
+}
+
+// drop removes the queue from its hub if nobody claimed it.
+func (m *mailbox) drop() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.q != nil {
+		m.hub.remove(m.q)
+		m.q = nil
+	}
+}
+
+// source is one Observable of a hub, as an epic sees it: the input of
+// actions, or a state stream. The hub carries rxgo.Items, boxed once per
+// value however many epics listen.
+//
+// rxgo subscribes lazily on goroutines, so a subscription can register
+// long after the code that caused it. The first subscription that finds
+// the epic's mailbox claims it and sees every value since Start; every
+// other subscription is hot: it sees the values published after it
+// registered (fresh makes its queue), as in RxJS.
+type source struct {
+	hub   *hub[rxgo.Item]
+	done  <-chan struct{} // closed when the store stops
+	box   *mailbox        // nil: always hot
+	fresh func() *fifo.Queue[rxgo.Item]
 }
 
 func (s *source) observable(opts ...rxgo.Option) rxgo.Observable {
 	return rxgo.Defer([]rxgo.Producer{s.produce}, opts...)
 }
 
+func (s *source) subscribe() *fifo.Queue[rxgo.Item] {
+	if s.box != nil {
+		if q := s.box.claim(); q != nil {
+			return q
+		}
+	}
+	return s.fresh()
+}
+
 func (s *source) produce(ctx context.Context, next chan<- rxgo.Item) {
-	m := s.claim()
+	m := s.subscribe()
 	defer s.hub.remove(m)
 	for {
 		for batch := m.Take(); batch != nil; batch = m.Take() {

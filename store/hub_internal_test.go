@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,3 +78,110 @@ func TestFinishedEpicStopsQueueingItsInput(t *testing.T) {
 		})
 	}
 }
+
+// TestIgnoredInputIsFreedByTheGarbageCollector: an epic that drops its
+// input (and a state stream it made) without subscribing can never claim
+// its mailboxes; they are dropped once the Observables are garbage,
+// without a timer, and the store stops queueing for the epic.
+func TestIgnoredInputIsFreedByTheGarbageCollector(t *testing.T) {
+	ignore := func(ctx context.Context, _ rxgo.Observable, st StateStream[int]) rxgo.Observable {
+		_ = st.Observe() // made while building, then dropped
+		return rxgo.Never()
+	}
+	s, err := New(func(s int, _ actions.Action) int { return s + 1 }, 0, WithEpic("ignore", ignore))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.actionHub.active() || s.stateHub.active() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s: actions queued %v, states queued %v", s.actionHub.active(), s.stateHub.active())
+		}
+		if err := s.Dispatch(actions.Init.New(actions.Empty{})); err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC()
+		runtime.Gosched()
+	}
+}
+
+// TestHeldInputIsKeptUntilClaimed: the same epic, but one that keeps its
+// input to subscribe later: nothing is dropped, however many collections
+// and however much time passes.
+func TestHeldInputIsKeptUntilClaimed(t *testing.T) {
+	gate := make(chan struct{})
+	var seen atomic.Int64
+	late := func(ctx context.Context, in rxgo.Observable, _ StateStream[int]) rxgo.Observable {
+		return rxgo.Defer([]rxgo.Producer{func(_ context.Context, _ chan<- rxgo.Item) {
+			select {
+			case <-gate:
+			case <-ctx.Done():
+				return
+			}
+			for range in.Observe(rxgo.WithContext(ctx)) {
+				seen.Add(1)
+			}
+		}}, rxgo.WithContext(ctx))
+	}
+	s, err := New(func(s int, _ actions.Action) int { return s + 1 }, 0, WithEpic("late", late))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	for range 5 {
+		if err := s.Dispatch(actions.Init.New(actions.Empty{})); err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC()
+	}
+	close(gate)
+	deadline := time.Now().Add(10 * time.Second)
+	for seen.Load() < 6 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s the epic saw %d actions of 6", seen.Load())
+		}
+		runtime.Gosched()
+	}
+}
+
+// TestSameState: == for comparable states (identity for pointers), a
+// panicking == counts as a change, and no comparison at all for states
+// that == cannot compare.
+func TestSameState(t *testing.T) {
+	type ptr struct{ n int }
+	a, b := &ptr{1}, &ptr{1}
+	if same := sameState[*ptr](); !same(&a, &a) || same(&a, &b) {
+		t.Error("pointers: identity")
+	}
+	if same := sameState[int](); !same(ptrTo(3), ptrTo(3)) || same(ptrTo(3), ptrTo(4)) {
+		t.Error("int: ==")
+	}
+	type withTime struct {
+		At time.Time
+		P  *ptr
+	}
+	at := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	if same := sameState[withTime](); !same(&withTime{at, a}, &withTime{at, a}) || same(&withTime{at, a}, &withTime{at, b}) {
+		t.Error("struct: == of the fields, identity of the pointers")
+	}
+	type withIface struct{ V any }
+	same := sameState[withIface]()
+	if !same(&withIface{1}, &withIface{1}) {
+		t.Error("interface holding an int: ==")
+	}
+	if same(&withIface{[]int{1}}, &withIface{[]int{1}}) {
+		t.Error("interface holding a slice: == panics, which is a change")
+	}
+	if sameState[[]int]() != nil || sameState[map[string]int]() != nil || sameState[struct{ F func() }]() != nil {
+		t.Error("not comparable: every commit is a change")
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

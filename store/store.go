@@ -5,31 +5,37 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/internal/fifo"
 	"github.com/reactivex/rxgo/v2"
 )
 
 // Errors returned by a Store.
 var (
-	// ErrStopped is returned by Dispatch after the store has stopped.
+	// ErrStopped is returned by Dispatch after the store has stopped, and
+	// to a middleware's goroutine whose store New did not return.
 	ErrStopped = errors.New("store: stopped")
 	// ErrStarted is returned by Start on a store that was started before.
 	ErrStarted = errors.New("store: already started")
 	// ErrNoType is returned by Dispatch for an action without a type.
 	ErrNoType = errors.New("store: action has no type")
-	// ErrBuilding is returned by Dispatch called from middleware while the
-	// store is building the middleware chain.
+	// ErrBuilding is returned by Dispatch called synchronously from a
+	// middleware factory, or from the function it returns, while New is
+	// building the middleware chain.
 	ErrBuilding = errors.New("store: dispatch while middleware is being built")
+	// ErrReducerPanicked is returned by Dispatch and Replace when the
+	// reducer panicked on the action. The state is unchanged, nobody sees
+	// the action, and the store goes on.
+	ErrReducerPanicked = errors.New("store: reducer panicked")
 )
 
-// Reducer computes the next state from the previous one and an action. It
-// must be pure: no I/O, no clock, no goroutines, and prev is never written.
-// An action it does not handle returns prev unchanged.
-type Reducer[S any] func(prev S, a actions.Action) S
+// Reducer computes the next state from the previous one and an action: it
+// is actions.Reducer, the one reducer type of the module.
+type Reducer[S any] = actions.Reducer[S]
 
 // DispatchFunc sends an action into the store.
 type DispatchFunc func(actions.Action) error
@@ -45,6 +51,12 @@ type API[S any] interface {
 // Middleware wraps dispatch, in the Redux shape: given the store API it
 // returns a function from the next dispatch to a new dispatch. Middleware
 // may dispatch other actions, swallow an action, or return an error.
+//
+// While New builds the chain, a dispatch made synchronously by a factory
+// (or by the function it returns) gets ErrBuilding, as Redux throws; a
+// dispatch from another goroutine, one the factory started, say, waits
+// until the chain is built and then goes through all of it. A factory
+// must therefore not wait for a dispatch it caused on another goroutine.
 type Middleware[S any] func(api API[S]) func(next DispatchFunc) DispatchFunc
 
 // Epic is a redux-observable epic on rxgo: it receives the stream of actions
@@ -53,19 +65,28 @@ type Middleware[S any] func(api API[S]) func(next DispatchFunc) DispatchFunc
 // store stops or the epic's output ends; pass rxgo.WithContext(ctx) to the
 // operators that take it.
 //
-// Subscriptions to actions:
+// The store calls the epic once Start has reduced actions.Init, and
+// subscribes to its output at once. Subscriptions to actions:
 //
-//   - The first subscription sees every action dispatched since Start, if
-//     it is made within a second of Start (rxgo subscribes on goroutines,
-//     a moment after the pipeline is built); after that second an epic
-//     that has not subscribed is taken not to observe its input, which
-//     stops being queued.
+//   - The epic's first subscription sees every action from actions.Init
+//     on, in dispatch order, however late rxgo makes it: redux-observable
+//     subscribes epics synchronously, before the next action, and rxgo
+//     subscribes on goroutines that a busy machine may run much later, so
+//     the store keeps a mailbox for the epic from Init until a
+//     subscription claims it. An epic that can no longer subscribe (its
+//     input Observable is garbage, its output ended, the store stopped)
+//     loses its mailbox, so one that ignores its input costs nothing
+//     beyond the next garbage collection.
 //   - Every later subscription is hot, as in RxJS: it sees actions from the
 //     moment it subscribes. This includes a second branch built on the same
 //     input, as in Merge(in.Filter(isA), in.Filter(isB)): one branch is
 //     the first subscription and the other may miss the actions dispatched
 //     right after Start. Build an epic on one subscription (one Filter
 //     that keeps both types, then route) when it must not miss those.
+//   - An epic that keeps its input but subscribes first inside an inner
+//     pipeline (a FlatMap on a timer, say) gets the mailbox there, with
+//     every action since Init; until then the mailbox grows. Subscribe
+//     once when the pipeline starts, and route from there.
 //   - An inner pipeline that ends before the store stops (in.Filter(...)
 //     .First() inside a FlatMap, say) must be given its own context,
 //     cancelled when it ends: rxgo does not tell a source that its
@@ -77,20 +98,29 @@ type Middleware[S any] func(api API[S]) func(next DispatchFunc) DispatchFunc
 // others go on. A panic while the epic function builds its pipeline is
 // reported the same way; a panic inside an operator's callback runs on an
 // rxgo goroutine and, as any goroutine's panic in Go, ends the program, so
-// callbacks that may panic should recover and return an error. Epics
-// dispatch with Meta.Source "epic/<name>".
+// callbacks that may panic should recover and return an error. When the
+// reducer panics on an action the epic emitted, the store logs it and
+// dispatches actions.EpicFailed, and the epic goes on, as redux-observable
+// reports such an error and goes on. Epics dispatch with Meta.Source
+// "epic/<name>".
 type Epic[S any] func(ctx context.Context, actions rxgo.Observable, state StateStream[S]) rxgo.Observable
 
-// StateStream is an epic's view of the state.
+// StateStream is an epic's view of the state: redux-observable's
+// StateObservable.
 type StateStream[S any] interface {
 	// Value returns the latest state. When an epic handles an action, Value
 	// already includes that action (and possibly later ones).
 	Value() S
-	// Observe returns a hot Observable of every state after an action was
-	// reduced, in dispatch order, with the same start rule as actions when
-	// the epic calls Observe while it builds its pipeline. An epic that
-	// does not call it then costs the store nothing for states; one that
-	// calls it later (inside an inner pipeline) sees states from then on.
+	// Observe returns an Observable of the state: a subscription gets the
+	// current state at once, then each state that differs from the one
+	// before, in dispatch order. States differ when they are not == (when
+	// S is comparable; see the package doc), and every Replace is a new
+	// state. An Observable made while the epic builds its pipeline is
+	// claimed as its actions are: its first subscription starts from the
+	// state before actions.Init, however late rxgo makes it. An epic that
+	// does not call Observe then costs the store nothing for states; one
+	// that calls it later (inside an inner pipeline) starts from the state
+	// of that moment.
 	Observe() rxgo.Observable
 }
 
@@ -106,15 +136,20 @@ type Change[S any] struct {
 // A store works without Start (reducers, middleware and subscriptions);
 // Start runs its epics until the context ends or Stop is called.
 type Store[S any] struct {
-	reducer  Reducer[S]
-	log      *slog.Logger
-	dispatch DispatchFunc
+	reducer Reducer[S]
+	log     *slog.Logger
+	same    func(a, b *S) bool // nil: every commit is a new state
 
-	mu    sync.Mutex // serializes reduce
-	clock clock      // stamps Meta.Time; s.mu is held
-	state atomic.Pointer[S]
-	seq   uint64
-	subs  []*Subscription[S]
+	dispatch DispatchFunc  // the middleware chain: written by New before built
+	built    atomic.Bool   // New has finished with the chain
+	builtCh  chan struct{} // closed when built is set
+
+	mu      sync.Mutex // serializes reduce
+	clock   clock      // stamps Meta.Time; s.mu is held
+	state   atomic.Pointer[S]
+	seq     uint64
+	subs    []*Subscription[S]
+	pending []epicBoxes // registered when Start's actions.Init is reduced
 
 	actionHub *hub[rxgo.Item]
 	stateHub  *hub[rxgo.Item]
@@ -126,6 +161,16 @@ type Store[S any] struct {
 type namedEpic[S any] struct {
 	name string
 	fn   Epic[S]
+}
+
+// epicBoxes are an epic's mailboxes, for its actions and its states.
+type epicBoxes struct {
+	actions, states *mailbox
+}
+
+func (b epicBoxes) drop() {
+	b.actions.drop()
+	b.states.drop()
 }
 
 type lifecycle struct {
@@ -155,26 +200,52 @@ func New[S any](reducer Reducer[S], initial S, opts ...Option[S]) (*Store[S], er
 	s := &Store[S]{
 		reducer:   reducer,
 		log:       cfg.log,
+		same:      sameState[S](),
+		builtCh:   make(chan struct{}),
 		actionHub: newHub[rxgo.Item](),
 		stateHub:  newHub[rxgo.Item](),
 		epics:     cfg.epics,
 	}
 	s.done = make(chan struct{})
 	s.state.Store(&initial)
-	// As in Redux, middleware may not dispatch while it is being built.
-	s.dispatch = func(actions.Action) error { return ErrBuilding }
-	d := s.reduce
-	for i := len(cfg.middleware) - 1; i >= 0; i-- {
-		wrap := cfg.middleware[i](s)
-		if wrap == nil {
-			return nil, fmt.Errorf("store: middleware %d returned a nil wrapper", i)
+	// Until the chain is built, goroutines that middleware started may
+	// dispatch already: they wait for it (Dispatch). A store that New does
+	// not return refuses them, also when a factory panics.
+	ok := false
+	defer func() {
+		if !ok {
+			s.stopped.Store(true)
+			s.dispatch = func(actions.Action) error { return ErrStopped }
 		}
-		if d = wrap(d); d == nil {
-			return nil, fmt.Errorf("store: middleware %d returned a nil dispatch", i)
-		}
+		s.built.Store(true)
+		close(s.builtCh)
+	}()
+	chain, err := s.build(cfg.middleware)
+	if err != nil {
+		return nil, err
 	}
-	s.dispatch = d
+	s.dispatch, ok = chain, true
 	return s, nil
+}
+
+// build wraps reduce in the middleware, the first one outermost.
+func (s *Store[S]) build(mw []Middleware[S]) (DispatchFunc, error) {
+	d := DispatchFunc(s.reduce)
+	var err error
+	building(func() {
+		for i := len(mw) - 1; i >= 0; i-- {
+			wrap := mw[i](s)
+			if wrap == nil {
+				err = fmt.Errorf("store: middleware %d returned a nil wrapper", i)
+				return
+			}
+			if d = wrap(d); d == nil {
+				err = fmt.Errorf("store: middleware %d returned a nil dispatch", i)
+				return
+			}
+		}
+	})
+	return d, err
 }
 
 // State returns the latest state without locking.
@@ -188,20 +259,45 @@ func (s *Store[S]) Seq() uint64 {
 }
 
 // Dispatch sends a through the middleware chain to the reducer. It returns
-// ErrStopped after Stop, and never blocks on subscribers or epics.
+// ErrStopped after Stop, ErrReducerPanicked (wrapped, with the panic) when
+// the reducer panicked, and never blocks on subscribers or epics.
 func (s *Store[S]) Dispatch(a actions.Action) error {
 	if s.stopped.Load() {
 		return ErrStopped
 	}
+	if !s.built.Load() {
+		if err := s.awaitChain(); err != nil {
+			return err
+		}
+	}
 	return s.dispatch(a)
 }
 
-func (s *Store[S]) reduce(a actions.Action) error {
+// awaitChain returns once New has built the middleware chain, or
+// ErrBuilding when New is building it on this very goroutine: waiting
+// would wait for itself.
+func (s *Store[S]) awaitChain() error {
+	if onBuildingStack() {
+		return ErrBuilding
+	}
+	<-s.builtCh
+	if s.stopped.Load() {
+		return ErrStopped
+	}
+	return nil
+}
+
+func (s *Store[S]) reduce(a actions.Action) (err error) {
 	if a.Type == "" {
 		return ErrNoType
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil { // the reducer's: nothing else here panics
+			err = s.reducerPanicked(a, r)
+		}
+		s.mu.Unlock()
+	}()
 	if s.stopped.Load() {
 		return ErrStopped
 	}
@@ -209,13 +305,29 @@ func (s *Store[S]) reduce(a actions.Action) error {
 		a.Meta.Time = s.clock.now()
 	}
 	a.Meta.Seq = s.seq + 1 // reducers may key decisions on it
-	next := s.reducer(*s.state.Load(), a)
-	s.commit(a, next)
+	prev := s.state.Load()
+	if s.pending != nil && actions.Init.Is(a) {
+		s.registerPending(prev)
+	}
+	s.commit(a, prev, s.reducer(*prev, a), false)
 	return nil
 }
 
+// reducerPanicked logs the reducer's panic r on a and returns the error
+// for the dispatcher; nothing was committed.
+func (s *Store[S]) reducerPanicked(a actions.Action, r any) error {
+	s.log.Error("store: reducer panicked", "type", a.Type, "seq", a.Meta.Seq,
+		"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	if err, ok := r.(error); ok {
+		return fmt.Errorf("%w on %q: %w", ErrReducerPanicked, a.Type, err)
+	}
+	return fmt.Errorf("%w on %q: %v", ErrReducerPanicked, a.Type, r)
+}
+
 // commit publishes a new state; s.mu is held and a.Meta.Seq is s.seq+1.
-func (s *Store[S]) commit(a actions.Action, next S) {
+// The state streams get next only when it is a new state: always, or
+// not the same as prev.
+func (s *Store[S]) commit(a actions.Action, prev *S, next S, always bool) {
 	s.seq = a.Meta.Seq
 	s.state.Store(&next)
 	for _, sub := range s.subs {
@@ -224,34 +336,61 @@ func (s *Store[S]) commit(a actions.Action, next S) {
 	if s.actionHub.active() {
 		s.actionHub.publish(rxgo.Of(a))
 	}
-	if s.stateHub.active() {
+	if s.stateHub.active() && (always || s.same == nil || !s.same(prev, &next)) {
 		s.stateHub.publish(rxgo.Of(next))
 	}
+}
+
+// registerPending puts Start's mailboxes on their hubs, just before
+// actions.Init is reduced: Init is the first action in them, and the
+// state before it the first state. s.mu is held.
+func (s *Store[S]) registerPending(prev *S) {
+	var first *rxgo.Item
+	for _, b := range s.pending {
+		b.actions.register(nil)
+		if first == nil {
+			it := rxgo.Of(*prev)
+			first = &it
+		}
+		b.states.register(first)
+	}
+	s.pending = nil
 }
 
 // Replace sets the state outright, as DevTools time travel does. The
 // reducer is called with state as prev and an actions.Replaced action
 // whose payload holds the state before: a reducer that does not know the
 // action returns state, and a slice that mirrors the world outside keeps
-// what a jump cannot undo. Subscribers and epics see the action.
-func (s *Store[S]) Replace(state S, source string) error {
+// what a jump cannot undo. Subscribers and epics see the action, and the
+// state streams the new state, even when it is the same as before.
+func (s *Store[S]) Replace(state S, source string) (err error) {
 	a := actions.Replaced.New(actions.ReplacedPayload{}).WithSource(source)
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			err = s.reducerPanicked(a, r)
+		}
+		s.mu.Unlock()
+	}()
 	if s.stopped.Load() {
 		return ErrStopped
 	}
-	a.Payload = actions.ReplacedPayload{Prev: *s.state.Load()}
+	prev := s.state.Load()
+	a.Payload = actions.ReplacedPayload{Prev: *prev}
 	a.Meta.Time = s.clock.now()
 	a.Meta.Seq = s.seq + 1
-	s.commit(a, s.reducer(state, a))
+	s.commit(a, prev, s.reducer(state, a), true)
 	return nil
 }
 
-// Start runs the epics until ctx ends or Stop is called, then returns.
-// Start itself does not block: it returns once every epic is running.
-// Actions dispatched after Start returns reach every epic's first
-// subscription. Start dispatches actions.Init.
+// Start dispatches actions.Init, then runs the epics until ctx ends or
+// Stop is called. Start itself does not block: it returns once every
+// epic is running. Init is the first action every epic sees, and the
+// first that Start reduces: an epic that emits at once is reduced after
+// it.
+//
+// When the middleware refuses Init (returns an error), Start stops the
+// store, as Stop does, and returns that error: no epic runs.
 func (s *Store[S]) Start(ctx context.Context) error {
 	s.stopMu.Lock()
 	if s.stopped.Load() {
@@ -267,29 +406,36 @@ func (s *Store[S]) Start(ctx context.Context) error {
 	s.wg.Add(1) // held while launching: Stop waits for what Start starts
 	s.stopMu.Unlock()
 	defer s.wg.Done()
-	// The primary mailboxes are registered under the store lock, so the
-	// first action after Start is in every one of them.
-	s.mu.Lock()
-	srcs := make([]*source, len(s.epics))
-	stateSrcs := make([]*source, len(s.epics))
-	for i := range s.epics {
-		srcs[i] = newSource(s.actionHub, s.done)
-		stateSrcs[i] = newSource(s.stateHub, s.done)
-	}
-	s.mu.Unlock()
 
-	for i, e := range s.epics {
-		ss := &stateStream[S]{store: s, src: stateSrcs[i]}
-		s.runEpic(ctx, e, srcs[i], ss)
+	// The mailboxes go on their hubs when Init is reduced (reduce), so
+	// that Init is the first action in them whatever else is dispatched
+	// meanwhile.
+	boxes := make([]epicBoxes, len(s.epics))
+	for i := range boxes {
+		boxes[i] = epicBoxes{actions: newMailbox(s.actionHub), states: newMailbox(s.stateHub)}
 	}
-	// Sources that no subscription claimed within a second of Start belong
-	// to epics that never observe them: stop queueing for them.
-	release := time.AfterFunc(time.Second, func() {
-		for i := range srcs {
-			srcs[i].release()
-			stateSrcs[i].release()
+	s.mu.Lock()
+	s.pending = boxes
+	s.mu.Unlock()
+	err := s.Dispatch(actions.Init.New(actions.Empty{}))
+	s.mu.Lock()
+	if s.pending != nil && err == nil {
+		// A middleware swallowed Init: the epics start from here.
+		s.registerPending(s.state.Load())
+	}
+	s.pending = nil
+	s.mu.Unlock()
+	if err != nil {
+		for _, b := range boxes {
+			b.drop()
 		}
-	})
+		s.beginStop()
+		if errors.Is(err, ErrStopped) {
+			return ErrStopped
+		}
+		return fmt.Errorf("store: start: %w", err)
+	}
+
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -297,23 +443,27 @@ func (s *Store[S]) Start(ctx context.Context) error {
 		case <-ctx.Done():
 		case <-s.done:
 		}
-		release.Stop()
 		s.beginStop()
 	}()
-	return s.Dispatch(actions.Init.New(actions.Empty{}))
+	for i, e := range s.epics {
+		s.runEpic(ctx, e, boxes[i])
+	}
+	return nil
 }
 
-func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], src *source, ss *stateStream[S]) {
+func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], boxes epicBoxes) {
 	ctx, ecancel := context.WithCancel(ctx)
-	ss.ctx = ctx
-	out, err := s.callEpic(ctx, e, src, ss)
-	if !ss.observed.Load() {
-		// The epic built its pipeline without the state stream: stop
-		// queueing states for it now rather than a second after Start.
-		ss.src.release()
-	}
+	ss := &stateStream[S]{store: s, ctx: ctx, box: boxes.states}
+	ss.building.Store(true)
+	out, err := s.callEpic(ctx, e, s.actionSource(ctx, boxes.actions), ss)
+	ss.building.Store(false)
+	// Only state streams Observed while the epic was built may claim the
+	// state mailbox; an epic that made none does not read states from
+	// the start, and they are not queued for it.
+	boxes.states.settle()
 	if err != nil {
 		ecancel()
+		boxes.drop()
 		s.epicFailed(e.name, err)
 		return
 	}
@@ -321,7 +471,8 @@ func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], src *source, ss 
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		defer ecancel() // a finished or failed epic stops queueing its input
+		defer boxes.drop() // a finished or failed epic stops queueing its input
+		defer ecancel()
 		for {
 			var item rxgo.Item
 			var ok bool
@@ -352,22 +503,54 @@ func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], src *source, ss 
 				a.Meta.Source = "epic/" + e.name
 			}
 			if err := s.Dispatch(a); err != nil {
-				if errors.Is(err, ErrStopped) {
+				switch {
+				case errors.Is(err, ErrStopped):
 					return
+				case errors.Is(err, ErrReducerPanicked):
+					// Not the epic's fault: report it and go on.
+					s.epicFailed(e.name, err)
+				default:
+					s.log.Warn("store: epic action refused", "epic", e.name, "type", a.Type, "err", err)
 				}
-				s.log.Warn("store: epic action refused", "epic", e.name, "type", a.Type, "err", err)
 			}
 		}
 	}()
 }
 
-func (s *Store[S]) callEpic(ctx context.Context, e namedEpic[S], src *source, ss *stateStream[S]) (out rxgo.Observable, err error) {
+// actionSource is an epic's input: its first subscription claims box.
+func (s *Store[S]) actionSource(ctx context.Context, box *mailbox) rxgo.Observable {
+	src := &source{hub: s.actionHub, done: s.done, fresh: s.freshActions}
+	if box.hold(src) {
+		src.box = box
+	}
+	return src.observable(rxgo.WithContext(ctx), rxgo.WithBufferedChannel(epicBuffer))
+}
+
+// freshActions is the queue of a hot subscription to actions.
+func (s *Store[S]) freshActions() *fifo.Queue[rxgo.Item] {
+	q := fifo.New[rxgo.Item]()
+	s.actionHub.add(q)
+	return q
+}
+
+// freshStates is the queue of a hot subscription to states: the current
+// state, then every new one. Taking the lock orders it with commit.
+func (s *Store[S]) freshStates() *fifo.Queue[rxgo.Item] {
+	q := fifo.New[rxgo.Item]()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q.Push(rxgo.Of(*s.state.Load()))
+	s.stateHub.add(q)
+	return q
+}
+
+func (s *Store[S]) callEpic(ctx context.Context, e namedEpic[S], in rxgo.Observable, ss *stateStream[S]) (out rxgo.Observable, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("store: epic %q panicked: %v", e.name, r)
 		}
 	}()
-	out = e.fn(ctx, src.observable(rxgo.WithContext(ctx), rxgo.WithBufferedChannel(epicBuffer)), ss)
+	out = e.fn(ctx, in, ss)
 	if out == nil {
 		return nil, fmt.Errorf("store: epic %q returned a nil Observable", e.name)
 	}
@@ -421,14 +604,17 @@ func (s *Store[S]) Done() <-chan struct{} { return s.done }
 
 type stateStream[S any] struct {
 	store    *Store[S]
-	src      *source
-	observed atomic.Bool // Observe was called
 	ctx      context.Context
+	box      *mailbox    // claimable by the Observables made while building
+	building atomic.Bool // the epic function is running
 }
 
 func (ss *stateStream[S]) Value() S { return ss.store.State() }
 
 func (ss *stateStream[S]) Observe() rxgo.Observable {
-	ss.observed.Store(true)
-	return ss.src.observable(rxgo.WithContext(ss.ctx), rxgo.WithBufferedChannel(epicBuffer))
+	src := &source{hub: ss.store.stateHub, done: ss.store.done, fresh: ss.store.freshStates}
+	if ss.building.Load() && ss.box.hold(src) {
+		src.box = ss.box
+	}
+	return src.observable(rxgo.WithContext(ss.ctx), rxgo.WithBufferedChannel(epicBuffer))
 }

@@ -160,27 +160,39 @@ func TestEpicSeesEveryActionInOrder(t *testing.T) {
 	})
 }
 
-func TestEpicAnsweringTwiceUnderAMillionActionsFinishes(t *testing.T) {
-	const n = 1_000_000
+// TestEpicAnsweringTwiceUnderABurstFinishes: an epic that answers every
+// action with two more cannot deadlock the store, because its input is an
+// unbounded queue. A burst far beyond every channel buffer between the
+// store and the epic (epicBuffer, rxgo's) proves it; a million actions,
+// the figure the design was first checked with, is
+// BenchmarkEpicAnsweringTwice's job, not a unit test's (it took 280 s
+// under -race). In a bubble, Wait returns when the epic has answered
+// everything, and a deadlock would be reported as one.
+func TestEpicAnsweringTwiceUnderABurstFinishes(t *testing.T) {
+	const n = 10_000
+	synctest.Test(t, func(t *testing.T) {
+		s := pingPongStore(t)
+		for i := range n {
+			require.NoError(t, s.Dispatch(ping.New(i)))
+		}
+		synctest.Wait()
+		assert.Equal(t, 2*n, s.State())
+		assert.Equal(t, uint64(3*n+1), s.Seq())
+		s.Stop()
+	})
+}
+
+// pingPongStore is a started store counting the PONGs of pingPong.
+func pingPongStore(tb testing.TB) *store.Store[int] {
 	s, err := store.New(func(p int, a actions.Action) int {
 		if pong.Is(a) {
 			return p + 1
 		}
 		return p
 	}, 0, store.WithEpic("pingpong", pingPong))
-	require.NoError(t, err)
-	require.NoError(t, s.Start(t.Context()))
-	defer s.Stop()
-	for i := range n {
-		require.NoError(t, s.Dispatch(ping.New(i)))
-	}
-	deadline := time.Now().Add(5 * time.Minute)
-	for s.State() < 2*n {
-		require.True(t, time.Now().Before(deadline), "epic output stalled at %d of %d", s.State(), 2*n)
-		runtime.Gosched()
-	}
-	assert.Equal(t, 2*n, s.State())
-	assert.Equal(t, uint64(3*n+1), s.Seq())
+	require.NoError(tb, err)
+	require.NoError(tb, s.Start(context.Background()))
+	return s
 }
 
 func TestFailingEpicIsReportedAndOthersGoOn(t *testing.T) {
