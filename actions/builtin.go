@@ -14,7 +14,8 @@ type EpicFailedPayload struct {
 var (
 	// Init is dispatched once by a store when it starts.
 	Init = Define[Empty]("@@store/INIT")
-	// EpicFailed is dispatched when an epic ends with an error.
+	// EpicFailed is dispatched when an epic ends with an error, and when
+	// the reducer panicked on an action an epic emitted (the epic goes on).
 	EpicFailed = Define[EpicFailedPayload]("@@store/EPIC_FAILED")
 )
 

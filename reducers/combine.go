@@ -4,7 +4,7 @@ import "github.com/hawechaty/hawechaty/actions"
 
 // Reducer computes the next state from the previous one and an action. It
 // is the same shape as store.Reducer.
-type Reducer[S any] = func(prev S, a actions.Action) S
+type Reducer[S any] = actions.Reducer[S]
 
 // Slice is one field of a state S with its own reducer, built by Field.
 type Slice[S any] interface {
