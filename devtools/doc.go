@@ -54,11 +54,16 @@
 //   - TOGGLE_ACTION, SWEEP, REORDER_ACTION, IMPORT_STATE and the other
 //     commands do not fit a live store and are refused.
 //
-// With WithRemoteDispatch(true), an action typed in the monitor's
-// dispatcher, a JavaScript object literal such as
-// { type: 'bot/DONG', payload: { bot: 'b1' } }, is parsed, decoded into
-// its defined action type (actions.Decode) and dispatched with source
-// "devtools". The store's own "@@" actions are refused.
+// With WithRemoteDispatch("app/ADD", …), an action typed in the
+// monitor's dispatcher, a JavaScript object literal such as
+// { type: 'app/ADD', payload: 5 }, is parsed (as JavaScript reads it),
+// decoded into its defined action type (actions.Decode) and dispatched
+// with source "devtools", if its type is one the option lists. Any other
+// type is refused and the monitor gets an ERROR message saying why; so is
+// a literal that does not parse or decode. The pool's own action types
+// ("bot/", "send/", "pool/", "inbox/") and the store's ("@@") can never be
+// listed: a monitor must not be able to forge a bot's login or a send's
+// completion.
 //
 // # Usage
 //

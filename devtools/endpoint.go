@@ -355,7 +355,13 @@ func (e *Endpoint[S]) handle(mc *monitorConn[S], p packet, authed *bool) bool {
 			cfg.log.Warn("devtools: command from a monitor that has not logged in refused")
 			return true
 		}
-		if r := e.core.handleMonitor(p.Data, mc.hist); r.reinit {
+		r := e.core.handleMonitor(p.Data, mc.hist)
+		if r.errText != "" {
+			if b, err := publishFrame(e.core.errorMessage(e.appID, r.errText)); err == nil {
+				e.enqueue(mc, b)
+			}
+		}
+		if r.reinit {
 			e.sendInit(mc)
 		}
 		return true

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -27,7 +28,8 @@ type config struct {
 	instanceID     string
 	maxAge         int
 	timeTravel     bool
-	remoteDispatch bool
+	remoteDispatch bool            // some type may be dispatched
+	dispatchTypes  map[string]bool // the types a monitor may dispatch
 	redact         Redactor
 	secret         string
 	origins        []string
@@ -89,9 +91,58 @@ func WithMaxAge(n int) Option { return optionFunc(func(c *config) { c.maxAge = n
 // such commands are refused and logged.
 func WithTimeTravel(on bool) Option { return optionFunc(func(c *config) { c.timeTravel = on }) }
 
-// WithRemoteDispatch lets monitors dispatch actions into the store from
-// their dispatcher panel. Off by default.
-func WithRemoteDispatch(on bool) Option { return optionFunc(func(c *config) { c.remoteDispatch = on }) }
+// ErrReservedType is wrapped by the error of WithRemoteDispatch when it
+// names an action type that a monitor may never dispatch.
+var ErrReservedType = errors.New("devtools: reserved action type")
+
+// reservedPrefixes start the action types a monitor may never dispatch,
+// whatever WithRemoteDispatch lists: the pool's own actions (a forged
+// "send/DONE" would make a Say report a message nobody sent; a forged
+// "bot/LOGIN" would route sends to a bot that is gone) and the store's.
+var reservedPrefixes = [...]string{"bot/", "send/", "pool/", "inbox/", "@@"}
+
+// reserved reports whether typ starts with a reserved prefix.
+func reserved(typ string) bool {
+	for _, p := range reservedPrefixes {
+		if strings.HasPrefix(typ, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// WithRemoteDispatch lets monitors dispatch actions of these types into the
+// store from their dispatcher panel; every other type is refused, and the
+// monitor gets an ERROR saying why. None by default: dispatch is off.
+//
+// Name only the app's own action types. The pool's types (prefixes "bot/",
+// "send/", "pool/", "inbox/") and the store's ("@@") are never allowed: a
+// forged "send/DONE" would make a Say report a message nobody sent.
+// Naming one of them (ErrReservedType), naming no type or an empty one
+// makes Connect and NewEndpoint fail. Several WithRemoteDispatch options
+// add up.
+func WithRemoteDispatch(types ...string) Option {
+	return optionFunc(func(c *config) {
+		if len(types) == 0 {
+			c.errs = append(c.errs, errors.New("devtools: WithRemoteDispatch names no action type"))
+			return
+		}
+		for _, typ := range types {
+			switch {
+			case typ == "":
+				c.errs = append(c.errs, errors.New("devtools: WithRemoteDispatch with an empty action type"))
+			case reserved(typ):
+				c.errs = append(c.errs, fmt.Errorf("%w: WithRemoteDispatch(%q): a monitor may never dispatch types that start with %q", ErrReservedType, typ, reservedPrefixes[:]))
+			default:
+				if c.dispatchTypes == nil {
+					c.dispatchTypes = map[string]bool{}
+				}
+				c.dispatchTypes[typ] = true
+				c.remoteDispatch = true
+			}
+		}
+	})
+}
 
 // WithRedactor replaces the redaction applied to every state and action
 // before it leaves the process (default RedactSecrets). It must not be nil.
