@@ -13,9 +13,13 @@
 //     doubling to 30 s, ±20 %).
 //   - Endpoint (NewEndpoint): the Go process serves the same protocol, so a
 //     monitor (socketcluster-client, the Redux DevTools app, the browser
-//     extension's remote mode) connects straight to it. It listens on
-//     127.0.0.1 unless told otherwise, checks the Origin, limits frame
-//     size, and can require a shared secret.
+//     extension's remote mode) connects straight to it. ListenAndServe
+//     listens on 127.0.0.1 unless the address names a host (":8001" is
+//     loopback too). It checks the Origin, limits frame size and the
+//     number of monitors (WithMaxConnections, default 64; above it HTTP
+//     503), and can require a shared secret. Anyone who reaches it reads
+//     every state, message texts included: name a non-loopback host only
+//     with WithSecret.
 //
 // # Costs and safety
 //

@@ -35,6 +35,7 @@ type config struct {
 	origins        []string
 	log            *slog.Logger
 	queue          int
+	maxConns       int
 	maxFrame       int64
 	pingEvery      time.Duration
 	errs           []error
@@ -48,7 +49,7 @@ type config struct {
 func newConfig(opts []Option) (config, error) {
 	c := config{
 		url: DefaultURL, name: "HAWechaty pool", instanceID: "pool-1", maxAge: 500,
-		redact: RedactSecrets, log: slog.New(slog.DiscardHandler), queue: 1024,
+		redact: RedactSecrets, log: slog.New(slog.DiscardHandler), queue: 1024, maxConns: 64,
 		maxFrame: 1 << 20, pingEvery: 8 * time.Second, jitter: rand.Float64,
 	}
 	for _, o := range opts {
@@ -60,8 +61,8 @@ func newConfig(opts []Option) (config, error) {
 	if u, err := url.Parse(c.url); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 		c.errs = append(c.errs, fmt.Errorf("devtools: URL %q: want ws://host:port/socketcluster/", c.url))
 	}
-	if c.maxAge < 1 || c.queue < 1 || c.maxFrame < 1024 || c.pingEvery <= 0 {
-		c.errs = append(c.errs, errors.New("devtools: MaxAge, Queue, MaxFrame (≥ 1024) and ping interval must be positive"))
+	if c.maxAge < 1 || c.queue < 1 || c.maxFrame < 1024 || c.pingEvery <= 0 || c.maxConns < 1 {
+		c.errs = append(c.errs, errors.New("devtools: MaxAge, Queue, MaxFrame (≥ 1024), MaxConnections and ping interval must be positive"))
 	}
 	return c, errors.Join(c.errs...)
 }
@@ -184,6 +185,15 @@ func WithLogger(l *slog.Logger) Option {
 // WithQueue sets how many store changes wait for the network before they
 // are dropped and counted (default 1024).
 func WithQueue(n int) Option { return optionFunc(func(c *config) { c.queue = n }) }
+
+// WithMaxConnections limits how many monitors the embedded endpoint serves
+// at once, counting those still in their websocket handshake (default
+// 64). Above it a connection is refused with HTTP 503 Service Unavailable
+// before it is upgraded, and counted in Stats.Refused. Each monitor costs
+// about 10 KiB while idle (its goroutines, a 1 KiB read buffer, its
+// queue's bookkeeping), plus the frames it has not taken yet, at most
+// WithQueue of them.
+func WithMaxConnections(n int) Option { return optionFunc(func(c *config) { c.maxConns = n }) }
 
 // WithMaxFrame limits the size of an incoming frame (default 1 MiB).
 func WithMaxFrame(n int64) Option { return optionFunc(func(c *config) { c.maxFrame = n }) }
