@@ -203,7 +203,15 @@ func (c *Client[S]) session(ctx context.Context) error {
 			if pub.Channel != "respond" && pub.Channel != own {
 				continue
 			}
-			if r := c.core.handleMonitor(pub.Data, h); r.reinit {
+			r := c.core.handleMonitor(pub.Data, h)
+			if r.errText != "" {
+				// The relay has no way to answer one monitor: every monitor
+				// of this app sees the ERROR.
+				if err := send(c.core.errorMessage(hs.ID, r.errText)); err != nil {
+					return err
+				}
+			}
+			if r.reinit {
 				if err := sendInit(); err != nil {
 					return err
 				}

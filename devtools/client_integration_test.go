@@ -115,7 +115,7 @@ func TestRemoteDispatchOfAJavaScriptLiteral(t *testing.T) {
 	r := startRelay(t)
 	mon := startMonitor(t, r.wsURL(), "")
 	st := newStore(t)
-	c, err := devtools.Connect(context.Background(), st, devtools.WithURL(r.wsURL()), devtools.WithRemoteDispatch(true))
+	c, err := devtools.Connect(context.Background(), st, devtools.WithURL(r.wsURL()), devtools.WithRemoteDispatch(add.Type()))
 	require.NoError(t, err)
 	defer c.Close()
 	app := mon.waitMessage(t, "INIT", nil)
@@ -125,6 +125,10 @@ func TestRemoteDispatchOfAJavaScriptLiteral(t *testing.T) {
 		return strings.Contains(m.Action, `\"source\":\"devtools\"`) || strings.Contains(m.Action, `"source":"devtools"`)
 	})
 	assert.Contains(t, act.Payload, `"count":3`)
+	// The pool's own actions are refused, with an ERROR to the monitor.
+	mon.transmit(t, "sc-"+app.ID, map[string]any{"type": "ACTION", "action": "{ type: 'send/DONE', payload: { id: 's1', attempts: 1, outcome: 'delivered' } }"})
+	refusal := mon.waitMessage(t, "ERROR", nil)
+	assert.Contains(t, refusal.Payload, `"send/DONE" is not an action type a monitor may dispatch`)
 	// Garbage is counted and ignored; the connection stays.
 	mon.transmit(t, "sc-"+app.ID, map[string]any{"type": "ACTION", "action": "{ type: alert(1) }"})
 	mon.transmit(t, "sc-"+app.ID, map[string]any{"type": "WHAT"})

@@ -3,6 +3,7 @@ package devtools
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/hawechaty/hawechaty/actions"
@@ -225,7 +226,7 @@ func TestClientRefusesCommandsByDefault(t *testing.T) {
 func TestClientRemoteDispatch(t *testing.T) {
 	f, url := startFakeRelay(t)
 	st := newTStore(t)
-	c, err := Connect(context.Background(), st, WithURL(url), WithRemoteDispatch(true))
+	c, err := Connect(context.Background(), st, WithURL(url), WithRemoteDispatch(tAdd.Type()))
 	require.NoError(t, err)
 	defer c.Close()
 	rc := f.next(t)
@@ -241,11 +242,43 @@ func TestClientRemoteDispatch(t *testing.T) {
 	assert.Contains(t, string(m.Action), `source\":\"devtools`)
 	assert.Equal(t, uint64(1), c.Stats().Dispatched)
 
-	dispatch("{ type: '@@store/INIT' }")                        // the store's own: refused
-	dispatch("{ type: 'nobody/DEFINED_THIS' }")                 // unknown type: bad
-	dispatch("{ type: alert(document.cookie) }")                // not a literal: bad
-	dispatch("{ type: 'devtools_internal/ADD', payload: 'x' }") // wrong payload: bad
-	eventually(t, "counted", func() bool { s := c.Stats(); return s.Refused == 1 && s.BadFrames == 3 })
-	assert.Equal(t, 3, st.State().Count)
+	for _, tt := range []struct{ lit, why string }{
+		{"{ type: '@@store/INIT' }", "not an action type a monitor may dispatch"},                           // the store's own: refused
+		{"{ type: 'send/DONE', payload: { id: 's1', attempts: 1, outcome: 'delivered' } }", "may dispatch"}, // the pool's: refused
+		{"{ type: 'devtools_internal/SEEN', payload: 1 }", "may dispatch"},                                  // defined, not listed: refused
+		{"{ type: 'nobody/DEFINED_THIS' }", "may dispatch"},                                                 // not listed: refused
+		{"{ type: alert(document.cookie) }", "unsupported value"},                                           // not a literal: bad
+		{"{ type: 'devtools_internal/ADD', payload: 'x' }", "payload"},                                      // wrong payload: bad
+	} {
+		dispatch(tt.lit)
+		assert.Contains(t, *rc.waitLog(t, "ERROR").Payload, tt.why, "the monitor hears why %s was not dispatched", tt.lit)
+	}
+	eventually(t, "counted", func() bool { s := c.Stats(); return s.Refused == 4 && s.BadFrames == 2 })
+	assert.Equal(t, tstate{Count: 3, Seen: 1, Token: "tok-secret-123"}, st.State())
 	assert.Equal(t, uint64(1), c.Stats().Dispatched)
+}
+
+func TestRemoteDispatchOption(t *testing.T) {
+	for _, tt := range []struct {
+		types    []string
+		reserved bool
+	}{
+		{[]string{"send/DONE"}, true},
+		{[]string{"app/OK", "bot/LOGIN"}, true},
+		{[]string{"pool/FAILED"}, true},
+		{[]string{"inbox/SEEN"}, true},
+		{[]string{"@@store/INIT"}, true},
+		{[]string{""}, false},
+		{nil, false},
+	} {
+		_, err := newConfig([]Option{WithRemoteDispatch(tt.types...)})
+		require.Error(t, err, "%q", tt.types)
+		assert.Equal(t, tt.reserved, errors.Is(err, ErrReservedType), "%q: %v", tt.types, err)
+	}
+	c, err := newConfig([]Option{WithRemoteDispatch("app/A"), WithRemoteDispatch("app/B", "Bot/NOT_THE_POOL")})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]bool{"app/A": true, "app/B": true, "Bot/NOT_THE_POOL": true}, c.dispatchTypes)
+	c, err = newConfig(nil)
+	require.NoError(t, err)
+	assert.False(t, c.remoteDispatch, "off by default")
 }

@@ -39,8 +39,12 @@ type sconn struct {
 	err         error
 }
 
+// eventBuffer is how many packets the reader hands over before it waits
+// for its owner: a few, since every connection pays for them.
+const eventBuffer = 8
+
 func newSconn(ws *websocket.Conn, log *slog.Logger, bad *atomic.Uint64) *sconn {
-	return &sconn{ws: ws, log: log, bad: bad, pending: map[int64]chan packet{}, events: make(chan packet, 64), done: make(chan struct{})}
+	return &sconn{ws: ws, log: log, bad: bad, pending: map[int64]chan packet{}, events: make(chan packet, eventBuffer), done: make(chan struct{})}
 }
 
 func (s *sconn) close(err error) {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -117,6 +116,9 @@ type reply struct {
 	// reinit: send INIT with the current state (START, COMMIT, ROLLBACK,
 	// RESET), which also resets the monitor's history.
 	reinit bool
+	// errText, if set, goes back to the monitor as an ERROR message: why
+	// the ACTION it sent was not dispatched.
+	errText string
 }
 
 // handleMonitor obeys one monitor message, addressed to this app, about
@@ -147,6 +149,7 @@ func (c *core[S]) handleMonitor(data json.RawMessage, h *history[S]) reply {
 	case "ACTION":
 		if err := c.remoteDispatch(m); err != nil {
 			log.Warn("devtools: monitor ACTION not dispatched", "err", err)
+			return reply{errText: err.Error()}
 		}
 	case "DISCONNECTED", "STOP", "SYNC", "EXPORT", "UPDATE":
 		log.Debug("devtools: monitor message ignored", "type", m.Type)
@@ -217,7 +220,13 @@ func deref(p *int) any {
 	return *p
 }
 
-// remoteDispatch dispatches the action a monitor typed in its dispatcher.
+// errorMessage tells the monitor that something it asked for failed.
+func (c *core[S]) errorMessage(socketID, text string) message {
+	return message{Type: "ERROR", ID: socketID, InstanceID: c.cfg.instanceID, Name: c.cfg.name, Payload: &text}
+}
+
+// remoteDispatch dispatches the action a monitor typed in its dispatcher,
+// if its type is one WithRemoteDispatch allows.
 func (c *core[S]) remoteDispatch(m message) error {
 	if !c.cfg.remoteDispatch {
 		c.refused.Add(1)
@@ -241,9 +250,9 @@ func (c *core[S]) remoteDispatch(m message) error {
 		c.bad.Add(1)
 		return fmt.Errorf("%w: the action needs a string type", ErrBadFrame)
 	}
-	if strings.HasPrefix(obj.Type, "@@") {
+	if reserved(obj.Type) || !c.cfg.dispatchTypes[obj.Type] {
 		c.refused.Add(1)
-		return fmt.Errorf("%w: %q is the store's own action", ErrRefused, obj.Type)
+		return fmt.Errorf("%w: %q is not an action type a monitor may dispatch (see WithRemoteDispatch)", ErrRefused, obj.Type)
 	}
 	a, err := actions.Decode(obj.Type, obj.Payload)
 	if err != nil {

@@ -13,9 +13,13 @@
 //     doubling to 30 s, ±20 %).
 //   - Endpoint (NewEndpoint): the Go process serves the same protocol, so a
 //     monitor (socketcluster-client, the Redux DevTools app, the browser
-//     extension's remote mode) connects straight to it. It listens on
-//     127.0.0.1 unless told otherwise, checks the Origin, limits frame
-//     size, and can require a shared secret.
+//     extension's remote mode) connects straight to it. ListenAndServe
+//     listens on 127.0.0.1 unless the address names a host (":8001" is
+//     loopback too). It checks the Origin, limits frame size and the
+//     number of monitors (WithMaxConnections, default 64; above it HTTP
+//     503), and can require a shared secret. Anyone who reaches it reads
+//     every state, message texts included: name a non-loopback host only
+//     with WithSecret.
 //
 // # Costs and safety
 //
@@ -54,11 +58,16 @@
 //   - TOGGLE_ACTION, SWEEP, REORDER_ACTION, IMPORT_STATE and the other
 //     commands do not fit a live store and are refused.
 //
-// With WithRemoteDispatch(true), an action typed in the monitor's
-// dispatcher, a JavaScript object literal such as
-// { type: 'bot/DONG', payload: { bot: 'b1' } }, is parsed, decoded into
-// its defined action type (actions.Decode) and dispatched with source
-// "devtools". The store's own "@@" actions are refused.
+// With WithRemoteDispatch("app/ADD", …), an action typed in the
+// monitor's dispatcher, a JavaScript object literal such as
+// { type: 'app/ADD', payload: 5 }, is parsed (as JavaScript reads it),
+// decoded into its defined action type (actions.Decode) and dispatched
+// with source "devtools", if its type is one the option lists. Any other
+// type is refused and the monitor gets an ERROR message saying why; so is
+// a literal that does not parse or decode. The pool's own action types
+// ("bot/", "send/", "pool/", "inbox/") and the store's ("@@") can never be
+// listed: a monitor must not be able to forge a bot's login or a send's
+// completion.
 //
 // # Usage
 //

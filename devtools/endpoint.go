@@ -19,6 +19,16 @@ import (
 	"github.com/hawechaty/hawechaty/store"
 )
 
+// Buffer sizes of a monitor's websocket. Monitors send little (commands);
+// what the endpoint sends goes through a pooled write buffer.
+const (
+	monitorReadBuffer  = 1 << 10
+	monitorWriteBuffer = 16 << 10
+)
+
+// writeBuffers are the write buffers of every endpoint's monitors.
+var writeBuffers = &sync.Pool{}
+
 // monitorTimeout closes a monitor that sent nothing, not even an answer to
 // a ping, for this long (SocketCluster's pingTimeout).
 const monitorTimeout = 30 * time.Second
@@ -34,10 +44,11 @@ const monitorTimeout = 30 * time.Second
 // events "respond" or "sc-<app id>".
 //
 // It checks the Origin of browser connections (127.0.0.1 and localhost
-// pages, plus WithAllowedOrigins), limits frame size (WithMaxFrame), can
-// require a shared secret (WithSecret), and gives every monitor a bounded
-// queue (WithQueue): a slow monitor loses messages (counted in
-// Stats.Dropped), never slows the store or the other monitors.
+// pages, plus WithAllowedOrigins), limits frame size (WithMaxFrame) and
+// the number of monitors (WithMaxConnections), can require a shared
+// secret (WithSecret), and gives every monitor a bounded queue
+// (WithQueue): a slow monitor loses messages (counted in Stats.Dropped),
+// never slows the store or the other monitors.
 type Endpoint[S any] struct {
 	core     *core[S]
 	appID    string
@@ -50,6 +61,7 @@ type Endpoint[S any] struct {
 	wg       sync.WaitGroup
 	done     chan struct{}
 	seq      atomic.Uint64
+	active   atomic.Int64 // connections being upgraded or served
 	accepted atomic.Uint64
 	dropped  atomic.Uint64
 }
@@ -58,7 +70,7 @@ type Endpoint[S any] struct {
 // history: what is queued is what its history records.
 type monitorConn[S any] struct {
 	sc  *sconn
-	out chan []byte
+	out *frameQueue
 
 	mu         sync.Mutex
 	subscribed bool
@@ -82,7 +94,12 @@ func NewEndpoint[S any](st *store.Store[S], opts ...Option) (*Endpoint[S], error
 		monitors: map[*monitorConn[S]]struct{}{},
 		done:     make(chan struct{}),
 	}
-	e.upgrader = websocket.Upgrader{CheckOrigin: e.checkOrigin, HandshakeTimeout: handshakeTimeout}
+	e.upgrader = websocket.Upgrader{
+		CheckOrigin: e.checkOrigin, HandshakeTimeout: handshakeTimeout,
+		// Per connection, only a small read buffer is held; the write
+		// buffer is taken from a pool for the time of a write.
+		ReadBufferSize: monitorReadBuffer, WriteBufferSize: monitorWriteBuffer, WriteBufferPool: writeBuffers,
+	}
 	e.wg.Add(1)
 	go e.broadcast()
 	return e, nil
@@ -163,13 +180,11 @@ func publishFrame(m message) ([]byte, error) {
 
 // enqueue queues b for mc, or drops and counts it when mc is behind.
 func (e *Endpoint[S]) enqueue(mc *monitorConn[S], b []byte) bool {
-	select {
-	case mc.out <- b:
+	if mc.out.push(b) {
 		return true
-	default:
-		e.dropped.Add(1)
-		return false
 	}
+	e.dropped.Add(1)
+	return false
 }
 
 // sendInit queues INIT for mc and starts its history over.
@@ -189,11 +204,25 @@ func (e *Endpoint[S]) sendInit(mc *monitorConn[S]) {
 	e.core.cfg.log.Error("devtools: INIT not sent", "err", err)
 }
 
-// ServeHTTP upgrades a monitor's connection and serves it until it ends.
+// ServeHTTP upgrades a monitor's connection and serves it, on a goroutine
+// of its own, until it ends: the request's goroutine and its buffers are
+// released as soon as the connection is upgraded. Above the connection
+// limit (WithMaxConnections) it answers 503 Service Unavailable and does
+// not upgrade.
 func (e *Endpoint[S]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cfg := e.core.cfg
+	if n := e.active.Add(1); n > int64(cfg.maxConns) {
+		e.active.Add(-1)
+		e.core.refused.Add(1)
+		cfg.log.Debug("devtools: monitor connection refused: too many", "limit", cfg.maxConns, "remote", r.RemoteAddr)
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, fmt.Sprintf("devtools: too many monitor connections (limit %d, see WithMaxConnections)", cfg.maxConns), http.StatusServiceUnavailable)
+		return
+	}
+	release := func() { e.active.Add(-1) }
 	ws, err := e.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		release()
 		e.core.refused.Add(1)
 		cfg.log.Warn("devtools: monitor connection refused", "origin", r.Header.Get("Origin"), "err", err)
 		return // the upgrader has answered
@@ -201,26 +230,31 @@ func (e *Endpoint[S]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(cfg.maxFrame)
 	mc := &monitorConn[S]{
 		sc:   newSconn(ws, cfg.log, &e.core.bad),
-		out:  make(chan []byte, cfg.queue),
+		out:  newFrameQueue(cfg.queue),
 		hist: newHistory(cfg.maxAge, e.core.st.State()),
 	}
 	mc.sc.server = true
+	authed := cfg.secret == "" || e.secretOK(r.URL.Query().Get("secret"))
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
+		release()
 		_ = ws.Close()
 		return
 	}
 	e.monitors[mc] = struct{}{}
 	e.wg.Add(1)
 	e.mu.Unlock()
-	defer func() {
-		e.mu.Lock()
-		delete(e.monitors, mc)
-		e.mu.Unlock()
-		e.wg.Done()
+	go func() {
+		defer func() {
+			e.mu.Lock()
+			delete(e.monitors, mc)
+			e.mu.Unlock()
+			release()
+			e.wg.Done()
+		}()
+		e.serve(mc, authed)
 	}()
-	e.serve(mc, cfg.secret == "" || e.secretOK(r.URL.Query().Get("secret")))
 }
 
 func (e *Endpoint[S]) secretOK(s string) bool {
@@ -270,7 +304,11 @@ func (e *Endpoint[S]) serve(mc *monitorConn[S], authed bool) {
 			if err := sc.writeText(nil); err != nil {
 				return
 			}
-		case b := <-mc.out:
+		case <-mc.out.ready:
+			b, ok := mc.out.pop()
+			if !ok {
+				continue
+			}
 			if err := sc.writeText(b); err != nil {
 				return
 			}
@@ -355,7 +393,13 @@ func (e *Endpoint[S]) handle(mc *monitorConn[S], p packet, authed *bool) bool {
 			cfg.log.Warn("devtools: command from a monitor that has not logged in refused")
 			return true
 		}
-		if r := e.core.handleMonitor(p.Data, mc.hist); r.reinit {
+		r := e.core.handleMonitor(p.Data, mc.hist)
+		if r.errText != "" {
+			if b, err := publishFrame(e.core.errorMessage(e.appID, r.errText)); err == nil {
+				e.enqueue(mc, b)
+			}
+		}
+		if r.reinit {
 			e.sendInit(mc)
 		}
 		return true
@@ -373,17 +417,40 @@ func (e *Endpoint[S]) handle(mc *monitorConn[S], p packet, authed *bool) bool {
 }
 
 // ListenAndServe serves the endpoint at /socketcluster/ on addr until ctx
-// ends, then closes the endpoint. An empty addr means 127.0.0.1:8000;
-// name another host explicitly to listen elsewhere.
+// ends, then closes the endpoint.
+//
+// It listens on loopback unless addr names a host: "" is 127.0.0.1:8000
+// and a port alone (":8001") is 127.0.0.1:8001, so that a port-only
+// address never exposes the store to the network. To listen on every
+// interface, say so ("0.0.0.0:8001", "[::]:8001") and protect the endpoint
+// with WithSecret: anyone who reaches it reads every state, message texts
+// included.
 func (e *Endpoint[S]) ListenAndServe(ctx context.Context, addr string) error {
-	if addr == "" {
-		addr = "127.0.0.1:8000"
+	addr, err := listenAddress(addr)
+	if err != nil {
+		return err
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("devtools: listen: %w", err)
 	}
 	return e.Serve(ctx, l)
+}
+
+// listenAddress is addr with 127.0.0.1 for an empty host, and
+// 127.0.0.1:8000 for an empty addr.
+func listenAddress(addr string) (string, error) {
+	if addr == "" {
+		return "127.0.0.1:8000", nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("devtools: listen address %q: %w", addr, err)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
 }
 
 // Serve serves the endpoint at /socketcluster/ on l until ctx ends, then

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -27,12 +28,14 @@ type config struct {
 	instanceID     string
 	maxAge         int
 	timeTravel     bool
-	remoteDispatch bool
+	remoteDispatch bool            // some type may be dispatched
+	dispatchTypes  map[string]bool // the types a monitor may dispatch
 	redact         Redactor
 	secret         string
 	origins        []string
 	log            *slog.Logger
 	queue          int
+	maxConns       int
 	maxFrame       int64
 	pingEvery      time.Duration
 	errs           []error
@@ -46,7 +49,7 @@ type config struct {
 func newConfig(opts []Option) (config, error) {
 	c := config{
 		url: DefaultURL, name: "HAWechaty pool", instanceID: "pool-1", maxAge: 500,
-		redact: RedactSecrets, log: slog.New(slog.DiscardHandler), queue: 1024,
+		redact: RedactSecrets, log: slog.New(slog.DiscardHandler), queue: 1024, maxConns: 64,
 		maxFrame: 1 << 20, pingEvery: 8 * time.Second, jitter: rand.Float64,
 	}
 	for _, o := range opts {
@@ -58,8 +61,8 @@ func newConfig(opts []Option) (config, error) {
 	if u, err := url.Parse(c.url); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 		c.errs = append(c.errs, fmt.Errorf("devtools: URL %q: want ws://host:port/socketcluster/", c.url))
 	}
-	if c.maxAge < 1 || c.queue < 1 || c.maxFrame < 1024 || c.pingEvery <= 0 {
-		c.errs = append(c.errs, errors.New("devtools: MaxAge, Queue, MaxFrame (≥ 1024) and ping interval must be positive"))
+	if c.maxAge < 1 || c.queue < 1 || c.maxFrame < 1024 || c.pingEvery <= 0 || c.maxConns < 1 {
+		c.errs = append(c.errs, errors.New("devtools: MaxAge, Queue, MaxFrame (≥ 1024), MaxConnections and ping interval must be positive"))
 	}
 	return c, errors.Join(c.errs...)
 }
@@ -89,9 +92,58 @@ func WithMaxAge(n int) Option { return optionFunc(func(c *config) { c.maxAge = n
 // such commands are refused and logged.
 func WithTimeTravel(on bool) Option { return optionFunc(func(c *config) { c.timeTravel = on }) }
 
-// WithRemoteDispatch lets monitors dispatch actions into the store from
-// their dispatcher panel. Off by default.
-func WithRemoteDispatch(on bool) Option { return optionFunc(func(c *config) { c.remoteDispatch = on }) }
+// ErrReservedType is wrapped by the error of WithRemoteDispatch when it
+// names an action type that a monitor may never dispatch.
+var ErrReservedType = errors.New("devtools: reserved action type")
+
+// reservedPrefixes start the action types a monitor may never dispatch,
+// whatever WithRemoteDispatch lists: the pool's own actions (a forged
+// "send/DONE" would make a Say report a message nobody sent; a forged
+// "bot/LOGIN" would route sends to a bot that is gone) and the store's.
+var reservedPrefixes = [...]string{"bot/", "send/", "pool/", "inbox/", "@@"}
+
+// reserved reports whether typ starts with a reserved prefix.
+func reserved(typ string) bool {
+	for _, p := range reservedPrefixes {
+		if strings.HasPrefix(typ, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// WithRemoteDispatch lets monitors dispatch actions of these types into the
+// store from their dispatcher panel; every other type is refused, and the
+// monitor gets an ERROR saying why. None by default: dispatch is off.
+//
+// Name only the app's own action types. The pool's types (prefixes "bot/",
+// "send/", "pool/", "inbox/") and the store's ("@@") are never allowed: a
+// forged "send/DONE" would make a Say report a message nobody sent.
+// Naming one of them (ErrReservedType), naming no type or an empty one
+// makes Connect and NewEndpoint fail. Several WithRemoteDispatch options
+// add up.
+func WithRemoteDispatch(types ...string) Option {
+	return optionFunc(func(c *config) {
+		if len(types) == 0 {
+			c.errs = append(c.errs, errors.New("devtools: WithRemoteDispatch names no action type"))
+			return
+		}
+		for _, typ := range types {
+			switch {
+			case typ == "":
+				c.errs = append(c.errs, errors.New("devtools: WithRemoteDispatch with an empty action type"))
+			case reserved(typ):
+				c.errs = append(c.errs, fmt.Errorf("%w: WithRemoteDispatch(%q): a monitor may never dispatch types that start with %q", ErrReservedType, typ, reservedPrefixes[:]))
+			default:
+				if c.dispatchTypes == nil {
+					c.dispatchTypes = map[string]bool{}
+				}
+				c.dispatchTypes[typ] = true
+				c.remoteDispatch = true
+			}
+		}
+	})
+}
 
 // WithRedactor replaces the redaction applied to every state and action
 // before it leaves the process (default RedactSecrets). It must not be nil.
@@ -133,6 +185,15 @@ func WithLogger(l *slog.Logger) Option {
 // WithQueue sets how many store changes wait for the network before they
 // are dropped and counted (default 1024).
 func WithQueue(n int) Option { return optionFunc(func(c *config) { c.queue = n }) }
+
+// WithMaxConnections limits how many monitors the embedded endpoint serves
+// at once, counting those still in their websocket handshake (default
+// 64). Above it a connection is refused with HTTP 503 Service Unavailable
+// before it is upgraded, and counted in Stats.Refused. Each monitor costs
+// about 10 KiB while idle (its goroutines, a 1 KiB read buffer, its
+// queue's bookkeeping), plus the frames it has not taken yet, at most
+// WithQueue of them.
+func WithMaxConnections(n int) Option { return optionFunc(func(c *config) { c.maxConns = n }) }
 
 // WithMaxFrame limits the size of an incoming frame (default 1 MiB).
 func WithMaxFrame(n int64) Option { return optionFunc(func(c *config) { c.maxFrame = n }) }

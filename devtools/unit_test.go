@@ -75,7 +75,8 @@ func TestJSLiteral(t *testing.T) {
 }
 
 func FuzzJSLiteral(f *testing.F) {
-	for _, s := range []string{`{ type: 'ADD', by: 5 }`, `[1,{a:[null]}]`, `'x'`, `{a:'\u0041'}`} {
+	for _, s := range []string{`{ type: 'ADD', by: 5 }`, `[1,{a:[null]}]`, `'x'`, `{a:'\u0041'}`, `{2:1,b:[,'\ud83d'],1:-0x_1}`, `'\u{1F600}\x41\
+'`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -85,6 +86,12 @@ func FuzzJSLiteral(f *testing.F) {
 		}
 		if !json.Valid(out) {
 			t.Fatalf("%q converted to invalid JSON %q", s, out)
+		}
+		// JSON is a literal too, and what the decoder writes is what
+		// JSON.stringify writes: decoding it again changes nothing.
+		again, err := jsLiteralToJSON(string(out))
+		if err != nil || string(again) != string(out) {
+			t.Fatalf("%q → %s → %s, %v", s, out, again, err)
 		}
 	})
 }

@@ -7,35 +7,6 @@ import (
 	"sync"
 )
 
-// Secret holds a credential such as a puppet token. It prints and marshals
-// as "[REDACTED]" so that it cannot leak through logs, errors, state or
-// DevTools by accident. Reveal returns the value for the one place that
-// needs it: the connection to the platform.
-type Secret struct{ v string }
-
-// NewSecret wraps s.
-func NewSecret(s string) Secret { return Secret{v: s} }
-
-// Reveal returns the secret value.
-func (s Secret) Reveal() string { return s.v }
-
-// IsZero reports whether the secret is empty.
-func (s Secret) IsZero() bool { return s.v == "" }
-
-const redacted = "[REDACTED]"
-
-// String implements fmt.Stringer without revealing the value.
-func (s Secret) String() string { return redacted }
-
-// GoString implements fmt.GoStringer without revealing the value.
-func (s Secret) GoString() string { return redacted }
-
-// MarshalJSON encodes the secret as "[REDACTED]".
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
-
-// MarshalText encodes the secret as "[REDACTED]".
-func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
-
 // Config is what a Factory gets to build one puppet.
 type Config struct {
 	// Name is the puppet's name in the pool, for example "mock#0".

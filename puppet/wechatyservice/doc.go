@@ -23,7 +23,12 @@
 // The connection is plaintext unless WithDialOptions passes transport
 // credentials. Every call carries the gRPC metadata
 // "authorization: Wechaty <token>". The token never appears in errors,
-// logs, events or String: messages from the service are redacted.
+// logs, events, results or String: every string the service sends (logout
+// reasons, scan payloads, heartbeat and dong data, error texts, IDs, room
+// topics, contact names) has the token replaced by "[REDACTED]", as is
+// and URL- or JSON-escaped, before it goes anywhere. A message's text is
+// the users' content and is passed on unchanged. An ID that contains the
+// token therefore reaches the pool redacted, and cannot be sent to.
 //
 // # Behaviour
 //

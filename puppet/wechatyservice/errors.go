@@ -2,8 +2,10 @@ package wechatyservice
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync/atomic"
 
@@ -33,10 +35,14 @@ var (
 	// ErrNoEndpoint is returned by the factory when the environment names
 	// no endpoint for the puppet.
 	ErrNoEndpoint = errors.New("wechatyservice: no endpoint")
+	// ErrBadEvent is wrapped by the EventError of a stream event the
+	// puppet cannot read (a payload that does not decode, a login without
+	// a contact ID).
+	ErrBadEvent = errors.New("wechatyservice: unreadable event")
 )
 
-// RPCError is a failed call to the puppet service. Its message has the
-// token removed, so it is safe to log. It carries the gRPC status code
+// RPCError is a failed call to the puppet service. Its fields have the
+// token removed (Op can quote IDs the service sent), so it is safe to log. It carries the gRPC status code
 // (status.Code works on it) and unwraps to context.DeadlineExceeded or
 // context.Canceled when the code says so.
 type RPCError struct {
@@ -73,15 +79,35 @@ func newRPCError(op, endpoint string, err error, token string) *RPCError {
 	} else if errors.Is(err, context.Canceled) && st.Code() == codes.Unknown {
 		st = status.New(codes.Canceled, err.Error())
 	}
-	return &RPCError{Op: op, Endpoint: endpoint, Code: st.Code(), Message: redact(st.Message(), token)}
+	return &RPCError{Op: redact(op, token), Endpoint: redact(endpoint, token), Code: st.Code(), Message: redact(st.Message(), token)}
 }
 
-// redact removes every occurrence of token from s.
+// redact removes every occurrence of token from s: as it is, and as a URL
+// carries it (query or path escaped), since services put login links in
+// scan events. It is applied to every string the service sends, except
+// the text of messages, which is the users' content.
 func redact(s, token string) string {
 	if token == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, token, "[REDACTED]")
+	s = strings.ReplaceAll(s, token, "[REDACTED]")
+	for _, form := range [...]string{url.QueryEscape(token), url.PathEscape(token), jsonEscape(token)} {
+		if form != token {
+			s = strings.ReplaceAll(s, form, "[REDACTED]")
+		}
+	}
+	return s
+}
+
+// jsonEscape is s as it appears inside a JSON string (dataString encodes
+// non-string data as JSON).
+func jsonEscape(s string) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	q := strings.TrimSuffix(b.String(), "\n")
+	return q[1 : len(q)-1]
 }
 
 // outcome classifies a failed call for the pool: which of puppet's

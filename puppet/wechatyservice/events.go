@@ -1,8 +1,10 @@
 package wechatyservice
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hawechaty/hawechaty/puppet"
@@ -85,7 +87,9 @@ func decodeEvent(ev *pbp.EventResponse) (wire, error) {
 }
 
 // dataString reads a payload's data field, which services send as a string
-// or as any JSON value.
+// or as any JSON value. Any other value is encoded again, compact and with
+// its strings unescaped, so that what it says (a token spelled with \u
+// escapes, say) is plain text for the redaction that follows.
 func dataString(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
@@ -94,7 +98,19 @@ func dataString(raw json.RawMessage) string {
 	if json.Unmarshal(raw, &s) == nil {
 		return s
 	}
-	return string(raw)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return string(raw) // not reached: raw came out of a valid payload
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return string(raw)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // messageFrom converts a MessagePayload answer.

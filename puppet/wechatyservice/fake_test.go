@@ -39,7 +39,16 @@ type fakeService struct {
 	hangSay   bool          // MessageSendText blocks until the client gives up
 	sayBegun  chan struct{} // if set, MessageSendText signals its start here
 	sayCode   codes.Code
+	sayMsg    string // the message of the sayCode error ("injected" if empty)
 	starts    int
+	// extra contacts (name by ID) and rooms, beside the fixed ones
+	extraContacts map[string]string
+	extraRooms    map[string]fakeRoomInfo
+}
+
+type fakeRoomInfo struct {
+	Topic   string
+	Members []string
 }
 
 type delivery struct{ To, Text string }
@@ -80,6 +89,24 @@ func (f *fakeService) emitLocked(t pbp.EventType, payload any) {
 	case f.stream <- &pbp.EventResponse{Type: t, Payload: string(data)}:
 	default: // a test that floods the stream loses events, as a real one would
 	}
+}
+
+// emitRaw sends an event with a payload as is to the open stream.
+func (f *fakeService) emitRaw(t pbp.EventType, payload string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stream != nil {
+		f.stream <- &pbp.EventResponse{Type: t, Payload: payload}
+	}
+}
+
+// postAs records a message with every field chosen by the test, and
+// announces it.
+func (f *fakeService) postAs(m *pbp.MessagePayloadResponse) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.messages[m.GetId()] = m
+	f.emitLocked(pbp.EventType_EVENT_TYPE_MESSAGE, map[string]string{"messageId": m.GetId()})
 }
 
 func (f *fakeService) Event(_ *pbp.EventRequest, srv pb.Puppet_EventServer) error {
@@ -196,7 +223,11 @@ func (f *fakeService) MessageSendText(ctx context.Context, req *pbp.MessageSendT
 		return nil, status.FromContextError(ctx.Err()).Err()
 	}
 	if code != codes.OK {
-		return nil, status.Error(code, "injected")
+		msg := "injected"
+		if f.sayMsg != "" {
+			msg = f.sayMsg
+		}
+		return nil, status.Error(code, msg)
 	}
 	to := req.GetConversationId()
 	if _, ok := fakeContacts[to]; !ok && to != fakeRoom {
@@ -244,6 +275,11 @@ func (f *fakeService) ContactList(ctx context.Context, _ *pbp.ContactListRequest
 	for id := range fakeContacts {
 		ids = append(ids, id)
 	}
+	f.mu.Lock()
+	for id := range f.extraContacts {
+		ids = append(ids, id)
+	}
+	f.mu.Unlock()
 	slices.Sort(ids)
 	return &pbp.ContactListResponse{Ids: ids}, nil
 }
@@ -254,6 +290,11 @@ func (f *fakeService) ContactPayload(ctx context.Context, req *pbp.ContactPayloa
 	}
 	name, ok := fakeContacts[req.GetId()]
 	if !ok {
+		f.mu.Lock()
+		name, ok = f.extraContacts[req.GetId()]
+		f.mu.Unlock()
+	}
+	if !ok {
 		return nil, status.Errorf(codes.NotFound, "no contact %s", req.GetId())
 	}
 	return &pbp.ContactPayloadResponse{Id: req.GetId(), Name: name}, nil
@@ -263,12 +304,22 @@ func (f *fakeService) RoomList(ctx context.Context, _ *pbp.RoomListRequest) (*pb
 	if err := f.auth(ctx); err != nil {
 		return nil, err
 	}
-	return &pbp.RoomListResponse{Ids: []string{fakeRoom}}, nil
+	ids := []string{fakeRoom}
+	f.mu.Lock()
+	for id := range f.extraRooms {
+		ids = append(ids, id)
+	}
+	f.mu.Unlock()
+	slices.Sort(ids[1:])
+	return &pbp.RoomListResponse{Ids: ids}, nil
 }
 
 func (f *fakeService) RoomPayload(ctx context.Context, req *pbp.RoomPayloadRequest) (*pbp.RoomPayloadResponse, error) {
 	if err := f.auth(ctx); err != nil {
 		return nil, err
+	}
+	if r, ok := f.extraRoom(req.GetId()); ok {
+		return &pbp.RoomPayloadResponse{Id: req.GetId(), Topic: r.Topic}, nil
 	}
 	if req.GetId() != fakeRoom {
 		return nil, status.Errorf(codes.NotFound, "no room %s", req.GetId())
@@ -280,10 +331,20 @@ func (f *fakeService) RoomMemberList(ctx context.Context, req *pbp.RoomMemberLis
 	if err := f.auth(ctx); err != nil {
 		return nil, err
 	}
+	if r, ok := f.extraRoom(req.GetId()); ok {
+		return &pbp.RoomMemberListResponse{MemberIds: r.Members}, nil
+	}
 	if req.GetId() != fakeRoom {
 		return nil, status.Errorf(codes.NotFound, "no room %s", req.GetId())
 	}
 	return &pbp.RoomMemberListResponse{MemberIds: []string{fakeSelf, fakeContact}}, nil
+}
+
+func (f *fakeService) extraRoom(id string) (fakeRoomInfo, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.extraRooms[id]
+	return r, ok
 }
 
 // fakeNet serves a fakeService over an in-memory listener that the test

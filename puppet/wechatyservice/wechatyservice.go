@@ -78,6 +78,9 @@ func (p *Puppet) GoString() string { return "wechatyservice.Puppet(" + p.String(
 // life; Close closes it.
 func (p *Puppet) Events() <-chan puppet.Event { return p.out.ch }
 
+// clean removes the token from a string the service sent (see redact).
+func (p *Puppet) clean(s string) string { return redact(s, p.token.Reveal()) }
+
 // emit stamps and queues an event.
 func (p *Puppet) emit(ev puppet.Event) {
 	ev.Time = time.Now()
@@ -309,14 +312,20 @@ func (s *session) reconnect() (*stream, *pbp.EventResponse, bool) {
 	}
 }
 
-// handle turns one stream event into puppet events.
+// handle turns one stream event into puppet events. Every string from the
+// service is cleaned of the token (Puppet.clean) before it goes into an
+// event, except a message's text.
 func (s *session) handle(ev *pbp.EventResponse) {
 	p := s.p
 	w, err := decodeEvent(ev)
 	if err != nil {
-		p.emit(puppet.Event{Kind: puppet.EventError, Err: fmt.Errorf("wechatyservice: %q: %w", p.name, err)})
+		// The decoder's error can quote the payload: only its cleaned text
+		// goes on.
+		msg := p.clean(strings.TrimPrefix(err.Error(), "wechatyservice: "))
+		p.emit(puppet.Event{Kind: puppet.EventError, Err: fmt.Errorf("wechatyservice: %q: %w: %s", p.name, ErrBadEvent, msg)})
 		return
 	}
+	w.Self, w.Data = p.clean(w.Self), p.clean(w.Data)
 	switch w.Kind {
 	case 0:
 		return
@@ -337,16 +346,16 @@ func (s *session) handle(ev *pbp.EventResponse) {
 			p.emit(puppet.Event{Kind: puppet.EventLogout, Self: w.Self, Data: w.Data})
 		}
 	case puppet.EventMessage:
-		s.message(w.MessageID)
+		s.message(w.MessageID) // the raw ID, to ask for it; message cleans what it emits
 	case puppet.EventError:
-		p.emit(puppet.Event{Kind: puppet.EventError, Err: fmt.Errorf("wechatyservice: %q: the service reports: %s", p.name, redact(w.Data, p.token.Reveal()))})
+		p.emit(puppet.Event{Kind: puppet.EventError, Err: fmt.Errorf("wechatyservice: %q: the service reports: %s", p.name, w.Data)})
 	default:
 		p.emit(puppet.Event{Kind: w.Kind, Data: w.Data})
 	}
 }
 
 // message fetches a message's payload and emits it, unless the bot sent
-// it itself.
+// it itself. Its IDs are cleaned of the token; its text is not.
 func (s *session) message(id string) {
 	p := s.p
 	ctx, cancel := context.WithTimeout(s.ctx, p.o.callTimeout)
@@ -362,6 +371,7 @@ func (s *session) message(id string) {
 	if msg.ID == "" {
 		msg.ID = id
 	}
+	msg.ID, msg.From, msg.To, msg.Room = p.clean(msg.ID), p.clean(msg.From), p.clean(msg.To), p.clean(msg.Room)
 	p.mu.Lock()
 	own := s.self != "" && msg.From == s.self
 	p.mu.Unlock()
@@ -570,18 +580,20 @@ func (p *Puppet) Rooms(ctx context.Context) ([]puppet.Room, error) {
 	}
 	rooms := make([]puppet.Room, 0, len(ids))
 	for _, id := range ids {
-		room := puppet.Room{ID: id}
+		room := puppet.Room{ID: p.clean(id)}
 		op := fmt.Sprintf("room %q", id)
 		if err := p.call(ctx, op, func(ctx context.Context) error {
 			r, err := s.client.RoomPayload(ctx, &pbp.RoomPayloadRequest{Id: id})
-			room.Topic = r.GetTopic()
+			room.Topic = p.clean(r.GetTopic())
 			return err
 		}); err != nil {
 			return nil, err
 		}
 		if err := p.call(ctx, op+" members", func(ctx context.Context) error {
 			r, err := s.client.RoomMemberList(ctx, &pbp.RoomMemberListRequest{Id: id})
-			room.Members = r.GetMemberIds()
+			for _, m := range r.GetMemberIds() {
+				room.Members = append(room.Members, p.clean(m))
+			}
 			return err
 		}); err != nil {
 			return nil, err
@@ -608,10 +620,10 @@ func (p *Puppet) Contacts(ctx context.Context) ([]puppet.Contact, error) {
 	}
 	contacts := make([]puppet.Contact, 0, len(ids))
 	for _, id := range ids {
-		c := puppet.Contact{ID: id}
+		c := puppet.Contact{ID: p.clean(id)}
 		if err := p.call(ctx, fmt.Sprintf("contact %q", id), func(ctx context.Context) error {
 			r, err := s.client.ContactPayload(ctx, &pbp.ContactPayloadRequest{Id: id})
-			c.Name = r.GetName()
+			c.Name = p.clean(r.GetName())
 			return err
 		}); err != nil {
 			return nil, err
