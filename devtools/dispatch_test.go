@@ -44,5 +44,5 @@ func TestEndpointRemoteDispatchCannotForgeThePool(t *testing.T) {
 	}
 	assert.Zero(t, e.Stats().Dispatched)
 	assert.Equal(t, uint64(3), e.Stats().Refused)
-	_ = actions.SendDone
+	_ = actions.SendResult
 }
