@@ -107,24 +107,40 @@ func TestWebUIShowsAPoolActionFromTheEndpoint(t *testing.T) {
 	require.NotZero(t, e.Stats().Sessions)
 }
 
+// appState is an application's state with the pool as one slice of it.
+type appState struct {
+	Pool   reducers.Pool `json:"pool"`
+	Logins int           `json:"logins"`
+}
+
 // TestWebUISliderTravelsTheStore: the bot logs in, then a user moves the
-// real web UI's time-travel slider to the first state, and the pool goes
-// back to that moment, the bot not yet logged in (time travel enabled).
+// real web UI's time-travel slider to the first state, and the store goes
+// back to that moment (time travel enabled): the application's slice
+// counts no login, while the pool's slice, which is the world outside the
+// process, keeps its bot logged in and available.
 func TestWebUISliderTravelsTheStore(t *testing.T) {
 	r := startRelay(t)
-	st := poolStore(t)
+	countLogins := reducers.On(actions.Login, func(n int, _ actions.LoginPayload, _ actions.Meta) int { return n + 1 })
+	st, err := store.New(reducers.Combine(
+		reducers.Field(func(s appState) reducers.Pool { return s.Pool }, func(s *appState, p reducers.Pool) { s.Pool = p }, reducers.PoolReducer),
+		reducers.Field(func(s appState) int { return s.Logins }, func(s *appState, n int) { s.Logins = n }, countLogins),
+	), appState{})
+	require.NoError(t, err)
+	t.Cleanup(st.Stop)
+	require.NoError(t, st.Dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: "bot-1", Puppet: "mock"})))
 	c, err := devtools.Connect(context.Background(), st, devtools.WithURL(fmt.Sprintf("ws://127.0.0.1:%d", r.port)),
 		devtools.WithName("HA pool"), devtools.WithTimeTravel(true))
 	require.NoError(t, err)
 	defer c.Close()
 	available := func() bool {
-		b, ok := st.State().Bots.Get("bot-1")
+		b, ok := st.State().Pool.Bots.Get("bot-1")
 		return ok && b.Available
 	}
 	require.False(t, available(), "bot-1 starts unavailable")
 	webUI(t, r, r.port, actions.Login.Type(), "devtools-ui-travel.png", "first", func() {
 		require.NoError(t, st.Dispatch(actions.Login.New(actions.LoginPayload{Bot: "bot-1", Self: "me"})))
 	})
-	eventually(t, "the jump reaches the store", func() bool { return c.Stats().Jumps > 0 && !available() })
+	eventually(t, "the jump reaches the store", func() bool { return c.Stats().Jumps > 0 && st.State().Logins == 0 })
+	assert.True(t, available(), "the pool's slice is not travelled: its bot is still logged in")
 	assert.Equal(t, uint64(0), c.Stats().Refused)
 }
