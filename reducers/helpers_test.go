@@ -143,8 +143,10 @@ func requested(id, to string) actions.Action {
 func result(id, bot string, attempt int, o actions.Outcome) actions.Action {
 	return actions.SendResult.New(actions.SendResultPayload{ID: id, Bot: bot, Attempt: attempt, Outcome: o})
 }
-func retry(id string) actions.Action    { return actions.SendRetry.New(actions.SendIDPayload{ID: id}) }
-func canceled(id string) actions.Action { return actions.SendCanceled.New(actions.SendIDPayload{ID: id}) }
+func retry(id string) actions.Action { return actions.SendRetry.New(actions.SendIDPayload{ID: id}) }
+func canceled(id string) actions.Action {
+	return actions.SendCanceled.New(actions.SendIDPayload{ID: id})
+}
 func collected(id string) actions.Action {
 	return actions.SendCollected.New(actions.SendIDPayload{ID: id})
 }
