@@ -70,8 +70,9 @@ func (w *world) at(d time.Duration, a actions.Action) actions.Action {
 
 // tick runs the clock as the Clock epic does, up to the time to: while
 // the earliest deadline is not after to, time moves to it and a bot/DUE
-// for it is reduced. fn, if not nil, sees each DUE once reduced.
-func (w *world) tick(to time.Duration, fn func(a actions.Action)) {
+// for it is reduced. fn, if not nil, sees each DUE once reduced, with the
+// pool before it.
+func (w *world) tick(to time.Duration, fn func(before reducers.Pool, a actions.Action)) {
 	w.t.Helper()
 	for range 100_000 {
 		at, bot, ok := w.s.Deadlines.Min()
@@ -86,7 +87,7 @@ func (w *world) tick(to time.Duration, fn func(a actions.Action)) {
 			w.t.Fatalf("the clock spins: bot/DUE %s at %v left the deadlines as they were", bot, at.Sub(t0))
 		}
 		if fn != nil {
-			fn(a)
+			fn(before, a)
 		}
 	}
 	w.t.Fatalf("tick to %v: too many deadlines", to)
