@@ -246,7 +246,7 @@ func TestHealthTellsFlips(t *testing.T) {
 		r.dispatch(actions.Dong.New(actions.BotPayload{Bot: "b2"}))
 		synctest.Wait()
 		assert.Equal(t, []string{
-			"0s bot/FAILED b2 (operator)",      // the operator's command
+			"0s bot/FAILED b2 (operator)",       // the operator's command
 			"0s bot/FAILED b1 (logout: kicked)", // the health epic's notices
 			"0s bot/FAILED b2 (operator)",
 			"0s pool/FAILED ",
