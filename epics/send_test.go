@@ -3,6 +3,7 @@ package epics_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -51,9 +52,11 @@ func TestSendOneAttemptPerDecision(t *testing.T) {
 			}
 			attempts[sd.Bot]++
 		}
-		// s0 … s5 go to b1, b2, b3, b1, b2, b3; s0 and s3 are not sent by
-		// b1 and go to b2 and b3 (in either order).
-		assert.Equal(t, map[string]int{"b1": 2, "b2": 3, "b3": 3}, attempts)
+		// Round robin gives b1 two of the six sends (which of them
+		// depends on when the first results come back); b1 does not send
+		// them and they go to the next bot.
+		assert.Equal(t, 2, attempts["b1"])
+		assert.Equal(t, 6+attempts["b1"], attempts["b1"]+attempts["b2"]+attempts["b3"])
 		assert.Equal(t, 2, r.botOf("b1").Failures)
 		for _, b := range []string{"b1", "b2", "b3"} {
 			assert.Equal(t, attempts[b], says(r.fake(b)), "%s: one Say per attempt", b)
@@ -182,10 +185,16 @@ func TestSendWaitsForABot(t *testing.T) {
 		r.dispatch(actions.Login.New(actions.LoginPayload{Bot: "b1", Self: "self-b1"}))
 		synctest.Wait()
 		assert.Equal(t, actions.Delivered, r.sendOf("s1").Outcome)
-		// A retry on bot/RECOVERED and one on bot/ROOMS (the login lists
-		// the rooms): the first routes, the second finds nothing waiting.
-		assert.ElementsMatch(t, []string{"10s send/RETRY s1", "10s send/RETRY s1", "10s send/RESULT s1 via b1 #1: delivered"},
-			r.log(actions.SendRetry.Type(), actions.SendResult.Type()))
+		// A retry on bot/RECOVERED, and one on bot/ROOMS (the login lists
+		// the rooms) if the send still waits then: the first routes it,
+		// a second finds nothing waiting. One attempt either way.
+		got := r.log(actions.SendRetry.Type(), actions.SendResult.Type())
+		require.NotEmpty(t, got)
+		assert.Equal(t, "10s send/RETRY s1", got[0])
+		rest := slices.DeleteFunc(slices.Clone(got), func(l string) bool { return l == "10s send/RETRY s1" })
+		assert.Equal(t, []string{"10s send/RESULT s1 via b1 #1: delivered"}, rest, "one result, the rest retries: %v", got)
+		assert.LessOrEqual(t, len(got), 3)
+		assert.Equal(t, 1, says(r.fake("b1")))
 	})
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, exact())
