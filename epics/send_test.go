@@ -52,6 +52,11 @@ func TestSendOneAttemptPerDecision(t *testing.T) {
 			r.say(fmt.Sprintf("s%d", i), "alice")
 		}
 		synctest.Wait()
+		// While s0 is in flight on b1: a retry of it (it does not wait)
+		// and a result of no attempt of it decide nothing, so make none.
+		r.dispatch(actions.SendRetry.New(actions.SendIDPayload{ID: "s0"}))
+		r.dispatch(actions.SendResult.New(actions.SendResultPayload{ID: "s0", Bot: "b3", Attempt: 7, Outcome: actions.Delivered}))
+		synctest.Wait()
 		close(gate)
 		synctest.Wait()
 		attempts := map[string]int{}
