@@ -115,6 +115,15 @@ func TestAffinityMovesOnlyWhenItsBotFails(t *testing.T) {
 	s := pool(5)
 	convs := conversations(8)
 	before := choices(t, s, convs)
+	for c, id := range before {
+		best := ""
+		for b := range s.Bots.All() {
+			if best == "" || reducers.Rendezvous(c, b) > reducers.Rendezvous(c, best) {
+				best = b
+			}
+		}
+		assert.Equal(t, best, id, "%s: the bot of the highest rendezvous score", c)
+	}
 	victim := before["c1"]
 	s = fail(s, victim)
 	for _, c := range convs {
