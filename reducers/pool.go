@@ -258,7 +258,13 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 	case actions.BotFailed.Type():
 		p, _ := actions.BotFailed.Match(a)
 		s = c.update(s, p.Bot, seq, func(b *Bot) {
-			if b.Phase != Failed {
+			// Only an available bot is failed from outside. The health
+			// epic emits bot/FAILED as the notice of every flip the
+			// reducer made (a scan, a logout, a failure): the notice must
+			// not fail the bot again, which would reset a bot whose QR
+			// code a human is scanning, or a logged-out one before its
+			// silence lasts FailAfter.
+			if b.Available {
 				c.fail(b, t, p.Reason)
 			}
 		})

@@ -10,31 +10,58 @@ import (
 	"github.com/hawechaty/hawechaty/store"
 )
 
-// poolOf builds a pool of n logged-in bots.
+// poolOf builds a pool of n logged-in bots, stamped at t0.
 func poolOf(n int) reducers.Pool {
 	var s reducers.Pool
+	seq := uint64(0)
 	for i := range n {
 		id := fmt.Sprintf("bot-%d", i)
-		s = reducers.PoolReducer(s, actions.BotAdded.New(actions.BotAddedPayload{Bot: id, Puppet: "mock"}))
-		s = reducers.PoolReducer(s, actions.Login.New(actions.LoginPayload{Bot: id, Self: id}))
+		for _, a := range []actions.Action{added(id), login(id)} {
+			seq++
+			a.Meta.Time, a.Meta.Seq = t0, seq
+			s = reducers.PoolReducer(s, a)
+		}
 	}
 	return s
 }
 
-// w1Cycle returns one W1 cycle of actions per bot: 7 messages, 1 send
-// routed (advances the cursor), 1 send delivered, 1 dong.
+// w1Cycle returns one W1 cycle of actions per bot: 7 inbound messages
+// (distinct IDs within the cycle, so the dedupe window records them), one
+// send requested (the reducer routes it: round robin gives the k-th send
+// of the cycle to the k-th bot), its delivery, its collection, and a dong.
 func w1Cycle(s reducers.Pool) []actions.Action {
-	acts := make([]actions.Action, 0, 10*s.Bots.Len())
+	acts := make([]actions.Action, 0, 11*s.Bots.Len())
 	for _, id := range s.Bots.Keys() {
-		for range 7 {
-			acts = append(acts, actions.Message.New(actions.MessagePayload{Bot: id, MessageID: "m", From: "carol", Text: "hi"}))
+		for k := range 7 {
+			acts = append(acts, message(id, fmt.Sprintf("m-%s-%d", id, k), "carol", ""))
 		}
-		acts = append(acts,
-			actions.SendRouted.New(actions.RoutePayload{ID: "s", Bot: id, Attempt: 1}),
-			actions.SendResult.New(actions.SendResultPayload{ID: "s", Bot: id, Attempt: 1, Outcome: reducers.OutcomeDelivered}),
-			actions.Dong.New(actions.BotPayload{Bot: id}))
+		sid := "s-" + id
+		acts = append(acts, requested(sid, "alice"), result(sid, id, 1, actions.Delivered), collected(sid), dong(id))
 	}
 	return acts
+}
+
+// TestW1CycleDelivers checks that the benchmark's workload is what it says:
+// every send of a cycle is routed to the bot its result names, delivered
+// and collected, so the benchmark measures real routing, not ignored
+// results.
+func TestW1CycleDelivers(t *testing.T) {
+	s := poolOf(5)
+	for round := range 3 {
+		for i, a := range w1Cycle(s) {
+			a.Meta.Seq = uint64(1000*round + i + 100)
+			a.Meta.Time = t0
+			if p, ok := actions.SendResult.Match(a); ok {
+				if sd, _ := s.Sends.Get(p.ID); sd == nil || sd.Bot != p.Bot {
+					t.Fatalf("round %d: %s routed to %+v, the cycle says %s", round, p.ID, sd, p.Bot)
+				}
+			}
+			s = reducers.PoolReducer(s, a)
+		}
+		if s.Delivered != 5*(round+1) || s.Sends.Len() != 0 {
+			t.Fatalf("round %d: delivered %d, sends left %d", round, s.Delivered, s.Sends.Len())
+		}
+	}
 }
 
 // BenchmarkPoolDispatch is workload W1 on the real pool reducer, through a
@@ -64,7 +91,33 @@ func BenchmarkPoolDispatch(b *testing.B) {
 				}
 				i++
 			}
+			b.StopTimer()
+			if s := st.State(); i >= len(acts) && s.Delivered < i/len(acts)*n {
+				b.Fatalf("%d cycles delivered %d sends", i/len(acts), s.Delivered)
+			}
 			b.ReportMetric(perBot, "heapB/bot")
+		})
+	}
+}
+
+// BenchmarkPoolReducer is workload W1 on the pure reducer, without a
+// store: the cost of the decisions alone.
+func BenchmarkPoolReducer(b *testing.B) {
+	for _, n := range []int{100, 10_000} {
+		b.Run(fmt.Sprintf("bots=%d", n), func(b *testing.B) {
+			s := poolOf(n)
+			acts := w1Cycle(s)
+			for i := range acts {
+				acts[i].Meta.Time = t0
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				a := acts[i%len(acts)]
+				a.Meta.Seq = uint64(i + 1)
+				s = reducers.PoolReducer(s, a)
+				i++
+			}
 		})
 	}
 }

@@ -1,0 +1,241 @@
+package epics_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/puppet"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func notSent(context.Context, string, string) error {
+	return fmt.Errorf("link down: %w", puppet.ErrNotSent)
+}
+
+// says counts the puppet's sends (dings excluded).
+func says(f *fakePuppet) int {
+	n := 0
+	for _, c := range f.Calls() {
+		if strings.Contains(c, " say ") && !strings.Contains(c, ":ding") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSendOneAttemptPerDecision: every attempt the reducer routes is made
+// exactly once, by the bot it chose; a "not sent" goes to the next bot;
+// later actions, a retry of a send that does not wait, or a stale result
+// make no attempt.
+func TestSendOneAttemptPerDecision(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, exact(), "b1", "b2", "b3")
+		defer r.stop()
+		gate := make(chan struct{}) // b1 answers once every send is routed
+		r.fake("b1").set(func(f *fakePuppet) {
+			f.say = func(ctx context.Context, to, text string) error {
+				select {
+				case <-gate:
+				case <-ctx.Done():
+				}
+				return notSent(ctx, to, text)
+			}
+		})
+		for i := range 6 {
+			r.say(fmt.Sprintf("s%d", i), "alice")
+		}
+		synctest.Wait()
+		// While s0 is in flight on b1: a retry of it (it does not wait)
+		// and a result of no attempt of it decide nothing, so make none.
+		r.dispatch(actions.SendRetry.New(actions.SendIDPayload{ID: "s0"}))
+		r.dispatch(actions.SendResult.New(actions.SendResultPayload{ID: "s0", Bot: "b3", Attempt: 7, Outcome: actions.Delivered}))
+		synctest.Wait()
+		close(gate)
+		synctest.Wait()
+		attempts := map[string]int{}
+		for i := range 6 {
+			sd := r.sendOf(fmt.Sprintf("s%d", i))
+			require.Equal(t, actions.Delivered, sd.Outcome)
+			for _, b := range sd.Tried {
+				attempts[b]++
+			}
+			attempts[sd.Bot]++
+		}
+		// s0 … s5 go to b1, b2, b3, b1, b2, b3; s0 and s3 are not sent by
+		// b1 and go to b2 and b3 (in either order).
+		assert.Equal(t, map[string]int{"b1": 2, "b2": 3, "b3": 3}, attempts)
+		assert.Equal(t, 2, r.botOf("b1").Failures)
+		for _, b := range []string{"b1", "b2", "b3"} {
+			assert.Equal(t, attempts[b], says(r.fake(b)), "%s: one Say per attempt", b)
+		}
+
+		r.dispatch(actions.SendRetry.New(actions.SendIDPayload{ID: "s0"}))
+		r.dispatch(actions.SendResult.New(actions.SendResultPayload{ID: "s1", Bot: "b2", Attempt: 1, Outcome: actions.NotSent}))
+		r.dispatch(actions.Message.New(actions.MessagePayload{Bot: "b2", MessageID: "m", From: "carol"}))
+		synctest.Wait()
+		for _, b := range []string{"b1", "b2", "b3"} {
+			assert.Equal(t, attempts[b], says(r.fake(b)), "%s: no attempt without a decision", b)
+		}
+	})
+}
+
+// TestSendHungPuppetIsReportedAtSendTimeout: a puppet that ignores its
+// context is reported "outcome unknown" at SendTimeout, whatever the
+// caller's deadline (the send, whose caller left, ends Abandoned); such
+// sends count against the bot, and a run of them ejects it.
+func TestSendHungPuppetIsReportedAtSendTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, exact(), "b1", "b2")
+		defer r.stop()
+		r.answer("b2")
+		r.fake("b1").set(func(f *fakePuppet) { f.say = func(ctx context.Context, _, _ string) error { return r.deaf(ctx) } })
+		r.log()
+		for i := range 5 {
+			r.say(fmt.Sprintf("s%d", i), "alice")
+		}
+		synctest.Wait()
+		// The callers give up after a second.
+		r.sleep(time.Second)
+		for i := range 5 {
+			r.dispatch(actions.SendCanceled.New(actions.SendIDPayload{ID: fmt.Sprintf("s%d", i)}))
+		}
+		r.until(31 * time.Second)
+		assert.Equal(t, []string{
+			"0s send/RESULT s1 via b2 #1: delivered",
+			"0s send/RESULT s3 via b2 #1: delivered",
+			"30s bot/FAILED b1 (3 consecutive failed sends)",
+			"30s send/RESULT s0 via b1 #1: outcome unknown",
+			"30s send/RESULT s2 via b1 #1: outcome unknown",
+			"30s send/RESULT s4 via b1 #1: outcome unknown",
+		}, sortedWithin(r.log(actions.SendResult.Type(), actions.BotFailed.Type())))
+		for _, id := range []string{"s0", "s2", "s4"} {
+			sd := r.sendOf(id)
+			assert.Equal(t, actions.Abandoned, sd.Outcome, "%s: the caller left, the message may have gone", id)
+			assert.Contains(t, sd.Error, "no answer within 30s")
+		}
+		assert.False(t, r.botOf("b1").Available)
+	})
+}
+
+// sortedWithin sorts log lines that share a time, so that actions of
+// independent effects that end at the same instant compare in a fixed
+// order; lines of different times keep their order.
+func sortedWithin(ls []string) []string {
+	out := append([]string(nil), ls...)
+	key := func(s string) string { return s[:strings.IndexByte(s, ' ')] }
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && key(out[j]) == key(out[j-1]) && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// TestSendCanceledIsCallerGone: send/CANCELED cancels the attempt's
+// context; a puppet that then answers is reported with CallerGone, and
+// the send ends Abandoned (it may have left) or Canceled (not sent),
+// neither counted against the bot, never retried elsewhere.
+func TestSendCanceledIsCallerGone(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		say  func(ctx context.Context, _, _ string) error
+		want actions.Outcome
+	}{
+		{"unknown", func(ctx context.Context, _, _ string) error { <-ctx.Done(); return ctx.Err() }, actions.Abandoned},
+		{"not sent", func(ctx context.Context, _, _ string) error {
+			<-ctx.Done()
+			return fmt.Errorf("%w: %w", puppet.ErrNotSent, ctx.Err())
+		}, actions.Canceled},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				r := newRig(t, exact(), "b1")
+				defer r.stop()
+				r.fake("b1").set(func(f *fakePuppet) { f.say = tt.say })
+				r.log()
+				for i := range 4 {
+					id := fmt.Sprintf("s%d", i)
+					r.say(id, "alice")
+					r.sleep(5 * time.Second)
+					r.dispatch(actions.SendCanceled.New(actions.SendIDPayload{ID: id}))
+					synctest.Wait()
+					sd := r.sendOf(id)
+					assert.Equal(t, tt.want, sd.Outcome, id)
+					assert.Equal(t, 1, sd.Attempt, "never retried")
+				}
+				results := r.log(actions.SendResult.Type())
+				require.Len(t, results, 4)
+				assert.Equal(t, "5s send/RESULT s0 via b1 #1: outcome unknown (caller gone)"[:len("5s send/RESULT s0 via b1 #1:")], results[0][:len("5s send/RESULT s0 via b1 #1:")])
+				for _, l := range results {
+					assert.Contains(t, l, "(caller gone)")
+				}
+				assert.True(t, r.botOf("b1").Available, "not the bot's failure")
+				assert.Zero(t, r.botOf("b1").Failures)
+			})
+		})
+	}
+}
+
+// TestSendWaitsForABot: with WaitForBot a send waits while no bot can
+// take it and is routed when one recovers; without it, no bot is an
+// immediate NoBot and no puppet is called.
+func TestSendWaitsForABot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := exact()
+		cfg.WaitForBot = true
+		r := newRig(t, cfg)
+		defer r.stop()
+		r.add("b1")
+		r.say("s1", "alice")
+		r.until(10 * time.Second)
+		assert.True(t, r.sendOf("s1").Waiting)
+		r.dispatch(actions.Login.New(actions.LoginPayload{Bot: "b1", Self: "self-b1"}))
+		synctest.Wait()
+		assert.Equal(t, actions.Delivered, r.sendOf("s1").Outcome)
+		// A retry on bot/RECOVERED, and one on bot/ROOMS (the login lists
+		// the rooms) if the send still waits then: the first routes it,
+		// a second finds nothing waiting. One attempt either way.
+		got := r.log(actions.SendRetry.Type(), actions.SendResult.Type())
+		require.NotEmpty(t, got)
+		assert.Equal(t, "10s send/RETRY s1", got[0])
+		rest := slices.DeleteFunc(slices.Clone(got), func(l string) bool { return l == "10s send/RETRY s1" })
+		assert.Equal(t, []string{"10s send/RESULT s1 via b1 #1: delivered"}, rest, "one result, the rest retries: %v", got)
+		assert.LessOrEqual(t, len(got), 3)
+		assert.Equal(t, 1, says(r.fake("b1")))
+	})
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, exact())
+		defer r.stop()
+		f := r.add("b1")
+		r.say("s1", "alice")
+		synctest.Wait()
+		assert.Equal(t, actions.NoBot, r.sendOf("s1").Outcome)
+		assert.Empty(t, f.Calls())
+	})
+}
+
+// TestSendToARemovedBotIsNotSent: an attempt routed to a bot whose puppet
+// is gone is "not sent", and goes to the next bot.
+func TestSendToARemovedBotIsNotSent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, exact(), "b1", "b2")
+		defer r.stop()
+		r.mu.Lock()
+		delete(r.puppets, "b1") // the facade forgets the puppet first …
+		r.mu.Unlock()
+		r.say("s1", "alice") // … and a send is routed before bot/REMOVED
+		r.dispatch(actions.BotRemoved.New(actions.BotPayload{Bot: "b1"}))
+		synctest.Wait()
+		sd := r.sendOf("s1")
+		assert.Equal(t, actions.Delivered, sd.Outcome)
+		assert.Equal(t, "b2", sd.Bot)
+		assert.Equal(t, []string{"b1"}, sd.Tried)
+	})
+}
