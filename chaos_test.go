@@ -13,6 +13,8 @@ import (
 	"github.com/hawechaty/hawechaty"
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/puppet/mock"
+	"github.com/hawechaty/hawechaty/reducers"
+	"github.com/hawechaty/hawechaty/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -173,12 +175,13 @@ func chaos(t *testing.T, seed uint64) {
 				if b, ok := c.State.Bots.Get(p.Bot); ok && b.Available {
 					failedBots[p.Bot] = false
 				}
-			case actions.SendRouted.Type():
-				routes++
-				p, _ := actions.SendRouted.Match(a)
-				if failedBots[p.Bot] {
-					badRoutes++
-					t.Errorf("%v: send %s routed to %s, which was failed", a.Meta.Time.Sub(start), p.ID, p.Bot)
+			default:
+				if id, bot, ok := routed(c); ok {
+					routes++
+					if failedBots[bot] {
+						badRoutes++
+						t.Errorf("%v: send %s routed to %s, which was failed", a.Meta.Time.Sub(start), id, bot)
+					}
 				}
 			}
 		}
@@ -198,4 +201,28 @@ func chaos(t *testing.T, seed uint64) {
 		t.Logf("seed %d: %d Says (%d delivered, %d failed), %d routes, %d silent deaths, virtual %v",
 			seed, returned.Load(), delivered.Load(), failed.Load(), routes, len(deaths), elapsed.Round(time.Second))
 	})
+}
+
+// routed reports the attempt a change decided: the send whose record the
+// reducer marked with the change's Seq (reducers.Send.RoutedBy), and its bot.
+func routed(c store.Change[reducers.Pool]) (id, bot string, ok bool) {
+	a := c.Action
+	switch {
+	case actions.SendRequested.Is(a):
+		p, _ := actions.SendRequested.Match(a)
+		id = p.ID
+	case actions.SendRetry.Is(a):
+		p, _ := actions.SendRetry.Match(a)
+		id = p.ID
+	case actions.SendResult.Is(a):
+		p, _ := actions.SendResult.Match(a)
+		id = p.ID
+	default:
+		return "", "", false
+	}
+	sd, found := c.State.Sends.Get(id)
+	if !found || sd.RoutedBy != a.Meta.Seq {
+		return "", "", false
+	}
+	return id, sd.Bot, true
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/puppet/mock"
+	"github.com/hawechaty/hawechaty/reducers"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -30,7 +31,7 @@ func TestStartWatchesBotsAddedBeforeTheEpicsRan(t *testing.T) {
 		defer p.Stop(context.Background())
 
 		// Add's dispatch lands before the epics run ...
-		require.NoError(t, p.st.Dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: "bot-a", Puppet: "mock"}).WithSource("pool")))
+		require.NoError(t, p.st.dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: "bot-a", Puppet: "mock"}).WithSource("pool")))
 		require.NoError(t, p.Start(t.Context()))
 		// ... and its member joined after Start's snapshot.
 		p.mu.Lock()
@@ -41,8 +42,8 @@ func TestStartWatchesBotsAddedBeforeTheEpicsRan(t *testing.T) {
 		synctest.Wait()
 		bot, ok := p.State().Bots.Get("bot-a")
 		require.True(t, ok)
-		assert.False(t, bot.FailedAt.IsZero(), "never failed: the heartbeat does not watch it")
-		assert.Positive(t, bot.Resets, "never reset")
+		assert.Equal(t, reducers.Failed, bot.Phase, "never failed: the heartbeat does not watch it")
+		assert.Positive(t, bot.Reset, "never reset")
 	})
 }
 
@@ -53,14 +54,15 @@ func TestSayDuringStartFailsAtOnce(t *testing.T) {
 		p, err := New(WithSeed(1))
 		require.NoError(t, err)
 		p.mu.Lock()
-		p.started = true // what Start does first
+		p.state = starting // what Start does first
 		p.mu.Unlock()
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 		_, err = p.Say(ctx, "alice", "hi")
 		require.ErrorContains(t, err, "before Start has started the pool")
+		assert.Zero(t, p.State().Sends.Len(), "the send was never requested")
 		require.NoError(t, p.Stop(context.Background()))
-		assert.Empty(t, p.waiters)
+		assert.Empty(t, p.bell.waiters, "Say left its doorbell behind")
 	})
 }
 
@@ -86,9 +88,8 @@ func TestRemovedBotsAccountIsForgotten(t *testing.T) {
 			_ = p.Remove(context.Background(), "bot-a")
 			time.Sleep(time.Second)
 			synctest.Wait()
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			require.Empty(t, p.selves)
+			assert.Zero(t, p.State().Selves.Len(), "the removed bot's account is still the pool's")
+			assert.Zero(t, p.State().Bots.Len())
 		})
 	}
 }

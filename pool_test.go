@@ -146,7 +146,7 @@ func TestSayCanceledCallerDoesNotEjectBot(t *testing.T) {
 			var se *hawechaty.SendError
 			require.ErrorAs(t, err, &se)
 			assert.ErrorIs(t, err, context.Canceled)
-			assert.Equal(t, reducers.OutcomeCanceled, se.Outcome)
+			assert.Equal(t, actions.Canceled, se.Outcome)
 			assert.Zero(t, se.Attempts)
 		}
 		synctest.Wait()
@@ -181,7 +181,7 @@ func TestSayShortCallerDeadlineDoesNotEjectBot(t *testing.T) {
 			require.ErrorAs(t, err, &se)
 			assert.ErrorIs(t, err, context.DeadlineExceeded)
 			assert.ErrorIs(t, err, puppet.ErrOutcomeUnknown)
-			assert.Equal(t, reducers.OutcomeAbandoned, se.Outcome)
+			assert.Equal(t, actions.Abandoned, se.Outcome)
 			assert.Equal(t, 1, se.Attempts, "an unknown outcome is never tried on another bot")
 		}
 		synctest.Wait()
@@ -446,7 +446,7 @@ func TestAddConcurrentWithStartIsWatched(t *testing.T) {
 			synctest.Wait()
 			bot, ok := pool.State().Bots.Get("a")
 			require.True(t, ok)
-			if bot.FailedAt.IsZero() || bot.Resets == 0 {
+			if bot.FailedAt.IsZero() || bot.Reset == 0 {
 				missed++
 			}
 		})
@@ -602,7 +602,7 @@ func TestSayReturnsAtDeadlineWhenThePuppetIgnoresIt(t *testing.T) {
 		var se *hawechaty.SendError
 		require.ErrorAs(t, err, &se)
 		assert.Equal(t, "a", se.Bot)
-		assert.Equal(t, reducers.OutcomeAbandoned, se.Outcome)
+		assert.Equal(t, actions.Abandoned, se.Outcome)
 
 		time.Sleep(time.Minute)
 		synctest.Wait()
@@ -772,7 +772,7 @@ func TestSayCanceledDuringAttemptOfAnHonestPuppet(t *testing.T) {
 		_, err := pool.Say(ctx, "alice", "hi")
 		var se *hawechaty.SendError
 		require.ErrorAs(t, err, &se)
-		assert.Equal(t, reducers.OutcomeCanceled, se.Outcome)
+		assert.Equal(t, actions.Canceled, se.Outcome)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.NotErrorIs(t, err, puppet.ErrOutcomeUnknown)
 	})

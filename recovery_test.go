@@ -20,16 +20,49 @@ import (
 // Regression tests of the failure, reset and recovery loop through the
 // facade, over the mock world.
 
-// seen returns the bot and the type of each action of the given types
-// that sub received so far, in dispatch order.
-func seen(sub *store.Subscription[reducers.Pool], types ...string) []actions.Action {
-	var out []actions.Action
+// Kinds of step that are not action types: decisions the reducer marked
+// in the state (see reducers.Bot's ResetBy), and results with an error.
+const (
+	resetStarted = "reset started" // a bot/DUE whose reduction started a reset
+	resetFailed  = "reset failed"  // a bot/RESET_DONE with an error
+)
+
+// step is one thing the pool did, as a story line.
+type step struct {
+	Kind string // an action type, or resetStarted, resetFailed
+	Bot  string
+	Time time.Time
+}
+
+// kindOf names what a change did: a reset started by a bot/DUE is told
+// apart from other dues, a failed reset from one that went through.
+func kindOf(c store.Change[reducers.Pool]) string {
+	a := c.Action
+	switch {
+	case actions.Due.Is(a):
+		p, _ := actions.Due.Match(a)
+		if b, ok := c.State.Bots.Get(p.Bot); ok && b.ResetBy == a.Meta.Seq {
+			return resetStarted
+		}
+	case actions.ResetDone.Is(a):
+		if p, _ := actions.ResetDone.Match(a); p.Error != "" {
+			return resetFailed
+		}
+	}
+	return a.Type
+}
+
+// seen returns the steps of the given kinds that sub received so far, in
+// dispatch order.
+func seen(sub *store.Subscription[reducers.Pool], kinds ...string) []step {
+	var out []step
 	for {
 		select {
 		case c := <-sub.C():
-			for _, typ := range types {
-				if c.Action.Type == typ {
-					out = append(out, c.Action)
+			k := kindOf(c)
+			for _, want := range kinds {
+				if k == want {
+					out = append(out, step{Kind: k, Bot: botOf(c.Action), Time: c.Action.Meta.Time})
 				}
 			}
 		default:
@@ -38,10 +71,37 @@ func seen(sub *store.Subscription[reducers.Pool], types ...string) []actions.Act
 	}
 }
 
-func count(as []actions.Action, typ string) int {
+// botOf returns the bot an action names, if any.
+func botOf(a actions.Action) string {
+	switch p := a.Payload.(type) {
+	case actions.BotPayload:
+		return p.Bot
+	case actions.LoginPayload:
+		return p.Bot
+	case actions.ReasonPayload:
+		return p.Bot
+	case actions.DuePayload:
+		return p.Bot
+	case actions.ResetPayload:
+		return p.Bot
+	case actions.DingPayload:
+		return p.Bot
+	case actions.RoomsPayload:
+		return p.Bot
+	case actions.MessagePayload:
+		return p.Bot
+	case actions.BotAddedPayload:
+		return p.Bot
+	case actions.SendResultPayload:
+		return p.Bot
+	}
+	return ""
+}
+
+func count(steps []step, kind string) int {
 	n := 0
-	for _, a := range as {
-		if a.Type == typ {
+	for _, s := range steps {
+		if s.Kind == kind {
 			n++
 		}
 	}
@@ -80,10 +140,10 @@ func TestRemovedBotAddedAgainIsReset(t *testing.T) {
 					assert.ErrorIs(t, pool.Add(t.Context(), nb), mock.ErrInjected)
 					time.Sleep(10 * time.Minute)
 					synctest.Wait()
-					got := seen(sub, actions.BotFailed.Type(), actions.ResetStarted.Type())
+					got := seen(sub, actions.BotFailed.Type(), resetStarted)
 					require.NotEmpty(t, got, "seed %d: the new bot never failed", seed)
-					assert.Equal(t, actions.BotFailed.Type(), got[0].Type)
-					assert.Greater(t, count(got, actions.ResetStarted.Type()), 3, "seed %d: the new bot is reset with backoff", seed)
+					assert.Equal(t, actions.BotFailed.Type(), got[0].Kind)
+					assert.Greater(t, count(got, resetStarted), 3, "seed %d: the new bot is reset with backoff", seed)
 				})
 			}
 		})
@@ -111,9 +171,9 @@ func TestResetOfASlowStartingBotGoesOn(t *testing.T) {
 		b.SlowStart(15 * time.Second)
 		time.Sleep(10 * time.Minute)
 		synctest.Wait()
-		got := seen(sub, actions.ResetStarted.Type(), actions.ResetFailed.Type())
-		assert.Greater(t, count(got, actions.ResetStarted.Type()), 5)
-		assert.Greater(t, count(got, actions.ResetFailed.Type()), 5)
+		got := seen(sub, resetStarted, resetFailed)
+		assert.Greater(t, count(got, resetStarted), 5)
+		assert.Greater(t, count(got, resetFailed), 5)
 		bot, _ := pool.State().Bots.Get("bot-a")
 		assert.Contains(t, bot.Reason, "took longer than 10s")
 	})
@@ -147,10 +207,10 @@ func TestSlowQRScanLogsIn(t *testing.T) {
 		bot, _ = pool.State().Bots.Get("bot-a")
 		assert.True(t, bot.LoggedIn)
 		assert.True(t, bot.Available)
-		got := seen(sub, actions.BotFailed.Type(), actions.ResetStarted.Type(), actions.Login.Type())
+		got := seen(sub, actions.BotFailed.Type(), resetStarted, actions.Login.Type())
 		require.NotEmpty(t, got)
-		assert.Equal(t, actions.Login.Type(), got[0].Type, "logged in before any failure or reset")
-		assert.Equal(t, 3*time.Minute, got[0].Meta.Time.Sub(t0), "the first login, after the scan delay")
+		assert.Equal(t, actions.Login.Type(), got[0].Kind, "logged in before any failure or reset")
+		assert.Equal(t, 3*time.Minute, got[0].Time.Sub(t0), "the first login, after the scan delay")
 	})
 }
 
@@ -172,11 +232,11 @@ func TestScanSlowerThanScanTimeoutFailsTheBot(t *testing.T) {
 
 		time.Sleep(10 * time.Minute)
 		synctest.Wait()
-		got := seen(sub, actions.BotFailed.Type(), actions.ResetStarted.Type())
+		got := seen(sub, actions.BotFailed.Type(), resetStarted)
 		require.NotEmpty(t, got)
-		assert.Equal(t, actions.BotFailed.Type(), got[0].Type)
-		assert.Equal(t, 5*time.Minute, got[0].Meta.Time.Sub(t0), "failed at the scan timeout")
-		assert.Equal(t, 1, count(got, actions.ResetStarted.Type()), "then reset once, and waiting for the new scan")
+		assert.Equal(t, actions.BotFailed.Type(), got[0].Kind)
+		assert.Equal(t, 5*time.Minute, got[0].Time.Sub(t0), "failed at the scan timeout")
+		assert.Equal(t, 1, count(got, resetStarted), "then reset once, and waiting for the new scan")
 	})
 	_, err := hawechaty.New(hawechaty.WithFailAfter(time.Hour), hawechaty.WithScanTimeout(time.Minute))
 	assert.ErrorContains(t, err, "ScanTimeout")
@@ -202,10 +262,10 @@ func TestLoggedOutBotWithHeartbeatsIsReset(t *testing.T) {
 		b.LogOut()
 		time.Sleep(10 * time.Minute)
 		synctest.Wait()
-		got := seen(sub, actions.Heartbeat.Type(), actions.BotFailed.Type(), actions.ResetStarted.Type(), actions.Login.Type())
+		got := seen(sub, actions.Heartbeat.Type(), actions.BotFailed.Type(), resetStarted, actions.Login.Type())
 		assert.Greater(t, count(got, actions.Heartbeat.Type()), 10, "the connection beat all along")
 		assert.Equal(t, 1, count(got, actions.BotFailed.Type()))
-		assert.Equal(t, 1, count(got, actions.ResetStarted.Type()))
+		assert.Equal(t, 1, count(got, resetStarted))
 		assert.Equal(t, 2, count(got, actions.Login.Type()), "logged in again by the reset")
 		bot, _ := pool.State().Bots.Get("bot-a")
 		assert.True(t, bot.Available)
