@@ -258,7 +258,7 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 	case actions.BotFailed.Type():
 		p, _ := actions.BotFailed.Match(a)
 		s = c.update(s, p.Bot, seq, func(b *Bot) {
-			if b.Phase != Failed {
+			if b.Phase != Failed && !p.Decided { // the health epic's is news
 				c.fail(b, t, p.Reason)
 			}
 		})
