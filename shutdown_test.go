@@ -79,16 +79,27 @@ func TestStopGivesEachBotItsOwnTime(t *testing.T) {
 	})
 }
 
-// Remove with a context already done, and nothing under way, succeeds:
-// an idle puppet does not race its caller's context.
+// Remove with a context already done, and nothing under way, still takes
+// the bot out of the pool: the name is free at once, and the idle puppet
+// is stopped and closed in the background. Remove may say that it did
+// not wait (its context had ended), and nothing else.
 func TestRemoveWithADoneContextAndNothingUnderWay(t *testing.T) {
 	for range 20 {
 		synctest.Test(t, func(t *testing.T) {
-			pool := startPool(t, nil, newFake("a"))
+			a := newFake("a")
+			pool := startPool(t, nil, a)
 			defer pool.Stop(context.Background())
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
-			require.NoError(t, pool.Remove(ctx, "a"))
+			if err := pool.Remove(ctx, "a"); err != nil {
+				require.ErrorIs(t, err, context.Canceled)
+			}
+			assert.ErrorIs(t, pool.Remove(context.Background(), "a"), hawechaty.ErrUnknownBot)
+			synctest.Wait()
+			assert.False(t, a.Started(), "not stopped")
+			assert.True(t, a.Closed(), "not closed")
+			assert.Zero(t, pool.State().Bots.Len())
+			require.NoError(t, pool.Add(t.Context(), newFake("a")), "the name is not free")
 		})
 	}
 }
