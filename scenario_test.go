@@ -165,6 +165,8 @@ func (h *harness) run(t *testing.T, td *datadriven.TestData) string {
 		synctest.Wait()
 		if err != nil {
 			out = append(out, "stop: "+err.Error())
+		} else {
+			out = append(out, "stopped")
 		}
 		out = append(out, h.collect()...)
 	case "state":
@@ -472,8 +474,9 @@ type line struct {
 // instant come from goroutines that ran side by side (a bot's pump, the
 // effects, the clock, callers), in no fixed order: a story groups them by
 // what they concern (sends first, then bots, then the pool), each group
-// in dispatch order, except that a reset's end is told after the events
-// its Stop and Start caused, which race it. So a story reads the same on
+// in dispatch order, except that the end of a reset or a ding is told
+// after the bot's other lines of that instant, which race it (the events
+// its Stop and Start caused, the next ding). So a story reads the same on
 // every run.
 func (h *harness) story() string {
 	var lines []line
@@ -500,9 +503,12 @@ func keyOf(a actions.Action) string {
 	if id := sendOf(a); id != "" {
 		return "1 " + id
 	}
+	if actions.MessageAccepted.Is(a) {
+		return "3 inbox"
+	}
 	if bot := botOf(a); bot != "" {
-		if actions.ResetDone.Is(a) {
-			return "2 " + bot + " ~"
+		if actions.ResetDone.Is(a) || actions.Ding.Is(a) {
+			return "2 " + bot + " ~" // an effect's end, racing what it caused
 		}
 		return "2 " + bot
 	}
@@ -521,8 +527,8 @@ func sendOf(a actions.Action) string {
 	return ""
 }
 
-// quiet actions are left out of stories: inputs told otherwise, or noise.
-var quiet = map[string]bool{
+// untold actions are left out of stories: inputs told otherwise, or noise.
+var untold = map[string]bool{
 	actions.Init.Type(): true, actions.Heartbeat.Type(): true, actions.Message.Type(): true,
 	actions.SendCollected.Type(): true,
 }
@@ -531,7 +537,7 @@ var quiet = map[string]bool{
 // it (read from the marks it left in the state), or "" to leave it out.
 func (h *harness) tell(c store.Change[reducers.Pool]) string {
 	a := c.Action
-	if quiet[a.Type] {
+	if untold[a.Type] {
 		return ""
 	}
 	head := fmt.Sprintf("%-17s ", a.Type)
@@ -573,7 +579,9 @@ func (h *harness) tell(c store.Change[reducers.Pool]) string {
 		if p.Room != "" {
 			where = " in " + p.Room
 		}
-		return head + fmt.Sprintf("%s from %s%s: %q (via %s)", p.MessageID, p.From, where, p.Text, p.Bot)
+		// Which bot's copy is accepted is a race between the bots that
+		// received it: left out.
+		return head + fmt.Sprintf("%s from %s%s: %q", p.MessageID, p.From, where, p.Text)
 	case actions.SendPayload:
 		return head + fmt.Sprintf("%s to %s %q%s", p.ID, p.To, p.Text, h.decided(c, p.ID))
 	case actions.SendIDPayload:
