@@ -2,6 +2,7 @@ package hawechaty_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -378,5 +379,60 @@ func TestScanOfALoggedInBotIsNotReset(t *testing.T) {
 		assert.Equal(t, reducers.Scanning, bot.Phase, "%q", bot.Reason)
 		assert.Empty(t, tr.steps(t, failed, resetStarted), "the scan was cut short")
 		assert.True(t, a.Started(), "the puppet was stopped under the scan")
+	})
+}
+
+// A bot whose sends hang, deaf to their context, while its connection
+// keeps beating is ejected after three sends in a row that got no answer
+// within SendTimeout, although every caller gave up (1 s) long before: a
+// send that does not answer is the bot's failure, whatever the caller's
+// deadline. Each caller returns at its deadline (+100 ms), told that the
+// message may have left. Sends then go to the other bot.
+func TestBotWhoseSendsHangIsEjectedWhileItBeats(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := newFake("a"), newFake("b")
+		a.Beat(10 * time.Second)
+		b.Beat(10 * time.Second)
+		a.Deafen("Say")
+		defer a.Release()
+		pool := startPool(t, []hawechaty.Option{hawechaty.WithSendTimeout(5 * time.Second)}, a, b)
+		defer pool.Stop(context.Background())
+		tr := follow(pool)
+
+		var lastA time.Time
+		for i := range 5 { // round robin: a, b, a, b, a
+			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+			start := time.Now()
+			if i%2 == 0 {
+				lastA = start
+			}
+			r, err := pool.Say(ctx, "alice", fmt.Sprint("m", i))
+			cancel()
+			assert.LessOrEqual(t, time.Since(start), time.Second+100*time.Millisecond, "the caller's deadline did not bound Say")
+			if i%2 == 0 {
+				var se *hawechaty.SendError
+				require.ErrorAs(t, err, &se)
+				assert.Equal(t, "a", se.Bot)
+				assert.Equal(t, actions.Abandoned, se.Outcome)
+				assert.ErrorIs(t, err, puppet.ErrOutcomeUnknown)
+			} else {
+				require.NoError(t, err)
+				assert.Equal(t, "b", r.Bot)
+			}
+			time.Sleep(4 * time.Second) // past the hung attempt's SendTimeout
+		}
+		synctest.Wait()
+		bot, _ := pool.State().Bots.Get("a")
+		assert.False(t, bot.Available, "a bot whose sends hang stays in rotation")
+		assert.Equal(t, "3 consecutive failed sends", bot.Reason)
+		assert.Equal(t, 3, a.Attempts())
+		assert.Less(t, time.Since(bot.LastSeen), 15*time.Second, "its connection beat all along")
+		got := tr.steps(t, failed)
+		require.Len(t, got, 1)
+		assert.Equal(t, lastA.Add(5*time.Second), got[0].Time, "ejected when the third hung attempt's SendTimeout passed")
+
+		r, err := pool.Say(t.Context(), "alice", "after")
+		require.NoError(t, err)
+		assert.Equal(t, "b", r.Bot)
 	})
 }
