@@ -3,6 +3,7 @@ package hawechaty_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -125,4 +126,80 @@ func TestSayUnderWayAtStopIsAnUnknownOutcome(t *testing.T) {
 		assert.ErrorIs(t, err, puppet.ErrOutcomeUnknown)
 		assert.Equal(t, []string{"alice:x"}, a.Said())
 	})
+}
+
+// Every call into the puppets returns by its context's end when a puppet
+// ignores its context: the finders (the other bots' answers are kept),
+// Logout, Remove, and Add to a started pool (the bot is in the pool, its
+// Start goes on in the background). When the puppet answers at last,
+// the pool stops cleanly.
+func TestCallsReturnByTheirContextsEndWhenAPuppetIsDeaf(t *testing.T) {
+	room := puppet.Room{ID: "room1", Topic: "team", Members: []string{"self-a", "self-b"}}
+	for _, tt := range []struct {
+		name  string
+		deaf  string // the method of a that blocks
+		call  func(ctx context.Context, pool *hawechaty.Pool) error
+		after func(t *testing.T, pool *hawechaty.Pool, err error)
+	}{
+		{"Room.FindAll", "Rooms", func(ctx context.Context, pool *hawechaty.Pool) error {
+			rooms, err := pool.Room.FindAll(ctx, "team")
+			if err == nil && len(rooms) != 1 {
+				err = fmt.Errorf("rooms %+v, want b's", rooms)
+			}
+			return err
+		}, func(t *testing.T, _ *hawechaty.Pool, err error) { assert.NoError(t, err, "b answered") }},
+		{"Contact.FindAll", "Contacts", func(ctx context.Context, pool *hawechaty.Pool) error {
+			cs, err := pool.Contact.FindAll(ctx, "bob")
+			if err == nil && (len(cs) != 1 || cs[0].ID != "bob-b") {
+				err = fmt.Errorf("contacts %+v, want b's", cs)
+			}
+			return err
+		}, func(t *testing.T, _ *hawechaty.Pool, err error) { assert.NoError(t, err, "b answered") }},
+		{"Logout", "Stop", func(ctx context.Context, pool *hawechaty.Pool) error { return pool.Logout(ctx) },
+			func(t *testing.T, _ *hawechaty.Pool, err error) { assert.ErrorIs(t, err, context.DeadlineExceeded) }},
+		{"Remove", "Stop", func(ctx context.Context, pool *hawechaty.Pool) error { return pool.Remove(ctx, "a") },
+			func(t *testing.T, pool *hawechaty.Pool, err error) {
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+				assert.False(t, pool.State().Bots.Has("a"), "a is still in the pool")
+			}},
+		{"Add", "Start", nil, func(t *testing.T, pool *hawechaty.Pool, err error) {
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.True(t, pool.State().Bots.Has("a"), "a is not in the pool")
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				a, b := newFake("a", room), newFake("b", room)
+				defer a.Release()
+				var pool *hawechaty.Pool
+				call := tt.call
+				if call == nil { // Add a to a started pool
+					pool = startPool(t, nil, b)
+					call = func(ctx context.Context, pool *hawechaty.Pool) error { return pool.Add(ctx, a) }
+				} else {
+					pool = startPool(t, nil, a, b)
+				}
+				a.Deafen(tt.deaf)
+				defer func() {
+					a.Release() // the puppet answers at last
+					assert.NoError(t, pool.Stop(context.Background()))
+				}()
+
+				ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+				defer cancel()
+				start := time.Now()
+				res := make(chan error, 1)
+				go func() { res <- call(ctx, pool) }()
+				var err error
+				select {
+				case err = <-res:
+				case <-time.After(time.Hour):
+					require.FailNow(t, "no return an hour after its context's end") // Release lets the call end
+				}
+				assert.Equal(t, time.Second, time.Since(start), "did not return at its context's end")
+				assert.Equal(t, 1, a.Blocked(), "a's call did not block")
+				tt.after(t, pool, err)
+			})
+		})
+	}
 }
