@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -202,4 +203,125 @@ func TestCallsReturnByTheirContextsEndWhenAPuppetIsDeaf(t *testing.T) {
 			})
 		})
 	}
+}
+
+// deafBot is a bot of the mock world whose sends ignore their context: a
+// request, once made, goes on to its end (delivered after the bot's
+// latency, or hung until the bot is closed), whatever the caller or the
+// pool does meanwhile.
+type deafBot struct{ *mock.Bot }
+
+func (d deafBot) Say(ctx context.Context, to, text string) error {
+	return d.Bot.Say(context.WithoutCancel(ctx), to, text)
+}
+
+// sayResult is what one Say returned.
+type sayResult struct {
+	text string
+	r    hawechaty.Receipt
+	err  error
+}
+
+// TestSayRacingStopTellsTheTruth stops a pool under load, at a random
+// instant, while its puppets ignore their contexts (slow, or hung with
+// the message delivered), and checks every Say against the world's log
+// of deliveries: a Say that returned a receipt was delivered once, by
+// that bot; a Say whose message was delivered, or may have been, never
+// returned a plain ErrStopped (nor any error but "outcome unknown"); no
+// message was delivered twice.
+func TestSayRacingStopTellsTheTruth(t *testing.T) {
+	var plain, unknown int
+	for seed := range uint64(12) {
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p, u := sayRacingStop(t, seed)
+				plain += p
+				unknown += u
+			})
+		})
+	}
+	// The race was run: both ends of it were seen.
+	assert.Positive(t, plain, "no Say ended with a plain ErrStopped")
+	assert.Positive(t, unknown, "no Say ended with ErrStopped and an unknown outcome")
+}
+
+func sayRacingStop(t *testing.T, seed uint64) (plain, unknown int) {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	world := mock.NewWorld(mock.WithSeed(seed))
+	defer world.Close()
+	require.NoError(t, world.AddContact("alice", "Alice"))
+	pool, err := hawechaty.New(hawechaty.WithSeed(seed), hawechaty.WithSendTimeout(2*time.Second))
+	require.NoError(t, err)
+	for i, latency := range []time.Duration{0, 300 * time.Millisecond, 3 * time.Second, -1} {
+		b, err := world.AddBot(fmt.Sprint("bot-", i))
+		require.NoError(t, err)
+		if latency < 0 {
+			b.Hang(true) // each message arrives, and no answer comes
+		} else {
+			b.SetLatency(latency)
+		}
+		require.NoError(t, pool.Add(t.Context(), deafBot{b}))
+	}
+	require.NoError(t, pool.Start(t.Context()))
+	synctest.Wait()
+
+	var mu sync.Mutex
+	var results []sayResult
+	var wg sync.WaitGroup
+	for s := range 40 {
+		srng := rand.New(rand.NewPCG(seed, uint64(100+s)))
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				time.Sleep(time.Duration(srng.IntN(200)) * time.Millisecond)
+				ctx, cancel := context.WithCancel(t.Context())
+				if srng.IntN(2) == 0 {
+					ctx, cancel = context.WithTimeout(t.Context(), time.Duration(500+srng.IntN(4000))*time.Millisecond)
+				}
+				text := fmt.Sprintf("s%d-%d", s, i)
+				r, err := pool.Say(ctx, "alice", text)
+				cancel()
+				mu.Lock()
+				results = append(results, sayResult{text, r, err})
+				mu.Unlock()
+				if errors.Is(err, hawechaty.ErrStopped) {
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(time.Second + time.Duration(rng.Int64N(int64(5*time.Second))))
+	require.NoError(t, pool.Stop(context.Background()))
+	wg.Wait()
+	time.Sleep(time.Hour) // whatever the puppets still do ends
+	synctest.Wait()
+
+	delivered := map[string][]string{} // text → bots
+	for _, d := range world.Delivered() {
+		if d.To == "alice" {
+			delivered[d.Text] = append(delivered[d.Text], d.Bot)
+		}
+	}
+	for text, bots := range delivered {
+		assert.Len(t, bots, 1, "%q delivered more than once", text)
+	}
+	for _, res := range results {
+		bots, sent := delivered[res.text]
+		switch {
+		case res.err == nil:
+			if assert.True(t, sent, "%q: a receipt, and no delivery", res.text) {
+				assert.Equal(t, res.r.Bot, bots[0], "%q: the receipt names another bot", res.text)
+			}
+		case errors.Is(res.err, puppet.ErrOutcomeUnknown):
+			if errors.Is(res.err, hawechaty.ErrStopped) {
+				unknown++
+			}
+		default:
+			assert.False(t, sent, "%q was delivered, and Say said: %v", res.text, res.err)
+			if errors.Is(res.err, hawechaty.ErrStopped) {
+				plain++
+			}
+		}
+	}
+	t.Logf("seed %d: %d Says, %d delivered, %d plain ErrStopped, %d stopped with an unknown outcome", seed, len(results), len(delivered), plain, unknown)
+	return plain, unknown
 }
