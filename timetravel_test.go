@@ -48,6 +48,7 @@ func TestTimeTravelKeepsThePool(t *testing.T) {
 		}
 		require.NoError(t, pool.Start(t.Context()))
 		defer pool.Stop(context.Background())
+		synctest.Wait()
 
 		// A history: sends, a bot that dies, is failed and comes back.
 		for i := range 3 {
