@@ -59,7 +59,7 @@ func chaos(t *testing.T, seed uint64) {
 			require.NoError(t, err)
 			require.NoError(t, pool.Add(t.Context(), bots[i]))
 		}
-		changes := pool.Store().Subscribe(1 << 21)
+		changes := pool.Store().Subscribe(1 << 18)
 		require.NoError(t, pool.Start(t.Context()))
 		start := time.Now()
 		synctest.Wait()

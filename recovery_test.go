@@ -39,15 +39,15 @@ type step struct {
 	Time time.Time
 }
 
-// trail follows a pool's store and tells what each change did. Its
-// subscription is large: a dropped change would hide a decision.
+// trail follows a pool's store and tells what each change did. A dropped
+// change would hide a decision: steps fails the test if one was dropped.
 type trail struct {
 	sub  *store.Subscription[reducers.Pool]
 	prev reducers.Pool
 }
 
 func follow(pool *hawechaty.Pool) *trail {
-	return &trail{sub: pool.Store().Subscribe(1 << 20), prev: pool.State()}
+	return &trail{sub: pool.Store().Subscribe(1 << 14), prev: pool.State()}
 }
 
 // kinds names what a change did: its action's type, and the decisions

@@ -295,7 +295,7 @@ func (h *harness) newPool(t *testing.T, td *datadriven.TestData) {
 	pool, err := hawechaty.New(opts...)
 	h.check(t, err)
 	h.pool = pool
-	h.sub = pool.Store().Subscribe(1 << 20)
+	h.sub = pool.Store().Subscribe(1 << 16)
 	h.history = []reducers.Pool{pool.State()}
 	h.start = time.Now()
 	for _, name := range h.order {
