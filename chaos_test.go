@@ -2,6 +2,7 @@ package hawechaty_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -12,16 +13,24 @@ import (
 
 	"github.com/hawechaty/hawechaty"
 	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/puppet/mock"
+	"github.com/hawechaty/hawechaty/reducers"
+	"github.com/hawechaty/hawechaty/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// TestChaos runs 5 bots for a virtual hour under seeded random faults while
-// 10,000 Says go through the pool, then checks the promises of the design:
-// every Say returns exactly once; no message is delivered twice; no send is
-// routed to a bot after it was declared failed and before it recovered; a
-// bot that dies silently is detected within FailAfter plus one ding period.
+// TestChaos runs 5 bots for a virtual hour under seeded random faults,
+// with DevTools jumps mixed in (Store().Replace with reducers.Pool{}, the
+// state of a RESET, and with random earlier states), while 10,000 Says go
+// through the pool, then checks the promises of the design: every Say
+// returns exactly once and tells the truth (a receipt: delivered once, by
+// that bot; an error other than "outcome unknown": not delivered); no
+// message is delivered twice; no send is routed to a bot after it was
+// declared failed and before it recovered; a bot that dies silently is
+// detected within FailAfter plus one ding period; and the jumps leave
+// every bot in the pool.
 func TestChaos(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3} {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) { chaos(t, seed) })
@@ -50,9 +59,12 @@ func chaos(t *testing.T, seed uint64) {
 			require.NoError(t, err)
 			require.NoError(t, pool.Add(t.Context(), bots[i]))
 		}
-		changes := pool.Store().Subscribe(1 << 21)
+		changes := pool.Store().Subscribe(1 << 18)
 		require.NoError(t, pool.Start(t.Context()))
 		start := time.Now()
+		synctest.Wait()
+		snaps := []reducers.Pool{{}, pool.State()} // RESET, and just after the start
+		jumps := 0
 
 		// Faults: every 1 to 5 virtual minutes one bot gets a random fault;
 		// faults other than death are cleared after a while.
@@ -107,8 +119,34 @@ func chaos(t *testing.T, seed uint64) {
 			}
 		}()
 
+		// DevTools: every 10 to 60 virtual seconds, a jump to an earlier
+		// state (one seen at an earlier jump, or just after the start) or
+		// to RESET's (reducers.Pool{}).
+		jumpsDone := make(chan struct{})
+		go func() {
+			defer close(jumpsDone)
+			jrng := rand.New(rand.NewPCG(seed, 98))
+			for {
+				select {
+				case <-time.After(10*time.Second + time.Duration(jrng.Int64N(int64(50*time.Second)))):
+				case <-stopFaults:
+					return
+				}
+				snaps = append(snaps, pool.State())
+				if err := pool.Store().Replace(snaps[jrng.IntN(len(snaps))], "devtools"); err != nil {
+					t.Errorf("jump: %v", err)
+					return
+				}
+				jumps++
+				if h := pool.Health(); h.Total != nbots {
+					t.Errorf("after a jump, Health shows %d bots of %d", h.Total, nbots)
+				}
+			}
+		}()
+
 		// Senders: 10,000 Says spread over the hour, each text unique.
 		var returned, delivered, failed atomic.Int64
+		results := make([][]sayResult, senders)
 		var wg sync.WaitGroup
 		for s := range senders {
 			wg.Go(func() {
@@ -116,8 +154,10 @@ func chaos(t *testing.T, seed uint64) {
 				for i := range perSender {
 					time.Sleep(gap)
 					ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-					_, err := pool.Say(ctx, "alice", fmt.Sprintf("s%d-%d", s, i))
+					text := fmt.Sprintf("s%d-%d", s, i)
+					r, err := pool.Say(ctx, "alice", text)
 					cancel()
+					results[s] = append(results[s], sayResult{text, r, err})
 					returned.Add(1)
 					if err == nil {
 						delivered.Add(1)
@@ -130,38 +170,59 @@ func chaos(t *testing.T, seed uint64) {
 		wg.Wait()
 		close(stopFaults)
 		<-faultsDone
+		<-jumpsDone
 		elapsed := time.Since(start)
 		require.NoError(t, pool.Stop(context.Background()))
 
 		assert.Equal(t, int64(senders*perSender), returned.Load(), "every Say returned")
 		assert.GreaterOrEqual(t, elapsed, hour)
 
-		// No message delivered twice, and every delivered Say is in the world.
-		seen := map[string]int{}
+		// No message delivered twice, and every Say told the truth.
+		seen := map[string][]string{} // text → the bots that delivered it
 		for _, d := range world.Delivered() {
 			if d.To == "alice" {
-				seen[d.Text]++
+				seen[d.Text] = append(seen[d.Text], d.Bot)
 			}
 		}
-		for text, n := range seen {
-			if n > 1 {
-				t.Errorf("%q delivered %d times", text, n)
+		for text, bots := range seen {
+			if len(bots) > 1 {
+				t.Errorf("%q delivered %d times, by %v", text, len(bots), bots)
 			}
 		}
-		assert.GreaterOrEqual(t, int64(len(seen)), delivered.Load(), "every reported delivery reached the world")
+		lies := 0
+		for _, rs := range results {
+			for _, res := range rs {
+				bots, sent := seen[res.text]
+				switch {
+				case res.err == nil && (!sent || bots[0] != res.r.Bot):
+					t.Errorf("%q: a receipt from %s, and deliveries by %v", res.text, res.r.Bot, bots)
+					lies++
+				case res.err != nil && sent && !errors.Is(res.err, puppet.ErrOutcomeUnknown):
+					t.Errorf("%q was delivered by %v, and Say said: %v", res.text, bots, res.err)
+					lies++
+				}
+			}
+		}
+		assert.Zero(t, lies)
 
 		// Replay the store: no route to a failed bot; detection bound.
 		require.Zero(t, changes.Dropped(), "the audit subscription kept up")
 		failedBots := map[string]bool{}
-		failedAt := map[string][]time.Time{}
+		failedAt := map[string][]time.Time{} // when the reducer failed each bot
 		routes, badRoutes := 0, 0
+		var prev reducers.Pool
 		for c := range changes.C() {
 			a := c.Action
+			for id, b := range c.State.Bots.All() {
+				if old, ok := prev.Bots.Get(id); ok && b.Phase == reducers.Failed && old.Phase != reducers.Failed {
+					failedAt[id] = append(failedAt[id], a.Meta.Time)
+				}
+			}
+			prev = c.State
 			switch a.Type {
 			case actions.BotFailed.Type():
 				p, _ := actions.BotFailed.Match(a)
 				failedBots[p.Bot] = true
-				failedAt[p.Bot] = append(failedAt[p.Bot], a.Meta.Time)
 			case actions.Logout.Type():
 				p, _ := actions.Logout.Match(a)
 				failedBots[p.Bot] = true
@@ -173,12 +234,13 @@ func chaos(t *testing.T, seed uint64) {
 				if b, ok := c.State.Bots.Get(p.Bot); ok && b.Available {
 					failedBots[p.Bot] = false
 				}
-			case actions.SendRouted.Type():
-				routes++
-				p, _ := actions.SendRouted.Match(a)
-				if failedBots[p.Bot] {
-					badRoutes++
-					t.Errorf("%v: send %s routed to %s, which was failed", a.Meta.Time.Sub(start), p.ID, p.Bot)
+			default:
+				if id, bot, ok := routed(c); ok {
+					routes++
+					if failedBots[bot] {
+						badRoutes++
+						t.Errorf("%v: send %s routed to %s, which was failed", a.Meta.Time.Sub(start), id, bot)
+					}
 				}
 			}
 		}
@@ -195,7 +257,31 @@ func chaos(t *testing.T, seed uint64) {
 				assert.LessOrEqual(t, detected.Sub(d.at), failAfter+dingEvery, "%s died at %v", d.bot, d.at.Sub(start))
 			}
 		}
-		t.Logf("seed %d: %d Says (%d delivered, %d failed), %d routes, %d silent deaths, virtual %v",
-			seed, returned.Load(), delivered.Load(), failed.Load(), routes, len(deaths), elapsed.Round(time.Second))
+		t.Logf("seed %d: %d Says (%d delivered, %d failed), %d routes, %d silent deaths, %d jumps, virtual %v",
+			seed, returned.Load(), delivered.Load(), failed.Load(), routes, len(deaths), jumps, elapsed.Round(time.Second))
 	})
+}
+
+// routed reports the attempt a change decided: the send whose record the
+// reducer marked with the change's Seq (reducers.Send.RoutedBy), and its bot.
+func routed(c store.Change[reducers.Pool]) (id, bot string, ok bool) {
+	a := c.Action
+	switch {
+	case actions.SendRequested.Is(a):
+		p, _ := actions.SendRequested.Match(a)
+		id = p.ID
+	case actions.SendRetry.Is(a):
+		p, _ := actions.SendRetry.Match(a)
+		id = p.ID
+	case actions.SendResult.Is(a):
+		p, _ := actions.SendResult.Match(a)
+		id = p.ID
+	default:
+		return "", "", false
+	}
+	sd, found := c.State.Sends.Get(id)
+	if !found || sd.RoutedBy != a.Meta.Seq {
+		return "", "", false
+	}
+	return id, sd.Bot, true
 }

@@ -16,6 +16,15 @@ type fakePuppet struct {
 	name   string
 	events chan puppet.Event
 	rooms  []puppet.Room
+	done   chan struct{} // closed by Close
+	once   sync.Once
+
+	// deaf methods block whatever their context says, until Release or
+	// Close, as a puppet that does not honour cancellation.
+	deafMu  sync.Mutex
+	deaf    map[string]bool
+	release chan struct{}
+	blocked int // deaf calls under way
 
 	mu       sync.Mutex
 	said     []string
@@ -28,12 +37,81 @@ type fakePuppet struct {
 }
 
 func newFake(name string, rooms ...puppet.Room) *fakePuppet {
-	return &fakePuppet{name: name, events: make(chan puppet.Event, 64), rooms: rooms}
+	return &fakePuppet{name: name, events: make(chan puppet.Event, 64), rooms: rooms,
+		done: make(chan struct{}), deaf: map[string]bool{}, release: make(chan struct{})}
+}
+
+// Deafen makes the named methods ("Start", "Stop", "Say", "Rooms",
+// "Contacts") block, deaf to their context, until Release or Close.
+func (f *fakePuppet) Deafen(methods ...string) {
+	f.deafMu.Lock()
+	defer f.deafMu.Unlock()
+	for _, m := range methods {
+		f.deaf[m] = true
+	}
+}
+
+// Release ends the deaf calls under way and makes every method hear
+// again.
+func (f *fakePuppet) Release() {
+	f.deafMu.Lock()
+	defer f.deafMu.Unlock()
+	clear(f.deaf)
+	close(f.release)
+	f.release = make(chan struct{})
+}
+
+// Blocked returns how many deaf calls are under way.
+func (f *fakePuppet) Blocked() int {
+	f.deafMu.Lock()
+	defer f.deafMu.Unlock()
+	return f.blocked
+}
+
+// block waits, deaf to any context, while method is deafened.
+func (f *fakePuppet) block(method string) {
+	f.deafMu.Lock()
+	if !f.deaf[method] {
+		f.deafMu.Unlock()
+		return
+	}
+	f.blocked++
+	release := f.release
+	f.deafMu.Unlock()
+	select {
+	case <-release:
+	case <-f.done:
+	}
+	f.deafMu.Lock()
+	f.blocked--
+	f.deafMu.Unlock()
+}
+
+// Beat emits a heartbeat every d while the puppet is started, until
+// Close: its connection is alive whatever its sends do.
+func (f *fakePuppet) Beat(d time.Duration) {
+	go func() {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				f.mu.Lock()
+				if f.started {
+					f.emitLocked(puppet.Event{Kind: puppet.EventHeartbeat})
+				}
+				f.mu.Unlock()
+			case <-f.done:
+				return
+			}
+		}
+	}()
 }
 
 func (f *fakePuppet) Name() string { return f.name }
 
 func (f *fakePuppet) Start(ctx context.Context) error {
+	f.block("Start")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.startErr != nil {
@@ -47,6 +125,7 @@ func (f *fakePuppet) Start(ctx context.Context) error {
 }
 
 func (f *fakePuppet) Stop(context.Context) error {
+	f.block("Stop")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.started {
@@ -58,7 +137,10 @@ func (f *fakePuppet) Stop(context.Context) error {
 
 func (f *fakePuppet) emitLocked(ev puppet.Event) {
 	if !f.closed {
-		f.events <- ev
+		select {
+		case f.events <- ev:
+		case <-f.done:
+		}
 	}
 }
 
@@ -78,6 +160,7 @@ func (f *fakePuppet) Say(ctx context.Context, to, text string) error {
 	f.attempts++
 	delay := f.sayDelay
 	f.mu.Unlock()
+	f.block("Say")
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("fake %q: %w: %w", f.name, puppet.ErrNotSent, err)
 	}
@@ -139,13 +222,18 @@ func (f *fakePuppet) SetSayErr(err error) {
 	f.mu.Unlock()
 }
 
-func (f *fakePuppet) Rooms(context.Context) ([]puppet.Room, error) { return f.rooms, nil }
+func (f *fakePuppet) Rooms(context.Context) ([]puppet.Room, error) {
+	f.block("Rooms")
+	return f.rooms, nil
+}
 
 func (f *fakePuppet) Contacts(context.Context) ([]puppet.Contact, error) {
+	f.block("Contacts")
 	return []puppet.Contact{{ID: "alice", Name: "Alice"}, {ID: "bob-" + f.name, Name: "Bob"}}, nil
 }
 
 func (f *fakePuppet) Close() error {
+	f.once.Do(func() { close(f.done) }) // first: it frees an emitter that holds mu
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.closed {

@@ -151,9 +151,13 @@ func eachLoggedIn[T any](ctx context.Context, p *Pool, fetch func(ctx context.Co
 	for _, c := range calls {
 		var ans answer
 		select {
-		case ans = <-c.ch:
-		case <-ctx.Done():
-			ans.err = ctx.Err()
+		case ans = <-c.ch: // an answer in hand is kept, whatever ctx says
+		default:
+			select {
+			case ans = <-c.ch:
+			case <-ctx.Done():
+				ans.err = ctx.Err()
+			}
 		}
 		if ans.err != nil {
 			errs = append(errs, fmt.Errorf("hawechaty: bot %q: %w", c.bot, ans.err))

@@ -177,6 +177,15 @@ func (p *Pool) pump(name string, m *member) {
 		if !ok {
 			continue
 		}
+		p.mu.Lock()
+		current := p.bots[name] == m
+		p.mu.Unlock()
+		if !current {
+			// Removed (its Stop's logout is on its way): its events are
+			// no longer the pool's, and a bot added again under its name
+			// must not get them.
+			return
+		}
 		if err := p.st.dispatch(a.WithSource(src)); err != nil && !errors.Is(err, store.ErrStopped) {
 			p.log.Warn("hawechaty: event refused", "bot", name, "type", a.Type, "err", err)
 		}

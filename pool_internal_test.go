@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/puppet/mock"
+	"github.com/hawechaty/hawechaty/reducers"
+	"github.com/hawechaty/hawechaty/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -30,7 +33,7 @@ func TestStartWatchesBotsAddedBeforeTheEpicsRan(t *testing.T) {
 		defer p.Stop(context.Background())
 
 		// Add's dispatch lands before the epics run ...
-		require.NoError(t, p.st.Dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: "bot-a", Puppet: "mock"}).WithSource("pool")))
+		require.NoError(t, p.st.dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: "bot-a", Puppet: "mock"}).WithSource("pool")))
 		require.NoError(t, p.Start(t.Context()))
 		// ... and its member joined after Start's snapshot.
 		p.mu.Lock()
@@ -41,8 +44,8 @@ func TestStartWatchesBotsAddedBeforeTheEpicsRan(t *testing.T) {
 		synctest.Wait()
 		bot, ok := p.State().Bots.Get("bot-a")
 		require.True(t, ok)
-		assert.False(t, bot.FailedAt.IsZero(), "never failed: the heartbeat does not watch it")
-		assert.Positive(t, bot.Resets, "never reset")
+		assert.Equal(t, reducers.Failed, bot.Phase, "never failed: the heartbeat does not watch it")
+		assert.Positive(t, bot.Reset, "never reset")
 	})
 }
 
@@ -53,14 +56,15 @@ func TestSayDuringStartFailsAtOnce(t *testing.T) {
 		p, err := New(WithSeed(1))
 		require.NoError(t, err)
 		p.mu.Lock()
-		p.started = true // what Start does first
+		p.state = starting // what Start does first
 		p.mu.Unlock()
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 		_, err = p.Say(ctx, "alice", "hi")
 		require.ErrorContains(t, err, "before Start has started the pool")
+		assert.Zero(t, p.State().Sends.Len(), "the send was never requested")
 		require.NoError(t, p.Stop(context.Background()))
-		assert.Empty(t, p.waiters)
+		assert.Empty(t, p.bell.waiters, "Say left its doorbell behind")
 	})
 }
 
@@ -86,9 +90,73 @@ func TestRemovedBotsAccountIsForgotten(t *testing.T) {
 			_ = p.Remove(context.Background(), "bot-a")
 			time.Sleep(time.Second)
 			synctest.Wait()
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			require.Empty(t, p.selves)
+			assert.Zero(t, p.State().Selves.Len(), "the removed bot's account is still the pool's")
+			assert.Zero(t, p.State().Bots.Len())
+		})
+	}
+}
+
+// chanPuppet is a puppet whose events the test sends; Start logs in,
+// Stop logs out.
+type chanPuppet struct {
+	name   string
+	events chan puppet.Event
+}
+
+func (c *chanPuppet) Name() string { return c.name }
+func (c *chanPuppet) Start(context.Context) error {
+	c.events <- puppet.Event{Kind: puppet.EventLogin, Self: c.name}
+	return nil
+}
+func (c *chanPuppet) Stop(context.Context) error {
+	c.events <- puppet.Event{Kind: puppet.EventLogout, Data: "stopped"}
+	return nil
+}
+func (c *chanPuppet) Events() <-chan puppet.Event                        { return c.events }
+func (c *chanPuppet) Say(context.Context, string, string) error          { return nil }
+func (c *chanPuppet) Rooms(context.Context) ([]puppet.Room, error)       { return nil, nil }
+func (c *chanPuppet) Contacts(context.Context) ([]puppet.Contact, error) { return nil, nil }
+func (c *chanPuppet) Close() error                                       { return nil }
+
+// The events a removed puppet emits never reach a bot added again under
+// its name: here the logout its Stop emits, while the removed bot's pump
+// was busy with an earlier event. It used to mark the new bot logged out.
+func TestRemovedPuppetsEventsDoNotReachItsSuccessor(t *testing.T) {
+	for range 20 {
+		synctest.Test(t, func(t *testing.T) {
+			hold := make(chan struct{})
+			holding := make(chan struct{})
+			first := true
+			mw := func(store.API[reducers.Pool]) func(store.DispatchFunc) store.DispatchFunc {
+				return func(next store.DispatchFunc) store.DispatchFunc {
+					return func(a actions.Action) error {
+						if actions.Heartbeat.Is(a) && a.Meta.Source == "puppet/x" && first {
+							first = false
+							close(holding)
+							<-hold
+						}
+						return next(a)
+					}
+				}
+			}
+			p, err := New(WithSeed(1), WithStoreOptions(store.WithMiddleware(mw)))
+			require.NoError(t, err)
+			old := &chanPuppet{name: "x", events: make(chan puppet.Event, 8)}
+			require.NoError(t, p.Add(t.Context(), old))
+			require.NoError(t, p.Start(t.Context()))
+			defer p.Stop(context.Background())
+			synctest.Wait()
+			old.events <- puppet.Event{Kind: puppet.EventHeartbeat}
+			<-holding                                      // the old pump is busy dispatching
+			require.NoError(t, p.Remove(t.Context(), "x")) // its Stop queues a logout
+			nu := &chanPuppet{name: "x", events: make(chan puppet.Event, 8)}
+			require.NoError(t, p.Add(t.Context(), nu))
+			synctest.Wait()
+			close(hold)
+			synctest.Wait()
+			b, ok := p.State().Bots.Get("x")
+			require.True(t, ok)
+			assert.True(t, b.LoggedIn, "the old puppet's logout reached the new bot: %q", b.Reason)
 		})
 	}
 }

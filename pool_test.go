@@ -146,7 +146,7 @@ func TestSayCanceledCallerDoesNotEjectBot(t *testing.T) {
 			var se *hawechaty.SendError
 			require.ErrorAs(t, err, &se)
 			assert.ErrorIs(t, err, context.Canceled)
-			assert.Equal(t, reducers.OutcomeCanceled, se.Outcome)
+			assert.Equal(t, actions.Canceled, se.Outcome)
 			assert.Zero(t, se.Attempts)
 		}
 		synctest.Wait()
@@ -181,7 +181,7 @@ func TestSayShortCallerDeadlineDoesNotEjectBot(t *testing.T) {
 			require.ErrorAs(t, err, &se)
 			assert.ErrorIs(t, err, context.DeadlineExceeded)
 			assert.ErrorIs(t, err, puppet.ErrOutcomeUnknown)
-			assert.Equal(t, reducers.OutcomeAbandoned, se.Outcome)
+			assert.Equal(t, actions.Abandoned, se.Outcome)
 			assert.Equal(t, 1, se.Attempts, "an unknown outcome is never tried on another bot")
 		}
 		synctest.Wait()
@@ -446,7 +446,7 @@ func TestAddConcurrentWithStartIsWatched(t *testing.T) {
 			synctest.Wait()
 			bot, ok := pool.State().Bots.Get("a")
 			require.True(t, ok)
-			if bot.FailedAt.IsZero() || bot.Resets == 0 {
+			if bot.FailedAt.IsZero() || bot.Reset == 0 {
 				missed++
 			}
 		})
@@ -602,7 +602,7 @@ func TestSayReturnsAtDeadlineWhenThePuppetIgnoresIt(t *testing.T) {
 		var se *hawechaty.SendError
 		require.ErrorAs(t, err, &se)
 		assert.Equal(t, "a", se.Bot)
-		assert.Equal(t, reducers.OutcomeAbandoned, se.Outcome)
+		assert.Equal(t, actions.Abandoned, se.Outcome)
 
 		time.Sleep(time.Minute)
 		synctest.Wait()
@@ -772,7 +772,7 @@ func TestSayCanceledDuringAttemptOfAnHonestPuppet(t *testing.T) {
 		_, err := pool.Say(ctx, "alice", "hi")
 		var se *hawechaty.SendError
 		require.ErrorAs(t, err, &se)
-		assert.Equal(t, reducers.OutcomeCanceled, se.Outcome)
+		assert.Equal(t, actions.Canceled, se.Outcome)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.NotErrorIs(t, err, puppet.ErrOutcomeUnknown)
 	})
@@ -789,5 +789,54 @@ func TestSayWithAContextThatNeverEndsWaitsForTheBot(t *testing.T) {
 		r, err := pool.Say(context.Background(), "alice", "hi")
 		require.NoError(t, err)
 		assert.Equal(t, "a", r.Bot)
+	})
+}
+
+// A send is in the pool's state while it is under way (where DevTools
+// and monitors see it), and gone once its Say has returned. A send whose
+// caller gave up during an attempt stays, as an orphan, until the attempt
+// ends, and then the pool forgets it.
+func TestSayIsInTheStateUntilItsCallerHasTheResult(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newFake("a")
+		a.SetSayDelay(2 * time.Second)
+		pool := startPool(t, []hawechaty.Option{hawechaty.WithSendTimeout(5 * time.Second)}, a)
+		defer pool.Stop(context.Background())
+
+		said := make(chan error, 1)
+		go func() { _, err := pool.Say(t.Context(), "alice", "hello"); said <- err }()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		require.Equal(t, 1, pool.State().Sends.Len())
+		var sd *reducers.Send
+		for _, s := range pool.State().Sends.All() {
+			sd = s
+		}
+		assert.Equal(t, "alice", sd.To)
+		assert.Equal(t, "hello", sd.Text)
+		assert.Equal(t, "a", sd.Bot)
+		assert.Equal(t, 1, sd.Attempt)
+		assert.Equal(t, actions.Pending, sd.Outcome)
+		require.NoError(t, <-said)
+		synctest.Wait()
+		assert.Zero(t, pool.State().Sends.Len(), "the send outlived its Say")
+
+		// A caller that gives up, with a puppet deaf to the cancellation.
+		a.SetSayDelay(0)
+		a.Deafen("Say")
+		defer a.Release()
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		_, err := pool.Say(ctx, "alice", "given up")
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		synctest.Wait()
+		require.Equal(t, 1, pool.State().Sends.Len())
+		for _, s := range pool.State().Sends.All() {
+			assert.True(t, s.Orphan, "%+v", s)
+			assert.True(t, s.Canceled, "%+v", s)
+		}
+		time.Sleep(5 * time.Second) // the attempt ends at SendTimeout
+		synctest.Wait()
+		assert.Zero(t, pool.State().Sends.Len(), "the orphan was not forgotten")
 	})
 }

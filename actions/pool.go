@@ -38,6 +38,10 @@ type LoginPayload struct {
 type ReasonPayload struct {
 	Bot    string `json:"bot"`
 	Reason string `json:"reason"`
+	// Decided marks a bot/FAILED that tells of a decision the reducer has
+	// made (the health epic's), not one that asks for it: reducers take
+	// it as news.
+	Decided bool `json:"decided,omitempty"`
 }
 
 // MessagePayload reports a message seen by a bot.
@@ -128,7 +132,8 @@ var (
 	ResetDone = Define[ResetPayload]("bot/RESET_DONE")
 	// BotFailed fails a bot: dispatched by an application or operator, it
 	// takes the bot out of rotation and resets it; emitted by the health
-	// epic, it tells that the reducer failed the bot.
+	// epic with Decided set, it tells that the bot became unavailable
+	// (failed, logged out, waiting for a QR scan) and changes nothing.
 	BotFailed = Define[ReasonPayload]("bot/FAILED")
 	// BotRecovered tells that the reducer made a failed bot available
 	// again (a login, or a dong while logged in).

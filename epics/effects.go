@@ -72,8 +72,10 @@ func Effect[S any](get func(S) reducers.Pool, handlers ...Handler) store.Epic[S]
 	return func(ctx context.Context, in rxgo.Observable, state store.StateStream[S]) rxgo.Observable {
 		return rxgo.Defer([]rxgo.Producer{func(pctx context.Context, next chan<- rxgo.Item) {
 			ctx, cancel := context.WithCancel(ctx)
-			defer cancel()
 			r := &runner{ctx: ctx, next: next, running: map[string]*running{}}
+			// rxgo closes next when this producer returns: effects that
+			// report later must find the output closed, not send on it.
+			defer r.close(cancel)
 			items := in.Observe(rxgo.WithContext(ctx))
 			var fx Effects
 			for {
@@ -129,15 +131,32 @@ type runner struct {
 
 	mu      sync.Mutex
 	running map[string]*running // the effects under way that have a key
+
+	out    sync.RWMutex // held for reading while sending on next
+	closed bool         // next is closed, or about to be
 }
 
 func (r *runner) send(it rxgo.Item) bool {
+	r.out.RLock()
+	defer r.out.RUnlock()
+	if r.closed {
+		return false
+	}
 	select {
 	case r.next <- it:
 		return true
 	case <-r.ctx.Done():
 		return false
 	}
+}
+
+// close ends the runner's context, which releases the sends under way,
+// then waits for them and refuses the later ones.
+func (r *runner) close(cancel context.CancelFunc) {
+	cancel()
+	r.out.Lock()
+	r.closed = true
+	r.out.Unlock()
 }
 
 func (r *runner) emit(as []actions.Action) bool {

@@ -155,7 +155,7 @@ func Health() Handler {
 				if b.Available {
 					fx.Emit(actions.BotRecovered.New(actions.BotPayload{Bot: bot}))
 				} else {
-					fx.Emit(actions.BotFailed.New(actions.ReasonPayload{Bot: bot, Reason: b.Reason}))
+					fx.Emit(actions.BotFailed.New(actions.ReasonPayload{Bot: bot, Reason: b.Reason, Decided: true}))
 				}
 			}
 		}

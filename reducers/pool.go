@@ -258,13 +258,12 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 	case actions.BotFailed.Type():
 		p, _ := actions.BotFailed.Match(a)
 		s = c.update(s, p.Bot, seq, func(b *Bot) {
-			// Only an available bot is failed from outside. The health
-			// epic emits bot/FAILED as the notice of every flip the
-			// reducer made (a scan, a logout, a failure): the notice must
-			// not fail the bot again, which would reset a bot whose QR
-			// code a human is scanning, or a logged-out one before its
-			// silence lasts FailAfter.
-			if b.Available {
+			// The health epic's bot/FAILED is the notice of a flip the
+			// reducer made (a scan, a logout, a failure), not an order:
+			// failing the bot again would reset a bot whose QR code a
+			// human is scanning, or a logged-out one before its silence
+			// lasts FailAfter, or one that recovered since.
+			if b.Phase != Failed && !p.Decided {
 				c.fail(b, t, p.Reason)
 			}
 		})
