@@ -356,7 +356,10 @@ func TestReduceEachAction(t *testing.T) {
 			}},
 
 		// Actions the pool reducer does not change anything for.
-		{name: "init", setup: twoUp, act: at(sec, actions.Init.New(actions.Empty{})), same: true},
+		{name: "init: silence counts from the start", setup: twoUp, act: at(sec, actions.Init.New(actions.Empty{})),
+			check: func(t *testing.T, w *world, _ reducers.Pool, _ uint64) {
+				assert.Equal(t, t0.Add(sec), w.bot("b1").LastSeen)
+			}},
 		{name: "ding report", setup: twoUp, act: at(sec, actions.Ding.New(actions.DingPayload{Bot: "b1", Attempt: 1})), same: true},
 		{name: "recovered notice", setup: twoUp, act: at(sec, actions.BotRecovered.New(actions.BotPayload{Bot: "b1"})), same: true},
 		{name: "pool notices", setup: twoUp, act: at(sec, actions.PoolFailed.New(actions.Empty{})), same: true},
@@ -385,8 +388,8 @@ func TestReduceEachAction(t *testing.T) {
 }
 
 // TestBotFailedFromOutsideLeavesScansAndLogoutsAlone: bot/FAILED is both an
-// operator's command and the health epic's notice of a flip the reducer
-// made. A notice must not change the bot again: a scanning bot must not
+// operator's command and the health epic's notice (Decided) of a flip the
+// reducer made. A notice must not change the bot again: a scanning bot must not
 // be reset (it would restart the login a human is completing), and a
 // logged-out bot is failed for its silence, not at once.
 func TestBotFailedFromOutsideLeavesScansAndLogoutsAlone(t *testing.T) {
@@ -407,7 +410,7 @@ func TestBotFailedFromOutsideLeavesScansAndLogoutsAlone(t *testing.T) {
 			require.Equal(t, w.seq, b.FlipBy)
 			before := w.s
 			// The notice the health epic emits for that flip.
-			w.do(failed("b1", b.Reason))
+			w.do(actions.BotFailed.New(actions.ReasonPayload{Bot: "b1", Reason: b.Reason, Decided: true}))
 			assert.True(t, w.s == before, "the notice changed the pool: %s is now %v, reset at %v", "b1", w.bot("b1").Phase, w.bot("b1").ResetAt)
 		})
 	}
