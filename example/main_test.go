@@ -26,7 +26,7 @@ func TestDemo(t *testing.T) {
 		for _, want := range []string{
 			`bot-3 dies silently`,
 			`✗  bot-3 failed: `,
-			`↻  reset bot-3, attempt 1 after`,
+			`↻  reset bot-3, attempt 1 done`,
 			`✓  bot-3 logged in again after a reset`,
 			`messages delivered twice\s+0\n`,
 			`no bot available\s+0\n`,

@@ -200,6 +200,9 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 		p, _ := actions.Logout.Match(a)
 		s = c.update(s, p.Bot, seq, func(b *Bot) {
 			b.LoggedIn = false
+			if b.Phase == Failed {
+				return // a reset's Stop logs the bot out: the failure's reason stands
+			}
 			unavailable(b, t, "logout: "+p.Reason)
 		})
 	case actions.Scan.Type():
