@@ -190,8 +190,8 @@ type BotHealth struct {
 	ResetAttempt int       `json:"reset_attempt"`
 	Resetting    bool      `json:"resetting"`
 	NextReset    time.Time `json:"next_reset,omitzero"`
-	Sent         int       `json:"sent"`            // messages delivered
-	FailedSends  int       `json:"failed_sends"`    // consecutive failed sends
+	Sent         int       `json:"sent"`             // messages delivered
+	FailedSends  int       `json:"failed_sends"`     // consecutive failed sends
 	Puppet       string    `json:"puppet,omitempty"` // the puppet's kind, as "mock"
 }
 

@@ -70,8 +70,10 @@ type metricsOptionFunc func(*metricsConfig)
 func (f metricsOptionFunc) applyMetrics(c *metricsConfig) { f(c) }
 
 // WithRegisterer sets the registry the metrics are registered on (default
-// prometheus.DefaultRegisterer). For several pools in one process, wrap
-// it: prometheus.WrapRegistererWith(prometheus.Labels{"pool": name}, reg).
+// prometheus.DefaultRegisterer). For several pools in one registry, give
+// each its own label, as
+// prometheus.WrapRegistererWith(prometheus.Labels{"pool": name}, reg): a
+// registry wants one set of label names per metric.
 func WithRegisterer(r prometheus.Registerer) MetricsOption {
 	return metricsOptionFunc(func(c *metricsConfig) { c.reg = r })
 }
