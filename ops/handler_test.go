@@ -23,6 +23,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// What ops needs of a pool, *hawechaty.Pool has.
+var _ ops.StoreSource = (*hawechaty.Pool)(nil)
+
 // get serves one request and returns the status and body.
 func get(t *testing.T, h http.Handler, path string) (int, string) {
 	t.Helper()

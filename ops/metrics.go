@@ -96,7 +96,7 @@ func NewMetrics(p Source, opts ...MetricsOption) (*Metrics, error) {
 	if p == nil {
 		return nil, errors.New("ops: NewMetrics(nil)")
 	}
-	cfg := metricsConfig{reg: prometheus.DefaultRegisterer, buffer: 8192}
+	cfg := metricsConfig{reg: prometheus.DefaultRegisterer, buffer: 4096}
 	for _, o := range opts {
 		if o != nil {
 			o.applyMetrics(&cfg)

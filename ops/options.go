@@ -79,7 +79,8 @@ func WithRegisterer(r prometheus.Registerer) MetricsOption {
 }
 
 // WithBuffer sets how many store changes may wait for the metrics before
-// the store drops one (default 8192; see hawechaty_metrics_changes_dropped_total).
+// the store drops one (default 4096, about 2.5 MB for a pool in its own
+// store; see hawechaty_metrics_changes_dropped_total).
 func WithBuffer(n int) MetricsOption {
 	return metricsOptionFunc(func(c *metricsConfig) { c.buffer = n })
 }
