@@ -9,6 +9,7 @@
 //	go run ./example
 //	go run ./example -bots 5 -duration 20s
 //	go run ./example -devtools ws://127.0.0.1:8000   # watch it in Redux DevTools
+//	go run ./example -http 127.0.0.1:9090            # /healthz /readyz /v1/health /metrics
 package main
 
 import (
@@ -36,6 +37,7 @@ func main() {
 	bots := flag.Int("bots", 3, "number of bots in the pool (2 to 50)")
 	duration := flag.Duration("duration", 24*time.Second, "how long to run (10s to 10m)")
 	relay := flag.String("devtools", "", "stream the pool to a Redux DevTools relay, e.g. ws://127.0.0.1:8000")
+	flag.StringVar(&opsAddr, "http", "", "serve /healthz, /readyz, /v1/health and /metrics for the demo, e.g. 127.0.0.1:9090")
 	flag.Parse()
 	if err := run(os.Stdout, *bots, *duration, *relay); err != nil {
 		fmt.Fprintln(os.Stderr, "example:", err)
@@ -117,6 +119,13 @@ func run(out io.Writer, nbots int, duration time.Duration, relay string) error {
 		}
 		defer c.Close()
 		fmt.Fprintf(out, "streaming to Redux DevTools at %s\n", relay)
+	}
+	if opsAddr != "" {
+		_, stop, err := serveOps(out, pool, opsAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	st := &stats{sent: map[string]int{}, victim: botIDs[len(botIDs)-1], startedAt: time.Now()}
 	events := pool.Store().Subscribe(4096)
