@@ -222,19 +222,19 @@ type sayResult struct {
 	err  error
 }
 
-// TestSayRacingStopTellsTheTruth stops a pool under load, at a random
+// TestSayRaceWithStopTellsTheTruth stops a pool under load, at a random
 // instant, while its puppets ignore their contexts (slow, or hung with
 // the message delivered), and checks every Say against the world's log
 // of deliveries: a Say that returned a receipt was delivered once, by
 // that bot; a Say whose message was delivered, or may have been, never
 // returned a plain ErrStopped (nor any error but "outcome unknown"); no
 // message was delivered twice.
-func TestSayRacingStopTellsTheTruth(t *testing.T) {
+func TestSayRaceWithStopTellsTheTruth(t *testing.T) {
 	var plain, unknown int
 	for seed := range uint64(12) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				p, u := sayRacingStop(t, seed)
+				p, u := sayRaceWithStop(t, seed)
 				plain += p
 				unknown += u
 			})
@@ -245,7 +245,7 @@ func TestSayRacingStopTellsTheTruth(t *testing.T) {
 	assert.Positive(t, unknown, "no Say ended with ErrStopped and an unknown outcome")
 }
 
-func sayRacingStop(t *testing.T, seed uint64) (plain, unknown int) {
+func sayRaceWithStop(t *testing.T, seed uint64) (plain, unknown int) {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	world := mock.NewWorld(mock.WithSeed(seed))
 	defer world.Close()
