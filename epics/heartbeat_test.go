@@ -283,7 +283,7 @@ func TestRoomsListedAtLoginAndAfterPermanent(t *testing.T) {
 		// again, so that r1 is no longer routed to it.
 		r.fake("b2").set(func(f *fakePuppet) {
 			f.rooms = nil
-			f.say = func(context.Context, string, string) error { return epicsPermanent }
+			f.say = func(context.Context, string, string) error { return errPermanent }
 		})
 		r.say("s2", "r1")
 		synctest.Wait()
@@ -322,7 +322,7 @@ func TestInboxAcceptsEachMessageOnce(t *testing.T) {
 	})
 }
 
-var epicsPermanent = fmt.Errorf("blocked: %w", puppet.ErrPermanent)
+var errPermanent = fmt.Errorf("blocked: %w", puppet.ErrPermanent)
 
 func roomsOf(ids ...string) []puppet.Room {
 	var out []puppet.Room

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -351,5 +350,3 @@ func (r *rig) say(id, to string) {
 	r.t.Helper()
 	r.dispatch(actions.SendRequested.New(actions.SendPayload{ID: id, To: to, Text: "hello"}))
 }
-
-func lines(s ...string) string { return strings.Join(s, "\n") }

@@ -82,7 +82,7 @@ func TestScenarios(t *testing.T) {
 							return fmt.Errorf("timeout: %w", puppet.ErrOutcomeUnknown)
 						}
 					case "permanent":
-						say = func(context.Context, string, string) error { return epicsPermanent }
+						say = func(context.Context, string, string) error { return errPermanent }
 					case "hang":
 						say = func(ctx context.Context, _, _ string) error { return r.deaf(ctx) }
 					default:

@@ -424,9 +424,8 @@ func TestReplaced(t *testing.T) {
 	for _, st := range twoUp {
 		w.at(st.at, st.a)
 	}
-	live := w.s
 	w.at(time.Second, requested("s1", "alice"))
-	live = w.s
+	live := w.s
 	jump := actions.Replaced.New(actions.ReplacedPayload{Prev: live})
 	jump.Meta.Time, jump.Meta.Seq = t0.Add(2*time.Second), 100
 	assert.True(t, w.r(reducers.Pool{}, jump) == live, "the pool before the jump")
