@@ -4,15 +4,14 @@
 # puppet/wechatyservice integration tests.
 PUPPETSERVICE_NODE := integration/puppetservice
 INTEGRATION        += integration-puppetservice
+INTEGRATION_SETUP  += puppetservice-node
 
 .PHONY: integration-puppetservice puppetservice-node
 
-# npm ci from the committed lock; redone only when the lock changes.
-$(PUPPETSERVICE_NODE)/node_modules/.hawechaty-installed: $(PUPPETSERVICE_NODE)/package-lock.json
-	cd $(PUPPETSERVICE_NODE) && npm ci --no-audit --no-fund
-	touch $@
-
-puppetservice-node: $(PUPPETSERVICE_NODE)/node_modules/.hawechaty-installed
+# npm ci into the cache outside the clone (mk/npm-cache.sh).
+puppetservice-node:
+	@mk/npm-cache.sh puppetservice $(PUPPETSERVICE_NODE) package.json package-lock.json -- \
+		"node -e \"import('wechaty-puppet-service').then(()=>import('wechaty-puppet-mock'))\""
 
 integration-puppetservice: puppetservice-node
 	HAWECHATY_PUPPETSERVICE_NODE=$(CURDIR)/$(PUPPETSERVICE_NODE) $(GO) test -tags integration -race -count=1 -timeout 15m ./puppet/wechatyservice/...
