@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # npm-cache.sh SUITE DIR FILE... [-- CHECK]
 #
-# Gives DIR (an integration suite's Node project in the clone) a
-# node_modules installed by `npm ci` from its committed lock, kept in a
-# cache outside the clone so that other clones and later runs reuse it:
+# Gives DIR (a Node project in the clone, for a test suite) the packages
+# that `npm ci` installs from its committed lock, kept in a cache outside
+# the clone so that other clones and later runs reuse them:
 #
 #   ${HAWECHATY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hawechaty}/SUITE-HASH
 #
 # HASH covers the FILEs (paths relative to DIR: package.json,
 # package-lock.json and whatever else npm ci reads, such as a local
-# package), DIR/.npmrc when there is one, and this script. A missing entry is installed into a temporary
-# directory beside it, checked with CHECK (a shell command run there), and
-# only then renamed into place: an interrupted install is never reused.
-# DIR/node_modules becomes a symbolic link to the entry's node_modules
-# (a real node_modules left by an older Makefile is removed).
+# package), DIR/.npmrc when there is one, and this script. A missing entry
+# is installed into a temporary directory beside it, checked with CHECK (a
+# shell command run there), and only then renamed into place: an
+# interrupted install is never reused.
+#
+# DIR/node_modules becomes a directory of symbolic links, one for each
+# entry of the cache entry's node_modules (git already ignores a
+# node_modules directory); Node resolves each package from its real path
+# in the cache. Entries of SUITE unused for 30 days are removed.
 set -euo pipefail
 
 if [ $# -lt 3 ]; then
@@ -88,10 +92,22 @@ if [ ! -f "$entry/.complete" ]; then
 	echo "npm-cache: installed $suite in $(($(date +%s) - start)) s"
 fi
 
+touch "$entry/.complete" # last used
+
 link=$dir/node_modules
-if [ "$(readlink "$link" 2>/dev/null)" != "$entry/node_modules" ]; then
-	if [ -d "$link" ] && [ ! -L "$link" ]; then
-		rm -rf "$link"
-	fi
-	ln -sfn "$entry/node_modules" "$link"
+if [ "$(cat "$link/.hawechaty-cache" 2>/dev/null)" != "$entry" ]; then
+	# Links to another entry, or a real install left by an older Makefile.
+	rm -rf "$link"
+	mkdir "$link"
+	for f in "$entry"/node_modules/* "$entry"/node_modules/.[!.]*; do
+		if [ -e "$f" ]; then
+			ln -s "$f" "$link/"
+		fi
+	done
+	echo "$entry" >"$link/.hawechaty-cache"
 fi
+
+find "$root" -mindepth 2 -maxdepth 2 -path "$root/$suite-*/.complete" -mtime +30 2>/dev/null |
+	while read -r old; do
+		[ "${old%/.complete}" = "$entry" ] || rm -rf "${old%/.complete}"
+	done
