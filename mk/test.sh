@@ -127,7 +127,10 @@ interrupted() {
 	stop_all
 	local t
 	for t in "${!pid[@]}"; do
-		collect "$t" >/dev/null
+		case " ${setup[*]} " in
+		*" $t "*) collect "$t" "$t (background)" >/dev/null ;;
+		*) collect "$t" >/dev/null ;;
+		esac
 	done
 	failed+=("interrupted")
 	table
