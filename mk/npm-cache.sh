@@ -60,8 +60,8 @@ if [ ! -f "$entry/.complete" ]; then
 		echo "npm-cache: removing $entry (incomplete)" >&2
 		rm -rf "$entry"
 	fi
-	# Temporary directories of installs that died more than a day ago.
-	find "$root" -maxdepth 1 -name ".$suite-*.tmp*" -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
+	# Temporary directories of installs killed over two hours ago.
+	find "$root" -maxdepth 1 -name ".$suite-*.tmp*" -mmin +120 -exec rm -rf {} + 2>/dev/null || true
 
 	tmp=$(mktemp -d "$root/.$suite-$hash.tmpXXXXXX")
 	chmod 755 "$tmp"

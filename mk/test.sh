@@ -78,11 +78,23 @@ collect() {
 	return 1
 }
 
-# stop_all: end every background job still running.
+# stop_all: end every background job still running: SIGTERM, then, for
+# what still runs 10 s later (npm ci finishes its work first), SIGKILL.
 stop_all() {
-	local t
+	local t i alive
 	for t in "${!pid[@]}"; do
 		kill -TERM -- "-${pid[$t]}" 2>/dev/null || true
+	done
+	for ((i = 0; i < 20; i++)); do
+		alive=false
+		for t in "${!pid[@]}"; do
+			kill -0 -- "-${pid[$t]}" 2>/dev/null && alive=true
+		done
+		$alive || return 0
+		sleep 0.5
+	done
+	for t in "${!pid[@]}"; do
+		kill -KILL -- "-${pid[$t]}" 2>/dev/null || true
 	done
 }
 
