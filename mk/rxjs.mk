@@ -2,17 +2,16 @@
 # reference.mjs prints the timelines that the rx tests (rx/rxjs_test.go)
 # compare against; integration-rxjs prints them again and fails when they
 # differ from the committed golden.json, or when npm or node fail.
-RXJS_NODE   := rx/testdata/rxjs
-INTEGRATION += integration-rxjs
+RXJS_NODE         := rx/testdata/rxjs
+INTEGRATION       += integration-rxjs
+INTEGRATION_SETUP += rxjs-node
 
 .PHONY: integration-rxjs rxjs-node
 
-# npm ci from the committed lock; redone only when the lock changes.
-$(RXJS_NODE)/node_modules/.hawechaty-installed: $(RXJS_NODE)/package-lock.json
-	cd $(RXJS_NODE) && npm ci --no-audit --no-fund
-	touch $@
-
-rxjs-node: $(RXJS_NODE)/node_modules/.hawechaty-installed
+# npm ci into the cache outside the clone (mk/npm-cache.sh).
+rxjs-node:
+	@mk/npm-cache.sh rxjs $(RXJS_NODE) package.json package-lock.json -- \
+		"node -e \"import('rxjs/testing')\""
 
 integration-rxjs: rxjs-node
 	cd $(RXJS_NODE) && out=$$(node reference.mjs) && printf '%s\n' "$$out" | diff -u golden.json - || \
