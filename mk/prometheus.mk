@@ -3,13 +3,14 @@
 # a temporary directory, scrapes a running pool served by ops.Handler.
 # Installed with apt-get when missing (no recommends: no node exporter);
 # the suite fails, never skips, when it cannot be had.
-INTEGRATION += integration-prometheus
+INTEGRATION       += integration-prometheus
+INTEGRATION_SETUP += prometheus-debian
 
 .PHONY: integration-prometheus prometheus-debian
 
 prometheus-debian:
 	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then \
-		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus; } || \
+		{ apt-get update -qq -o DPkg::Lock::Timeout=600 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends prometheus >/dev/null; } || \
 		{ echo "integration-prometheus: cannot install Debian's prometheus (apt-get, as root)"; exit 1; }; \
 	fi
 
