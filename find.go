@@ -9,6 +9,7 @@ import (
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/store"
+	"github.com/samber/lo"
 )
 
 // Room is a group chat found through the pool. Say sends through any
@@ -178,27 +179,10 @@ func eachLoggedIn[T any](ctx context.Context, p *Pool, fetch func(ctx context.Co
 // roomsListed records the full list of the rooms a bot is in: a fact a
 // lookup learned, dispatched as the rooms epic would.
 func (p *Pool) roomsListed(bot string, rooms []puppet.Room) {
-	ids := make([]string, 0, len(rooms))
-	for _, r := range rooms {
-		ids = append(ids, r.ID)
-	}
+	ids := lo.Map(rooms, func(r puppet.Room, _ int) string { return r.ID })
 	if err := p.st.dispatch(actions.RoomsLearned.New(actions.RoomsPayload{Bot: bot, Rooms: ids}).WithSource("puppet/" + bot)); err != nil && !errors.Is(err, store.ErrStopped) {
 		p.log.Warn("hawechaty: rooms refused", "bot", bot, "err", err)
 	}
 }
 
-func mergeIDs(into, more []string) []string {
-	for _, id := range more {
-		found := false
-		for _, x := range into {
-			if x == id {
-				found = true
-				break
-			}
-		}
-		if !found {
-			into = append(into, id)
-		}
-	}
-	return into
-}
+func mergeIDs(into, more []string) []string { return lo.Union(into, more) }

@@ -9,6 +9,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
 	github.com/reactivex/rxgo/v2 v2.5.0
+	github.com/samber/lo v1.53.0
 	github.com/stretchr/testify v1.12.1
 	github.com/wechaty/go-grpc v1.5.2
 	go.uber.org/goleak v1.3.0

@@ -8,6 +8,7 @@ import (
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/reducers"
+	"github.com/samber/lo"
 )
 
 // Ding sends the dings the reducer decides. When a bot's silence passes
@@ -132,10 +133,7 @@ func Rooms(cfg Config, deps Deps) Handler {
 				done()
 				return
 			}
-			ids := make([]string, 0, len(rooms))
-			for _, r := range rooms {
-				ids = append(ids, r.ID)
-			}
+			ids := lo.Map(rooms, func(r puppet.Room, _ int) string { return r.ID })
 			done(actions.RoomsLearned.New(actions.RoomsPayload{Bot: bot, Rooms: ids}))
 		})
 	}
