@@ -32,7 +32,7 @@ func TestClassify(t *testing.T) {
 		assert.Equal(t, tt.want, puppet.Classify(tt.err), "%v", tt.err)
 	}
 	assert.Equal(t, "not sent", puppet.NotSent.String())
-	assert.Equal(t, "invalid", puppet.Outcome(99).String())
+	assert.Equal(t, "outcome(99)", puppet.Outcome(99).String())
 	assert.Equal(t, "dong", puppet.EventDong.String())
 	assert.Equal(t, "unknown", puppet.EventKind(0).String())
 }
