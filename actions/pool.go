@@ -83,6 +83,10 @@ type ResetPayload struct {
 	Bot     string `json:"bot"`
 	Attempt int    `json:"attempt"` // 1-based, since the bot failed
 	Error   string `json:"error,omitempty"`
+	// Decision is the Seq of the bot/DUE that started the reset
+	// (reducers.Bot.ResetBy): a reset that outlived a login and a new
+	// failure does not end the new one's attempt of the same number.
+	Decision uint64 `json:"decision,omitempty"`
 }
 
 // SendPayload is a request to send text through the pool.

@@ -74,7 +74,7 @@ func Reset(cfg Config, deps Deps) Handler {
 		}
 		bot, attempt, timeout := p.Bot, b.Reset, cfg.SendTimeout
 		fx.Run("", func(ctx context.Context, done func(...actions.Action)) {
-			res := actions.ResetPayload{Bot: bot, Attempt: attempt}
+			res := actions.ResetPayload{Bot: bot, Attempt: attempt, Decision: a.Meta.Seq}
 			pup, ok := deps.Puppet(bot)
 			if !ok {
 				res.Error = "the bot is no longer in the pool"

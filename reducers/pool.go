@@ -247,8 +247,8 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 	case actions.ResetDone.Type():
 		p, _ := actions.ResetDone.Match(a)
 		s = c.update(s, p.Bot, seq, func(b *Bot) {
-			if !b.Resetting || p.Attempt != b.Reset {
-				return
+			if !b.Resetting || p.Attempt != b.Reset || (p.Decision != 0 && p.Decision != b.ResetBy) {
+				return // not the reset under way
 			}
 			b.Resetting = false
 			if p.Error != "" && b.Phase == Failed {

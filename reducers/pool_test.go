@@ -617,3 +617,33 @@ func TestPoolBranchKeepsBotsAndAvailInStep(t *testing.T) {
 		assert.Equal(t, w.s.Bots.Position(id), w.s.Avail.Position(id), id)
 	}
 }
+
+// TestResetDoneOfAnEarlierResetIsIgnored: a reset that outlived a login and
+// a new failure does not end the new reset of the same attempt number.
+func TestResetDoneOfAnEarlierResetIsIgnored(t *testing.T) {
+	w := newWorld(t, exact())
+	var b reducers.Bot
+	due := func() uint64 {
+		b = w.bot("b1")
+		w.do(actions.Due.New(actions.DuePayload{Bot: "b1", At: b.Due}))
+		return w.seq
+	}
+	w.at(0, actions.BotAdded.New(actions.BotAddedPayload{Bot: "b1"}))
+	w.at(0, actions.Login.New(actions.LoginPayload{Bot: "b1", Self: "me"}))
+	w.at(time.Second, actions.BotFailed.New(actions.ReasonPayload{Bot: "b1", Reason: "operator"}))
+	w.now = w.bot("b1").ResetAt.Sub(t0)
+	first := due()
+	require.True(t, w.bot("b1").Resetting)
+	require.Equal(t, first, w.bot("b1").ResetBy)
+	w.do(actions.Login.New(actions.LoginPayload{Bot: "b1", Self: "me"}))
+	w.do(actions.BotFailed.New(actions.ReasonPayload{Bot: "b1", Reason: "operator again"}))
+	w.now = w.bot("b1").ResetAt.Sub(t0)
+	second := due()
+	require.True(t, w.bot("b1").Resetting)
+	require.Equal(t, 1, w.bot("b1").Reset)
+	before := w.s
+	w.do(actions.ResetDone.New(actions.ResetPayload{Bot: "b1", Attempt: 1, Decision: first}))
+	assert.True(t, w.s == before, "the first reset's end changed the second")
+	w.do(actions.ResetDone.New(actions.ResetPayload{Bot: "b1", Attempt: 1, Decision: second}))
+	assert.False(t, w.bot("b1").Resetting)
+}
