@@ -19,13 +19,14 @@ import (
 // calls the bot's puppet and reports actions.SendResult with the puppet's
 // outcome; the reducer retries, ejects or ends the send.
 //
-// An attempt is bounded by SendTimeout: a puppet that has not answered by
-// then is reported at SendTimeout with an unknown outcome, which counts
-// against the bot whatever the caller did, so a bot whose sends hang is
-// ejected even when callers use short deadlines. When the caller's
-// context ends (send/CANCELED), the attempt's context is cancelled: a
-// puppet that then answers is reported with CallerGone, and its failure
-// is not the bot's.
+// An attempt is bounded by SendTimeout, and by nothing else: a puppet that
+// has not answered by then is reported at SendTimeout with an unknown
+// outcome, which counts against the bot. When the caller's context ends
+// (send/CANCELED) the attempt goes on, so that a bot whose sends hang is
+// ejected whatever deadlines the callers use, and a slow bot that
+// delivers is not held to a caller's deadline; the reducer ends the send
+// as the caller's (canceled when the puppet says it was not sent,
+// abandoned when it may have been).
 //
 // When bots become available (bot/RECOVERED, bot/ROOMS), the sends that
 // wait for one (WaitForBot) are asked to be routed again with send/RETRY.
@@ -44,8 +45,9 @@ func Send(cfg Config, deps Deps) Handler {
 			p, _ := actions.SendResult.Match(a)
 			id = p.ID
 		case actions.SendCanceled.Type():
-			p, _ := actions.SendCanceled.Match(a)
-			fx.Cancel(sendKey(p.ID))
+			// The attempt goes on to its end or to SendTimeout: only the
+			// puppet's own answer tells a slow bot from a hung one, and the
+			// reducer ends the send as the caller's (canceled, abandoned).
 			return
 		case actions.BotRecovered.Type(), actions.RoomsLearned.Type():
 			for id := range s.Queue.All() {

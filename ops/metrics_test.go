@@ -267,7 +267,7 @@ func TestMetricsOfSendsCutShort(t *testing.T) {
 		synctest.Wait()
 
 		// Abandoned: the caller gives up after 1 s, during the attempt,
-		// which ends with it.
+		// which goes on to the send timeout (10 s): a hung bot's failure.
 		b.Hang(false)
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		_, err = pool.Say(ctx, "alice", "one")
@@ -318,7 +318,7 @@ func TestMetricsOfSendsCutShort(t *testing.T) {
 		m.Close()
 		got := gather(t, reg)
 		assert.Equal(t, 1.0, got["hawechaty_sends_total{outcome=abandoned}"].value)
-		assert.Equal(t, series{count: 1, sum: 1}, got["hawechaty_send_duration_seconds{outcome=abandoned}"])
+		assert.Equal(t, series{count: 1, sum: 10}, got["hawechaty_send_duration_seconds{outcome=abandoned}"])
 		assert.Equal(t, 1.0, got["hawechaty_sends_total{outcome=delivered}"].value, "the orphan")
 		assert.Equal(t, series{count: 1, sum: 5}, got["hawechaty_send_duration_seconds{outcome=delivered}"])
 		assert.Equal(t, 1.0, got["hawechaty_sends_total{outcome=unknown}"].value)
