@@ -72,16 +72,18 @@ func WithBackoff(b epics.Backoff) Option {
 
 // WithEjectAfter sets how many consecutive failed sends fail a bot (default 3;
 // 0 means the default, and math.MaxInt in effect turns ejection off).
-// A send cut short by the caller's context (cancelled, or a deadline
-// shorter than the bot's latency) is not a failed send of the bot.
+// A send whose caller gave up is not cut short: its attempt goes on, and
+// counts only by the puppet's own answer (a failure, or no answer within
+// the send timeout), so that a slow bot is not failed for a caller's
+// short deadline and a hung one is, whatever the callers' deadlines.
 func WithEjectAfter(n int) Option {
 	return optionFunc(func(c *config) { c.ha.EjectAfter = n })
 }
 
 // WithSendTimeout bounds each send attempt (default 30 s). A timeout is an
 // unknown outcome: it is reported, not retried, and counts towards
-// ejection. The caller's context bounds the whole send as well; when it
-// ends first, the attempt does not count against the bot.
+// ejection. The caller's context bounds the caller's wait (Say), not the
+// attempt, which goes on to its end.
 func WithSendTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.ha.SendTimeout = d })
 }

@@ -90,13 +90,14 @@ const abandonGrace = 100 * time.Millisecond
 // then dispatches actions.SendCollected. The send is in the state (and in
 // DevTools) all along.
 //
-// ctx bounds the whole send, each attempt being bounded by the send
-// timeout as well. When ctx ends first the error wraps ctx.Err(), and the
-// failed attempt is not held against the bot (unless the puppet does not
-// answer within the send timeout at all). A Say whose ctx is already done
-// sends nothing. Say returns at most 100 ms after ctx ends, even when the
-// puppet does not honour its context: the outcome is then "abandoned"
-// (the message may have left).
+// ctx bounds the caller's wait; each attempt is bounded by the send
+// timeout. When ctx ends first the error wraps ctx.Err(): "canceled" when
+// nothing was sent (the send waited for a bot, or the puppet answered
+// "not sent" within 100 ms), else "abandoned" (the message may have
+// left). Say returns at most 100 ms after ctx ends. The attempt under way
+// is not cut short: it goes on to the puppet's answer or the send
+// timeout, and counts for or against the bot by that answer alone. A Say
+// whose ctx is already done sends nothing.
 func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
 	if to == "" {
 		return Receipt{}, errors.New("hawechaty: Say with an empty target")
