@@ -4,6 +4,7 @@ package hawechaty_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/hawechaty/hawechaty"
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/epics"
+	"github.com/hawechaty/hawechaty/puppet"
 	_ "github.com/hawechaty/hawechaty/puppet/wechatyservice" // registers "wechaty-puppet-service"
 	"github.com/hawechaty/hawechaty/puppet/wechatyservice/servicetest"
 	"github.com/stretchr/testify/assert"
@@ -56,19 +58,26 @@ func TestPoolOverTwoRealPuppetServices(t *testing.T) {
 	eventually(t, 60*time.Second, "both bots available", func() bool { return pool.Health().Available == 2 })
 
 	sent := 0
-	say := func(phase string, n int) map[string]int {
+	unknown := map[string]bool{} // texts whose send may or may not have left
+	say := func(phase string, n int, mayBeUnknown bool) map[string]int {
 		t.Helper()
 		by := map[string]int{}
 		for i := range n {
 			text := fmt.Sprintf("%s-%d", phase, i)
 			r, err := pool.Say(ctx, servicetest.Contact, text)
+			if mayBeUnknown && errors.Is(err, puppet.ErrOutcomeUnknown) {
+				// A send that went out on the killed server's connection
+				// just before the pool noticed: reported, never resent.
+				unknown[text] = true
+				continue
+			}
 			require.NoError(t, err, "send %s", text)
 			by[r.Bot]++
 			sent++
 		}
 		return by
 	}
-	by := say("before", 10)
+	by := say("before", 10, false)
 	assert.Equal(t, map[string]int{bots[0]: 5, bots[1]: 5}, by, "round robin over both")
 
 	// No traffic: only the heartbeat keeps them. Wait until each bot has
@@ -109,14 +118,15 @@ func TestPoolOverTwoRealPuppetServices(t *testing.T) {
 
 	// Kill one server: every later send goes through the other.
 	servers[0].Kill()
-	by = say("after-kill", 10)
-	assert.Equal(t, map[string]int{bots[1]: 10}, by)
+	by = say("after-kill", 10, true)
+	assert.Equal(t, map[string]int{bots[1]: 10 - len(unknown)}, by, "every send delivered went through the live bot")
+	assert.LessOrEqual(t, len(unknown), 3, "at most EjectAfter sends reach the dead connection: %v", unknown)
 	eventually(t, 30*time.Second, "the killed bot is out of rotation", func() bool { return pool.Health().Available == 1 })
 
 	// Restart it: its bot logs in again and takes sends again.
 	servers[0].Restart()
 	eventually(t, 90*time.Second, "the bot is back", func() bool { return pool.Health().Available == 2 })
-	by = say("after-restart", 10)
+	by = say("after-restart", 10, false)
 	assert.Equal(t, 5, by[bots[0]], "back in rotation: %v", by)
 
 	// Nothing lost, nothing doubled: each text reached alice exactly once.
@@ -127,6 +137,10 @@ func TestPoolOverTwoRealPuppetServices(t *testing.T) {
 		for i := range phase.n {
 			text := fmt.Sprintf("%s-%d", phase.name, i)
 			total := servers[0].Delivered(servicetest.Contact, text) + servers[1].Delivered(servicetest.Contact, text)
+			if unknown[text] {
+				assert.LessOrEqual(t, total, 1, "%q (outcome unknown) delivered %d times", text, total)
+				continue
+			}
 			assert.Equal(t, 1, total, "%q delivered %d times", text, total)
 		}
 	}
