@@ -55,7 +55,7 @@ func follow(pool *hawechaty.Pool) *trail {
 func (tr *trail) kinds(c store.Change[reducers.Pool]) []string {
 	a := c.Action
 	out := []string{a.Type}
-	bot := botOf(a)
+	bot := actions.BotOf(a)
 	if b, ok := c.State.Bots.Get(bot); ok {
 		if old, had := tr.prev.Bots.Get(bot); b.Phase == reducers.Failed && (!had || old.Phase != reducers.Failed) {
 			out = append(out, failed)
@@ -81,7 +81,7 @@ func (tr *trail) steps(t *testing.T, kinds ...string) []step {
 		case c := <-tr.sub.C():
 			for _, k := range tr.kinds(c) {
 				if slices.Contains(kinds, k) {
-					out = append(out, step{Kind: k, Bot: botOf(c.Action), Time: c.Action.Meta.Time})
+					out = append(out, step{Kind: k, Bot: actions.BotOf(c.Action), Time: c.Action.Meta.Time})
 				}
 			}
 		default:
@@ -89,33 +89,6 @@ func (tr *trail) steps(t *testing.T, kinds ...string) []step {
 			return out
 		}
 	}
-}
-
-// botOf returns the bot an action names, if any.
-func botOf(a actions.Action) string {
-	switch p := a.Payload.(type) {
-	case actions.BotPayload:
-		return p.Bot
-	case actions.BotAddedPayload:
-		return p.Bot
-	case actions.LoginPayload:
-		return p.Bot
-	case actions.ReasonPayload:
-		return p.Bot
-	case actions.DuePayload:
-		return p.Bot
-	case actions.ResetPayload:
-		return p.Bot
-	case actions.DingPayload:
-		return p.Bot
-	case actions.RoomsPayload:
-		return p.Bot
-	case actions.MessagePayload:
-		return p.Bot
-	case actions.SendResultPayload:
-		return p.Bot
-	}
-	return ""
 }
 
 func count(steps []step, kind string) int {

@@ -500,31 +500,19 @@ func (h *harness) story() string {
 
 // keyOf orders the lines of one instant (see story).
 func keyOf(a actions.Action) string {
-	if id := sendOf(a); id != "" {
+	if id := actions.SendOf(a); id != "" {
 		return "1 " + id
 	}
 	if actions.MessageAccepted.Is(a) {
 		return "3 inbox"
 	}
-	if bot := botOf(a); bot != "" {
+	if bot := actions.BotOf(a); bot != "" {
 		if actions.ResetDone.Is(a) || actions.Ding.Is(a) {
 			return "2 " + bot + " ~" // an effect's end, racing what it caused
 		}
 		return "2 " + bot
 	}
 	return "3 " + a.Type
-}
-
-func sendOf(a actions.Action) string {
-	switch p := a.Payload.(type) {
-	case actions.SendPayload:
-		return p.ID
-	case actions.SendIDPayload:
-		return p.ID
-	case actions.SendResultPayload:
-		return p.ID
-	}
-	return ""
 }
 
 // untold actions are left out of stories: inputs told otherwise, or noise.

@@ -175,3 +175,44 @@ var (
 	// PoolRecovered: the first bot became available again after PoolFailed.
 	PoolRecovered = Define[Empty]("pool/RECOVERED")
 )
+
+// BotOf returns the bot a pool action is about, or "" for an action
+// that names none.
+func BotOf(a Action) string {
+	switch p := a.Payload.(type) {
+	case BotPayload:
+		return p.Bot
+	case BotAddedPayload:
+		return p.Bot
+	case LoginPayload:
+		return p.Bot
+	case ReasonPayload:
+		return p.Bot
+	case MessagePayload:
+		return p.Bot
+	case DuePayload:
+		return p.Bot
+	case DingPayload:
+		return p.Bot
+	case ResetPayload:
+		return p.Bot
+	case RoomsPayload:
+		return p.Bot
+	case SendResultPayload:
+		return p.Bot
+	}
+	return ""
+}
+
+// SendOf returns the send a send action is about, or "".
+func SendOf(a Action) string {
+	switch p := a.Payload.(type) {
+	case SendPayload:
+		return p.ID
+	case SendIDPayload:
+		return p.ID
+	case SendResultPayload:
+		return p.ID
+	}
+	return ""
+}

@@ -41,30 +41,3 @@ func (d Deps) log() *slog.Logger {
 	}
 	return d.Log
 }
-
-// botOf returns the bot an action is about, for the actions that have one.
-func botOf(a actions.Action) string {
-	switch p := a.Payload.(type) {
-	case actions.BotPayload:
-		return p.Bot
-	case actions.BotAddedPayload:
-		return p.Bot
-	case actions.LoginPayload:
-		return p.Bot
-	case actions.ReasonPayload:
-		return p.Bot
-	case actions.MessagePayload:
-		return p.Bot
-	case actions.DuePayload:
-		return p.Bot
-	case actions.DingPayload:
-		return p.Bot
-	case actions.ResetPayload:
-		return p.Bot
-	case actions.RoomsPayload:
-		return p.Bot
-	case actions.SendResultPayload:
-		return p.Bot
-	}
-	return ""
-}

@@ -112,7 +112,7 @@ func Reset(cfg Config, deps Deps) Handler {
 func Rooms(cfg Config, deps Deps) Handler {
 	cfg = cfg.Defaults()
 	return func(a actions.Action, s reducers.Pool, fx *Effects) {
-		bot := botOf(a)
+		bot := actions.BotOf(a)
 		if bot == "" {
 			return
 		}
@@ -148,7 +148,7 @@ func Rooms(cfg Config, deps Deps) Handler {
 func Health() Handler {
 	return func(a actions.Action, s reducers.Pool, fx *Effects) {
 		seq := a.Meta.Seq
-		if bot := botOf(a); bot != "" {
+		if bot := actions.BotOf(a); bot != "" {
 			if b, ok := s.Bots.Get(bot); ok && b.FlipBy == seq {
 				if b.Available {
 					fx.Emit(actions.BotRecovered.New(actions.BotPayload{Bot: bot}))

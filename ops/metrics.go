@@ -333,7 +333,7 @@ func (m *Metrics) count(a actions.Action, s reducers.Pool) {
 			m.inbound.WithLabelValues(inboundResult(p, seq, s)).Inc()
 		}
 	}
-	if bot := botOf(a); bot != "" {
+	if bot := actions.BotOf(a); bot != "" {
 		if b, ok := s.Bots.Get(bot); ok && b.FlipBy == seq {
 			m.flip(a, bot, b)
 		}
@@ -341,7 +341,7 @@ func (m *Metrics) count(a actions.Action, s reducers.Pool) {
 	if s.DownBy == seq && s.Down {
 		m.poolFailures.Inc()
 	}
-	if id := sendIDOf(a); id != "" {
+	if id := actions.SendOf(a); id != "" {
 		if sd, ok := s.Sends.Get(id); ok && sd.RoutedBy == seq && sd.Attempt > 1 {
 			m.failovers.Inc()
 		}
@@ -367,7 +367,7 @@ func (m *Metrics) flip(a actions.Action, bot string, b *reducers.Bot) {
 
 // sendEnd records a send that a ended: prev is the state before a.
 func (m *Metrics) sendEnd(a actions.Action, prev, s reducers.Pool) {
-	id := sendIDOf(a)
+	id := actions.SendOf(a)
 	if id == "" {
 		return
 	}
@@ -484,46 +484,6 @@ func outcomeLabel(o actions.Outcome) string {
 		return "pending"
 	}
 	return "invalid"
-}
-
-// botOf is the bot an action is about.
-func botOf(a actions.Action) string {
-	switch p := a.Payload.(type) {
-	case actions.BotPayload:
-		return p.Bot
-	case actions.BotAddedPayload:
-		return p.Bot
-	case actions.LoginPayload:
-		return p.Bot
-	case actions.ReasonPayload:
-		return p.Bot
-	case actions.MessagePayload:
-		return p.Bot
-	case actions.DuePayload:
-		return p.Bot
-	case actions.DingPayload:
-		return p.Bot
-	case actions.ResetPayload:
-		return p.Bot
-	case actions.RoomsPayload:
-		return p.Bot
-	case actions.SendResultPayload:
-		return p.Bot
-	}
-	return ""
-}
-
-// sendIDOf is the send an action is about.
-func sendIDOf(a actions.Action) string {
-	switch p := a.Payload.(type) {
-	case actions.SendPayload:
-		return p.ID
-	case actions.SendIDPayload:
-		return p.ID
-	case actions.SendResultPayload:
-		return p.ID
-	}
-	return ""
 }
 
 // collector exposes the metrics, and the gauges read from the pool's
