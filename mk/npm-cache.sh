@@ -99,11 +99,12 @@ if [ "$(cat "$link/.hawechaty-cache" 2>/dev/null)" != "$entry" ]; then
 	# Links to another entry, or a real install left by an older Makefile.
 	rm -rf "$link"
 	mkdir "$link"
-	for f in "$entry"/node_modules/* "$entry"/node_modules/.[!.]*; do
-		if [ -e "$f" ]; then
-			ln -s "$f" "$link/"
-		fi
-	done
+	shopt -s nullglob dotglob
+	targets=("$entry"/node_modules/*)
+	shopt -u nullglob dotglob
+	if [ ${#targets[@]} -gt 0 ]; then
+		ln -s "${targets[@]}" "$link/" # one ln for all: hundreds of forks are slow on a loaded machine
+	fi
 	echo "$entry" >"$link/.hawechaty-cache"
 fi
 
