@@ -18,7 +18,7 @@ devtools-node:
 
 # Debian's chromium, for the web UI test (puppeteer-core drives /usr/bin/chromium).
 devtools-chromium:
-	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=600 chromium >/dev/null)
+	@test -x /usr/bin/chromium || mk/apt-get.sh install -y -qq chromium >/dev/null
 
 integration-devtools: devtools-node devtools-chromium
 	HAWECHATY_DEVTOOLS_NODE=$(CURDIR)/$(DEVTOOLS_NODE) $(GO) test -tags integration -race -count=1 -timeout 15m ./devtools/...

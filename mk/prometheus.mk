@@ -10,7 +10,7 @@ INTEGRATION_SETUP += prometheus-debian
 
 prometheus-debian:
 	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then \
-		{ apt-get update -qq -o DPkg::Lock::Timeout=600 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends prometheus >/dev/null; } || \
+		mk/apt-get.sh install -y -qq --no-install-recommends prometheus >/dev/null || \
 		{ echo "integration-prometheus: cannot install Debian's prometheus (apt-get, as root)"; exit 1; }; \
 	fi
 
