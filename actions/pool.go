@@ -108,10 +108,10 @@ type SendResultPayload struct {
 	Attempt int     `json:"attempt"`
 	Outcome Outcome `json:"outcome"` // Delivered, NotSent, Unknown or Permanent
 	Error   string  `json:"error,omitempty"`
-	// CallerGone: the caller's context ended during the attempt and the
-	// puppet answered soon after: the failure is not the bot's. A puppet
-	// that does not answer within the send timeout is the bot's failure,
-	// whatever the caller did.
+	// CallerGone: the attempt was cut short for its caller, so its
+	// failure is not the bot's. The pool's send epic never sets it (an
+	// attempt runs to the puppet's answer or the send timeout); an
+	// application's own effect runner may.
 	CallerGone bool `json:"callerGone,omitempty"`
 }
 

@@ -2,7 +2,6 @@ package epics
 
 import (
 	"context"
-	"errors"
 	"sync"
 
 	"github.com/hawechaty/hawechaty/actions"
@@ -25,14 +24,8 @@ type Handler func(a actions.Action, s reducers.Pool, fx *Effects)
 
 // Effects collects what handlers ask for while one action is handled.
 type Effects struct {
-	emit   []actions.Action
-	run    []effect
-	cancel []string
-}
-
-type effect struct {
-	key string
-	f   func(ctx context.Context, done func(...actions.Action))
+	emit []actions.Action
+	run  []func(ctx context.Context, done func(...actions.Action))
 }
 
 // Emit asks for actions to be emitted at once, in order.
@@ -41,38 +34,26 @@ func (fx *Effects) Emit(a ...actions.Action) { fx.emit = append(fx.emit, a...) }
 // Run starts f on its own goroutine. f calls done with its result actions
 // once (later calls are ignored); done may also be called from a timer,
 // so that an effect stuck in a call that ignores its context still
-// reports in time. ctx ends when the store stops, or when Cancel(key) is
-// asked for; its cause is then ErrCanceled. key names the effect for
-// Cancel ("" for none); a new effect under a running key replaces it in
-// the register, without cancelling it.
-func (fx *Effects) Run(key string, f func(ctx context.Context, done func(...actions.Action))) {
-	fx.run = append(fx.run, effect{key: key, f: f})
+// reports in time. ctx ends when the store stops or when done was called.
+func (fx *Effects) Run(f func(ctx context.Context, done func(...actions.Action))) {
+	fx.run = append(fx.run, f)
 }
-
-// Cancel ends the context of the running effect under key, if any.
-func (fx *Effects) Cancel(key string) { fx.cancel = append(fx.cancel, key) }
-
-// ErrCanceled is the cause of an effect's context when a handler asked
-// for Cancel.
-var ErrCanceled = errors.New("epics: effect canceled")
 
 // Effect combines handlers into one epic: it reads each action once, asks
 // every handler, emits what they emit, and runs their effects
 // concurrently, emitting each effect's result actions when it reports:
-// redux-observable's mergeMap from an action to its effects, with
-// cancellation by key (switchMap's cancel, per key). The handlers share
+// redux-observable's mergeMap from an action to its effects. The handlers share
 // one subscription to the actions, which is what keeps an action cheap
 // for the store whatever the number of concerns. get finds the pool in
 // the store's state.
 //
-// What the epic holds (the register of running effects) is derived from
-// the state: an effect runs exactly while the decision that started it
-// has not been answered.
+// The epic holds nothing but the effects under way: each runs exactly
+// while the decision that started it has not been answered.
 func Effect[S any](get func(S) reducers.Pool, handlers ...Handler) store.Epic[S] {
 	return func(ctx context.Context, in rxgo.Observable, state store.StateStream[S]) rxgo.Observable {
 		return rxgo.Defer([]rxgo.Producer{func(pctx context.Context, next chan<- rxgo.Item) {
 			ctx, cancel := context.WithCancel(ctx)
-			r := &runner{ctx: ctx, next: next, running: map[string]*running{}}
+			r := &runner{ctx: ctx, next: next}
 			// rxgo closes next when this producer returns: effects that
 			// report later must find the output closed, not send on it.
 			defer r.close(cancel)
@@ -100,15 +81,12 @@ func Effect[S any](get func(S) reducers.Pool, handlers ...Handler) store.Epic[S]
 					continue
 				}
 				s := get(state.Value())
-				fx = Effects{emit: fx.emit[:0], run: fx.run[:0], cancel: fx.cancel[:0]}
+				fx = Effects{emit: fx.emit[:0], run: fx.run[:0]}
 				for _, h := range handlers {
 					h(a, s, &fx)
 				}
 				if !r.emit(fx.emit) {
 					return
-				}
-				for _, k := range fx.cancel {
-					r.cancel(k)
 				}
 				for _, e := range fx.run {
 					r.start(e)
@@ -118,19 +96,12 @@ func Effect[S any](get func(S) reducers.Pool, handlers ...Handler) store.Epic[S]
 	}
 }
 
-type running struct {
-	cancel context.CancelCauseFunc
-}
-
 // runner runs effects. An effect hands its result actions straight to the
 // epic's output, from its own goroutine: the loop that reads actions is
 // not a step on the way.
 type runner struct {
 	ctx  context.Context
 	next chan<- rxgo.Item
-
-	mu      sync.Mutex
-	running map[string]*running // the effects under way that have a key
 
 	out    sync.RWMutex // held for reading while sending on next
 	closed bool         // next is closed, or about to be
@@ -168,40 +139,17 @@ func (r *runner) emit(as []actions.Action) bool {
 	return true
 }
 
-func (r *runner) cancel(key string) {
-	r.mu.Lock()
-	cur := r.running[key]
-	delete(r.running, key)
-	r.mu.Unlock()
-	if cur != nil {
-		cur.cancel(ErrCanceled)
-	}
-}
-
-func (r *runner) start(e effect) {
-	ctx, cancel := context.WithCancelCause(r.ctx)
-	run := &running{cancel: cancel}
-	if e.key != "" {
-		r.mu.Lock()
-		r.running[e.key] = run
-		r.mu.Unlock()
-	}
+func (r *runner) start(f func(ctx context.Context, done func(...actions.Action))) {
+	ctx, cancel := context.WithCancel(r.ctx)
 	var once sync.Once
 	done := func(as ...actions.Action) {
 		once.Do(func() {
-			if e.key != "" {
-				r.mu.Lock()
-				if r.running[e.key] == run {
-					delete(r.running, e.key)
-				}
-				r.mu.Unlock()
-			}
 			r.emit(as)
-			cancel(nil)
+			cancel()
 		})
 	}
 	go func() {
-		defer done() // an effect that forgot to report still leaves the register
-		e.f(ctx, done)
+		defer done() // an effect that forgot to report still reports nothing, once
+		f(ctx, done)
 	}()
 }

@@ -34,7 +34,7 @@ func Ding(cfg Config, deps Deps) Handler {
 			return
 		}
 		bot, attempt := p.Bot, b.Dings
-		fx.Run("", func(ctx context.Context, done func(...actions.Action)) {
+		fx.Run(func(ctx context.Context, done func(...actions.Action)) {
 			ctx, cancel := context.WithTimeout(ctx, cfg.DingEvery)
 			defer cancel()
 			res := actions.DingPayload{Bot: bot, Attempt: attempt}
@@ -73,7 +73,7 @@ func Reset(cfg Config, deps Deps) Handler {
 			return
 		}
 		bot, attempt, timeout := p.Bot, b.Reset, cfg.SendTimeout
-		fx.Run("", func(ctx context.Context, done func(...actions.Action)) {
+		fx.Run(func(ctx context.Context, done func(...actions.Action)) {
 			res := actions.ResetPayload{Bot: bot, Attempt: attempt, Decision: a.Meta.Seq}
 			pup, ok := deps.Puppet(bot)
 			if !ok {
@@ -124,7 +124,7 @@ func Rooms(cfg Config, deps Deps) Handler {
 		if !ok {
 			return
 		}
-		fx.Run("", func(ctx context.Context, done func(...actions.Action)) {
+		fx.Run(func(ctx context.Context, done func(...actions.Action)) {
 			ctx, cancel := context.WithTimeout(ctx, cfg.SendTimeout)
 			defer cancel()
 			rooms, err := pup.Rooms(ctx)

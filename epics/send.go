@@ -2,7 +2,6 @@ package epics
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -61,11 +60,9 @@ func Send(cfg Config, deps Deps) Handler {
 		if !ok || sd.RoutedBy != a.Meta.Seq || sd.Outcome.Done() {
 			return
 		}
-		fx.Run(sendKey(id), attempt(cfg, deps, *sd))
+		fx.Run(attempt(cfg, deps, *sd))
 	}
 }
-
-func sendKey(id string) string { return "send/" + id }
 
 // attempt is one send attempt: the puppet call, reported once, at the
 // latest SendTimeout after it began.
@@ -76,7 +73,6 @@ func attempt(cfg Config, deps Deps, sd reducers.Send) func(context.Context, func
 			res.Outcome = puppet.Classify(err)
 			if err != nil {
 				res.Error = err.Error()
-				res.CallerGone = errors.Is(context.Cause(ctx), ErrCanceled)
 			}
 			done(actions.SendResult.New(res))
 		}
