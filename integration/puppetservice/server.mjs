@@ -6,6 +6,10 @@
 //   PORT   the port to listen on, on 127.0.0.1 only (default 0: any free port)
 //   SELF   the bot's own contact ID (default "bot")
 //   PEERS  comma-separated contact IDs of other bots that share the room
+//   TLS    "on": speak TLS, with the certificate and key that
+//          WECHATY_PUPPET_SERVICE_TLS_SERVER_CERT/_KEY hold (PEM; the
+//          server reads them itself), else wechaty-puppet-service's default
+//          one; otherwise plaintext
 //
 // The world: contacts "alice" and "bob", the heartbeat official account
 // gh_051c89260e5d (it answers "dong" to "ding"), and the room
@@ -101,7 +105,7 @@ const server = new PuppetServer({
   endpoint: `127.0.0.1:${port}`,
   puppet,
   token,
-  tls: { disable: true },
+  tls: { disable: process.env.TLS !== 'on' },
 })
 
 let stopping = false

@@ -20,8 +20,37 @@
 //	WECHATY_PUPPET_SERVICE_ENDPOINT_0=10.0.0.5:8788
 //	WECHATY_PUPPET_SERVICE_ENDPOINT_1=10.0.0.6:8788
 //
-// The connection is plaintext unless WithDialOptions passes transport
-// credentials. Every call carries the gRPC metadata
+// # TLS
+//
+// As Wechaty's own clients do, the puppet speaks TLS by default and checks
+// the service's certificate against the Wechaty community's root CA
+// (WechatyRootCA) and a server name, which is the token's prefix
+// (ServerNameOf: "insecure_…" names "insecure", "puppet_padlocal_…"
+// names "puppet_padlocal"). A wechaty-puppet-service server with TLS on
+// and no certificate of its own uses one for "insecure" signed by that CA,
+// so an "insecure_" token connects with no further setting. That default
+// certificate's key ships with the server, so it keeps out passive
+// eavesdroppers only: for privacy, give the service a certificate of your
+// own CA and the puppet that CA. The variables, each also per puppet with
+// the "_<i>" suffix, and the options that mirror them:
+//
+//	WECHATY_PUPPET_SERVICE_TLS_CA_CERT      the CA's PEM ("\n" may stand for a
+//	                                        newline)            WithTLSCACert
+//	WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME  the certificate's name
+//	                                        WithTLSServerName
+//	WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true
+//	                                        plaintext, for a server started with
+//	                                        WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_SERVER
+//	                                        WithNoTLS
+//
+// A token prefix never turns TLS off by itself (nor does it in Wechaty's
+// clients): it names the certificate to expect. A token without a prefix
+// and no server name is ErrNoServerName at New. The name matches the
+// certificate's DNS or IP names, or, when it has none (as the
+// certificates of Wechaty's CA), its common name, case-insensitively. A
+// failed handshake is ErrTLS at Start, naming the setting to check.
+//
+// Every call carries the gRPC metadata
 // "authorization: Wechaty <token>". The token never appears in errors,
 // logs, events, results or String: every string the service sends (logout
 // reasons, scan payloads, heartbeat and dong data, error texts, IDs, room
@@ -51,7 +80,7 @@
 //
 // # Usage
 //
-//	p, err := wechatyservice.New("127.0.0.1:8788", puppet.NewSecret(token))
+//	p, err := wechatyservice.New("127.0.0.1:8788", puppet.NewSecret("insecure_"+token))
 //	if err != nil { … }
 //	defer p.Close()
 //	if err := p.Start(ctx); err != nil { … } // wechatyservice.ErrUnauthenticated, unreachable…

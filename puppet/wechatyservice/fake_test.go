@@ -2,6 +2,7 @@ package wechatyservice_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -13,6 +14,7 @@ import (
 	pbp "github.com/wechaty/go-grpc/wechaty/puppet"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
@@ -352,6 +354,7 @@ func (f *fakeService) extraRoom(id string) (fakeRoomInfo, bool) {
 // died and came back on the same address.
 type fakeNet struct {
 	svc *fakeService
+	tls *tls.Config // the server's TLS; nil: plaintext
 
 	mu  sync.Mutex
 	lis *bufconn.Listener
@@ -361,7 +364,13 @@ type fakeNet struct {
 
 func newFakeNet(t *testing.T, token string) *fakeNet {
 	t.Helper()
-	n := &fakeNet{svc: newFakeService(token)}
+	return newFakeNetTLS(t, token, nil)
+}
+
+// newFakeNetTLS is newFakeNet with a server that speaks TLS with cfg.
+func newFakeNetTLS(t *testing.T, token string, cfg *tls.Config) *fakeNet {
+	t.Helper()
+	n := &fakeNet{svc: newFakeService(token), tls: cfg}
 	n.restart()
 	t.Cleanup(n.kill)
 	return n
@@ -371,7 +380,11 @@ func (n *fakeNet) restart() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.lis = bufconn.Listen(1 << 20)
-	n.srv = grpc.NewServer()
+	var opts []grpc.ServerOption
+	if n.tls != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(n.tls)))
+	}
+	n.srv = grpc.NewServer(opts...)
 	pb.RegisterPuppetServer(n.srv, n.svc)
 	srv, lis := n.srv, n.lis
 	n.wg.Go(func() { _ = srv.Serve(lis) })

@@ -25,6 +25,7 @@ import (
 func realPuppet(t *testing.T, srv *servicetest.Server, token string) *wechatyservice.Puppet {
 	t.Helper()
 	p, err := wechatyservice.New(srv.Endpoint, puppet.NewSecret(token),
+		wechatyservice.WithNoTLS(!srv.TLS),
 		wechatyservice.WithName("svc-"+srv.Self),
 		wechatyservice.WithBackoff(wechatyservice.Backoff{Base: 100 * time.Millisecond, Factor: 1.6, Jitter: 0.2, Max: time.Second}),
 		wechatyservice.WithCallTimeout(10*time.Second))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	pb "github.com/wechaty/go-grpc/wechaty"
 	pbp "github.com/wechaty/go-grpc/wechaty/puppet"
 	"google.golang.org/grpc"
@@ -113,7 +114,7 @@ func TestRPCErrorRedactsToken(t *testing.T) {
 // sent-tracker sees no payload go out.
 func TestCallThatNeverLeftIsNotSent(t *testing.T) {
 	refuse := func(context.Context, string) (net.Conn, error) { return nil, errors.New("connection refused") }
-	p, err := New("passthrough:///down", puppet.NewSecret("tok"), WithDialOptions(grpc.WithContextDialer(refuse)))
+	p, err := New("passthrough:///down", puppet.NewSecret("tok"), WithNoTLS(true), WithDialOptions(grpc.WithContextDialer(refuse)))
 	if !assert.NoError(t, err) {
 		return
 	}
@@ -249,9 +250,10 @@ func TestFactoryRegistered(t *testing.T) {
 	getenv := func(k string) string {
 		return map[string]string{"WECHATY_PUPPET_SERVICE_ENDPOINT_1": "127.0.0.1:8788"}[k]
 	}
-	p, err := puppet.New(PuppetName, puppet.Config{Name: "svc#1", Index: 1, Token: puppet.NewSecret("tok-123"), Getenv: getenv})
-	assert.NoError(t, err)
+	p, err := puppet.New(PuppetName, puppet.Config{Name: "svc#1", Index: 1, Token: puppet.NewSecret("insecure_tok-123"), Getenv: getenv})
+	require.NoError(t, err)
 	assert.Equal(t, "svc#1", p.Name())
+	assert.Equal(t, "insecure", p.(*Puppet).ServerName(), "TLS on by default, named by the token")
 	assert.Equal(t, "svc#1(127.0.0.1:8788)", fmt.Sprint(p))
 	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", p, p, p), "tok-123")
 	assert.NoError(t, p.Close())
@@ -260,8 +262,8 @@ func TestFactoryRegistered(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNoEndpoint)
 	_, err = puppet.New(PuppetName, puppet.Config{Index: 1, Getenv: getenv})
 	assert.ErrorContains(t, err, "has no token")
-	p, err = puppet.New(PuppetName, puppet.Config{Index: 1, Token: puppet.NewSecret("t"), Getenv: getenv})
-	assert.NoError(t, err)
+	p, err = puppet.New(PuppetName, puppet.Config{Index: 1, Token: puppet.NewSecret("insecure_t"), Getenv: getenv})
+	require.NoError(t, err)
 	assert.Equal(t, "wechaty-puppet-service#1", p.Name())
 	assert.NoError(t, p.Close())
 }

@@ -2,6 +2,7 @@ package wechatyservice
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -20,6 +21,7 @@ type options struct {
 	callTimeout time.Duration
 	logger      *slog.Logger
 	dial        []grpc.DialOption
+	tls         tlsSettings
 }
 
 func defaultOptions() options {
@@ -66,10 +68,40 @@ func WithLogger(l *slog.Logger) Option {
 	})
 }
 
-// WithDialOptions adds gRPC dial options, applied after the defaults. The
-// default transport is plaintext (a puppet service with TLS disabled, as
-// wechaty-puppet-service runs with WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_SERVER);
-// pass grpc.WithTransportCredentials for TLS.
+// WithDialOptions adds gRPC dial options, applied after the defaults (TLS
+// as the TLS options say); a grpc.WithTransportCredentials here replaces
+// the puppet's own transport.
 func WithDialOptions(opts ...grpc.DialOption) Option {
 	return optionFunc(func(o *options) { o.dial = append(o.dial, opts...) })
+}
+
+// WithTLSCACert makes the puppet trust the CA certificates in pem (PEM)
+// instead of the Wechaty root CA, as WECHATY_PUPPET_SERVICE_TLS_CA_CERT
+// does. New fails with ErrBadCACert if pem holds no certificate.
+func WithTLSCACert(pem []byte) Option {
+	return optionFunc(func(o *options) {
+		if len(pem) > 0 {
+			o.tls.caPEM = append([]byte(nil), pem...)
+		}
+	})
+}
+
+// WithTLSServerName sets the name the service's certificate must carry
+// (its DNS name or, when it has none, its common name), as
+// WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME does. The default is the token's
+// prefix (ServerNameOf).
+func WithTLSServerName(name string) Option {
+	return optionFunc(func(o *options) {
+		if name = strings.TrimSpace(name); name != "" {
+			o.tls.serverName = name
+		}
+	})
+}
+
+// WithNoTLS(true) speaks plaintext gRPC to the service, as
+// WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true does: for a service
+// started with TLS disabled (WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_SERVER),
+// on a network you trust. The token then crosses the network in clear.
+func WithNoTLS(off bool) Option {
+	return optionFunc(func(o *options) { o.tls.off = off })
 }

@@ -15,6 +15,7 @@ import (
 	pbp "github.com/wechaty/go-grpc/wechaty/puppet"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
@@ -26,6 +27,10 @@ type Puppet struct {
 	token    puppet.Secret
 	o        options
 	out      *outbox
+
+	serverName string                           // TLS server name; "" when TLS is off
+	creds      credentials.TransportCredentials // TLS, or plaintext
+	lastTLS    atomic.Pointer[handshakeError]   // the last failed handshake
 
 	life sync.Mutex // serializes Start, Stop and Close
 
@@ -42,6 +47,12 @@ var (
 // New returns a stopped puppet for the service at endpoint ("host:port" or
 // any gRPC target), authenticating with token. It connects on Start. The
 // caller must Close it.
+//
+// The connection uses TLS unless WithNoTLS(true) says otherwise, as
+// Wechaty's clients do: the service's certificate must chain to the
+// Wechaty root CA (or WithTLSCACert's) and carry the server name
+// (WithTLSServerName, else the token's prefix: ServerNameOf). A token
+// without a prefix and no server name is ErrNoServerName.
 func New(endpoint string, token puppet.Secret, opts ...Option) (*Puppet, error) {
 	endpoint = strings.TrimSpace(endpoint)
 	if endpoint == "" {
@@ -59,11 +70,24 @@ func New(endpoint string, token puppet.Secret, opts ...Option) (*Puppet, error) 
 	if o.name == "" {
 		o.name = PuppetName + "@" + endpoint
 	}
-	return &Puppet{name: o.name, endpoint: endpoint, token: token, o: o, out: newOutbox()}, nil
+	p := &Puppet{name: o.name, endpoint: endpoint, token: token, o: o, creds: insecure.NewCredentials()}
+	if !o.tls.off {
+		creds, err := o.tls.credentials(token.Reveal(), &p.lastTLS)
+		if err != nil {
+			return nil, fmt.Errorf("%w (puppet %q at %s)", err, o.name, endpoint)
+		}
+		p.creds, p.serverName = creds, creds.name
+	}
+	p.out = newOutbox() // last: it starts a goroutine that only Close ends
+	return p, nil
 }
 
 // Name returns the puppet's name; it never contains the token.
 func (p *Puppet) Name() string { return p.name }
+
+// ServerName returns the name the service's TLS certificate must carry, or
+// "" when the puppet speaks plaintext (WithNoTLS).
+func (p *Puppet) ServerName() string { return p.serverName }
 
 // Endpoint returns the address of the service.
 func (p *Puppet) Endpoint() string { return p.endpoint }
@@ -123,6 +147,7 @@ func (p *Puppet) Start(ctx context.Context) error {
 		return nil
 	}
 
+	p.lastTLS.Store(nil)
 	conn, err := grpc.NewClient(p.endpoint, p.dialOptions()...)
 	if err != nil {
 		return fmt.Errorf("wechatyservice: start %q at %s: %w", p.name, p.endpoint, err)
@@ -146,7 +171,7 @@ func (p *Puppet) Start(ctx context.Context) error {
 
 func (p *Puppet) dialOptions() []grpc.DialOption {
 	opts := []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(p.creds),
 		grpc.WithPerRPCCredentials(tokenAuth{token: p.token}),
 		grpc.WithStatsHandler(sentTracker{}),
 	}
@@ -157,11 +182,18 @@ func (p *Puppet) dialOptions() []grpc.DialOption {
 // token.
 func (p *Puppet) startError(ctx context.Context, err error) error {
 	rpc := newRPCError("start", p.endpoint, err, p.token.Reveal())
+	if h := p.lastTLS.Load(); h != nil && rpc.Code == codes.Unavailable {
+		return fmt.Errorf("wechatyservice: start %q: %w", p.name, p.tlsError(h))
+	}
 	switch {
 	case rpc.Code == codes.Unauthenticated:
 		return fmt.Errorf("wechatyservice: start %q at %s: %w (%s)", p.name, p.endpoint, ErrUnauthenticated, rpc.Message)
 	case ctx.Err() != nil:
 		return fmt.Errorf("wechatyservice: start %q at %s: no answer before the deadline: %w", p.name, p.endpoint, errors.Join(ctx.Err(), rpc))
+	}
+	if p.serverName == "" && rpc.Code == codes.Unavailable && strings.Contains(rpc.Message, "server preface") {
+		// A TLS server drops a plaintext client before gRPC's preface.
+		return fmt.Errorf("wechatyservice: start %q at %s: %w (the service may want TLS: unset %s)", p.name, p.endpoint, rpc, EnvNoTLS)
 	}
 	return fmt.Errorf("wechatyservice: start %q at %s: %w", p.name, p.endpoint, rpc)
 }

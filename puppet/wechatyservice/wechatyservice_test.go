@@ -57,6 +57,7 @@ func newFakePuppet(t *testing.T, n *fakeNet, token string, opts ...wechatyservic
 		wechatyservice.WithCallTimeout(5 * time.Second),
 		wechatyservice.WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		wechatyservice.WithDialOptions(grpc.WithContextDialer(n.dial)),
+		wechatyservice.WithNoTLS(n.tls == nil),
 	}, opts...)
 	p, err := wechatyservice.New("passthrough:///fake", puppet.NewSecret(token), opts...)
 	require.NoError(t, err)
@@ -341,10 +342,10 @@ func TestStopThenStartIsAReset(t *testing.T) {
 
 func TestNewRejectsBadEndpoint(t *testing.T) {
 	for _, ep := range []string{"", "  ", "a b:1", "a:1,b:2"} {
-		_, err := wechatyservice.New(ep, puppet.NewSecret("t"))
+		_, err := wechatyservice.New(ep, puppet.NewSecret("t"), wechatyservice.WithNoTLS(true))
 		assert.Error(t, err, "%q", ep)
 	}
-	p, err := wechatyservice.New("127.0.0.1:1", puppet.NewSecret("t"))
+	p, err := wechatyservice.New("127.0.0.1:1", puppet.NewSecret("t"), wechatyservice.WithNoTLS(true))
 	require.NoError(t, err)
 	assert.Equal(t, "wechaty-puppet-service@127.0.0.1:1", p.Name())
 	assert.Equal(t, "127.0.0.1:1", p.Endpoint())

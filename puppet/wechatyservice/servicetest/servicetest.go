@@ -39,6 +39,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +75,12 @@ type Config struct {
 	// ReadyTimeout bounds the wait for the server to listen (default 90 s:
 	// Node starts slowly on a busy machine).
 	ReadyTimeout time.Duration
+	// TLS, when set, makes the server speak TLS, with TLS.Cert and TLS.Key
+	// (see NewCerts), or with wechaty-puppet-service's default certificate
+	// (CN "insecure", signed by the Wechaty root CA) when they are empty.
+	// Without it the server speaks plaintext, and clients must say so
+	// (wechatyservice.WithNoTLS; Env does it).
+	TLS *Certs
 }
 
 // Delivery is a message the bot sent, as the world received it.
@@ -93,6 +100,8 @@ type Server struct {
 	// Self is the bot's contact ID; Contact, Heartbeat and Room the IDs of
 	// the world (the package constants).
 	Self, Contact, Heartbeat, Room string
+	// TLS tells whether the server speaks TLS (Config.TLS was set).
+	TLS bool
 
 	t    testing.TB
 	cfg  Config
@@ -135,7 +144,7 @@ func Start(t testing.TB, cfg Config) *Server {
 	}
 	s := &Server{
 		Token: cfg.Token, Self: cfg.Self, Contact: Contact, Heartbeat: Heartbeat, Room: Room,
-		t: t, cfg: cfg, changed: make(chan struct{}),
+		TLS: cfg.TLS != nil, t: t, cfg: cfg, changed: make(chan struct{}),
 	}
 	t.Cleanup(s.stop)
 	if err := s.launch(0); err != nil {
@@ -191,7 +200,15 @@ type readyLine struct {
 func (s *Server) launch(port int) error {
 	cmd := exec.Command("node", "server.mjs")
 	cmd.Dir = s.cfg.Dir
-	cmd.Env = append(os.Environ(),
+	// The server reads Wechaty's variables itself: only the test's go in.
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "WECHATY_") })
+	if c := s.cfg.TLS; c != nil {
+		env = append(env, "TLS=on")
+		if len(c.Cert) > 0 {
+			env = append(env, "WECHATY_PUPPET_SERVICE_TLS_SERVER_CERT="+string(c.Cert), "WECHATY_PUPPET_SERVICE_TLS_SERVER_KEY="+string(c.Key))
+		}
+	}
+	cmd.Env = append(env,
 		"TOKEN="+s.cfg.Token,
 		"PORT="+strconv.Itoa(port),
 		"SELF="+s.cfg.Self,

@@ -36,11 +36,13 @@ func TestCheckNodeNamesWhatIsMissing(t *testing.T) {
 
 func TestEnvPairsPuppetsTokensAndEndpoints(t *testing.T) {
 	a := &Server{Endpoint: "127.0.0.1:1001", Token: "insecure_a"}
-	b := &Server{Endpoint: "127.0.0.1:1002", Token: "insecure_b"}
+	b := &Server{Endpoint: "127.0.0.1:1002", Token: "insecure_b", TLS: true}
 	assert.Equal(t, map[string]string{
 		"HA_WECHATY_PUPPET":                 "wechaty-puppet-service:wechaty-puppet-service",
 		"HA_WECHATY_PUPPET_TOKEN":           "insecure_a:insecure_b",
 		"WECHATY_PUPPET_SERVICE_ENDPOINT_0": "127.0.0.1:1001",
 		"WECHATY_PUPPET_SERVICE_ENDPOINT_1": "127.0.0.1:1002",
+		// a speaks plaintext; b TLS
+		"WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT_0": "true",
 	}, Env(a, b))
 }

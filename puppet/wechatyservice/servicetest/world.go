@@ -30,7 +30,10 @@ func StartWorld(t testing.TB, n int) []*Server {
 
 // Env returns the environment that puts one wechaty-puppet-service puppet
 // per server behind the pool, in order: HA_WECHATY_PUPPET,
-// HA_WECHATY_PUPPET_TOKEN and WECHATY_PUPPET_SERVICE_ENDPOINT_<i>. Use it
+// HA_WECHATY_PUPPET_TOKEN, WECHATY_PUPPET_SERVICE_ENDPOINT_<i>, and
+// WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT_<i>=true for a server
+// without TLS (a server with TLS and its own CA needs
+// WECHATY_PUPPET_SERVICE_TLS_CA_CERT too). Use it
 // with t.Setenv or as a getenv map. (The tokens servicetest makes contain
 // no ':'.)
 func Env(servers ...*Server) map[string]string {
@@ -41,6 +44,9 @@ func Env(servers ...*Server) map[string]string {
 		names[i] = "wechaty-puppet-service"
 		tokens[i] = s.Token
 		env[fmt.Sprintf("WECHATY_PUPPET_SERVICE_ENDPOINT_%d", i)] = s.Endpoint
+		if !s.TLS {
+			env[fmt.Sprintf("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT_%d", i)] = "true"
+		}
 	}
 	env["HA_WECHATY_PUPPET"] = strings.Join(names, ":")
 	env["HA_WECHATY_PUPPET_TOKEN"] = strings.Join(tokens, ":")
