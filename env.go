@@ -23,7 +23,11 @@ var ErrEnv = errors.New("hawechaty: bad environment")
 // FromEnv builds a pool from HA_WECHATY_PUPPET and HA_WECHATY_PUPPET_TOKEN:
 // one bot per name, paired with the token at the same position. The names
 // are those registered with puppet.Register ("mock" is built in; real
-// adapters register when their package is imported). Bots are named
+// adapters register when their package is imported), and the Wechaty
+// puppet names of HAWechaty configurations: those Go reaches through a
+// puppet service ("wechaty-puppet-padlocal", "wechaty-puppet-hostie", …)
+// are served by "wechaty-puppet-service", and the others fail with the fix
+// in the error (puppet.LookupWechatyName). Bots are named
 // "<puppet>#<index>". Tokens never appear in errors, logs or state.
 //
 // When HA_WECHATY_PUPPET_TOKEN is empty, every bot gets an empty token;

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -46,13 +47,25 @@ func Register(name string, f Factory) {
 	registry[name] = f
 }
 
-// New builds a puppet with the factory registered under name.
+// New builds a puppet with the factory registered under name. A Wechaty
+// puppet name from a HAWechaty configuration that no factory is registered
+// under is served by the puppet that reaches it from Go, with the same
+// cfg (see LookupWechatyName: "wechaty-puppet-padlocal" by
+// "wechaty-puppet-service", for example), or is ErrNoGoPuppet with the fix
+// in its message. Any other name is ErrUnknownPuppet.
 func New(name string, cfg Config) (Puppet, error) {
 	regMu.RLock()
 	f, ok := registry[name]
 	regMu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("%w %q (registered: %q)", ErrUnknownPuppet, name, Names())
+		if w, known := LookupWechatyName(name); known {
+			return newWechaty(w, cfg)
+		}
+		hint := ""
+		if strings.HasPrefix(name, "wechaty-puppet-") || strings.Contains(name, "/wechaty-puppet-") {
+			hint = "; a Wechaty puppet that runs in Node is reached from Go through a puppet service: " + gateway(name, "")
+		}
+		return nil, fmt.Errorf("%w %q (registered: %q)%s", ErrUnknownPuppet, name, Names(), hint)
 	}
 	p, err := f(cfg)
 	if err != nil {
