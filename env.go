@@ -72,6 +72,9 @@ type renamed struct {
 
 func (r renamed) Name() string { return r.name }
 
+// Unwrap returns the renamed puppet, for puppet.Capability.
+func (r renamed) Unwrap() puppet.Puppet { return r.Puppet }
+
 // Ding forwards to the puppet's Dinger, if it has one.
 func (r renamed) Ding(ctx context.Context, data string) error {
 	if d, ok := r.Puppet.(puppet.Dinger); ok {

@@ -221,7 +221,7 @@ func Translate(bot string, ev puppet.Event, heartbeatContact string) (actions.Ac
 		if msg.From == heartbeatContact && msg.Room == "" && msg.Text == "dong" {
 			return actions.Dong.New(actions.BotPayload{Bot: bot}), true
 		}
-		return actions.Message.New(actions.MessagePayload{Bot: bot, MessageID: msg.ID, From: msg.From, Room: msg.Room, Text: msg.Text, Time: msg.Time}), true
+		return actions.Message.New(actions.MessagePayload{Bot: bot, MessageID: msg.ID, From: msg.From, Room: msg.Room, Text: msg.Text, Time: msg.Time, Kind: msg.Kind}), true
 	}
 	return actions.Action{}, false
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hawechaty/hawechaty/internal/fifo"
+	"github.com/hawechaty/hawechaty/puppet"
 )
 
 // Message is an inbound message, seen once by the application even when
@@ -17,6 +18,9 @@ type Message struct {
 	Text string
 	Bot  string // the first bot that saw it
 	Time time.Time
+	// Kind is what the message carries besides text ("" for text): see
+	// File, URL and ContactCard.
+	Kind puppet.MediaKind
 
 	pool *Pool
 }

@@ -174,7 +174,7 @@ func (p *Pool) Health() selectors.Health {
 func (p *Pool) Messages() <-chan Message { return p.inbox.out }
 
 func (p *Pool) deliver(m actions.MessagePayload) {
-	p.inbox.deliver(Message{ID: m.MessageID, From: m.From, Room: m.Room, Text: m.Text, Bot: m.Bot, Time: m.Time, pool: p})
+	p.inbox.deliver(Message{ID: m.MessageID, From: m.From, Room: m.Room, Text: m.Text, Bot: m.Bot, Time: m.Time, Kind: m.Kind, pool: p})
 }
 
 // stopTimeout bounds the puppets' Stop calls in the shutdown that begins

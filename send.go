@@ -99,6 +99,12 @@ const abandonGrace = 100 * time.Millisecond
 // timeout, and counts for or against the bot by that answer alone. A Say
 // whose ctx is already done sends nothing.
 func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
+	return p.send(ctx, actions.SendPayload{To: to, Text: text})
+}
+
+// send is Say for any send request (text or media); it sets req.ID.
+func (p *Pool) send(ctx context.Context, req actions.SendPayload) (Receipt, error) {
+	to := req.To
 	if to == "" {
 		return Receipt{}, errors.New("hawechaty: Say with an empty target")
 	}
@@ -117,7 +123,8 @@ func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
 	}
 	bell := p.bell.add(id)
 	defer p.bell.remove(id)
-	if err := p.st.dispatch(actions.SendRequested.New(actions.SendPayload{ID: id, To: to, Text: text}).WithSource("pool")); err != nil {
+	req.ID = id
+	if err := p.st.dispatch(actions.SendRequested.New(req).WithSource("pool")); err != nil {
 		if errors.Is(err, store.ErrStopped) {
 			return Receipt{}, ErrStopped
 		}

@@ -52,6 +52,10 @@ type MessagePayload struct {
 	Room      string    `json:"room,omitempty"`
 	Text      string    `json:"text"`
 	Time      time.Time `json:"time,omitzero"` // when the platform says it was sent
+
+	// Kind is what the message carries besides text ("" for text); the
+	// facade's Message fetches it.
+	Kind MediaKind `json:"kind,omitempty"`
 }
 
 // DingPayload reports a heartbeat probe the ding epic sent (or failed to).
@@ -89,11 +93,14 @@ type ResetPayload struct {
 	Decision uint64 `json:"decision,omitempty"`
 }
 
-// SendPayload is a request to send text through the pool.
+// SendPayload is a request to send text, or media, through the pool.
 type SendPayload struct {
 	ID   string `json:"id"` // unique per Say call
 	To   string `json:"to"` // room or contact ID
 	Text string `json:"text"`
+
+	// Media is what the send carries instead of text; nil for text.
+	Media *Media `json:"media,omitempty"`
 }
 
 // SendIDPayload names one send.

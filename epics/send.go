@@ -92,6 +92,16 @@ func attempt(cfg Config, deps Deps, sd reducers.Send) func(context.Context, func
 			done(actions.SendResult.New(hung))
 		})
 		defer timer.Stop()
-		report(pup.Say(actx, sd.To, sd.Text))
+		report(say(actx, pup, sd))
 	}
+}
+
+// say is the attempt's puppet call: Say for text, the puppet's capability
+// for media (puppet.SendMedia: a puppet without it answers unsupported, a
+// permanent outcome).
+func say(ctx context.Context, pup puppet.Puppet, sd reducers.Send) error {
+	if sd.Media != nil {
+		return puppet.SendMedia(ctx, pup, sd.To, *sd.Media)
+	}
+	return pup.Say(ctx, sd.To, sd.Text)
 }

@@ -44,6 +44,9 @@ func Guard(p Puppet) Puppet {
 
 type guarded struct{ p Puppet }
 
+// Unwrap returns the guarded puppet, for Capability.
+func (g *guarded) Unwrap() Puppet { return g.p }
+
 // recovered turns a panic into *err; it must be deferred directly.
 func (g *guarded) recovered(method string, err *error) {
 	if v := recover(); v != nil {

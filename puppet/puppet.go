@@ -86,6 +86,10 @@ type Message struct {
 	Room string // room ID, empty for a direct message
 	Text string
 	Time time.Time
+
+	// Kind is what the message carries besides text ("" for text): fetch
+	// it with FetchMedia by ID.
+	Kind MediaKind
 }
 
 // Conversation returns where a reply to m should go: the room, or the sender.

@@ -99,6 +99,7 @@ type Send struct {
 	Outcome  actions.Outcome `json:"outcome"`            // Pending until the send ends
 	Error    string          `json:"error,omitempty"`
 	Since    time.Time       `json:"since,omitzero"`
+	Media    *actions.Media  `json:"media,omitempty"` // what the send carries besides Text; nil for text
 }
 
 // Pool is the state of a pool of bots: everything the pool knows.
@@ -284,7 +285,7 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 		if p.ID == "" || s.Sends.Has(p.ID) {
 			return s
 		}
-		s = c.route(s, &Send{ID: p.ID, To: p.To, Text: p.Text, Since: t}, seq)
+		s = c.route(s, &Send{ID: p.ID, To: p.To, Text: p.Text, Since: t, Media: p.Media}, seq)
 	case actions.SendRetry.Type():
 		p, _ := actions.SendRetry.Match(a)
 		if sd, ok := s.Sends.Get(p.ID); ok && sd.Waiting {

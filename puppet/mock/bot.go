@@ -240,6 +240,12 @@ func (b *Bot) Close() error {
 //   - outcome unknown: the bot died, hangs, or went down during its
 //     latency; Say then returns when ctx ends (or the bot is closed).
 func (b *Bot) Say(ctx context.Context, to, text string) error {
+	return b.send(ctx, to, func() { b.w.deliverLocked(b.id, to, text) })
+}
+
+// send is Say for any message: deliver, called with the world locked,
+// delivers it once the faults let it through.
+func (b *Bot) send(ctx context.Context, to string, deliver func()) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("mock: %q says to %q: %w: %w", b.id, to, puppet.ErrNotSent, err)
 	}
@@ -268,7 +274,7 @@ func (b *Bot) Say(ctx context.Context, to, text string) error {
 	}
 	if b.f.hang {
 		if b.f.hangDeliver {
-			b.w.deliverLocked(b.id, to, text)
+			deliver()
 		}
 		b.w.mu.Unlock()
 		err := b.block(ctx)
@@ -296,7 +302,7 @@ func (b *Bot) Say(ctx context.Context, to, text string) error {
 	if err := b.w.reachLocked(b.id, to); err != nil {
 		return err // left the room meanwhile
 	}
-	b.w.deliverLocked(b.id, to, text)
+	deliver()
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/puppet/mock"
 	"github.com/hawechaty/hawechaty/puppet/puppettest"
 )
@@ -31,9 +32,21 @@ func TestConformance(t *testing.T) {
 					return slices.ContainsFunc(w.Delivered(), func(d mock.Delivery) bool { return d.To == to && d.Text == text })
 				},
 				Hang: func() { b1.Hang(false) },
+				PostMedia: func(conv string, m puppet.Media) error {
+					if conv == "" {
+						conv = b1.Name()
+					}
+					_, err := w.PostMedia("alice", conv, m)
+					return err
+				},
+				DeliveredMedia: func(to string, m puppet.Media) bool {
+					return slices.ContainsFunc(w.DeliveredMedia(), func(d mock.Delivery) bool { return d.To == to && puppettest.SameMedia(m, *d.Media) })
+				},
 			}
 		},
-		Features: puppettest.Features{PuppetDing: true, Inbound: true, Delivery: true, Hang: true},
-		Timeout:  10 * time.Second,
+		Features: puppettest.Features{PuppetDing: true, Inbound: true, Delivery: true, Hang: true,
+			SendMedia:    []puppet.MediaKind{puppet.MediaImage, puppet.MediaFile, puppet.MediaURL, puppet.MediaContact},
+			InboundMedia: []puppet.MediaKind{puppet.MediaImage, puppet.MediaFile, puppet.MediaURL, puppet.MediaContact}},
+		Timeout: 10 * time.Second,
 	})
 }

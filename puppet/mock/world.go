@@ -41,6 +41,9 @@ type Delivery struct {
 	Text      string
 	MessageID string // the ID other bots see it under
 	Time      time.Time
+
+	// Media is what the message carried instead of text; nil for text.
+	Media *puppet.Media
 }
 
 // World is an in-memory chat platform: contacts, rooms, an official account
@@ -63,6 +66,7 @@ type World struct {
 	seq       map[string]int // message counter per sender and conversation
 	timers    map[*time.Timer]struct{}
 	closed    bool
+	media     map[string]puppet.Media // by message ID, for MessageFile and friends (media.go)
 }
 
 // NewWorld returns a world with nothing in it but the official account.
@@ -77,6 +81,7 @@ func NewWorld(opts ...Option) *World {
 		bots:      map[string]*Bot{},
 		seq:       map[string]int{},
 		timers:    map[*time.Timer]struct{}{},
+		media:     map[string]puppet.Media{},
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -244,18 +249,23 @@ func (w *World) Post(from, conversation, text string) (string, error) {
 // sendLocked hands a message from a person to whichever bots see it and
 // returns its ID; the target was checked.
 func (w *World) sendLocked(from, to, text string) string {
+	return w.postLocked(from, to, puppet.Message{Text: text})
+}
+
+// postLocked is sendLocked for a message like msg (its text and kind).
+func (w *World) postLocked(from, to string, msg puppet.Message) string {
 	id := w.nextIDLocked(from, to)
 	now := time.Now()
 	if r, ok := w.rooms[to]; ok {
 		for _, m := range r.Members {
 			if b, ok := w.bots[m]; ok && m != from {
-				b.receiveLocked(&puppet.Message{ID: id, From: from, Room: r.ID, Text: text, Time: now})
+				b.receiveLocked(&puppet.Message{ID: id, From: from, Room: r.ID, Text: msg.Text, Time: now, Kind: msg.Kind})
 			}
 		}
 		return id
 	}
 	if b, ok := w.bots[to]; ok && to != from {
-		b.receiveLocked(&puppet.Message{ID: id, From: from, To: to, Text: text, Time: now})
+		b.receiveLocked(&puppet.Message{ID: id, From: from, To: to, Text: msg.Text, Time: now, Kind: msg.Kind})
 	}
 	return id
 }

@@ -29,6 +29,14 @@ type Subject struct {
 	// Hang makes the world stop answering: from then on a Say blocks
 	// until its context ends. Used when Features.Hang is set.
 	Hang func()
+
+	// PostMedia makes Contact send media to the bot directly
+	// (conversation "") or to Room. Used when Features.InboundMedia is set.
+	PostMedia func(conversation string, m puppet.Media) error
+	// DeliveredMedia reports whether the world has received media like m
+	// at to: for a file, its name and bytes. Used when Features.SendMedia
+	// and Features.Delivery are set.
+	DeliveredMedia func(to string, m puppet.Media) bool
 }
 
 // Features switches the optional parts of the suite.
@@ -37,6 +45,13 @@ type Features struct {
 	Inbound    bool // Subject.Post works
 	Delivery   bool // Subject.Delivered works
 	Hang       bool // Subject.Hang works
+
+	// SendMedia lists the kinds the puppet sends (MediaImage, MediaFile,
+	// MediaURL, MediaContact) through its capabilities.
+	SendMedia []puppet.MediaKind
+	// InboundMedia lists the kinds of Subject.PostMedia that the puppet
+	// reports (Message.Kind) and fetches (puppet.MediaFetcher).
+	InboundMedia []puppet.MediaKind
 }
 
 // Harness builds subjects for the suite.
@@ -71,6 +86,9 @@ func checks(f Features) []check {
 		{"ConcurrentSays", true, testConcurrentSay},
 		{"DoneContextIsRespected", true, testDoneContext},
 		{"DeadlineEndsAHungSay", f.Hang, testHungSay},
+		{"SendMedia", len(f.SendMedia) > 0, testSendMedia},
+		{"SendMediaWhenStoppedIsNotSent", len(f.SendMedia) > 0, testSendMediaStopped},
+		{"InboundMedia", len(f.InboundMedia) > 0, testInboundMedia},
 		{"CloseClosesEvents", true, testClose},
 	}
 }
@@ -124,6 +142,10 @@ func (h Harness) subject(t *testing.T) Subject {
 		t.Fatal("puppettest: Features.Delivery is set but Subject.Delivered is nil")
 	case f.Hang && s.Hang == nil:
 		t.Fatal("puppettest: Features.Hang is set but Subject.Hang is nil")
+	case len(f.InboundMedia) > 0 && s.PostMedia == nil:
+		t.Fatal("puppettest: Features.InboundMedia is set but Subject.PostMedia is nil")
+	case len(f.SendMedia) > 0 && f.Delivery && s.DeliveredMedia == nil:
+		t.Fatal("puppettest: Features.SendMedia and Delivery are set but Subject.DeliveredMedia is nil")
 	}
 	return s
 }
