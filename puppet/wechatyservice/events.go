@@ -121,6 +121,7 @@ func messageFrom(m *pbp.MessagePayloadResponse) *puppet.Message {
 		To:   m.GetListenerId(),
 		Room: m.GetRoomId(),
 		Text: m.GetText(),
+		Kind: kindOf(int32(m.GetType())),
 	}
 	if t := m.GetReceiveTime(); t != nil {
 		msg.Time = t.AsTime()

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hawechaty/hawechaty/puppet"
 	pb "github.com/wechaty/go-grpc/wechaty"
 	pbp "github.com/wechaty/go-grpc/wechaty/puppet"
 	"google.golang.org/grpc"
@@ -46,6 +47,9 @@ type fakeService struct {
 	// extra contacts (name by ID) and rooms, beside the fixed ones
 	extraContacts map[string]string
 	extraRooms    map[string]fakeRoomInfo
+	// media sent by the bot, and media messages posted (fake_media_test.go)
+	sentMedia []fakeMedia
+	media     map[string]puppet.Media
 }
 
 type fakeRoomInfo struct {
@@ -54,6 +58,10 @@ type fakeRoomInfo struct {
 }
 
 type delivery struct{ To, Text string }
+
+// msgTypeText is text as services number it: wechaty-puppet's 7, which
+// go-grpc's enum calls something else.
+const msgTypeText pbp.MessageType = 7
 
 const (
 	fakeSelf      = "bot"
@@ -193,7 +201,7 @@ func (f *fakeService) postLocked(from, to, room, text string) string {
 	id := fmt.Sprintf("msg-%d", f.seq)
 	f.messages[id] = &pbp.MessagePayloadResponse{
 		Id: id, TalkerId: from, ListenerId: to, RoomId: room, Text: text,
-		Type: pbp.MessageType_MESSAGE_TYPE_TEXT, ReceiveTime: timestamppb.Now(),
+		Type: msgTypeText, ReceiveTime: timestamppb.Now(),
 	}
 	f.emitLocked(pbp.EventType_EVENT_TYPE_MESSAGE, map[string]string{"messageId": id})
 	return id

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -111,10 +112,18 @@ func TestConformanceFake(t *testing.T) {
 				Contact:          fakeContact,
 				Post:             func(conv, text string) error { n.svc.post(conv, text); return nil },
 				Delivered:        n.svc.wasDelivered,
+				PostMedia:        func(conv string, m puppet.Media) error { n.svc.postMedia(conv, m); return nil },
+				DeliveredMedia: func(to string, m puppet.Media) bool {
+					n.svc.mu.Lock()
+					defer n.svc.mu.Unlock()
+					return slices.ContainsFunc(n.svc.sentMedia, func(d fakeMedia) bool { return d.To == to && puppettest.SameMedia(m, d.Media) })
+				},
 			}
 		},
-		Features: puppettest.Features{PuppetDing: true, Inbound: true, Delivery: true},
-		Timeout:  10 * time.Second,
+		Features: puppettest.Features{PuppetDing: true, Inbound: true, Delivery: true,
+			SendMedia:    []puppet.MediaKind{puppet.MediaImage, puppet.MediaFile, puppet.MediaURL, puppet.MediaContact},
+			InboundMedia: []puppet.MediaKind{puppet.MediaImage, puppet.MediaFile, puppet.MediaURL, puppet.MediaContact}},
+		Timeout: 10 * time.Second,
 	})
 }
 
