@@ -19,4 +19,4 @@ integration-puppetservice: puppetservice-node
 	HAWECHATY_PUPPETSERVICE_NODE=$(CURDIR)/$(PUPPETSERVICE_NODE) $(GO) test -tags integration -race -count=1 -timeout 15m ./puppet/wechatyservice/...
 
 integration-pool: puppetservice-node
-	HAWECHATY_PUPPETSERVICE_NODE=$(CURDIR)/$(PUPPETSERVICE_NODE) $(GO) test -tags integration -race -count=1 -timeout 10m -run 'TestPoolOverTwoRealPuppetServices' .
+	HAWECHATY_PUPPETSERVICE_NODE=$(CURDIR)/$(PUPPETSERVICE_NODE) $(GO) test -tags integration -race -count=1 -timeout 10m -run 'TestPoolOverTwoRealPuppetServices|TestPoolMediaOverRealPuppetServices' .

@@ -20,8 +20,11 @@
 //   stdout  {"event":"ready","port":N,"self":…,"contact":…,"room":…,"heartbeat":…}
 //           {"event":"delivered","id":…,"from":…,"to":…,"text":…}   the bot sent a message
 //           {"event":"login"|"logout","self":…}
+//           media the bot sent add "kind" ("image", "file", "url", "contact")
+//           and "file" {name, base64}, "url" {url, title, …} or "contact"
 //   stdin   {"cmd":"post","from":…,"room":…,"text":…,"id":…}       a contact writes to
-//           the bot (room empty) or to a room; id is optional
+//           the bot (room empty) or to a room; id is optional; with "kind"
+//           and "file", "url" or "contact" it posts media instead of text
 // SIGTERM or SIGINT stops the server; so does the end of stdin.
 
 import readline from 'node:readline'
@@ -29,6 +32,9 @@ import { PuppetServer } from 'wechaty-puppet-service'
 import { PuppetMock, mock } from 'wechaty-puppet-mock'
 
 const MESSAGE_TYPE_TEXT = 7 // wechaty-puppet types.Message.Text
+// wechaty-puppet types.Message for media, and back
+const MESSAGE_TYPES = { image: 6, file: 1, url: 14, contact: 3 }
+const KINDS = { 6: 'image', 1: 'file', 14: 'url', 3: 'contact', 0: 'file' }
 const SCAN_STATUS_WAITING = 2 // wechaty-puppet types.ScanStatus.Waiting
 
 const HEARTBEAT = 'gh_051c89260e5d'
@@ -76,20 +82,48 @@ mocker.createRoom({
 puppet.on('message', ({ messageId }) => {
   const p = mocker.messagePayload(messageId)
   if (p.talkerId === self) {
-    emit({ event: 'delivered', id: p.id, from: p.talkerId, to: p.roomId || p.listenerId, text: p.text })
+    const d = { event: 'delivered', id: p.id, from: p.talkerId, to: p.roomId || p.listenerId, text: p.text }
+    const box = mocker.cacheFileBoxPayload.get(p.id) // a file the bot sent
+    if (box) {
+      Object.assign(d, { kind: KINDS[p.type] || 'file', file: { name: box.name, base64: box.base64, url: box.url } })
+    }
+    emit(d)
   }
 })
+
+// PuppetMock takes link and contact card sends without doing anything:
+// record what the service handed it, as a delivery. Media messages posted
+// by the test answer their own MessageUrl and MessageContact.
+const posted = new Map()
+for (const [method, kind, field] of [['messageSendUrl', 'url', 'url'], ['messageSendContact', 'contact', 'contact']]) {
+  const original = puppet[method].bind(puppet)
+  puppet[method] = async (conversationId, payload) => {
+    emit({ event: 'delivered', from: self, to: conversationId, kind, [field]: payload })
+    return original(conversationId, payload)
+  }
+}
+for (const [method, field] of [['messageUrl', 'url'], ['messageContact', 'contact']]) {
+  const original = puppet[method].bind(puppet)
+  puppet[method] = async id => posted.get(id)?.[field] ?? original(id)
+}
 puppet.on('login', ({ contactId }) => emit({ event: 'login', self: contactId }))
 puppet.on('logout', ({ contactId }) => emit({ event: 'logout', self: contactId }))
 
 let seq = 0
-function post ({ from, room, text, id }) {
+function post ({ from, room, text, id, kind, file, url, contact }) {
   const payload = {
     id: id || `post-${process.pid}-${++seq}`,
     talkerId: from,
     text,
     timestamp: Date.now(),
-    type: MESSAGE_TYPE_TEXT,
+    type: kind ? MESSAGE_TYPES[kind] : MESSAGE_TYPE_TEXT,
+  }
+  if (file) {
+    // FileBox JSON of a base64 box, as file-box writes it
+    mocker.cacheFileBoxPayload.set(payload.id, { type: 1, boxType: 1, name: file.name, base64: file.base64 })
+  }
+  if (url || contact) {
+    posted.set(payload.id, { url, contact })
   }
   if (room) {
     payload.roomId = room

@@ -46,6 +46,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hawechaty/hawechaty/puppet"
 )
 
 // EnvNodeDir names the Node project directory; by default it is
@@ -89,6 +91,12 @@ type Delivery struct {
 	From string `json:"from"`
 	To   string `json:"to"`
 	Text string `json:"text"`
+
+	// Media the bot sent (see media.go): Kind is "" for text.
+	Kind    string          `json:"kind,omitempty"`
+	File    *deliveredFile  `json:"file,omitempty"`
+	URL     *puppet.URLLink `json:"url,omitempty"`
+	Contact string          `json:"contact,omitempty"`
 }
 
 // Server is one running (or killed) server process.
@@ -345,7 +353,7 @@ func (s *Server) Hang() error {
 	s.mu.Lock()
 	before := s.hung
 	s.mu.Unlock()
-	if err := s.command(map[string]string{"cmd": "hang"}); err != nil {
+	if err := s.command(map[string]any{"cmd": "hang"}); err != nil {
 		return err
 	}
 	deadline := time.NewTimer(30 * time.Second)
@@ -369,11 +377,11 @@ func (s *Server) Hang() error {
 // id is the message ID (the server picks one when empty). Several servers
 // given the same id model one message seen by several bots.
 func (s *Server) Post(from, room, text, id string) error {
-	return s.command(map[string]string{"cmd": "post", "from": from, "room": room, "text": text, "id": id})
+	return s.command(map[string]any{"cmd": "post", "from": from, "room": room, "text": text, "id": id})
 }
 
 // command writes one control line to the server's stdin.
-func (s *Server) command(cmd map[string]string) error {
+func (s *Server) command(cmd map[string]any) error {
 	line, err := json.Marshal(cmd)
 	if err != nil {
 		return err
