@@ -5,7 +5,13 @@
 // them. Send errors are classified (Classify) so that the pool retries a
 // message on another bot only when it certainly was not sent. Optional
 // capabilities, such as a protocol-level heartbeat (Dinger), are discovered
-// with a type assertion. Guard wraps a puppet so that a panic in one of its
+// with a type assertion; the media capabilities (FileSender, URLSender,
+// ContactSender, MediaFetcher: images, files, URL links, contact cards)
+// with Capability, which looks through wrappers that Unwrap, and are
+// used through SendMedia and FetchMedia. The media types (FileBox,
+// URLLink, Media) are plain data, so that a send carrying them sits in the
+// pool's state. New also takes the Wechaty puppet names of HAWechaty
+// configurations (LookupWechatyName). Guard wraps a puppet so that a panic in one of its
 // methods becomes that call's error (a *PanicError); the pool guards every
 // puppet it is given, since it calls them on its own goroutines.
 //

@@ -19,6 +19,12 @@
 // A bot sees messages only while it is started, logged in and alive; what
 // it misses is gone, as for an account that is offline.
 //
+// Bots send media too (puppet.FileSender, URLSender, ContactSender; see
+// media.go), with Say's faults and outcomes: the world records them in
+// Delivered with Delivery.Media (DeliveredMedia lists only those) and
+// hands them to the other bots as messages of their Kind, whose media a
+// bot fetches (puppet.MediaFetcher). PostMedia makes a contact send media.
+//
 // # Events
 //
 // A bot's Events channel is one channel for its whole life, across Stop

@@ -33,6 +33,14 @@
 //     as an unknown outcome.
 //   - Close closes Events; Close twice is fine; Say and Start after Close
 //     fail.
+//   - Media (Features.SendMedia, the kinds the puppet sends): each kind
+//     (SampleMedia) sent with puppet.SendMedia to the contact and the room
+//     is delivered (Subject.DeliveredMedia, with Features.Delivery); to an
+//     unknown ID it is permanent; a file with neither bytes nor URL is
+//     puppet.ErrBadMedia; on a stopped puppet it is not sent.
+//   - Inbound media (Features.InboundMedia, with Subject.PostMedia): each
+//     kind arrives as a message of that Kind, and puppet.FetchMedia returns
+//     it (SameMedia).
 //
 // # Usage
 //

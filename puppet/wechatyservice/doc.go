@@ -4,7 +4,9 @@
 // an endpoint and a token it puts a real bot account behind the pool.
 //
 // Importing the package registers it as "wechaty-puppet-service" for
-// HA_WECHATY_PUPPET. The endpoint comes from the environment, never from an
+// HA_WECHATY_PUPPET, which then also serves the HAWechaty names of
+// accounts reached through a puppet service ("wechaty-puppet-padlocal",
+// "wechaty-puppet-hostie", …; see puppet.LookupWechatyName). The endpoint comes from the environment, never from an
 // internet discovery service:
 //
 //	WECHATY_PUPPET_SERVICE_ENDPOINT_<i>  the endpoint of the puppet at 0-based
@@ -70,6 +72,15 @@
 // EventLogout, then reconnects with Backoff; the service's login event
 // brings EventLogin back. Stop ends the stream, calls the Stop RPC and
 // emits EventLogout; Start after Stop is a reset.
+//
+// Media: SendFile sends Wechaty FileBox JSON with MessageSendFile (base64
+// for bytes, a URL box for a remote file; keep files in memory below
+// 3 MiB, gRPC's default message limit being 4 MiB), SendURL calls
+// MessageSendUrl, SendContact MessageSendContact. A message's Kind comes
+// from the type the service gives it (numbered as wechaty-puppet numbers
+// message types); MessageFile reads its FileBox (base64, URL, or a UUID
+// box read with Download, which the server uses above 20 KB), MessageURL
+// and MessageContact the rest.
 //
 // Say errors are classified for the pool (puppet.Classify): not sent when
 // the request never left (stopped, stream down, not logged in, connection
