@@ -23,8 +23,8 @@ import (
 
 // TestChaos runs 5 bots for a virtual hour under seeded random faults,
 // with DevTools jumps mixed in (Store().Replace with reducers.Pool{}, the
-// state of a RESET, and with random earlier states), while 5,000 Says go
-// through the pool, then checks the promises of the design: every Say
+// state of a RESET, and with random earlier states), while 5,000 Says and
+// media sends (one in five: link cards and images) go through the pool, then checks the promises of the design: every Say
 // returns exactly once and tells the truth (a receipt: delivered once, by
 // that bot; an error other than "outcome unknown": not delivered); no
 // message is delivered twice; no send is routed to a bot that is out of
@@ -155,7 +155,18 @@ func chaos(t *testing.T, seed uint64) {
 					time.Sleep(gap)
 					ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 					text := fmt.Sprintf("s%d-%d", s, i)
-					r, err := pool.Say(ctx, "alice", text)
+					var r hawechaty.Receipt
+					var err error
+					switch i % 10 { // one send in five is media, delivered under its URL or file name
+					case 4:
+						text = "https://example.com/" + text
+						r, err = pool.Send(ctx, "alice", puppet.LinkMedia(puppet.URLLink{URL: text, Title: "chaos"}))
+					case 9:
+						text += ".png"
+						r, err = pool.Send(ctx, "alice", puppet.FileMedia(puppet.FileFromBytes(text, []byte(text))))
+					default:
+						r, err = pool.Say(ctx, "alice", text)
+					}
 					cancel()
 					results[s] = append(results[s], sayResult{text, r, err})
 					returned.Add(1)
