@@ -27,9 +27,18 @@ func BenchmarkSendMedia(b *testing.B) {
 		name string
 		send func(ctx context.Context, pool *hawechaty.Pool) error
 	}{
-		{"say", func(ctx context.Context, pool *hawechaty.Pool) error { _, err := pool.Say(ctx, "alice", "hi"); return err }},
-		{"link", func(ctx context.Context, pool *hawechaty.Pool) error { _, err := pool.Send(ctx, "alice", link); return err }},
-		{"image64k", func(ctx context.Context, pool *hawechaty.Pool) error { _, err := pool.Send(ctx, "alice", image); return err }},
+		{"say", func(ctx context.Context, pool *hawechaty.Pool) error {
+			_, err := pool.Say(ctx, "alice", "hi")
+			return err
+		}},
+		{"link", func(ctx context.Context, pool *hawechaty.Pool) error {
+			_, err := pool.Send(ctx, "alice", link)
+			return err
+		}},
+		{"image64k", func(ctx context.Context, pool *hawechaty.Pool) error {
+			_, err := pool.Send(ctx, "alice", image)
+			return err
+		}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			pool, err := hawechaty.New(hawechaty.WithDingAfter(time.Hour), hawechaty.WithFailAfter(2*time.Hour))
