@@ -40,3 +40,15 @@ func ExampleBackoff_Delay() {
 	// 4.096s
 	// 800ms 1.2s 30s
 }
+
+// The TLS server name a token implies, as Wechaty's clients read it: the
+// prefix before the last "_".
+func ExampleServerNameOf() {
+	for _, token := range []string{"insecure_4c8d0e", "puppet_padlocal_9f0e", "4c8d0e"} {
+		fmt.Printf("%q\n", wechatyservice.ServerNameOf(token))
+	}
+	// Output:
+	// "insecure"
+	// "puppet_padlocal"
+	// ""
+}

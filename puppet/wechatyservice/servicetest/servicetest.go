@@ -10,6 +10,12 @@
 // Config.Peers. Every start of the service's puppet scans and logs in.
 // Servers listen on 127.0.0.1 only.
 //
+// Servers speak plaintext unless Config.TLS is set (with certificates from
+// NewCerts, or the server's default one); Env tells clients which. PuppetMock
+// delivers files the bot sends as messages; link and contact card sends it
+// takes without doing anything, so the server reports what the service
+// handed it.
+//
 // Start fails the test, never skips it, when node or the npm packages are
 // missing. The server is stopped at the test's cleanup, also when the test
 // fails; if the test process dies, the server sees its stdin close and
@@ -21,6 +27,7 @@
 //	p, _ := wechatyservice.New(srv.Endpoint, puppet.NewSecret(srv.Token))
 //	… p.Say(ctx, srv.Room, "hi") …
 //	srv.WaitDelivered(t, ctx, srv.Room, "hi", 1)
+//	srv.PostMedia(srv.Contact, srv.Room, media, "") // and DeliveredMedia
 //	srv.Hang()    // sends never answer from now on
 //	srv.Kill()    // the process dies: streams break, calls fail
 //	srv.Restart() // a new process on the same endpoint
