@@ -183,19 +183,24 @@ func FetchMedia(ctx context.Context, p Puppet, messageID string, kind MediaKind)
 }
 
 func unsupported(p Puppet, what string) error {
-	name := "?"
-	func() {
-		defer func() { _ = recover() }()
-		name = p.Name()
+	return fmt.Errorf("puppet %s: %w: cannot %s: %w", safeName(p), ErrUnsupported, what, ErrPermanent)
+}
+
+// safeName is p's Name, or its type when Name panics.
+func safeName(p Puppet) (name string) {
+	defer func() {
+		if recover() != nil {
+			name = fmt.Sprintf("%T", p)
+		}
 	}()
-	return fmt.Errorf("puppet %s: %w: cannot %s: %w", name, ErrUnsupported, what, ErrPermanent)
+	return p.Name()
 }
 
 // capabilityPanic turns a panic of a capability into *err; deferred
 // directly.
 func capabilityPanic(p Puppet, method string, err *error) {
 	if v := recover(); v != nil {
-		*err = &PanicError{Puppet: fmt.Sprintf("%T", p), Method: method, Value: v, Stack: debug.Stack()}
+		*err = &PanicError{Puppet: safeName(p), Method: method, Value: v, Stack: debug.Stack()}
 	}
 }
 
