@@ -117,12 +117,34 @@ func (f *fakeService) MessageFile(ctx context.Context, req *pbp.MessageFileReque
 	if err != nil || m.File == nil {
 		return nil, status.Errorf(codes.NotFound, "no file in %s", req.GetId())
 	}
+	f.mu.Lock()
+	imagesApart := f.imagesApart
+	f.mu.Unlock()
+	if imagesApart && m.Kind == puppet.MediaImage {
+		return nil, status.Errorf(codes.Unknown, "%s is an image: ask MessageImage", req.GetId())
+	}
+	return f.fileBoxOf(req.GetId(), m), nil
+}
+
+// MessageImage answers only for images, and only when imagesApart is set.
+func (f *fakeService) MessageImage(ctx context.Context, req *pbp.MessageImageRequest) (*pbp.MessageImageResponse, error) {
+	m, err := f.mediaOf(ctx, req.GetId())
+	f.mu.Lock()
+	imagesApart := f.imagesApart
+	f.mu.Unlock()
+	if err != nil || m.Kind != puppet.MediaImage || !imagesApart || req.GetType() != pbp.ImageType_IMAGE_TYPE_HD {
+		return nil, status.Errorf(codes.NotFound, "no HD image in %s", req.GetId())
+	}
+	return &pbp.MessageImageResponse{FileBox: f.fileBoxOf(req.GetId(), m).GetFileBox()}, nil
+}
+
+func (f *fakeService) fileBoxOf(id string, m puppet.Media) *pbp.MessageFileResponse {
 	box := map[string]any{"type": 1, "name": m.File.Name, "base64": base64.StdEncoding.EncodeToString(m.File.Data)}
 	if len(m.File.Data) > 40 {
-		box = map[string]any{"type": 7, "name": m.File.Name, "uuid": "uuid-" + req.GetId()}
+		box = map[string]any{"type": 7, "name": m.File.Name, "uuid": "uuid-" + id}
 	}
 	b, _ := json.Marshal(box)
-	return &pbp.MessageFileResponse{FileBox: string(b)}, nil
+	return &pbp.MessageFileResponse{FileBox: string(b)}
 }
 
 func (f *fakeService) Download(req *pbp.DownloadRequest, srv pb.Puppet_DownloadServer) error {

@@ -50,6 +50,8 @@ type fakeService struct {
 	// media sent by the bot, and media messages posted (fake_media_test.go)
 	sentMedia []fakeMedia
 	media     map[string]puppet.Media
+	// imagesApart: MessageFile refuses images, which MessageImage serves
+	imagesApart bool
 }
 
 type fakeRoomInfo struct {

@@ -114,8 +114,9 @@ func (p *Puppet) SendContact(ctx context.Context, to, contactID string) error {
 	})
 }
 
-// MessageFile fetches the file of an image or file message (MessageFile).
-// A base64 box comes with its bytes, a URL box with its URL; a UUID box
+// MessageFile fetches the file of an image or file message (MessageFile;
+// when that fails, MessageImage in HD, for services that serve images only
+// so). A base64 box comes with its bytes, a URL box with its URL; a UUID box
 // (the service's way with files over about 20 KB) is downloaded with
 // Download.
 func (p *Puppet) MessageFile(ctx context.Context, messageID string) (puppet.FileBox, error) {
@@ -130,7 +131,19 @@ func (p *Puppet) MessageFile(ctx context.Context, messageID string) (puppet.File
 		raw = r.GetFileBox()
 		return err
 	}); err != nil {
-		return puppet.FileBox{}, err
+		// Some services serve an image only through MessageImage, as
+		// Wechaty's Image does: for an image message, ask that before
+		// giving up (unless the service could not be reached at all).
+		if puppet.Classify(err) == puppet.NotSent || !s.isImage(ctx, messageID) {
+			return puppet.FileBox{}, err
+		}
+		if ierr := p.call(ctx, op+" (as an image)", func(ctx context.Context) error {
+			r, err := s.client.MessageImage(ctx, &pbp.MessageImageRequest{Id: messageID, Type: pbp.ImageType_IMAGE_TYPE_HD})
+			raw = r.GetFileBox()
+			return err
+		}); ierr != nil {
+			return puppet.FileBox{}, err
+		}
 	}
 	var box fileBoxJSON
 	if err := json.Unmarshal([]byte(raw), &box); err != nil {
@@ -160,6 +173,17 @@ func (p *Puppet) MessageFile(ctx context.Context, messageID string) (puppet.File
 		f.Size = int64(len(f.Data))
 	}
 	return f, nil
+}
+
+// isImage asks the service whether the message is an image.
+func (s *session) isImage(ctx context.Context, messageID string) bool {
+	var t int32
+	err := s.p.call(ctx, "type of message", func(ctx context.Context) error {
+		r, err := s.client.MessagePayload(ctx, &pbp.MessagePayloadRequest{Id: messageID})
+		t = int32(r.GetType())
+		return err
+	})
+	return err == nil && kindOf(t) == puppet.MediaImage
 }
 
 // maxDownload bounds a file downloaded from the service.
