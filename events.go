@@ -50,7 +50,15 @@ type EventMeta struct {
 // Meta returns m.
 func (m EventMeta) Meta() EventMeta { return m }
 
-func (EventMeta) event() {}
+func (BotScan) event()       {}
+func (BotLogin) event()      {}
+func (BotLogout) event()     {}
+func (BotFailed) event()     {}
+func (BotRecovered) event()  {}
+func (BotReset) event()      {}
+func (PoolDown) event()      {}
+func (PoolUp) event()        {}
+func (EventsDropped) event() {}
 
 // BotScan: a bot asks for a QR code to be scanned (Status ScanWaiting,
 // QR the code's payload), or tells how the login goes on (ScanScanned,
