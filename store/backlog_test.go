@@ -13,7 +13,7 @@ import (
 
 // EpicBacklog counts the actions an epic that lags has not taken, and
 // falls to 0 when it catches up.
-func TestEpicBacklog(t *testing.T) {
+func TestEpicBacklogOfALaggingEpic(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		taken := 0
