@@ -218,6 +218,7 @@ func (p *Pool) EventsDropped() uint64 { return p.events.dropped.Load() }
 type eventHub struct {
 	size    int
 	dropped atomic.Uint64
+	n       atomic.Int32 // channels open: with none, an action costs a load
 
 	mu     sync.Mutex
 	subs   map[*eventSub]struct{}
@@ -236,6 +237,9 @@ func newEventHub(size int) *eventHub {
 // action's event to every channel, without waiting for any.
 func (h *eventHub) handler() epics.Handler {
 	return func(a actions.Action, s reducers.Pool, _ *epics.Effects) {
+		if h.n.Load() == 0 {
+			return
+		}
 		ev, ok := EventOf(a, s)
 		if !ok {
 			return
@@ -260,6 +264,7 @@ func (h *eventHub) subscribe(ctx context.Context) <-chan Event {
 	}
 	sub := &eventSub{ring: make([]Event, h.size), wake: make(chan struct{}, 1)}
 	h.subs[sub] = struct{}{}
+	h.n.Add(1)
 	h.mu.Unlock()
 	go h.pump(ctx, sub, out)
 	return out
@@ -271,6 +276,7 @@ func (h *eventHub) pump(ctx context.Context, sub *eventSub, out chan<- Event) {
 	defer func() {
 		h.mu.Lock()
 		delete(h.subs, sub)
+		h.n.Add(-1)
 		h.mu.Unlock()
 	}()
 	for {
