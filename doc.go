@@ -29,8 +29,10 @@
 // report the results as actions. This package is a view and a lifecycle:
 // it holds the puppets, turns their events into actions (Translate),
 // dispatches a send request and waits for the state to say how it ended
-// (Pool.Say), and hands the messages the reducer accepted to Messages.
-// NewSlice mounts the same pool in an application's own store.
+// (Pool.Say), hands the messages the reducer accepted to Messages, and
+// tells what the reduced actions mean (a QR scan, a login, a failure, the
+// pool down …) as typed events to Events (EventOf). NewSlice mounts the
+// same pool in an application's own store.
 //
 // # Usage
 //

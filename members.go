@@ -208,7 +208,11 @@ func Translate(bot string, ev puppet.Event, heartbeatContact string) (actions.Ac
 		}
 		return actions.Logout.New(actions.ReasonPayload{Bot: bot, Reason: reason}), true
 	case puppet.EventScan:
-		return actions.Scan.New(actions.BotPayload{Bot: bot}), true
+		status := ev.Scan
+		if status == puppet.ScanUnknown && ev.Data != "" {
+			status = puppet.ScanWaiting // a code to scan: it waits
+		}
+		return actions.Scan.New(actions.ScanPayload{Bot: bot, Status: status, QR: actions.NewQR(ev.Data)}), true
 	case puppet.EventDong:
 		return actions.Dong.New(actions.BotPayload{Bot: bot}), true
 	case puppet.EventHeartbeat:

@@ -48,6 +48,8 @@ type Pool struct {
 	own   *store.Store[reducers.Pool] // the store New made; nil for a slice
 	inbox *inbox
 
+	events *eventHub // the Events channels: events.go
+
 	roster sync.Mutex // serializes Add and Remove: a puppet and its bot's record change together
 	mu     sync.Mutex
 	bots   map[string]*member
@@ -130,6 +132,7 @@ func newPool(opts []Option) (*Pool, error) {
 		bots:     map[string]*member{},
 		stopDone: make(chan struct{}),
 		inbox:    newInbox(cfg.msgBuffer),
+		events:   newEventHub(cfg.evBuffer),
 		bell:     doorbell{waiters: map[string]chan struct{}{}},
 	}
 	p.Room = RoomFinder{pool: p}
@@ -147,7 +150,7 @@ func storeOptions[S any](p *Pool, get func(S) reducers.Pool) []store.Option[S] {
 		store.WithEpic("clock", epics.Clock(get)),
 		store.WithEpic("effects", epics.Effect(get,
 			epics.Ding(ha, deps), epics.Reset(ha, deps), epics.Rooms(ha, deps),
-			epics.Send(ha, deps), epics.Health(), epics.Inbox(deps))),
+			epics.Send(ha, deps), epics.Health(), epics.Inbox(deps), p.events.handler())),
 	}
 }
 
@@ -360,6 +363,7 @@ func (p *Pool) stopAll(ctx context.Context, bots map[string]*member, cancel cont
 	}
 	p.wg.Wait()
 	p.inbox.close()
+	p.events.close()
 	p.bell.ringAll()
 	return errors.Join(errs...)
 }

@@ -548,6 +548,8 @@ func (h *harness) tell(c store.Change[reducers.Pool]) string {
 		return head + p.Bot
 	case actions.LoginPayload:
 		return head + p.Bot
+	case actions.ScanPayload:
+		return head + p.Bot
 	case actions.ReasonPayload:
 		s := fmt.Sprintf("%s (%s)", p.Bot, p.Reason)
 		if actions.BotFailed.Is(a) && !p.Decided {

@@ -44,6 +44,15 @@ type ReasonPayload struct {
 	Decided bool `json:"decided,omitempty"`
 }
 
+// ScanPayload reports a QR code a bot asks to have scanned, and where the
+// login stands. QR is the code's payload, redacted in every printed or
+// encoded form (see QR); it may be zero (a status without a new code).
+type ScanPayload struct {
+	Bot    string     `json:"bot"`
+	Status ScanStatus `json:"status"`
+	QR     QR         `json:"qr,omitzero"`
+}
+
 // MessagePayload reports a message seen by a bot.
 type MessagePayload struct {
 	Bot       string    `json:"bot"`
@@ -128,7 +137,7 @@ var (
 	BotRemoved   = Define[BotPayload]("bot/REMOVED")
 	Login        = Define[LoginPayload]("bot/LOGIN")
 	Logout       = Define[ReasonPayload]("bot/LOGOUT")
-	Scan         = Define[BotPayload]("bot/SCAN")
+	Scan         = Define[ScanPayload]("bot/SCAN")
 	Message      = Define[MessagePayload]("bot/MESSAGE")
 	Heartbeat    = Define[BotPayload]("bot/HEARTBEAT") // the puppet says its connection is alive
 	Dong         = Define[BotPayload]("bot/DONG")
@@ -192,6 +201,8 @@ func BotOf(a Action) string {
 	case BotAddedPayload:
 		return p.Bot
 	case LoginPayload:
+		return p.Bot
+	case ScanPayload:
 		return p.Bot
 	case ReasonPayload:
 		return p.Bot

@@ -200,7 +200,7 @@ func TestScanIsNotReset(t *testing.T) {
 		defer r.stop()
 		r.answer("b2")
 		r.until(10 * time.Second)
-		r.dispatch(actions.Scan.New(actions.BotPayload{Bot: "b1"}))
+		r.dispatch(actions.Scan.New(actions.ScanPayload{Bot: "b1"}))
 		r.until(10*time.Minute + 9*time.Second)
 		assert.Equal(t, []string{"0s rooms"}, r.fake("b1").Calls(), "no ding, no reset while scanning")
 		assert.Equal(t, []string{"10s bot/FAILED b1 (scan: waiting for a QR scan)"}, r.log(actions.BotFailed.Type()))

@@ -6,10 +6,15 @@
 // The killed bot stays dead through resets until two thirds of the run,
 // so the reset backoff shows; then it answers the next reset.
 //
+// bot-1 is a new account: it asks for a QR scan at the start, and the demo
+// prints the QR code in the terminal (read from the pool's Events); a
+// phone "scans" it by itself after -scan (default 3 s).
+//
 //	go run ./example
 //	go run ./example -bots 5 -duration 20s
 //	go run ./example -devtools ws://127.0.0.1:8000   # watch it in Redux DevTools
 //	go run ./example -http 127.0.0.1:9090            # /healthz /readyz /v1/health /metrics
+//	go run ./example -scan 0                         # no QR login
 package main
 
 import (
@@ -27,6 +32,7 @@ import (
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/devtools"
 	"github.com/hawechaty/hawechaty/epics"
+	"github.com/hawechaty/hawechaty/ops"
 	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/puppet/mock"
 	"github.com/hawechaty/hawechaty/reducers"
@@ -38,6 +44,7 @@ func main() {
 	duration := flag.Duration("duration", 24*time.Second, "how long to run (10s to 10m)")
 	relay := flag.String("devtools", "", "stream the pool to a Redux DevTools relay, e.g. ws://127.0.0.1:8000")
 	flag.StringVar(&opsAddr, "http", "", "serve /healthz, /readyz, /v1/health and /metrics for the demo, e.g. 127.0.0.1:9090")
+	flag.DurationVar(&scanAfter, "scan", scanAfter, "bot-1 asks for a QR scan at the start and is scanned after this long (0: no QR login)")
 	flag.Parse()
 	if err := run(os.Stdout, *bots, *duration, *relay); err != nil {
 		fmt.Fprintln(os.Stderr, "example:", err)
@@ -98,8 +105,8 @@ func run(out io.Writer, nbots int, duration time.Duration, relay string) error {
 		return err
 	}
 	mbots := map[string]*mock.Bot{}
-	for _, id := range botIDs {
-		b, err := world.AddBot(id)
+	for i, id := range botIDs {
+		b, err := world.AddBot(id, qrLogin(i)...)
 		if err != nil {
 			return err
 		}
@@ -112,16 +119,18 @@ func run(out io.Writer, nbots int, duration time.Duration, relay string) error {
 		return err
 	}
 
+	var metricsOpts []ops.MetricsOption
 	if relay != "" {
 		c, err := devtools.Connect(ctx, pool.Store(), devtools.WithURL(relay), devtools.WithName("HAWechaty example"))
 		if err != nil {
 			return err
 		}
 		defer c.Close()
+		metricsOpts = append(metricsOpts, ops.WithDevTools(c))
 		fmt.Fprintf(out, "streaming to Redux DevTools at %s\n", relay)
 	}
 	if opsAddr != "" {
-		_, stop, err := serveOps(out, pool, opsAddr)
+		_, stop, err := serveOps(out, pool, opsAddr, metricsOpts...)
 		if err != nil {
 			return err
 		}
@@ -129,14 +138,20 @@ func run(out io.Writer, nbots int, duration time.Duration, relay string) error {
 	}
 	st := &stats{sent: map[string]int{}, victim: botIDs[len(botIDs)-1], startedAt: time.Now()}
 	events := pool.Store().Subscribe(4096)
+	scans := pool.Events(ctx)
+	fmt.Fprintf(out, "pool of %d mock bots for %v: ding after %v of silence, failed after %v\n", nbots, duration, dingAfter, failAfter)
 	if err := pool.Start(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "pool of %d mock bots for %v: ding after %v of silence, failed after %v\n", nbots, duration, dingAfter, failAfter)
 	logDone := make(chan struct{})
 	go func() {
 		defer close(logDone)
 		narrate(out, st, events.C())
+	}()
+	scanDone := make(chan struct{})
+	go func() {
+		defer close(scanDone)
+		showScans(out, st, scans)
 	}()
 
 	killAt := time.After(duration / 3)
@@ -197,6 +212,7 @@ loop:
 		return err
 	}
 	<-logDone
+	<-scanDone
 	summary(out, st, botIDs, world)
 	return nil
 }

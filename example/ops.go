@@ -21,10 +21,11 @@ var opsAddr string
 // serveOps serves ops.Handler on addr, with the pool's metrics (and the
 // Go runtime's) on a registry of its own, until stop is called. Call it
 // before the pool starts, so that the metrics count from the start.
-func serveOps(out io.Writer, pool *hawechaty.Pool, addr string) (bound string, stop func(), err error) {
+// opts add to the metrics' options (ops.WithDevTools).
+func serveOps(out io.Writer, pool *hawechaty.Pool, addr string, opts ...ops.MetricsOption) (bound string, stop func(), err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m, err := ops.Instrument(pool, ops.WithRegisterer(reg))
+	m, err := ops.Instrument(pool, append([]ops.MetricsOption{ops.WithRegisterer(reg)}, opts...)...)
 	if err != nil {
 		return "", nil, err
 	}

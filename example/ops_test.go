@@ -8,9 +8,16 @@ import (
 	"testing"
 
 	"github.com/hawechaty/hawechaty"
+	"github.com/hawechaty/hawechaty/devtools"
+	"github.com/hawechaty/hawechaty/ops"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// relayStats stands for the -devtools client.
+type relayStats struct{}
+
+func (relayStats) Stats() devtools.Stats { return devtools.Stats{Sent: 42} }
 
 // -http serves the operations endpoints and the metrics until stopped.
 func TestServeOps(t *testing.T) {
@@ -18,7 +25,7 @@ func TestServeOps(t *testing.T) {
 	require.NoError(t, err)
 	defer pool.Stop(context.Background())
 	var out bytes.Buffer
-	addr, stop, err := serveOps(&out, pool, "127.0.0.1:0")
+	addr, stop, err := serveOps(&out, pool, "127.0.0.1:0", ops.WithDevTools(relayStats{}))
 	require.NoError(t, err)
 	defer stop()
 	assert.Equal(t, "operations on http://"+addr+": /healthz /readyz /v1/health /metrics\n", out.String())
@@ -40,6 +47,8 @@ func TestServeOps(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	assert.Contains(t, string(body), "go_goroutines", "the Go runtime's metrics too")
+	assert.Contains(t, string(body), "hawechaty_devtools_frames_sent_total 42", "-devtools adds its frames")
+	assert.Contains(t, string(body), "hawechaty_events_dropped_total 0")
 	stop()
 	_, err = http.Get("http://" + addr + "/healthz")
 	assert.Error(t, err, "stopped")

@@ -52,6 +52,13 @@
 //	hawechaty_pool_down                         1 while every bot is down
 //	hawechaty_sends_in_flight                   sends not ended
 //	hawechaty_sends_waiting                     sends waiting for a bot
+//	hawechaty_epic_queue_length                 actions the epics have not taken (store.EpicBacklog), once watched
+//
+// Counters read at scrape time from beside the state:
+//
+//	hawechaty_devtools_frames_sent_total        frames sent to Redux DevTools (WithDevTools)
+//	hawechaty_devtools_frames_dropped_total     store changes DevTools never got (WithDevTools)
+//	hawechaty_events_dropped_total              events slow readers of Pool.Events lost
 //
 // Counters and histograms, from the store's changes, timed by the
 // actions' stamps (Meta.Time), never by a clock:

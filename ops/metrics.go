@@ -37,6 +37,8 @@ type Metrics struct {
 	reg prometheus.Registerer
 	buf int
 	col *collector
+	// extras: epic backlog, DevTools frames, events dropped
+	extras *extras
 
 	actionsTotal *prometheus.CounterVec   // type
 	sends        *prometheus.CounterVec   // outcome
@@ -54,6 +56,7 @@ type Metrics struct {
 
 	mu      sync.Mutex
 	dropped func() uint64 // the subscription's drops; nil before Watch
+	backlog func() int    // the watched store's EpicBacklog; nil before Watch
 	unsub   func()
 	done    chan struct{} // closed when the watching goroutine returns
 	closed  bool
@@ -171,6 +174,11 @@ func NewMetrics(p Source, opts ...MetricsOption) (*Metrics, error) {
 	for _, r := range inboundResults {
 		m.inbound.WithLabelValues(r)
 	}
+	x, err := newExtras(p, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.extras = x
 	m.col = newCollector(m)
 	if err := m.reg.Register(m); err != nil {
 		return nil, err
@@ -248,7 +256,7 @@ func Watch[S any](m *Metrics, st *store.Store[S], get func(S) reducers.Pool) err
 			}
 		}
 	}
-	m.dropped, m.unsub = sub.Dropped, sub.Close
+	m.dropped, m.unsub, m.backlog = sub.Dropped, sub.Close, st.EpicBacklog
 	done := make(chan struct{})
 	m.done = done
 	go func() {
@@ -530,6 +538,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.bots, c.botAvailable, c.botReset, c.poolDown, c.inFlight, c.waiting, c.dropped} {
 		ch <- d
 	}
+	c.m.extras.describe(ch)
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -556,8 +565,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(inFlight))
 	ch <- prometheus.MustNewConstMetric(c.waiting, prometheus.GaugeValue, float64(s.Queue.Len()))
 	c.m.mu.Lock()
-	dropped := c.m.dropped
+	dropped, backlog := c.m.dropped, c.m.backlog
 	c.m.mu.Unlock()
+	c.m.extras.collect(ch, backlog)
 	var n uint64
 	if dropped != nil {
 		n = dropped()

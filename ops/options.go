@@ -61,8 +61,9 @@ type MetricsOption interface {
 }
 
 type metricsConfig struct {
-	reg    prometheus.Registerer
-	buffer int
+	reg      prometheus.Registerer
+	buffer   int
+	devtools []DevTools
 }
 
 type metricsOptionFunc func(*metricsConfig)

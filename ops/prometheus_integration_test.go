@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/hawechaty/hawechaty"
+	"github.com/hawechaty/hawechaty/devtools"
 	"github.com/hawechaty/hawechaty/epics"
 	"github.com/hawechaty/hawechaty/ops"
 	"github.com/hawechaty/hawechaty/puppet/mock"
@@ -204,7 +205,10 @@ func TestPrometheusScrapesAPoolThatLosesABot(t *testing.T) {
 	require.NoError(t, err)
 	defer pool.Stop(context.Background())
 	reg := prometheus.NewRegistry()
-	m, err := ops.Instrument(pool, ops.WithRegisterer(reg))
+	dt, err := devtools.NewEndpoint(pool.Store()) // its frame counters are exposed too
+	require.NoError(t, err)
+	defer dt.Close()
+	m, err := ops.Instrument(pool, ops.WithRegisterer(reg), ops.WithDevTools(dt))
 	require.NoError(t, err)
 	defer m.Close()
 	var bots []*mock.Bot
@@ -249,6 +253,10 @@ func TestPrometheusScrapesAPoolThatLosesABot(t *testing.T) {
 	out, err := lint.CombinedOutput()
 	require.NoError(t, err, "promtool check metrics: %s", out)
 	require.Empty(t, bytes.TrimSpace(out), "promtool check metrics")
+	for _, name := range []string{"hawechaty_epic_queue_length", "hawechaty_events_dropped_total",
+		"hawechaty_devtools_frames_sent_total", "hawechaty_devtools_frames_dropped_total"} {
+		require.Contains(t, string(exposition), "\n"+name+" ", "linted with the rest")
+	}
 
 	prom := startPrometheus(t, promBin, srv.Listener.Addr().String())
 	t.Logf("prometheus ready %v after the start", time.Since(started).Round(time.Millisecond))

@@ -76,6 +76,9 @@ type Event struct {
 	Data    string   // EventScan: QR payload; EventDong: echoed data
 	Message *Message // EventMessage
 	Err     error    // EventError
+
+	// Scan tells where the login stands, for EventScan.
+	Scan ScanStatus
 }
 
 // Message is a text message seen by a bot.

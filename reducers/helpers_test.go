@@ -123,7 +123,7 @@ func login(bot string) actions.Action {
 func logout(bot string) actions.Action {
 	return actions.Logout.New(actions.ReasonPayload{Bot: bot, Reason: "kicked"})
 }
-func scan(bot string) actions.Action      { return actions.Scan.New(actions.BotPayload{Bot: bot}) }
+func scan(bot string) actions.Action      { return actions.Scan.New(actions.ScanPayload{Bot: bot}) }
 func heartbeat(bot string) actions.Action { return actions.Heartbeat.New(actions.BotPayload{Bot: bot}) }
 func dong(bot string) actions.Action      { return actions.Dong.New(actions.BotPayload{Bot: bot}) }
 func failed(bot, reason string) actions.Action {

@@ -132,6 +132,13 @@ func (q *Queue[T]) Drop() {
 	q.n = 0
 }
 
+// Len returns the number of items queued (not yet taken).
+func (q *Queue[T]) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n
+}
+
 // Signal receives a value after a Push into an empty queue; one value may
 // stand for many pushes, so drain with Take until nil after each.
 func (q *Queue[T]) Signal() <-chan struct{} { return q.signal }

@@ -157,6 +157,10 @@ func (b *Bot) Start(ctx context.Context) error {
 	if b.cfg.heartbeat > 0 {
 		b.beatLocked(gen)
 	}
+	if b.cfg.qr != nil { // WithQRLogin: scan.go
+		b.qrStartLocked(gen)
+		return nil
+	}
 	if b.cfg.scan != "" {
 		b.emitLocked(puppet.Event{Kind: puppet.EventScan, Data: b.cfg.scan})
 	}

@@ -38,6 +38,11 @@
 // connection's heartbeats whatever the account's state): a heartbeat
 // proves the connection, not the login.
 //
+// A bot added WithQRLogin logs in only by a QR scan: each Start emits
+// EventScan (ScanWaiting) with a QR payload, a new one every refresh,
+// until ScanQR (or WithLoginDelay) scans it: ScanScanned, ScanConfirmed,
+// then EventLogin.
+//
 // # Faults
 //
 //	fault            what it does                                       lasts until

@@ -46,6 +46,8 @@ type botConfig struct {
 	scan       string        // QR payload announced on every Start; "" for none
 	loginDelay time.Duration // time from Start to EventLogin
 	heartbeat  time.Duration // period of EventHeartbeat while started; 0 for none
+
+	qr *qrLogin // WithQRLogin; nil for none
 }
 
 type botOption func(*botConfig)
