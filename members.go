@@ -213,6 +213,10 @@ func Translate(bot string, ev puppet.Event, heartbeatContact string) (actions.Ac
 		return actions.Dong.New(actions.BotPayload{Bot: bot}), true
 	case puppet.EventHeartbeat:
 		return actions.Heartbeat.New(actions.BotPayload{Bot: bot}), true
+	case puppet.EventFriendAdded:
+		return actions.ContactAdded.New(actions.ContactPayload{Bot: bot, Contact: ev.Data}), ev.Data != ""
+	case puppet.EventFriendRemoved:
+		return actions.ContactRemoved.New(actions.ContactPayload{Bot: bot, Contact: ev.Data}), ev.Data != ""
 	case puppet.EventMessage:
 		msg := ev.Message
 		if msg == nil {

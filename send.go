@@ -15,8 +15,9 @@ import (
 )
 
 // SendError is the error of a Say that did not deliver. It wraps ErrNoBot,
-// puppet.ErrNotSent, puppet.ErrOutcomeUnknown or puppet.ErrPermanent, so
-// errors.Is tells what happened. When the caller's context ended the send
+// puppet.ErrNotSent, puppet.ErrOutcomeUnknown, puppet.ErrPermanent,
+// ErrUnreachable (with puppet.ErrNotFriend) or ErrRateLimited (with the
+// caller's context error), so errors.Is tells what happened. When the caller's context ended the send
 // it wraps that context's error (context.Canceled or
 // context.DeadlineExceeded), and puppet.ErrOutcomeUnknown as well if the
 // message may have left (actions.Abandoned). When the pool stopped during
@@ -61,6 +62,10 @@ func (e *SendError) Unwrap() []error {
 		return []error{cause}
 	case actions.Abandoned:
 		return []error{cause, puppet.ErrOutcomeUnknown}
+	case actions.Unreachable:
+		return []error{ErrUnreachable, puppet.ErrNotFriend}
+	case actions.RateLimited:
+		return []error{ErrRateLimited, cause}
 	}
 	if errors.Is(e.cause, ErrStopped) {
 		return []error{ErrStopped, puppet.ErrOutcomeUnknown}

@@ -43,9 +43,11 @@ func WithDingDelay(d time.Duration) Option {
 type BotOption interface{ applyBot(*botConfig) }
 
 type botConfig struct {
-	scan       string        // QR payload announced on every Start; "" for none
-	loginDelay time.Duration // time from Start to EventLogin
-	heartbeat  time.Duration // period of EventHeartbeat while started; 0 for none
+	scan        string        // QR payload announced on every Start; "" for none
+	loginDelay  time.Duration // time from Start to EventLogin
+	heartbeat   time.Duration // period of EventHeartbeat while started; 0 for none
+	friends     []string      // WithFriends
+	friendsOnly bool          // WithFriends was given
 }
 
 type botOption func(*botConfig)
