@@ -10,9 +10,10 @@ import (
 // dedupe: its conversation (the room, or for a direct message the
 // account it reached, self, and the sender), its sender and its text.
 // Bots on different providers see one message under different IDs but
-// with the same fingerprint. A message without text has none ("").
+// with the same fingerprint. A message without text, or without an ID
+// (which is always new, see SeenKey), has none ("").
 func Fingerprint(p actions.MessagePayload, self string) string {
-	if p.Text == "" {
+	if p.Text == "" || p.MessageID == "" {
 		return ""
 	}
 	conv := "room:" + p.Room
