@@ -75,6 +75,11 @@ func (b *Bot) upLocked() bool {
 // receiveLocked is the world handing the bot an inbound message.
 func (b *Bot) receiveLocked(m *puppet.Message) {
 	if b.upLocked() && !b.f.dropInbound {
+		if b.cfg.provider != "" {
+			c := *m
+			c.ID = b.cfg.provider + ":" + m.ID
+			m = &c
+		}
 		b.emitLocked(puppet.Event{Kind: puppet.EventMessage, Message: m})
 	}
 }

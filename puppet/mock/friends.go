@@ -113,3 +113,11 @@ func (w *World) friendsOfLocked(bot string, all []puppet.Contact) []puppet.Conta
 	}
 	return slices.DeleteFunc(all, func(c puppet.Contact) bool { return !b.friends.has(c.ID) })
 }
+
+// WithProvider makes the bot see messages under IDs of its provider's
+// own, "provider:ID", as bots on different puppet providers see one
+// message in a room under different IDs. Post still returns the world's
+// ID.
+func WithProvider(provider string) BotOption {
+	return botOption(func(c *botConfig) { c.provider = provider })
+}

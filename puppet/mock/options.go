@@ -48,6 +48,7 @@ type botConfig struct {
 	heartbeat   time.Duration // period of EventHeartbeat while started; 0 for none
 	friends     []string      // WithFriends
 	friendsOnly bool          // WithFriends was given
+	provider    string        // WithProvider
 }
 
 type botOption func(*botConfig)
