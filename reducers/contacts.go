@@ -21,7 +21,7 @@ func (c Config) reduceContacts(s Pool, a actions.Action) Pool {
 		if !s.Bots.Has(p.Bot) {
 			return s
 		}
-		s.Contacts = roomsWithout(s.Contacts, p.Bot)
+		s.Contacts = contactsWithout(s.Contacts, p.Bot)
 		follows := false
 		for _, id := range p.Contacts {
 			s.Contacts = roomWith(s.Contacts, id, p.Bot, s.Bots)
@@ -57,7 +57,11 @@ func (c Config) reduceContacts(s Pool, a actions.Action) Pool {
 // among the target's contacts, and is not routed there until it lists the
 // target again.
 func (s Pool) refused(target, bot string) Pool {
-	s.Contacts = withoutBot(s.Contacts, target, bot)
+	if knowers, ok := s.Contacts.Get(target); ok && slices.Contains(knowers, bot) {
+		// An emptied list stays: the pool knows the contact, and that no
+		// bot reaches it.
+		s.Contacts = s.Contacts.Set(target, slices.DeleteFunc(slices.Clone(knowers), func(b string) bool { return b == bot }))
+	}
 	bots, ok := s.Unreachable.Get(target)
 	if slices.Contains(bots, bot) {
 		return s
@@ -72,9 +76,20 @@ func (s Pool) refused(target, bot string) Pool {
 	return s
 }
 
+// contactsWithout takes bot out of every contact's list. Emptied lists
+// stay: the contact is known, and no bot reaches it.
+func contactsWithout(t Table[[]string], bot string) Table[[]string] {
+	for id, bots := range t.All() {
+		if i := slices.Index(bots, bot); i >= 0 {
+			t = t.Set(id, slices.Delete(slices.Clone(bots), i, i+1))
+		}
+	}
+	return t
+}
+
 // forgetBot drops a removed bot from the contact tables and its budget.
 func (s Pool) forgetBot(bot string) Pool {
-	s.Contacts = roomsWithout(s.Contacts, bot)
+	s.Contacts = contactsWithout(s.Contacts, bot)
 	s.Unreachable = roomsWithout(s.Unreachable, bot)
 	if s.Unfollowed.Has(bot) {
 		s.Unfollowed = s.Unfollowed.Delete(bot)

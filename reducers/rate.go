@@ -1,6 +1,7 @@
 package reducers
 
 import (
+	"math"
 	"time"
 )
 
@@ -60,6 +61,5 @@ func (c Config) refillAt(s Pool, bot string, t time.Time) time.Time {
 	if missing <= 0 {
 		return t
 	}
-	d := time.Duration(missing * float64(c.RateLimit.Per) / float64(c.RateLimit.Sends))
-	return t.Add(d + 1) // the nanosecond lost to rounding
+	return t.Add(time.Duration(math.Ceil(missing * float64(c.RateLimit.Per) / float64(c.RateLimit.Sends))))
 }
