@@ -124,6 +124,16 @@ func (c Config) remember(s Pool, conversation, bot string) Pool {
 	return s
 }
 
+// ConversationBot is the bot affinity chooses for conversation's next
+// send now, send budgets aside: the bot it sticks to while that bot is
+// available and reaches it, else AffinityBot's choice.
+func ConversationBot(s Pool, conversation string) (string, bool) {
+	if b, ok := s.StickyBot(conversation); ok && serves(s, conversation, b) {
+		return b, true
+	}
+	return AffinityBot(s, conversation, nil)
+}
+
 // StickyBot returns the bot conversation sticks to under affinity, if any.
 func (s Pool) StickyBot(conversation string) (string, bool) {
 	if b, ok := s.Sticky.Get(conversation); ok {

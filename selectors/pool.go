@@ -19,6 +19,13 @@ func AffinityBot(s reducers.Pool, conversation string, exclude func(bot string) 
 	return reducers.AffinityBot(s, conversation, exclude)
 }
 
+// ConversationBot is the bot affinity would send conversation's next
+// message through now, send budgets aside (see reducers.ConversationBot):
+// the bot the conversation sticks to while it can serve it.
+func ConversationBot(s reducers.Pool, conversation string) (string, bool) {
+	return reducers.ConversationBot(s, conversation)
+}
+
 // NextDeadline returns when the clock must look at the pool next: the
 // earliest Due of any bot, found without a scan.
 func NextDeadline(s reducers.Pool) (time.Time, bool) {
