@@ -281,14 +281,18 @@ func chaos(t *testing.T, seed uint64) {
 				assert.LessOrEqual(t, detected.Sub(d.at), failAfter+dingEvery, "%s died at %v", d.bot, d.at.Sub(start))
 			}
 		}
-		unreachable := 0
+		unreachable, byOutcome := 0, map[string]int{}
 		for _, rs := range results {
 			for _, res := range rs {
 				if errors.Is(res.err, hawechaty.ErrUnreachable) {
 					unreachable++
 				}
+				if se, ok := errors.AsType[*hawechaty.SendError](res.err); ok {
+					byOutcome[se.Outcome.String()+" to "+se.To]++
+				}
 			}
 		}
+		t.Logf("seed %d: failures by outcome %v", seed, byOutcome)
 		t.Logf("seed %d: %d Says (%d delivered, %d failed, %d unreachable), %d routes (%d to bob through a bot not listed), %d silent deaths, %d jumps, %d changes, virtual %v",
 			seed, returned.Load(), delivered.Load(), failed.Load(), unreachable, routes, strangers, len(deaths), jumps, nchanges, elapsed.Round(time.Second))
 	})

@@ -180,7 +180,7 @@ func (p *Pool) stoppedDuring(ctx context.Context, id, to string) (Receipt, error
 	switch {
 	case ok && sd.Outcome.Done():
 		return result(ctx, sd)
-	case ok && sd.Attempt > 0: // an attempt was decided: the message may have left
+	case ok && sd.Attempt > 0 && !sd.Waiting: // an attempt was decided: the message may have left
 		return Receipt{}, &SendError{ID: id, To: to, Bot: sd.Bot, Attempts: sd.Attempt, Outcome: actions.Unknown,
 			Detail: "the pool stopped during the attempt", cause: ErrStopped}
 	}

@@ -28,7 +28,7 @@ import (
 // abandoned when it may have been).
 //
 // When bots become available (bot/RECOVERED, bot/ROOMS, bot/CONTACTS,
-// bot/CONTACT_ADDED), or a bot's send budget refilled (the bot/DUE that
+// bot/CONTACT_ADDED), a bot is removed, or a bot's send budget refilled (the bot/DUE that
 // set Bot.RefillBy), the sends that wait for one (WaitForBot, or over
 // budget) are asked to be routed again with send/RETRY.
 func Send(cfg Config, deps Deps) Handler {
@@ -50,7 +50,8 @@ func Send(cfg Config, deps Deps) Handler {
 			// puppet's own answer tells a slow bot from a hung one, and the
 			// reducer ends the send as the caller's (canceled, abandoned).
 			return
-		case actions.BotRecovered.Type(), actions.RoomsLearned.Type(), actions.ContactsLearned.Type(), actions.ContactAdded.Type():
+		case actions.BotRecovered.Type(), actions.RoomsLearned.Type(), actions.ContactsLearned.Type(), actions.ContactAdded.Type(),
+			actions.BotRemoved.Type(): // a removed bot takes its refill deadline with it
 			retryQueue(s, fx)
 			return
 		case actions.Due.Type():
