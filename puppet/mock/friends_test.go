@@ -59,6 +59,7 @@ func TestFriendships(t *testing.T) {
 		assert.ErrorIs(t, w.Befriend("picky", "nobody"), mock.ErrUnknown)
 		assert.ErrorIs(t, w.Unfriend("nobody", "alice"), mock.ErrUnknown)
 		assert.Len(t, w.Delivered(), 3)
+		synctest.Wait() // the bot's event pump
 		select {
 		case ev := <-open.Events():
 			assert.Equal(t, puppet.EventFriendAdded, ev.Kind, "Befriend told the open bot")
