@@ -1,26 +1,42 @@
 package reducers
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
 )
 
 // Fingerprint returns the content key of an inbound message for the
-// dedupe: its conversation (the room, or for a direct message the
-// account it reached, self, and the sender), its sender and its text.
-// Bots on different providers see one message under different IDs but
-// with the same fingerprint. A message without text, or without an ID
-// (which is always new, see SeenKey), has none ("").
+// dedupe: a 64-bit FNV-1a hash, in base 36, of its conversation (the room,
+// or for a direct message the account it reached, self), its sender and
+// its text. Bots on different providers see one message under different
+// IDs but with the same fingerprint. The state holds the hash, not the
+// text. A message without text, or without an ID (which is always new,
+// see SeenKey), has none ("").
 func Fingerprint(p actions.MessagePayload, self string) string {
 	if p.Text == "" || p.MessageID == "" {
 		return ""
 	}
-	conv := "room:" + p.Room
-	if p.Room == "" {
-		conv = "dm:" + self
+	h := uint64(14695981039346656037)
+	add := func(s string) {
+		for i := 0; i < len(s); i++ {
+			h ^= uint64(s[i])
+			h *= 1099511628211
+		}
+		h ^= 0xff // a separator no UTF-8 text contains
+		h *= 1099511628211
 	}
-	return conv + "\x00" + p.From + "\x00" + p.Text
+	if p.Room != "" {
+		add("room")
+		add(p.Room)
+	} else {
+		add("dm")
+		add(self)
+	}
+	add(p.From)
+	add(p.Text)
+	return strconv.FormatUint(h, 36)
 }
 
 // fingerprinted is the dedupe's fallback when message IDs differ: it

@@ -307,3 +307,24 @@ func TestFingerprintBounded(t *testing.T) {
 	}
 	assert.LessOrEqual(t, w.s.Prints.Len()+w.s.PrintsOld.Len(), 2*int(reducers.DefaultFingerprint/time.Second)+2)
 }
+
+func TestFingerprintKey(t *testing.T) {
+	m := func(id, from, room, body string) actions.MessagePayload {
+		return actions.MessagePayload{MessageID: id, From: from, Room: room, Text: body}
+	}
+	base := reducers.Fingerprint(m("a", "carol", "r", "hi"), "")
+	assert.NotEmpty(t, base)
+	assert.Equal(t, base, reducers.Fingerprint(m("b", "carol", "r", "hi"), "other"), "the ID and self do not count in a room")
+	for name, other := range map[string]string{
+		"sender": reducers.Fingerprint(m("a", "dave", "r", "hi"), ""),
+		"room":   reducers.Fingerprint(m("a", "carol", "r2", "hi"), ""),
+		"text":   reducers.Fingerprint(m("a", "carol", "r", "hi!"), ""),
+		"direct": reducers.Fingerprint(m("a", "carol", "", "hi"), ""),
+		"shift":  reducers.Fingerprint(m("a", "caro", "r", "lhi"), ""),
+	} {
+		assert.NotEqual(t, base, other, name)
+	}
+	assert.NotEqual(t, reducers.Fingerprint(m("a", "carol", "", "hi"), "me1"), reducers.Fingerprint(m("a", "carol", "", "hi"), "me2"))
+	assert.Empty(t, reducers.Fingerprint(m("a", "carol", "r", ""), ""))
+	assert.Empty(t, reducers.Fingerprint(m("", "carol", "r", "hi"), ""))
+}
