@@ -85,10 +85,13 @@ type Receipt struct {
 const abandonGrace = 100 * time.Millisecond
 
 // Say sends text to a room or contact through one available bot that can
-// reach it. It returns exactly once: a Receipt when a bot delivered, or a
-// *SendError (or ErrStopped, ErrNotStarted when nothing was sent). A send
-// that was certainly not sent is retried on the next bot; an unknown
-// outcome is reported, never sent twice.
+// reach it (a room's members; for a contact the pool has learned, the bots
+// that listed it) and has a send left in its budget (WithRateLimit). It
+// returns exactly once: a Receipt when a bot delivered, or a *SendError
+// (or ErrStopped, ErrNotStarted when nothing was sent). A send that was
+// certainly not sent, or refused as not a friend, is retried on the next
+// bot; an unknown outcome is reported, never sent twice. When every bot
+// that could send is over its budget, Say waits for a refill within ctx.
 //
 // Say dispatches actions.SendRequested; the reducer routes it and the send
 // epic makes each attempt; Say waits for the state to say how it ended,
