@@ -56,7 +56,11 @@ func Send(cfg Config, deps Deps) Handler {
 			return
 		case actions.Due.Type():
 			if p, _ := actions.Due.Match(a); refilled(s, p.Bot, a.Meta.Seq) {
-				retryQueue(s, fx)
+				for id := range s.Queue.All() { // those over budget: a refill does not help a send with no bot
+					if sd, ok := s.Sends.Get(id); ok && sd.Throttled {
+						fx.Emit(actions.SendRetry.New(actions.SendIDPayload{ID: id}))
+					}
+				}
 			}
 			return
 		default:
