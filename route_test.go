@@ -187,6 +187,7 @@ func TestAffinityThroughSay(t *testing.T) {
 		synctest.Wait()
 		during := sayAll(rw.pool, "b2 down")
 		assert.Equal(t, countOf(home, "b2"), moved(home, during))
+		t.Logf("b2 down: %d of %d conversations moved, all of them b2's", moved(home, during), n)
 		assert.NotContains(t, values(during), "b2")
 
 		// b2 comes back (the pool resets it after FailAfter): nothing moves back.
