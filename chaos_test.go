@@ -21,14 +21,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestChaos runs 5 bots for a virtual hour under seeded random faults,
+// TestChaos runs 5 bots for a virtual hour under seeded random faults
+// (bob, a contact of two bots only, unfriending them by turns among them),
 // with DevTools jumps mixed in (Store().Replace with reducers.Pool{}, the
 // state of a RESET, and with random earlier states), while 5,000 Says and
 // media sends (one in five: link cards and images) go through the pool, then checks the promises of the design: every Say
 // returns exactly once and tells the truth (a receipt: delivered once, by
 // that bot; an error other than "outcome unknown": not delivered); no
 // message is delivered twice; no send is routed to a bot that is out of
-// rotation (failed, logged out); a bot that dies silently is
+// rotation (failed, logged out) or that does not reach its target; nothing
+// reaches bob but through his friends; a bot that dies silently is
 // detected within FailAfter plus one ding period; and the jumps leave
 // every bot in the pool.
 func TestChaos(t *testing.T) {
@@ -51,11 +53,22 @@ func chaos(t *testing.T, seed uint64) {
 		world := mock.NewWorld(mock.WithSeed(seed))
 		defer world.Close()
 		require.NoError(t, world.AddContact("alice", "Alice"))
+		require.NoError(t, world.AddContact("bob", "Bob"))
 		pool, err := hawechaty.New(hawechaty.WithSeed(seed), hawechaty.WithSendTimeout(5*time.Second))
 		require.NoError(t, err)
+		// Contacts known to some bots only: bob is a friend of bot-0 and
+		// bot-1 (and loses and regains them by turns below); bot-4 does not
+		// follow the heartbeat contact and is dinged through the protocol.
+		friends := [nbots][]string{
+			{mock.DefaultHeartbeatContact, "alice", "bob"},
+			{mock.DefaultHeartbeatContact, "alice", "bob"},
+			{mock.DefaultHeartbeatContact, "alice"},
+			{mock.DefaultHeartbeatContact, "alice"},
+			{"alice"},
+		}
 		bots := make([]*mock.Bot, nbots)
 		for i := range bots {
-			bots[i], err = world.AddBot(fmt.Sprintf("bot-%d", i))
+			bots[i], err = world.AddBot(fmt.Sprintf("bot-%d", i), mock.WithFriends(friends[i]...))
 			require.NoError(t, err)
 			require.NoError(t, pool.Add(t.Context(), bots[i]))
 		}
@@ -87,7 +100,7 @@ func chaos(t *testing.T, seed uint64) {
 					return
 				}
 				b := bots[rng.IntN(nbots)]
-				switch rng.IntN(7) {
+				switch rng.IntN(8) {
 				case 0:
 					if up, _ := pool.State().Avail.Get(b.Name()); up {
 						deaths = append(deaths, death{b.Name(), time.Now()})
@@ -105,6 +118,20 @@ func chaos(t *testing.T, seed uint64) {
 					b.Flap(2 * time.Minute)
 				case 6:
 					b.DropInbound(true)
+				case 7:
+					// bob unfriends bot-0 or bot-1 for a while: the
+					// pool learns it from a refusal, and again from the
+					// friendship event when it is back.
+					b = bots[rng.IntN(2)]
+					_ = world.Unfriend(b.Name(), "bob")
+					back := time.Duration(rng.Int64N(int64(5 * time.Minute)))
+					go func() {
+						select {
+						case <-time.After(back):
+						case <-stopFaults:
+						}
+						_ = world.Befriend(b.Name(), "bob")
+					}()
 				}
 				clearAfter := time.Duration(rng.Int64N(int64(3 * time.Minute)))
 				go func() {
@@ -155,17 +182,21 @@ func chaos(t *testing.T, seed uint64) {
 					time.Sleep(gap)
 					ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 					text := fmt.Sprintf("s%d-%d", s, i)
+					to := "alice"
+					if i%3 == 0 {
+						to = "bob"
+					}
 					var r hawechaty.Receipt
 					var err error
 					switch i % 10 { // one send in five is media, delivered under its URL or file name
 					case 4:
 						text = "https://example.com/" + text
-						r, err = pool.Send(ctx, "alice", puppet.LinkMedia(puppet.URLLink{URL: text, Title: "chaos"}))
+						r, err = pool.Send(ctx, to, puppet.LinkMedia(puppet.URLLink{URL: text, Title: "chaos"}))
 					case 9:
 						text += ".png"
-						r, err = pool.Send(ctx, "alice", puppet.FileMedia(puppet.FileFromBytes(text, []byte(text))))
+						r, err = pool.Send(ctx, to, puppet.FileMedia(puppet.FileFromBytes(text, []byte(text))))
 					default:
-						r, err = pool.Say(ctx, "alice", text)
+						r, err = pool.Say(ctx, to, text)
 					}
 					cancel()
 					results[s] = append(results[s], sayResult{text, r, err})
@@ -191,8 +222,11 @@ func chaos(t *testing.T, seed uint64) {
 		// No message delivered twice, and every Say told the truth.
 		seen := map[string][]string{} // text → the bots that delivered it
 		for _, d := range world.Delivered() {
-			if d.To == "alice" {
+			if d.To == "alice" || d.To == "bob" {
 				seen[d.Text] = append(seen[d.Text], d.Bot)
+			}
+			if d.To == "bob" && d.Bot != "bot-0" && d.Bot != "bot-1" {
+				t.Errorf("%q reached bob through %s, which is not his friend", d.Text, d.Bot)
 			}
 		}
 		for text, bots := range seen {
@@ -219,7 +253,7 @@ func chaos(t *testing.T, seed uint64) {
 		// Replay the store: no route to a bot out of rotation; detection bound.
 		require.Zero(t, changes.Dropped(), "the audit subscription kept up")
 		failedAt := map[string][]time.Time{} // when the reducer failed each bot
-		routes, badRoutes, nchanges := 0, 0, 0
+		routes, badRoutes, nchanges, strangers := 0, 0, 0, 0
 		var prev reducers.Pool
 		for c := range changes.C() {
 			nchanges++
@@ -231,6 +265,11 @@ func chaos(t *testing.T, seed uint64) {
 			}
 			if id, bot, ok := routed(c); ok {
 				routes++
+				if sd, _ := c.State.Sends.Get(id); !reducers.Reaches(c.State, sd.To, bot) {
+					t.Errorf("%v: send %s to %s routed to %s, which does not reach it", a.Meta.Time.Sub(start), id, sd.To, bot)
+				} else if sd.To == "bob" && bot != "bot-0" && bot != "bot-1" {
+					strangers++ // allowed only for a bot whose contacts could not be listed
+				}
 				before, _ := prev.Bots.Get(bot)
 				after, _ := c.State.Bots.Get(bot)
 				if before == nil || after == nil || !before.Available || !after.Available {
@@ -253,8 +292,20 @@ func chaos(t *testing.T, seed uint64) {
 				assert.LessOrEqual(t, detected.Sub(d.at), failAfter+dingEvery, "%s died at %v", d.bot, d.at.Sub(start))
 			}
 		}
-		t.Logf("seed %d: %d Says (%d delivered, %d failed), %d routes, %d silent deaths, %d jumps, %d changes, virtual %v",
-			seed, returned.Load(), delivered.Load(), failed.Load(), routes, len(deaths), jumps, nchanges, elapsed.Round(time.Second))
+		unreachable, byOutcome := 0, map[string]int{}
+		for _, rs := range results {
+			for _, res := range rs {
+				if errors.Is(res.err, hawechaty.ErrUnreachable) {
+					unreachable++
+				}
+				if se, ok := errors.AsType[*hawechaty.SendError](res.err); ok {
+					byOutcome[se.Outcome.String()+" to "+se.To]++
+				}
+			}
+		}
+		t.Logf("seed %d: failures by outcome %v", seed, byOutcome)
+		t.Logf("seed %d: %d Says (%d delivered, %d failed, %d unreachable), %d routes (%d to bob through a bot not listed), %d silent deaths, %d jumps, %d changes, virtual %v",
+			seed, returned.Load(), delivered.Load(), failed.Load(), unreachable, routes, strangers, len(deaths), jumps, nchanges, elapsed.Round(time.Second))
 	})
 }
 

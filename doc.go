@@ -16,13 +16,16 @@
 // and every decision is the reducer's (reducers.Config.Reducer), a pure
 // function of the previous state and an action stamped with its time:
 //
-//   - which bot a send goes through, whether it is retried on another bot,
-//     and how it ended: reducers/send.go;
+//   - which bot a send goes through (the bots that reach its target, within
+//     their send budgets, sticky under affinity), whether it is retried on
+//     another bot, and how it ended: reducers/send.go, reducers/contacts.go,
+//     reducers/rate.go;
 //   - when a bot is dinged, failed, reset, and with which backoff; when a
 //     QR scan has waited too long; when failed sends eject a bot:
 //     reducers/pool.go;
-//   - whether an inbound message is new and for the application:
-//     reducers/pool.go (accept).
+//   - whether an inbound message is new and for the application (by ID,
+//     then by content fingerprint): reducers/pool.go (accept),
+//     reducers/dedupe.go.
 //
 // The epics (package epics) carry the decisions out: the Clock turns the
 // next deadline into bot/DUE, the Effect handlers call the puppets and

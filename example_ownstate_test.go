@@ -81,8 +81,10 @@ func Example_ownState() {
 	for st.State().Pool.Available == 0 {
 		<-changes.C()
 	}
-	for _, from := range []string{"alice", "bob", "alice"} {
-		_, _ = world.Post(from, "bot-1", "hello")
+	for i, from := range []string{"alice", "bob", "alice"} {
+		// Texts differ: the same text from one sender within 30 s is taken
+		// for one message (WithFingerprint).
+		_, _ = world.Post(from, "bot-1", fmt.Sprint("hello #", i+1))
 	}
 	for st.State().Quiet == 0 {
 		<-changes.C()

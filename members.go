@@ -217,6 +217,14 @@ func Translate(bot string, ev puppet.Event, heartbeatContact string) (actions.Ac
 		return actions.Dong.New(actions.BotPayload{Bot: bot}), true
 	case puppet.EventHeartbeat:
 		return actions.Heartbeat.New(actions.BotPayload{Bot: bot}), true
+	case puppet.EventFriendAdded, puppet.EventFriendRemoved:
+		if ev.Data == "" {
+			return actions.Action{}, false
+		}
+		if ev.Kind == puppet.EventFriendAdded {
+			return actions.ContactAdded.New(actions.ContactPayload{Bot: bot, Contact: ev.Data}), true
+		}
+		return actions.ContactRemoved.New(actions.ContactPayload{Bot: bot, Contact: ev.Data}), true
 	case puppet.EventMessage:
 		msg := ev.Message
 		if msg == nil {

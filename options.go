@@ -95,10 +95,57 @@ func WithWaitForBot() Option {
 	return optionFunc(func(c *config) { c.ha.WaitForBot = true })
 }
 
-// WithAffinity keeps each conversation on one bot (rendezvous hashing); it
-// moves only when that bot fails.
+// WithAffinity keeps each conversation on one bot. Its first send picks
+// the bot by rendezvous hashing (a fixed hash: every process and every run
+// picks alike) and the pool's state records it; later sends stay with
+// that bot while it is available and reaches the target. It moves only
+// when its bot can no longer serve it (failed, logged out, removed, left
+// the room, no longer a friend), and does not move back when that bot
+// recovers, nor when bots are added. A bot over its send budget lends
+// the send to another bot; the conversation stays. The state remembers
+// up to 65,536 conversations per generation (WithAffinitySize).
 func WithAffinity() Option {
 	return optionFunc(func(c *config) { c.ha.Affinity = true })
+}
+
+// WithAffinitySize sets how many conversations affinity remembers: when n
+// conversations were given or kept a bot since the last turnover, the
+// older generation is forgotten (default 65,536; at most 2n are held). A
+// forgotten conversation is placed by rendezvous hashing again.
+func WithAffinitySize(n int) Option {
+	return optionFunc(func(c *config) { c.ha.AffinitySize = n })
+}
+
+// WithRateLimit sets each bot's send budget: a token bucket that holds
+// burst sends and refills at n per per (default 120 a minute, burst 20,
+// as bot gateways budget about 120 sends a minute per connection and
+// platforms ban accounts that send faster). n = 0 turns the limit off.
+// The budget is computed in the reducer from the actions' times. A send
+// skips bots over their budget; when every bot that could send it is
+// over, it waits, within the caller's context, for the first refill, and
+// ends with ErrRateLimited if the context ends first.
+func WithRateLimit(n int, per time.Duration, burst int) Option {
+	return optionFunc(func(c *config) {
+		if n == 0 {
+			c.ha.RateLimit = reducers.RateLimit{Sends: -1}
+			return
+		}
+		c.ha.RateLimit = reducers.RateLimit{Sends: n, Per: per, Burst: burst}
+		if n < 0 {
+			c.errs = append(c.errs, errors.New("hawechaty: WithRateLimit: negative rate (0 turns the limit off)"))
+		}
+	})
+}
+
+// WithFingerprint sets the window of the inbound dedupe's second key
+// (default 30 s; a negative window turns it off). Bots on different
+// providers see one message under different IDs: a message whose ID is
+// new but whose conversation, sender and text match one accepted within
+// the window is taken for a copy. The risk: the same person sending the
+// same text twice in one conversation within the window reaches Messages
+// once.
+func WithFingerprint(window time.Duration) Option {
+	return optionFunc(func(c *config) { c.ha.Fingerprint = window })
 }
 
 // WithSeed sets the seed of the jitter of dings and resets (default 0).

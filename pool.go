@@ -31,6 +31,12 @@ var (
 	ErrNotFound = errors.New("hawechaty: not found")
 	// ErrNotStarted: Say before Start has started the pool.
 	ErrNotStarted = errors.New("hawechaty: pool not started")
+	// ErrUnreachable: every bot tried refused the target as not a friend
+	// (the error wraps puppet.ErrNotFriend too).
+	ErrUnreachable = errors.New("hawechaty: no bot can reach the target")
+	// ErrRateLimited: every bot that could send was over its send budget
+	// (WithRateLimit) until the caller's context ended; nothing was sent.
+	ErrRateLimited = errors.New("hawechaty: rate limited")
 )
 
 // Pool is several bots behind one API. Create it with New (or NewSlice, to
@@ -149,7 +155,7 @@ func storeOptions[S any](p *Pool, get func(S) reducers.Pool) []store.Option[S] {
 		store.WithMiddleware(doorbellMiddleware[S](&p.bell)),
 		store.WithEpic("clock", epics.Clock(get)),
 		store.WithEpic("effects", epics.Effect(get,
-			epics.Ding(ha, deps), epics.Reset(ha, deps), epics.Rooms(ha, deps),
+			epics.Ding(ha, deps), epics.Reset(ha, deps), epics.Rooms(ha, deps), epics.Contacts(ha, deps),
 			epics.Send(ha, deps), epics.Health(), epics.Inbox(deps), p.events.handler())),
 	}
 }
@@ -165,7 +171,8 @@ func (p *Pool) State() reducers.Pool { return p.st.pool() }
 // Health returns a summary of the pool.
 func (p *Pool) Health() selectors.Health {
 	h := selectors.PoolHealth.Select(p.st.pool())
-	h.Failed = slices.Clone(h.Failed) // the selector's cached slice stays the selector's
+	h.Failed = slices.Clone(h.Failed) // the selector's cached slices stay the selector's
+	h.Unfollowed = slices.Clone(h.Unfollowed)
 	return h
 }
 

@@ -44,7 +44,7 @@ func (p *instant) Close() error { p.once.Do(func() { close(p.events) }); return 
 func BenchmarkSay(b *testing.B) {
 	for _, n := range []int{2, 100, 10_000} {
 		b.Run(fmt.Sprintf("bots=%d", n), func(b *testing.B) {
-			pool, err := hawechaty.New(hawechaty.WithDingAfter(time.Hour), hawechaty.WithFailAfter(2*time.Hour))
+			pool, err := hawechaty.New(hawechaty.WithDingAfter(time.Hour), hawechaty.WithFailAfter(2*time.Hour), hawechaty.WithRateLimit(0, 0, 0))
 			if err != nil {
 				b.Fatal(err)
 			}

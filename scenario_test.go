@@ -510,6 +510,9 @@ func keyOf(a actions.Action) string {
 		if actions.ResetDone.Is(a) || actions.Ding.Is(a) {
 			return "2 " + bot + " ~" // an effect's end, racing what it caused
 		}
+		if actions.ContactsLearned.Is(a) {
+			return "2 " + bot + " ~contacts" // races the rooms' listing
+		}
 		return "2 " + bot
 	}
 	return "3 " + a.Type
@@ -564,6 +567,8 @@ func (h *harness) tell(c store.Change[reducers.Pool]) string {
 		return head + withError(fmt.Sprintf("%s #%d", p.Bot, p.Attempt), p.Error)
 	case actions.RoomsPayload:
 		return head + fmt.Sprintf("%s in %v", p.Bot, p.Rooms)
+	case actions.ContactsPayload:
+		return head + fmt.Sprintf("%s knows %v", p.Bot, p.Contacts)
 	case actions.MessagePayload:
 		where := ""
 		if p.Room != "" {

@@ -15,8 +15,9 @@ import (
 )
 
 // SendError is the error of a Say that did not deliver. It wraps ErrNoBot,
-// puppet.ErrNotSent, puppet.ErrOutcomeUnknown or puppet.ErrPermanent, so
-// errors.Is tells what happened. When the caller's context ended the send
+// puppet.ErrNotSent, puppet.ErrOutcomeUnknown, puppet.ErrPermanent,
+// ErrUnreachable (with puppet.ErrNotFriend) or ErrRateLimited (with the
+// caller's context error), so errors.Is tells what happened. When the caller's context ended the send
 // it wraps that context's error (context.Canceled or
 // context.DeadlineExceeded), and puppet.ErrOutcomeUnknown as well if the
 // message may have left (actions.Abandoned). When the pool stopped during
@@ -61,6 +62,10 @@ func (e *SendError) Unwrap() []error {
 		return []error{cause}
 	case actions.Abandoned:
 		return []error{cause, puppet.ErrOutcomeUnknown}
+	case actions.Unreachable:
+		return []error{ErrUnreachable, puppet.ErrNotFriend}
+	case actions.RateLimited:
+		return []error{ErrRateLimited, cause}
 	}
 	if errors.Is(e.cause, ErrStopped) {
 		return []error{ErrStopped, puppet.ErrOutcomeUnknown}
@@ -80,10 +85,13 @@ type Receipt struct {
 const abandonGrace = 100 * time.Millisecond
 
 // Say sends text to a room or contact through one available bot that can
-// reach it. It returns exactly once: a Receipt when a bot delivered, or a
-// *SendError (or ErrStopped, ErrNotStarted when nothing was sent). A send
-// that was certainly not sent is retried on the next bot; an unknown
-// outcome is reported, never sent twice.
+// reach it (a room's members; for a contact the pool has learned, the bots
+// that listed it) and has a send left in its budget (WithRateLimit). It
+// returns exactly once: a Receipt when a bot delivered, or a *SendError
+// (or ErrStopped, ErrNotStarted when nothing was sent). A send that was
+// certainly not sent, or refused as not a friend, is retried on the next
+// bot; an unknown outcome is reported, never sent twice. When every bot
+// that could send is over its budget, Say waits for a refill within ctx.
 //
 // Say dispatches actions.SendRequested; the reducer routes it and the send
 // epic makes each attempt; Say waits for the state to say how it ended,
@@ -182,7 +190,7 @@ func (p *Pool) stoppedDuring(ctx context.Context, id, to string) (Receipt, error
 	switch {
 	case ok && sd.Outcome.Done():
 		return result(ctx, sd)
-	case ok && sd.Attempt > 0: // an attempt was decided: the message may have left
+	case ok && sd.Attempt > 0 && !sd.Waiting: // an attempt was decided: the message may have left
 		return Receipt{}, &SendError{ID: id, To: to, Bot: sd.Bot, Attempts: sd.Attempt, Outcome: actions.Unknown,
 			Detail: "the pool stopped during the attempt", cause: ErrStopped}
 	}

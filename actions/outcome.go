@@ -30,9 +30,16 @@ const (
 	// is unknown; the message may have been delivered. Not the bot's
 	// failure, and never retried.
 	Abandoned
+	// Unreachable: for an attempt, the bot cannot reach the target (not a
+	// friend); the message did not leave and another bot that knows the
+	// target may send it. For a send: every bot tried refused so.
+	Unreachable
+	// RateLimited: every bot that could send was over its send budget
+	// until the caller's context ended. Nothing was sent.
+	RateLimited
 )
 
-var outcomeNames = [...]string{"pending", "delivered", "not sent", "outcome unknown", "permanent", "no bot", "canceled", "abandoned"}
+var outcomeNames = [...]string{"pending", "delivered", "not sent", "outcome unknown", "permanent", "no bot", "canceled", "abandoned", "unreachable", "rate limited"}
 
 func (o Outcome) String() string {
 	if int(o) < len(outcomeNames) {

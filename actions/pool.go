@@ -216,6 +216,10 @@ func BotOf(a Action) string {
 		return p.Bot
 	case RoomsPayload:
 		return p.Bot
+	case ContactsPayload:
+		return p.Bot
+	case ContactPayload:
+		return p.Bot
 	case SendResultPayload:
 		return p.Bot
 	}

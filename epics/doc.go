@@ -7,7 +7,7 @@
 //   - Clock is the only timer: the next deadline in the state, switched to
 //     a timer whose firing is bot/DUE.
 //   - Effect runs handlers on one subscription to the actions: Ding,
-//     Reset, Rooms and Send call the puppets; Health and Inbox tell what
+//     Reset, Rooms, Contacts and Send call the puppets; Health and Inbox tell what
 //     the reducer decided (bot/FAILED, bot/RECOVERED, pool/FAILED,
 //     pool/RECOVERED, inbox/ACCEPTED).
 //
@@ -19,7 +19,7 @@
 //	st, err := store.New(cfg.Reducer(), reducers.Pool{},
 //		store.WithEpic("clock", epics.Clock(self)),
 //		store.WithEpic("effects", epics.Effect(self,
-//			epics.Ding(cfg, deps), epics.Reset(cfg, deps), epics.Rooms(cfg, deps),
+//			epics.Ding(cfg, deps), epics.Reset(cfg, deps), epics.Rooms(cfg, deps), epics.Contacts(cfg, deps),
 //			epics.Send(cfg, deps), epics.Health(), epics.Inbox(deps))))
 //
 // # The heartbeat, as a timeline

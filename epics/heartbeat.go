@@ -16,7 +16,9 @@ import (
 // life, the Clock's bot/DUE makes the reducer count a ding (Bot.DingBy);
 // this handler then says "ding" to the heartbeat contact (and, with
 // PuppetDing, asks the puppet for a protocol-level ding) and reports
-// actions.Ding. Its errors are reported, not counted as failed sends:
+// actions.Ding. A bot that does not follow the heartbeat contact
+// (Pool.Unfollowed) and offers puppet.Dinger gets the protocol-level ding
+// only. Its errors are reported, not counted as failed sends:
 // silence is what fails a bot.
 func Ding(cfg Config, deps Deps) Handler {
 	cfg = cfg.Defaults()
@@ -34,12 +36,17 @@ func Ding(cfg Config, deps Deps) Handler {
 			return
 		}
 		bot, attempt := p.Bot, b.Dings
+		d, dinger := pup.(puppet.Dinger)
+		protocolOnly := dinger && s.Unfollowed.Has(bot) // it cannot message the heartbeat contact
 		fx.Run(func(ctx context.Context, done func(...actions.Action)) {
 			ctx, cancel := context.WithTimeout(ctx, cfg.DingEvery)
 			defer cancel()
 			res := actions.DingPayload{Bot: bot, Attempt: attempt}
-			err := pup.Say(ctx, cfg.HeartbeatContact, "ding")
-			if d, ok := pup.(puppet.Dinger); ok && cfg.PuppetDing {
+			var err error
+			if !protocolOnly {
+				err = pup.Say(ctx, cfg.HeartbeatContact, "ding")
+			}
+			if dinger && (cfg.PuppetDing || protocolOnly) {
 				if derr := d.Ding(ctx, "ding"); derr != nil && err == nil {
 					err = fmt.Errorf("protocol ding: %w", derr)
 				}

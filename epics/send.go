@@ -27,8 +27,10 @@ import (
 // as the caller's (canceled when the puppet says it was not sent,
 // abandoned when it may have been).
 //
-// When bots become available (bot/RECOVERED, bot/ROOMS), the sends that
-// wait for one (WaitForBot) are asked to be routed again with send/RETRY.
+// When bots become available (bot/RECOVERED, bot/ROOMS, bot/CONTACTS,
+// bot/CONTACT_ADDED), a bot is removed, or a bot's send budget refilled (the bot/DUE that
+// set Bot.RefillBy), the sends that wait for one (WaitForBot, or over
+// budget) are asked to be routed again with send/RETRY.
 func Send(cfg Config, deps Deps) Handler {
 	cfg = cfg.Defaults()
 	return func(a actions.Action, s reducers.Pool, fx *Effects) {
@@ -48,9 +50,17 @@ func Send(cfg Config, deps Deps) Handler {
 			// puppet's own answer tells a slow bot from a hung one, and the
 			// reducer ends the send as the caller's (canceled, abandoned).
 			return
-		case actions.BotRecovered.Type(), actions.RoomsLearned.Type():
-			for id := range s.Queue.All() {
-				fx.Emit(actions.SendRetry.New(actions.SendIDPayload{ID: id}))
+		case actions.BotRecovered.Type(), actions.RoomsLearned.Type(), actions.ContactsLearned.Type(), actions.ContactAdded.Type(),
+			actions.BotRemoved.Type(): // a removed bot takes its refill deadline with it
+			retryQueue(s, fx)
+			return
+		case actions.Due.Type():
+			if p, _ := actions.Due.Match(a); refilled(s, p.Bot, a.Meta.Seq) {
+				for id := range s.Queue.All() { // those over budget: a refill does not help a send with no bot
+					if sd, ok := s.Sends.Get(id); ok && sd.Throttled {
+						fx.Emit(actions.SendRetry.New(actions.SendIDPayload{ID: id}))
+					}
+				}
 			}
 			return
 		default:
@@ -62,6 +72,17 @@ func Send(cfg Config, deps Deps) Handler {
 		}
 		fx.Run(attempt(cfg, deps, *sd))
 	}
+}
+
+func retryQueue(s reducers.Pool, fx *Effects) {
+	for id := range s.Queue.All() {
+		fx.Emit(actions.SendRetry.New(actions.SendIDPayload{ID: id}))
+	}
+}
+
+func refilled(s reducers.Pool, bot string, seq uint64) bool {
+	b, ok := s.Bots.Get(bot)
+	return ok && b.RefillBy == seq
 }
 
 // attempt is one send attempt: the puppet call, reported once, at the

@@ -193,6 +193,9 @@ type BotHealth struct {
 	Sent         int       `json:"sent"`             // messages delivered
 	FailedSends  int       `json:"failed_sends"`     // consecutive failed sends
 	Puppet       string    `json:"puppet,omitempty"` // the puppet's kind, as "mock"
+	// NoHeartbeatContact: the bot's contacts lack the heartbeat contact,
+	// so it is dinged through the puppet protocol only.
+	NoHeartbeatContact bool `json:"no_heartbeat_contact,omitempty"`
 }
 
 // HealthMeta describes the document.
@@ -254,6 +257,8 @@ func (h *handler) document(s reducers.Pool, stopping bool, now time.Time) Health
 			Sent:          b.Sent,
 			FailedSends:   b.Failures,
 			Puppet:        h.scrub.scrub(b.Puppet),
+
+			NoHeartbeatContact: s.Unfollowed.Has(id),
 		}
 		if !b.Available {
 			bh.Reason = h.scrub.scrub(b.Reason)

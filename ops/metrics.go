@@ -70,7 +70,7 @@ type Metrics struct {
 
 // Label values.
 var (
-	sendOutcomes   = []actions.Outcome{actions.Delivered, actions.NotSent, actions.Unknown, actions.Permanent, actions.NoBot, actions.Canceled, actions.Abandoned}
+	sendOutcomes   = []actions.Outcome{actions.Delivered, actions.NotSent, actions.Unknown, actions.Permanent, actions.NoBot, actions.Canceled, actions.Abandoned, actions.Unreachable, actions.RateLimited}
 	inboundResults = []string{"accepted", "duplicate", "own", "ignored"}
 )
 
@@ -430,7 +430,7 @@ func orphanOutcome(o actions.Outcome) actions.Outcome {
 	switch o {
 	case actions.Delivered, actions.Permanent:
 		return o
-	case actions.NotSent:
+	case actions.NotSent, actions.Unreachable:
 		return actions.Canceled
 	}
 	return actions.Abandoned
@@ -488,6 +488,10 @@ func outcomeLabel(o actions.Outcome) string {
 		return "canceled"
 	case actions.Abandoned:
 		return "abandoned"
+	case actions.Unreachable:
+		return "unreachable"
+	case actions.RateLimited:
+		return "rate_limited"
 	case actions.Pending:
 		return "pending"
 	}

@@ -28,11 +28,14 @@ type Puppet interface {
 	// call. It is closed after Close returns.
 	Events() <-chan Event
 	// Say sends text to a room or a contact by ID. Its error, if any, is
-	// classified by Classify: ErrNotSent, ErrOutcomeUnknown or ErrPermanent.
+	// classified by Classify: ErrNotSent, ErrOutcomeUnknown, ErrPermanent,
+	// or ErrNotFriend for a contact this account cannot reach.
 	Say(ctx context.Context, to string, text string) error
 	// Rooms lists the rooms this bot is in, with their members.
 	Rooms(ctx context.Context) ([]Room, error)
-	// Contacts lists the contacts this bot can reach.
+	// Contacts lists the contacts this bot can reach (its friends and
+	// official accounts it follows). The pool sends to a contact it has
+	// learned only through the bots that list it.
 	Contacts(ctx context.Context) ([]Contact, error)
 	// Close stops the puppet and releases everything it holds. Calls after
 	// the first return nil.
@@ -50,16 +53,18 @@ type EventKind int
 
 // Event kinds.
 const (
-	EventLogin     EventKind = iota + 1 // logged in; Event.Self is the account's contact ID
-	EventLogout                         // logged out or disconnected
-	EventScan                           // a QR code waits to be scanned; Event.Data is the QR payload
-	EventMessage                        // Event.Message is set
-	EventDong                           // answer to Dinger.Ding; Event.Data echoes the ding data
-	EventHeartbeat                      // the connection is alive
-	EventError                          // Event.Err is set; the puppet may still work
+	EventLogin         EventKind = iota + 1 // logged in; Event.Self is the account's contact ID
+	EventLogout                             // logged out or disconnected
+	EventScan                               // a QR code waits to be scanned; Event.Data is the QR payload
+	EventMessage                            // Event.Message is set
+	EventDong                               // answer to Dinger.Ding; Event.Data echoes the ding data
+	EventHeartbeat                          // the connection is alive
+	EventError                              // Event.Err is set; the puppet may still work
+	EventFriendAdded                        // the account became friends with Event.Data (a contact ID)
+	EventFriendRemoved                      // the account is no longer friends with Event.Data, when the platform tells
 )
 
-var kindNames = [...]string{"", "login", "logout", "scan", "message", "dong", "heartbeat", "error"}
+var kindNames = [...]string{"", "login", "logout", "scan", "message", "dong", "heartbeat", "error", "friend added", "friend removed"}
 
 func (k EventKind) String() string {
 	if k > 0 && int(k) < len(kindNames) {
@@ -127,6 +132,10 @@ var (
 	// ErrPermanent means the send can never succeed as asked (no such
 	// room, blocked, text refused). Retrying elsewhere will not help.
 	ErrPermanent = errors.New("puppet: permanent failure")
+	// ErrNotFriend means this account cannot reach the target (not a
+	// friend, or it blocked the account): the message did not leave, and
+	// another bot that knows the target may send it.
+	ErrNotFriend = errors.New("puppet: not a friend")
 )
 
 // Outcome is the classification of a Say error: actions.Outcome, the one
@@ -139,9 +148,11 @@ const (
 	NotSent        = actions.NotSent
 	OutcomeUnknown = actions.Unknown
 	Permanent      = actions.Permanent
+	Unreachable    = actions.Unreachable
 )
 
-// Classify maps a Say error to an Outcome. An error that wraps none of the
+// Classify maps a Say error to an Outcome: ErrNotFriend is Unreachable
+// (before ErrNotSent, which it may wrap too). An error that wraps none of the
 // sentinels is OutcomeUnknown: when in doubt, never send twice. A context
 // error (canceled or deadline exceeded) is OutcomeUnknown too, unless the
 // puppet wrapped ErrNotSent around it.
@@ -149,6 +160,8 @@ func Classify(err error) Outcome {
 	switch {
 	case err == nil:
 		return Delivered
+	case errors.Is(err, ErrNotFriend):
+		return Unreachable
 	case errors.Is(err, ErrNotSent):
 		return NotSent
 	case errors.Is(err, ErrPermanent):

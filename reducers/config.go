@@ -11,6 +11,9 @@ import (
 // "dong" to "ding".
 const DefaultHeartbeatContact = "gh_051c89260e5d"
 
+// DefaultFingerprint is the default Config.Fingerprint.
+const DefaultFingerprint = 30 * time.Second
+
 // DefaultScanTimeout is the default Config.ScanTimeout, or FailAfter if
 // that is longer.
 const DefaultScanTimeout = 10 * time.Minute
@@ -63,7 +66,28 @@ type Config struct {
 	EjectAfter       int           // consecutive failed sends that fail a bot (3)
 	SendTimeout      time.Duration // per send attempt, and per reset (30 s)
 	WaitForBot       bool          // a send waits for a bot when none is available
-	Affinity         bool          // a conversation sticks to one bot (rendezvous hashing)
+	// Affinity: a conversation sticks to the bot of its first send (chosen
+	// by Rendezvous among the bots that can serve it) and moves only when
+	// that bot can no longer serve it (see Pool.Sticky); it does not move
+	// back when a bot recovers, nor when bots are added.
+	Affinity bool
+	// AffinitySize bounds the conversations remembered under affinity:
+	// when AffinitySize conversations were given or kept a bot since the
+	// last turnover, the older generation is forgotten (65,536; at most
+	// twice that many are held). A forgotten conversation gets its bot by
+	// Rendezvous again.
+	AffinitySize int
+	// RateLimit is each bot's send budget (DefaultRateLimit; Sends < 0
+	// turns it off). Routing skips a bot over its budget; a send that no
+	// bot has the budget for waits for the first refill.
+	RateLimit RateLimit
+	// Fingerprint is the window of the inbound dedupe's second key: a
+	// message whose ID is new but whose conversation, sender and text match
+	// a message accepted less than Fingerprint before is taken for the
+	// same message seen by another provider under another ID (30 s; a
+	// negative window turns it off). The risk: the same person sending
+	// the same text twice within the window is delivered once.
+	Fingerprint time.Duration
 	// The inbound dedupe window: a message ID is remembered until both
 	// DedupeSize newer IDs were seen and DedupeWindow has passed (4096
 	// IDs, 10 minutes), or 8×DedupeSize newer IDs were seen, whichever
@@ -113,6 +137,15 @@ func (c Config) Defaults() Config {
 	if c.DedupeWindow == 0 {
 		c.DedupeWindow = 10 * time.Minute
 	}
+	if c.AffinitySize == 0 {
+		c.AffinitySize = 1 << 16
+	}
+	if c.RateLimit == (RateLimit{}) {
+		c.RateLimit = DefaultRateLimit
+	}
+	if c.Fingerprint == 0 {
+		c.Fingerprint = DefaultFingerprint
+	}
 	return c
 }
 
@@ -152,6 +185,12 @@ func (c Config) Validate() error {
 	}
 	if c.DedupeSize < 2 {
 		bad("DedupeSize %d: want at least 2", c.DedupeSize)
+	}
+	if c.AffinitySize < 1 {
+		bad("AffinitySize %d: want at least 1", c.AffinitySize)
+	}
+	if r := c.RateLimit; !r.Off() && (r.Sends == 0 || r.Per <= 0 || r.Burst < 1) {
+		bad("rate limit %d per %v, burst %d: want sends > 0 (or < 0 for none), per > 0 and burst ≥ 1", r.Sends, r.Per, r.Burst)
 	}
 	return errors.Join(errs...)
 }

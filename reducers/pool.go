@@ -82,24 +82,33 @@ type Bot struct {
 	ResetBy   uint64    `json:"resetBy,omitempty"` // a reset is due: run it
 	RoomsBy   uint64    `json:"roomsBy,omitempty"` // list the bot's rooms
 	FlipBy    uint64    `json:"flipBy,omitempty"`  // Available changed: tell (bot/FAILED, bot/RECOVERED)
+
+	ContactsBy uint64    `json:"contactsBy,omitempty"` // list the bot's contacts
+	Listed     bool      `json:"listed,omitempty"`     // its contacts were listed (bot/CONTACTS)
+	RefillAt   time.Time `json:"refillAt,omitzero"`    // a send waits for the bot's send budget to refill then
+	RefillBy   uint64    `json:"refillBy,omitempty"`   // the budget refilled: route the sends that wait
 }
 
 // Send is a send the pool is making or has just ended.
 type Send struct {
-	ID       string          `json:"id"`
-	To       string          `json:"to"`
-	Text     string          `json:"text"`
-	Bot      string          `json:"bot,omitempty"` // the bot of the current or last attempt
-	Attempt  int             `json:"attempt"`       // attempts so far
-	Tried    []string        `json:"tried,omitempty"`
-	Waiting  bool            `json:"waiting,omitempty"`  // no bot yet (WaitForBot)
-	Canceled bool            `json:"canceled,omitempty"` // the caller's context ended
-	Orphan   bool            `json:"orphan,omitempty"`   // the caller stopped waiting: forget it when it ends
-	RoutedBy uint64          `json:"routedBy,omitempty"` // the current attempt was decided by this action: make it
-	Outcome  actions.Outcome `json:"outcome"`            // Pending until the send ends
-	Error    string          `json:"error,omitempty"`
-	Since    time.Time       `json:"since,omitzero"`
-	Media    *actions.Media  `json:"media,omitempty"` // what the send carries besides Text; nil for text
+	ID      string   `json:"id"`
+	To      string   `json:"to"`
+	Text    string   `json:"text"`
+	Bot     string   `json:"bot,omitempty"` // the bot of the current or last attempt
+	Attempt int      `json:"attempt"`       // attempts so far
+	Tried   []string `json:"tried,omitempty"`
+	Waiting bool     `json:"waiting,omitempty"` // no bot yet (WaitForBot, or Throttled)
+	// Throttled: the send waits because every bot that could send it is
+	// over its send budget (Config.RateLimit).
+	Throttled bool            `json:"throttled,omitempty"`
+	Refusals  int             `json:"refusals,omitempty"` // attempts refused as unreachable (not a friend)
+	Canceled  bool            `json:"canceled,omitempty"` // the caller's context ended
+	Orphan    bool            `json:"orphan,omitempty"`   // the caller stopped waiting: forget it when it ends
+	RoutedBy  uint64          `json:"routedBy,omitempty"` // the current attempt was decided by this action: make it
+	Outcome   actions.Outcome `json:"outcome"`            // Pending until the send ends
+	Error     string          `json:"error,omitempty"`
+	Since     time.Time       `json:"since,omitzero"`
+	Media     *actions.Media  `json:"media,omitempty"` // what the send carries besides Text; nil for text
 }
 
 // Pool is the state of a pool of bots: everything the pool knows.
@@ -112,6 +121,23 @@ type Pool struct {
 	Avail Table[bool] `json:"-"`
 	// Rooms maps a room ID to the bots in it, in pool order.
 	Rooms Table[[]string] `json:"rooms"`
+	// Contacts maps a contact ID to the bots that listed it among their
+	// contacts (bot/CONTACTS, bot/CONTACT_ADDED), in pool order: a send
+	// to a contact goes only through them (see NextBot).
+	Contacts Table[[]string] `json:"contacts"`
+	// Unreachable maps a target to the bots whose puppet refused it as
+	// not a friend: they are not routed there until they list it again.
+	// At most unreachableCap targets are held, the oldest dropped first.
+	Unreachable Table[[]string] `json:"unreachable"`
+	// Unfollowed holds the bots whose contacts, once listed, lack the
+	// heartbeat contact: they are dinged through the puppet protocol.
+	Unfollowed Table[bool] `json:"unfollowed"`
+	// Sticky and StickyOld hold each conversation's bot under affinity
+	// (Config.Affinity); see Config.AffinitySize.
+	Sticky    Table[string] `json:"sticky"`
+	StickyOld Table[string] `json:"stickyOld"`
+	// Buckets holds each bot's send budget (Config.RateLimit).
+	Buckets Table[Bucket] `json:"buckets"`
 	// Selves counts the bots logged in as each account: their messages
 	// are the pool's own.
 	Selves Table[int] `json:"-"`
@@ -127,6 +153,11 @@ type Pool struct {
 	Seen      Table[uint64] `json:"seen"`
 	SeenOld   Table[uint64] `json:"seenOld"`
 	SeenSince time.Time     `json:"seenSince,omitzero"`
+	// Prints and PrintsOld remember the content fingerprints of inbound
+	// messages with when they were accepted; see Config.Fingerprint.
+	Prints      Table[time.Time] `json:"prints"`
+	PrintsOld   Table[time.Time] `json:"printsOld"`
+	PrintsSince time.Time        `json:"printsSince,omitzero"`
 	// Cursor is the position in Avail where round robin resumes. In JSON it
 	// counts the bots before that position (see MarshalJSON).
 	Cursor int `json:"cursor"`
@@ -184,6 +215,7 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 		s.Bots = s.Bots.Delete(p.Bot)
 		s.Avail = s.Avail.Delete(p.Bot)
 		s.Rooms = roomsWithout(s.Rooms, p.Bot)
+		s = s.forgetBot(p.Bot)
 		if s.Cursor > s.Avail.Slots() {
 			s.Cursor = 0
 		}
@@ -193,7 +225,7 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 			s.Selves = selvesMove(s.Selves, b.Self, p.Self)
 		}
 		s = c.update(s, p.Bot, seq, func(b *Bot) {
-			b.Self, b.LoggedIn, b.RoomsBy = p.Self, true, seq
+			b.Self, b.LoggedIn, b.RoomsBy, b.ContactsBy = p.Self, true, seq, seq
 			alive(b, t)
 			recovered(b)
 		})
@@ -280,16 +312,18 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 		for _, r := range p.Rooms {
 			s.Rooms = roomWith(s.Rooms, r, p.Bot, s.Bots)
 		}
+	case actions.ContactsLearned.Type(), actions.ContactAdded.Type(), actions.ContactRemoved.Type():
+		s = c.reduceContacts(s, a)
 	case actions.SendRequested.Type():
 		p, _ := actions.SendRequested.Match(a)
 		if p.ID == "" || s.Sends.Has(p.ID) {
 			return s
 		}
-		s = c.route(s, &Send{ID: p.ID, To: p.To, Text: p.Text, Since: t, Media: p.Media}, seq)
+		s = c.route(s, &Send{ID: p.ID, To: p.To, Text: p.Text, Since: t, Media: p.Media}, t, seq)
 	case actions.SendRetry.Type():
 		p, _ := actions.SendRetry.Match(a)
 		if sd, ok := s.Sends.Get(p.ID); ok && sd.Waiting {
-			s = c.route(s, new(*sd), seq)
+			s = c.route(s, new(*sd), t, seq)
 		}
 	case actions.SendResult.Type():
 		p, _ := actions.SendResult.Match(a)
@@ -302,7 +336,9 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 		}
 		n := *sd
 		n.Canceled = true
-		if n.Waiting {
+		if n.Waiting && n.Throttled {
+			s = s.end(&n, actions.RateLimited, "the caller's context ended while every bot that can reach "+n.To+" was over its send budget")
+		} else if n.Waiting {
 			s = s.end(&n, actions.Canceled, "the caller's context ended while the send waited for a bot")
 		} else {
 			s.Sends = s.Sends.Set(n.ID, &n)
@@ -432,8 +468,18 @@ func (c Config) dingAt(b *Bot) time.Time {
 	return b.LastSeen.Add(jittered(c.DingAfter, c.DingJitter, unit(c.Seed, b.ID, b.LastSeen, 1)))
 }
 
-// next is b's next deadline, or zero for none.
+// next is b's next deadline, or zero for none: its heartbeat's, or the
+// refill of its send budget when a send waits for it, whichever is first.
 func (c Config) next(b *Bot) time.Time {
+	t := c.nextBeat(b)
+	if !b.RefillAt.IsZero() && (t.IsZero() || b.RefillAt.Before(t)) {
+		return b.RefillAt
+	}
+	return t
+}
+
+// nextBeat is b's next heartbeat deadline, or zero for none.
+func (c Config) nextBeat(b *Bot) time.Time {
 	switch b.Phase {
 	case Watching:
 		fail := b.LastSeen.Add(c.FailAfter)
@@ -460,6 +506,9 @@ func (c Config) due(b *Bot, at, t time.Time, seq uint64) {
 	}
 	if t.Before(at) {
 		t = at
+	}
+	if !b.RefillAt.IsZero() && !t.Before(b.RefillAt) {
+		b.RefillAt, b.RefillBy = time.Time{}, seq
 	}
 	switch b.Phase {
 	case Watching:
@@ -490,6 +539,10 @@ func (c Config) accept(s Pool, p actions.MessagePayload, t time.Time, seq uint64
 	}
 	key := SeenKey(p.MessageID, seq)
 	if s.Seen.Has(key) || s.SeenOld.Has(key) {
+		return s
+	}
+	var dup bool
+	if s, dup = c.fingerprinted(s, p, t); dup {
 		return s
 	}
 	if s.SeenSince.IsZero() {

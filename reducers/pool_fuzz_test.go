@@ -97,6 +97,15 @@ func (f *fuzzRun) action(op, arg byte) (actions.Action, bool) {
 				rs = append(rs, r)
 			}
 		}
+		if arg&128 != 0 { // contacts instead
+			rs = rs[:0]
+			for i, c := range []string{"alice", "bob", reducers.DefaultHeartbeatContact} {
+				if arg>>(3+i)&1 != 0 {
+					rs = append(rs, c)
+				}
+			}
+			return contacts(bot, rs...), true
+		}
 		return rooms(bot, rs...), true
 	case 10, 11: // the clock
 		at, b, ok := s.Deadlines.Min()
@@ -135,7 +144,7 @@ func (f *fuzzRun) action(op, arg byte) (actions.Action, bool) {
 		}
 		sd, _ := s.Sends.Get(id)
 		p := actions.SendResultPayload{ID: id, Bot: sd.Bot, Attempt: sd.Attempt,
-			Outcome:    []actions.Outcome{actions.Delivered, actions.NotSent, actions.Unknown, actions.Permanent}[arg>>2%4],
+			Outcome:    []actions.Outcome{actions.Delivered, actions.NotSent, actions.Unknown, actions.Permanent, actions.Unreachable}[int(arg>>2)%5],
 			CallerGone: arg&64 != 0 && sd.Canceled}
 		if arg&128 != 0 { // stale: another attempt or bot
 			p.Attempt--

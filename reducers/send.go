@@ -9,21 +9,26 @@ import (
 )
 
 // route gives sd its next attempt: the bot chosen by round robin (or
-// affinity) among the available bots that can reach its target and were
-// not tried. With none, the send waits (WaitForBot, before any attempt)
-// or ends with NoBot.
-func (c Config) route(s Pool, sd *Send, seq uint64) Pool {
-	exclude := func(b string) bool { return slices.Contains(sd.Tried, b) }
+// affinity) among the available bots that can reach its target (see
+// Reaches), were not tried, and have a send left in their budget (see
+// Config.RateLimit). When bots could send but all are over budget, the
+// send waits, and the bot whose budget refills first is due then (its
+// RefillAt). With no bot at all, the send waits (WaitForBot, before any
+// attempt) or ends: Unreachable when every attempt was refused as not a
+// friend, else NoBot.
+func (c Config) route(s Pool, sd *Send, t time.Time, seq uint64) Pool {
+	tried := func(b string) bool { return slices.Contains(sd.Tried, b) }
+	spent := func(b string) bool { return tried(b) || !c.canSend(s, b, t) }
 	var bot string
 	var ok bool
 	if c.Affinity {
-		bot, ok = AffinityBot(s, sd.To, exclude)
+		s, bot, ok = c.stick(s, sd.To, tried, spent)
 	} else {
-		bot, ok = NextBot(s, sd.To, exclude)
+		bot, ok = NextBot(s, sd.To, spent)
 	}
-	switch {
-	case ok:
-		sd.Bot, sd.Waiting, sd.RoutedBy = bot, false, seq
+	if ok {
+		s = c.spend(s, bot, t)
+		sd.Bot, sd.Waiting, sd.Throttled, sd.RoutedBy = bot, false, false, seq
 		sd.Attempt++
 		if sd.Attempt > 1 {
 			s.Failovers++
@@ -36,16 +41,105 @@ func (c Config) route(s Pool, sd *Send, seq uint64) Pool {
 		}
 		s.Queue = s.Queue.Delete(sd.ID)
 		s.Sends = s.Sends.Set(sd.ID, sd)
+		return s
+	}
+	// Bots that could send but for their budget: wait for the first refill.
+	first, at := "", time.Time{}
+	if !c.RateLimit.Off() && !sd.Canceled {
+		NextBot(s, sd.To, func(b string) bool {
+			if !tried(b) {
+				if r := c.refillAt(s, b, t); first == "" || r.Before(at) {
+					first, at = b, r
+				}
+			}
+			return true
+		})
+	}
+	switch {
+	case first != "":
+		s = c.update(s, first, seq, func(b *Bot) {
+			if b.RefillAt.IsZero() || at.Before(b.RefillAt) {
+				b.RefillAt = at
+			}
+		})
+		sd.Waiting, sd.Throttled, sd.RoutedBy = true, true, 0
+		s.Queue = s.Queue.Set(sd.ID, true)
+		s.Sends = s.Sends.Set(sd.ID, sd)
 	case c.WaitForBot && sd.Attempt == 0 && !sd.Canceled:
-		if !sd.Waiting {
-			sd.Waiting = true
+		if !sd.Waiting || sd.Throttled {
+			sd.Waiting, sd.Throttled = true, false
 			s.Queue = s.Queue.Set(sd.ID, true)
 			s.Sends = s.Sends.Set(sd.ID, sd)
 		}
+	case sd.Attempt > 0 && sd.Refusals == sd.Attempt:
+		s = s.end(sd, actions.Unreachable, fmt.Sprintf("no bot can reach %s: %d refused it as not a friend (%s)", sd.To, sd.Refusals, sd.Error))
 	default:
 		s = s.end(sd, actions.NoBot, "no available bot can reach "+sd.To)
 	}
 	return s
+}
+
+// stick is the affinity choice for conversation: the bot it sticks to
+// while that bot is available, reaches it and was not tried for this
+// send; a bot over its send budget lends the send to the bot Rendezvous
+// chooses among those with budget, and the conversation stays. Otherwise
+// (a first send, or a bot that can no longer serve) Rendezvous chooses
+// among the eligible bots, and the conversation moves there for good.
+func (c Config) stick(s Pool, conversation string, tried, spent func(string) bool) (Pool, string, bool) {
+	cur, ok := s.Sticky.Get(conversation)
+	fresh := ok
+	if !ok {
+		cur, ok = s.StickyOld.Get(conversation)
+	}
+	if ok && !tried(cur) && serves(s, conversation, cur) {
+		if !spent(cur) {
+			if !fresh {
+				s = c.remember(s, conversation, cur)
+			}
+			return s, cur, true
+		}
+		bot, found := AffinityBot(s, conversation, spent)
+		return s, bot, found
+	}
+	bot, found := AffinityBot(s, conversation, spent)
+	if found {
+		s = c.remember(s, conversation, bot)
+	}
+	return s, bot, found
+}
+
+// serves reports whether bot is available and reaches target.
+func serves(s Pool, target, bot string) bool {
+	up, _ := s.Avail.Get(bot)
+	return up && Reaches(s, target, bot)
+}
+
+// remember records conversation's bot in the young generation of
+// Pool.Sticky, turning the generations over when it is full.
+func (c Config) remember(s Pool, conversation, bot string) Pool {
+	if s.Sticky.Len() >= c.AffinitySize && !s.Sticky.Has(conversation) {
+		s.StickyOld, s.Sticky = s.Sticky, Table[string]{}
+	}
+	s.Sticky = s.Sticky.Set(conversation, bot)
+	return s
+}
+
+// ConversationBot is the bot affinity chooses for conversation's next
+// send now, send budgets aside: the bot it sticks to while that bot is
+// available and reaches it, else AffinityBot's choice.
+func ConversationBot(s Pool, conversation string) (string, bool) {
+	if b, ok := s.StickyBot(conversation); ok && serves(s, conversation, b) {
+		return b, true
+	}
+	return AffinityBot(s, conversation, nil)
+}
+
+// StickyBot returns the bot conversation sticks to under affinity, if any.
+func (s Pool) StickyBot(conversation string) (string, bool) {
+	if b, ok := s.Sticky.Get(conversation); ok {
+		return b, true
+	}
+	return s.StickyOld.Get(conversation)
 }
 
 // end ends sd with an outcome. An orphan (its caller stopped waiting) is
@@ -88,6 +182,9 @@ func (c Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uin
 		}
 	})
 	old, ok := s.Sends.Get(p.ID)
+	if ok && p.Outcome == actions.Unreachable && s.Bots.Has(p.Bot) {
+		s = s.refused(old.To, p.Bot) // true of the bot whatever became of the send
+	}
 	if !ok || old.Outcome.Done() || old.Attempt != p.Attempt || old.Bot != p.Bot {
 		return s // not this send's current attempt
 	}
@@ -96,13 +193,16 @@ func (c Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uin
 	switch p.Outcome {
 	case actions.Delivered:
 		return s.end(&sd, actions.Delivered, "")
-	case actions.NotSent:
+	case actions.NotSent, actions.Unreachable:
 		if gone {
 			return s.end(&sd, actions.Canceled, p.Error)
 		}
 		sd.Tried = append(slices.Clone(sd.Tried), p.Bot)
 		sd.Error = p.Error
-		return c.route(s, &sd, seq)
+		if p.Outcome == actions.Unreachable {
+			sd.Refusals++
+		}
+		return c.route(s, &sd, t, seq)
 	case actions.Permanent:
 		return s.end(&sd, actions.Permanent, p.Error)
 	default:
@@ -114,14 +214,35 @@ func (c Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uin
 }
 
 // NextBot chooses the bot for a send to target by round robin: the first
-// available bot at or after the pool's cursor that can reach target and is
-// not excluded. A target that is a known room is reachable only by the
-// bots in it; any other target (a contact) by every bot. It returns false
-// when no bot qualifies.
+// available bot at or after the pool's cursor that reaches target (see
+// Reaches) and is not excluded. Among a contact's bots, those that listed
+// it come first; bots whose contacts could not be listed are tried only
+// when none of those qualifies. It returns false when no bot qualifies.
+// Send budgets are the caller's to exclude.
 func NextBot(s Pool, target string, exclude func(bot string) bool) (string, bool) {
+	refused, _ := s.Unreachable.Get(target)
+	ex := func(b string) bool { return slices.Contains(refused, b) || (exclude != nil && exclude(b)) }
 	if members, isRoom := s.Rooms.Get(target); isRoom {
-		return firstEligible(s, members, exclude, s.Cursor)
+		return firstEligible(s, members, ex, s.Cursor)
 	}
+	if knowers, known := s.Contacts.Get(target); known {
+		if b, ok := firstEligible(s, knowers, ex, s.Cursor); ok {
+			return b, true
+		}
+		return roundRobin(s, func(b string) bool { return listed(s, b) || ex(b) })
+	}
+	return roundRobin(s, ex)
+}
+
+// listed reports whether bot's contacts were listed.
+func listed(s Pool, bot string) bool {
+	b, ok := s.Bots.Get(bot)
+	return ok && b.Listed
+}
+
+// roundRobin returns the first available bot at or after the cursor that
+// is not excluded.
+func roundRobin(s Pool, exclude func(string) bool) (string, bool) {
 	n := s.Avail.Slots()
 	if n == 0 || s.Available == 0 {
 		return "", false
@@ -136,20 +257,20 @@ func NextBot(s Pool, target string, exclude func(bot string) bool) (string, bool
 			i -= n
 		}
 		id, up, ok := s.Avail.At(i)
-		if ok && up && (exclude == nil || !exclude(id)) {
+		if ok && up && !exclude(id) {
 			return id, true
 		}
 	}
 	return "", false
 }
 
-// firstEligible returns the first eligible room member (members are in
-// pool order) at or after cursor, wrapping around to the first eligible one.
+// firstEligible returns the first eligible member (members are in pool
+// order) at or after cursor, wrapping around to the first eligible one.
 func firstEligible(s Pool, members []string, exclude func(string) bool, cursor int) (string, bool) {
 	fallback := ""
 	for _, id := range members {
 		up, _ := s.Avail.Get(id)
-		if !up || (exclude != nil && exclude(id)) {
+		if !up || exclude(id) {
 			continue
 		}
 		if s.Avail.Position(id) >= cursor {
@@ -163,16 +284,17 @@ func firstEligible(s Pool, members []string, exclude func(string) bool, cursor i
 }
 
 // AffinityBot chooses a bot for a conversation by rendezvous hashing: the
-// eligible bot with the highest Rendezvous score. The choice stays with
-// one bot while it is available, in every process and across restarts,
-// and moves only when it fails; other bots failing, recovering or joining
-// move a conversation only to a bot that scores higher than its own, and
-// never back and forth. Cost: one hash per available bot that can reach
-// the conversation.
+// eligible bot (available, reaching the conversation as NextBot says, not
+// excluded) with the highest Rendezvous score. The hash is fixed, so
+// every process and every run agrees. It is the choice for a
+// conversation's first send; the reducer then keeps the conversation on
+// that bot (Pool.Sticky) until it can no longer serve it. Cost: one hash
+// per eligible bot.
 func AffinityBot(s Pool, conversation string, exclude func(bot string) bool) (string, bool) {
+	refused, _ := s.Unreachable.Get(conversation)
 	best, bestScore := "", uint64(0)
 	consider := func(id string) {
-		if exclude != nil && exclude(id) {
+		if up, _ := s.Avail.Get(id); !up || slices.Contains(refused, id) || (exclude != nil && exclude(id)) {
 			return
 		}
 		if sc := Rendezvous(conversation, id); best == "" || sc > bestScore {
@@ -181,8 +303,17 @@ func AffinityBot(s Pool, conversation string, exclude func(bot string) bool) (st
 	}
 	if members, isRoom := s.Rooms.Get(conversation); isRoom {
 		for _, id := range members {
-			if up, _ := s.Avail.Get(id); up {
-				consider(id)
+			consider(id)
+		}
+	} else if knowers, known := s.Contacts.Get(conversation); known {
+		for _, id := range knowers {
+			consider(id)
+		}
+		if best == "" {
+			for id, up := range s.Avail.All() {
+				if up && !listed(s, id) {
+					consider(id)
+				}
 			}
 		}
 	} else {

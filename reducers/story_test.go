@@ -22,7 +22,8 @@ import (
 // Commands (every one takes at=<duration since t0> to set the time first):
 //
 //	config [jitter] [seed=N] [wait-for-bot] [affinity] [eject-after=N]
-//	       [dedupe-size=N] [dedupe-window=D] [scan-timeout=D]
+//	       [dedupe-size=N] [dedupe-window=D] [scan-timeout=D] [rate=N/D/B]
+//	contacts B C… · befriend|unfriend B contact=C
 //	add|remove|login|logout|scan|heartbeat|dong B…   (login: [self=S])
 //	fail B reason=R · rooms B R… · reset-done B attempt=N [error=E]
 //	message B id=M from=F [room=R]
@@ -102,6 +103,18 @@ func TestStories(t *testing.T) {
 				if td.HasArg("scan-timeout") {
 					cfg.ScanTimeout = dur("scan-timeout")
 				}
+				if td.HasArg("rate") {
+					var n, b int
+					var per string
+					if _, err := fmt.Sscanf(strings.ReplaceAll(str("rate"), "/", " "), "%d %s %d", &n, &per, &b); err != nil {
+						td.Fatalf(t, "rate: %v", err)
+					}
+					d, err := time.ParseDuration(per)
+					if err != nil {
+						td.Fatalf(t, "rate: %v", err)
+					}
+					cfg.RateLimit = reducers.RateLimit{Sends: n, Per: d, Burst: b}
+				}
 				w = newWorld(t, cfg)
 				return fmt.Sprintf("ding after %v (±%.3g) every %v, fail after %v, scan timeout %v, backoff %v ×%v ±%v ≤ %v, eject after %d",
 					cfg.DingAfter, cfg.DingJitter, cfg.DingEvery, cfg.FailAfter, cfg.ScanTimeout,
@@ -133,6 +146,12 @@ func TestStories(t *testing.T) {
 				do(failed(first(), str("reason")))
 			case "rooms":
 				do(rooms(first(), pos[1:]...))
+			case "contacts":
+				do(contacts(first(), pos[1:]...))
+			case "befriend":
+				do(actions.ContactAdded.New(actions.ContactPayload{Bot: first(), Contact: str("contact")}))
+			case "unfriend":
+				do(actions.ContactRemoved.New(actions.ContactPayload{Bot: first(), Contact: str("contact")}))
 			case "reset-done":
 				do(resetDone(first(), num("attempt"), str("error")))
 			case "message":
@@ -174,6 +193,7 @@ func TestStories(t *testing.T) {
 
 var outcomes = map[string]actions.Outcome{
 	"delivered": actions.Delivered, "not-sent": actions.NotSent, "unknown": actions.Unknown, "permanent": actions.Permanent,
+	"unreachable": actions.Unreachable,
 }
 
 func outcomeOf(t *testing.T, td *datadriven.TestData, s string) actions.Outcome {
@@ -227,6 +247,15 @@ func decisions(w *world, before reducers.Pool, a actions.Action) []string {
 		if b.RoomsBy == seq {
 			out = append(out, "list rooms of "+id)
 		}
+		if !b.RefillAt.IsZero() && (!existed || !old.RefillAt.Equal(b.RefillAt)) {
+			out = append(out, fmt.Sprintf("%s refills at %s", id, since(b.RefillAt)))
+		}
+		if b.RefillBy == seq {
+			out = append(out, id+" refilled")
+		}
+		if un := s.Unfollowed.Has(id); un != before.Unfollowed.Has(id) {
+			out = append(out, fmt.Sprintf("%s follows the heartbeat contact: %v", id, !un))
+		}
 		if existed && old.Failures != b.Failures {
 			out = append(out, fmt.Sprintf("%s failures %d → %d", id, old.Failures, b.Failures))
 		}
@@ -248,7 +277,10 @@ func decisions(w *world, before reducers.Pool, a actions.Action) []string {
 		if sd.RoutedBy == seq {
 			out = append(out, fmt.Sprintf("%s → %s (attempt %d)", id, sd.Bot, sd.Attempt))
 		}
-		if sd.Waiting && (!existed || !old.Waiting) {
+		switch {
+		case sd.Throttled && (!existed || !old.Throttled):
+			out = append(out, id+" waits for a send budget")
+		case sd.Waiting && !sd.Throttled && (!existed || !old.Waiting || old.Throttled):
 			out = append(out, id+" waits for a bot")
 		}
 		if sd.Outcome.Done() && (!existed || !old.Outcome.Done()) {
@@ -328,6 +360,15 @@ func describe(s reducers.Pool) string {
 	}
 	for id, members := range s.Rooms.All() {
 		fmt.Fprintf(&b, "room %s: %s\n", id, strings.Join(members, " "))
+	}
+	for id, knowers := range s.Contacts.All() {
+		fmt.Fprintf(&b, "contact %s: %s\n", id, strings.Join(knowers, " "))
+	}
+	for id, bots := range s.Unreachable.All() {
+		fmt.Fprintf(&b, "unreachable %s: %s\n", id, strings.Join(bots, " "))
+	}
+	for id, bot := range s.Sticky.All() {
+		fmt.Fprintf(&b, "sticky %s: %s\n", id, bot)
 	}
 	for id, sd := range s.Sends.All() {
 		fmt.Fprintf(&b, "send %s to %s: %v", id, sd.To, sd.Outcome)

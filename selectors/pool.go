@@ -19,6 +19,13 @@ func AffinityBot(s reducers.Pool, conversation string, exclude func(bot string) 
 	return reducers.AffinityBot(s, conversation, exclude)
 }
 
+// ConversationBot is the bot affinity would send conversation's next
+// message through now, send budgets aside (see reducers.ConversationBot):
+// the bot the conversation sticks to while it can serve it.
+func ConversationBot(s reducers.Pool, conversation string) (string, bool) {
+	return reducers.ConversationBot(s, conversation)
+}
+
 // NextDeadline returns when the clock must look at the pool next: the
 // earliest Due of any bot, found without a scan.
 func NextDeadline(s reducers.Pool) (time.Time, bool) {
@@ -45,22 +52,31 @@ type Health struct {
 	Available int      `json:"available"`
 	Down      bool     `json:"down"`
 	Failed    []string `json:"failed"` // bots logged in or added but unavailable, in pool order
+	// Unfollowed: bots whose listed contacts lack the heartbeat contact
+	// (reducers.Pool.Unfollowed); they are dinged through the puppet
+	// protocol, in pool order.
+	Unfollowed []string `json:"unfollowed,omitempty"`
 }
 
 // PoolHealth is a memoized Health: it is recomputed only when a bot's
-// availability flips or bots are added or removed, not on every message.
-// The Failed slice is shared by every caller of one result: copy it
-// before changing it.
-var PoolHealth = Create2(
+// availability flips, bots are added or removed, or a bot's following of
+// the heartbeat contact changes, not on every message. The Failed and
+// Unfollowed slices are shared by every caller of one result: copy them
+// before changing them.
+var PoolHealth = Create3(
 	func(s reducers.Pool) reducers.Table[bool] { return s.Avail },
 	func(s reducers.Pool) bool { return s.Down },
-	func(avail reducers.Table[bool], down bool) Health {
+	func(s reducers.Pool) reducers.Table[bool] { return s.Unfollowed },
+	func(avail reducers.Table[bool], down bool, unfollowed reducers.Table[bool]) Health {
 		h := Health{Total: avail.Len(), Down: down, Failed: []string{}}
 		for id, up := range avail.All() {
 			if up {
 				h.Available++
 			} else {
 				h.Failed = append(h.Failed, id)
+			}
+			if unfollowed.Has(id) {
+				h.Unfollowed = append(h.Unfollowed, id)
 			}
 		}
 		return h

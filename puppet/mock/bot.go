@@ -31,6 +31,7 @@ type Bot struct {
 	f        faults     // what tests injected
 	flapGen  int        // bumped when flapping starts or ends
 	rng      *rand.Rand // this bot's own stream (flapping)
+	friends  friendship // whom it can reach directly (WithFriends, Befriend, Unfriend)
 
 	queue  *fifo.Queue[puppet.Event]
 	events chan puppet.Event
@@ -44,7 +45,7 @@ var (
 )
 
 func newBot(w *World, id string, cfg botConfig, rng *rand.Rand) *Bot {
-	b := &Bot{w: w, id: id, cfg: cfg, rng: rng, queue: fifo.New[puppet.Event](), events: make(chan puppet.Event), done: make(chan struct{})}
+	b := &Bot{w: w, id: id, cfg: cfg, rng: rng, friends: newFriendship(cfg), queue: fifo.New[puppet.Event](), events: make(chan puppet.Event), done: make(chan struct{})}
 	b.pumped.Add(1)
 	go b.pump()
 	return b
@@ -74,6 +75,11 @@ func (b *Bot) upLocked() bool {
 // receiveLocked is the world handing the bot an inbound message.
 func (b *Bot) receiveLocked(m *puppet.Message) {
 	if b.upLocked() && !b.f.dropInbound {
+		if b.cfg.provider != "" {
+			c := *m
+			c.ID = b.cfg.provider + ":" + m.ID
+			m = &c
+		}
 		b.emitLocked(puppet.Event{Kind: puppet.EventMessage, Message: m})
 	}
 }
@@ -241,6 +247,8 @@ func (b *Bot) Close() error {
 //     or FailSends is on;
 //   - permanent: the target is no room, contact or bot, or a room the bot
 //     is not in (ErrUnknown, ErrNotMember);
+//   - unreachable (puppet.ErrNotFriend, ErrNotFriend): a contact or bot
+//     the bot is not friends with;
 //   - outcome unknown: the bot died, hangs, or went down during its
 //     latency; Say then returns when ctx ends (or the bot is closed).
 func (b *Bot) Say(ctx context.Context, to, text string) error {
@@ -348,8 +356,9 @@ func (b *Bot) Rooms(ctx context.Context) ([]puppet.Room, error) {
 	return b.w.roomsOfLocked(b.id), nil
 }
 
-// Contacts lists the contacts the bot can reach: the official account
-// first, then the contacts by ID, then the other bots. A dead bot's call
+// Contacts lists the contacts the bot can reach (its friends, see
+// WithFriends): the official account first, then the contacts by ID, then
+// the other bots. A dead bot's call
 // hangs until ctx ends.
 func (b *Bot) Contacts(ctx context.Context) ([]puppet.Contact, error) {
 	if err := b.query(ctx, "contacts"); err != nil {
@@ -357,7 +366,7 @@ func (b *Bot) Contacts(ctx context.Context) ([]puppet.Contact, error) {
 	}
 	b.w.mu.Lock()
 	defer b.w.mu.Unlock()
-	return b.w.contactsLocked(b.id), nil
+	return b.w.friendsOfLocked(b.id, b.w.contactsLocked(b.id)), nil
 }
 
 // query checks that the bot can answer a read.

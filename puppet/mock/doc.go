@@ -25,6 +25,17 @@
 // hands them to the other bots as messages of their Kind, whose media a
 // bot fetches (puppet.MediaFetcher). PostMedia makes a contact send media.
 //
+// # Friendships and providers
+//
+// A bot is friends with everyone unless added WithFriends: then it can
+// say something directly only to the IDs listed (the official account
+// included), Say to anyone else fails with ErrNotFriend and
+// puppet.ErrNotFriend (unreachable: not sent), and Contacts lists only its
+// friends. Befriend and Unfriend change a friendship mid-run; Befriend
+// tells the bot with EventFriendAdded, Unfriend tells nothing, as real
+// platforms. A bot added WithProvider sees messages under its provider's
+// own IDs, as bots on different puppet providers do.
+//
 // # Events
 //
 // A bot's Events channel is one channel for its whole life, across Stop
@@ -63,8 +74,8 @@
 //
 // Refusals and hangs a test injected (FailSends, Hang, FailStart) wrap
 // ErrInjected; a dead bot's silence looks like a real one. Every send error
-// wraps one of puppet.ErrNotSent, puppet.ErrOutcomeUnknown or
-// puppet.ErrPermanent.
+// wraps one of puppet.ErrNotSent, puppet.ErrOutcomeUnknown,
+// puppet.ErrPermanent or puppet.ErrNotFriend.
 // Closing a bot or the world ends every send that hangs.
 //
 // # Time and randomness

@@ -43,9 +43,12 @@ func WithDingDelay(d time.Duration) Option {
 type BotOption interface{ applyBot(*botConfig) }
 
 type botConfig struct {
-	scan       string        // QR payload announced on every Start; "" for none
-	loginDelay time.Duration // time from Start to EventLogin
-	heartbeat  time.Duration // period of EventHeartbeat while started; 0 for none
+	scan        string        // QR payload announced on every Start; "" for none
+	loginDelay  time.Duration // time from Start to EventLogin
+	heartbeat   time.Duration // period of EventHeartbeat while started; 0 for none
+	friends     []string      // WithFriends
+	friendsOnly bool          // WithFriends was given
+	provider    string        // WithProvider
 
 	qr *qrLogin // WithQRLogin; nil for none
 }

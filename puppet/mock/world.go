@@ -311,6 +311,9 @@ func (w *World) reachLocked(bot, target string) error {
 		return nil
 	}
 	if w.isPersonLocked(target) {
+		if b, ok := w.bots[bot]; ok && !b.friends.has(target) {
+			return fmt.Errorf("mock: %q says to %q: %w: %w", bot, target, ErrNotFriend, puppet.ErrNotFriend)
+		}
 		return nil
 	}
 	return fmt.Errorf("mock: %q says to %q: %w: %w", bot, target, ErrUnknown, puppet.ErrPermanent)
