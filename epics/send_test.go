@@ -154,6 +154,7 @@ func TestSendCanceledGoesOnToItsEnd(t *testing.T) {
 		{"unknown", func(ctx context.Context, _, _ string) error { <-ctx.Done(); return ctx.Err() }, actions.Abandoned},
 		{"not sent", func(ctx context.Context, _, _ string) error {
 			<-ctx.Done()
+			time.Sleep(time.Second) // answers late (virtual time): the report at SendTimeout comes first
 			return fmt.Errorf("%w: %w", puppet.ErrNotSent, ctx.Err())
 		}, actions.Abandoned}, // reported at SendTimeout, before its late answer
 	} {
