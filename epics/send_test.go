@@ -177,6 +177,9 @@ func TestSendCanceledGoesOnToItsEnd(t *testing.T) {
 					sd = r.sendOf(id)
 					assert.Equal(t, tt.want, sd.Outcome, id)
 					assert.Equal(t, 1, sd.Attempt, "never retried")
+					r.sleep(time.Second) // the late answer, if any, comes and changes nothing
+					synctest.Wait()
+					assert.Equal(t, tt.want, r.sendOf(id).Outcome, id)
 				}
 				results := r.log(actions.SendResult.Type())
 				require.Len(t, results, 3)
