@@ -196,31 +196,45 @@ func result(ctx context.Context, sd *reducers.Send) (Receipt, error) {
 }
 
 // doorbell wakes the Say waiting for a send when an action about it was
-// reduced; Say then reads the state. It carries no result.
+// reduced; Say then reads the state. It carries no result. Its bells are
+// reused from Say to Say: waiting allocates nothing.
 type doorbell struct {
 	mu      sync.Mutex
 	waiters map[string]chan struct{}
 }
 
+// bells are doorbells' channels, of capacity 1, empty when put back.
+var bells = sync.Pool{New: func() any { return make(chan struct{}, 1) }}
+
 func (d *doorbell) add(id string) <-chan struct{} {
-	ch := make(chan struct{}, 1)
+	ch := bells.Get().(chan struct{})
 	d.mu.Lock()
 	d.waiters[id] = ch
 	d.mu.Unlock()
 	return ch
 }
 
+// remove forgets id's bell and puts it back for another Say. A ring sends
+// only under d.mu, so none can reach the bell once it is out of the map.
 func (d *doorbell) remove(id string) {
 	d.mu.Lock()
+	ch := d.waiters[id]
 	delete(d.waiters, id)
 	d.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case <-ch:
+	default:
+	}
+	bells.Put(ch)
 }
 
 func (d *doorbell) ring(id string) {
 	d.mu.Lock()
-	ch := d.waiters[id]
-	d.mu.Unlock()
-	if ch != nil {
+	defer d.mu.Unlock()
+	if ch := d.waiters[id]; ch != nil {
 		select {
 		case ch <- struct{}{}:
 		default:

@@ -31,6 +31,7 @@ import (
 // wait for one (WaitForBot) are asked to be routed again with send/RETRY.
 func Send(cfg Config, deps Deps) Handler {
 	cfg = cfg.Defaults()
+	hung := fmt.Sprintf("no answer within %v", cfg.SendTimeout)
 	return func(a actions.Action, s reducers.Pool, fx *Effects) {
 		var id string
 		switch a.Type {
@@ -60,38 +61,34 @@ func Send(cfg Config, deps Deps) Handler {
 		if !ok || sd.RoutedBy != a.Meta.Seq || sd.Outcome.Done() {
 			return
 		}
-		fx.Run(attempt(cfg, deps, *sd))
+		fx.Run(attempt(cfg, deps, *sd, hung))
 	}
 }
 
 // attempt is one send attempt: the puppet call, reported once, at the
-// latest SendTimeout after it began.
-func attempt(cfg Config, deps Deps, sd reducers.Send) func(context.Context, func(...actions.Action)) {
+// latest SendTimeout after it began. The puppet's context is the
+// effect's, which ends when the attempt is reported: by the puppet's
+// answer, or by the timer at SendTimeout.
+func attempt(cfg Config, deps Deps, sd reducers.Send, hung string) func(context.Context, func(...actions.Action)) {
 	return func(ctx context.Context, done func(...actions.Action)) {
 		res := actions.SendResultPayload{ID: sd.ID, Bot: sd.Bot, Attempt: sd.Attempt}
-		report := func(err error) {
-			res.Outcome = puppet.Classify(err)
-			if err != nil {
-				res.Error = err.Error()
-			}
-			done(actions.SendResult.New(res))
-		}
 		pup, ok := deps.Puppet(sd.Bot)
-		if !ok {
-			report(fmt.Errorf("bot %q is not in the pool: %w", sd.Bot, puppet.ErrNotSent))
-			return
+		var err error
+		if ok {
+			// One timer bounds the attempt: it reports, which ends the
+			// puppet's context, whether or not the puppet returns.
+			late := res
+			late.Outcome, late.Error = actions.Unknown, hung
+			timer := time.AfterFunc(cfg.SendTimeout, func() { done(actions.SendResult.New(late)) })
+			err = pup.Say(ctx, sd.To, sd.Text)
+			timer.Stop()
+		} else {
+			err = fmt.Errorf("bot %q is not in the pool: %w", sd.Bot, puppet.ErrNotSent)
 		}
-		hung := res
-		hung.Outcome, hung.Error = actions.Unknown, fmt.Sprintf("no answer within %v", cfg.SendTimeout)
-		actx, cancel := context.WithCancelCause(ctx)
-		defer cancel(nil)
-		// One timer bounds the attempt: it ends the puppet's context and
-		// reports, whether or not the puppet returns.
-		timer := time.AfterFunc(cfg.SendTimeout, func() {
-			cancel(context.DeadlineExceeded)
-			done(actions.SendResult.New(hung))
-		})
-		defer timer.Stop()
-		report(pup.Say(actx, sd.To, sd.Text))
+		res.Outcome = puppet.Classify(err)
+		if err != nil {
+			res.Error = err.Error()
+		}
+		done(actions.SendResult.New(res))
 	}
 }

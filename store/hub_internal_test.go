@@ -183,4 +183,3 @@ func TestSameState(t *testing.T) {
 		t.Error("not comparable: every commit is a change")
 	}
 }
-

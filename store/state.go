@@ -38,10 +38,16 @@ func (c *stateCell[S]) boxed() any {
 // store makes next the latest state and returns it boxed.
 func (c *stateCell[S]) store(next S) any {
 	if c.iface {
-		c.ptr.Store(&next)
-		return any(next)
+		return c.storeIface(next)
 	}
 	b := any(next)
 	c.box.Store(b)
 	return b
+}
+
+// storeIface is store for an interface S, apart so that next does not
+// escape to the heap in store.
+func (c *stateCell[S]) storeIface(next S) any {
+	c.ptr.Store(&next)
+	return any(next)
 }
