@@ -150,7 +150,7 @@ func TestInletKeepsOrderUnderConcurrentDispatch(t *testing.T) {
 	<-started
 	const writers, each = 4, 2000
 	for i := range 500 { // a backlog before the writers start
-		require.NoError(t, s.Dispatch(add.New(-1 - i)))
+		require.NoError(t, s.Dispatch(add.New(-1-i)))
 	}
 	var wg sync.WaitGroup
 	for w := range writers {
