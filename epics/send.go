@@ -31,7 +31,7 @@ import (
 // wait for one (WaitForBot) are asked to be routed again with send/RETRY.
 func Send(cfg Config, deps Deps) Handler {
 	cfg = cfg.Defaults()
-	hung := fmt.Sprintf("no answer within %v", cfg.SendTimeout)
+	snd := &sender{timeout: cfg.SendTimeout, deps: deps, hung: fmt.Sprintf("no answer within %v", cfg.SendTimeout)}
 	return func(a actions.Action, s reducers.Pool, fx *Effects) {
 		var id string
 		switch a.Type {
@@ -61,34 +61,44 @@ func Send(cfg Config, deps Deps) Handler {
 		if !ok || sd.RoutedBy != a.Meta.Seq || sd.Outcome.Done() {
 			return
 		}
-		fx.Run(attempt(cfg, deps, *sd, hung))
+		fx.Run(snd.attempt(sd))
 	}
+}
+
+// sender makes the send attempts of one Send handler.
+type sender struct {
+	timeout time.Duration
+	deps    Deps
+	hung    string // the error of an attempt that did not answer in time
 }
 
 // attempt is one send attempt: the puppet call, reported once, at the
 // latest SendTimeout after it began. The puppet's context is the
 // effect's, which ends when the attempt is reported: by the puppet's
-// answer, or by the timer at SendTimeout.
-func attempt(cfg Config, deps Deps, sd reducers.Send, hung string) func(context.Context, func(...actions.Action)) {
+// answer, or by the timer at SendTimeout. sd is the send's record in
+// the state, which nobody changes.
+func (snd *sender) attempt(sd *reducers.Send) func(context.Context, func(...actions.Action)) {
 	return func(ctx context.Context, done func(...actions.Action)) {
-		res := actions.SendResultPayload{ID: sd.ID, Bot: sd.Bot, Attempt: sd.Attempt}
-		pup, ok := deps.Puppet(sd.Bot)
+		pup, ok := snd.deps.Puppet(sd.Bot)
 		var err error
 		if ok {
 			// One timer bounds the attempt: it reports, which ends the
 			// puppet's context, whether or not the puppet returns.
-			late := res
-			late.Outcome, late.Error = actions.Unknown, hung
-			timer := time.AfterFunc(cfg.SendTimeout, func() { done(actions.SendResult.New(late)) })
+			timer := time.AfterFunc(snd.timeout, func() { done(result(sd, actions.Unknown, snd.hung)) })
 			err = pup.Say(ctx, sd.To, sd.Text)
 			timer.Stop()
 		} else {
 			err = fmt.Errorf("bot %q is not in the pool: %w", sd.Bot, puppet.ErrNotSent)
 		}
-		res.Outcome = puppet.Classify(err)
+		var detail string
 		if err != nil {
-			res.Error = err.Error()
+			detail = err.Error()
 		}
-		done(actions.SendResult.New(res))
+		done(result(sd, puppet.Classify(err), detail))
 	}
+}
+
+// result is the send/RESULT of sd's current attempt.
+func result(sd *reducers.Send, o actions.Outcome, detail string) actions.Action {
+	return actions.SendResult.New(actions.SendResultPayload{ID: sd.ID, Bot: sd.Bot, Attempt: sd.Attempt, Outcome: o, Error: detail})
 }
