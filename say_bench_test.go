@@ -4,11 +4,16 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hawechaty/hawechaty"
+	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/puppet"
+	"github.com/hawechaty/hawechaty/reducers"
+	"github.com/hawechaty/hawechaty/store"
 )
 
 // instant is a puppet that logs in when started and delivers every
@@ -37,6 +42,66 @@ func (p *instant) Contacts(context.Context) ([]puppet.Contact, error) {
 }
 func (p *instant) Close() error { p.once.Do(func() { close(p.events) }); return nil }
 
+// settled is a middleware that closes done once n bots have logged in
+// and everything their logins started (room listings, recovery notices)
+// has been reduced: the store is quiet from then on.
+func settled(n int, done chan<- struct{}) store.Middleware[reducers.Pool] {
+	var rooms, recovered atomic.Int64
+	var once sync.Once
+	return func(store.API[reducers.Pool]) func(store.DispatchFunc) store.DispatchFunc {
+		return func(next store.DispatchFunc) store.DispatchFunc {
+			return func(a actions.Action) error {
+				err := next(a)
+				switch a.Type {
+				case actions.RoomsLearned.Type():
+					rooms.Add(1)
+				case actions.BotRecovered.Type():
+					recovered.Add(1)
+				default:
+					return err
+				}
+				if rooms.Load() >= int64(n) && recovered.Load() >= int64(n) {
+					once.Do(func() { close(done) })
+				}
+				return err
+			}
+		}
+	}
+}
+
+// startSayPool starts a pool of n instant bots and returns once the logins'
+// aftermath has settled, so that the clock measures only what follows.
+func startSayPool(b *testing.B, n int) *hawechaty.Pool {
+	b.Helper()
+	quiet := make(chan struct{})
+	pool, err := hawechaty.New(hawechaty.WithDingAfter(time.Hour), hawechaty.WithFailAfter(2*time.Hour), hawechaty.WithRateLimit(0, 0, 0),
+		hawechaty.WithStoreOptions(store.WithMiddleware(settled(n, quiet))))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range n {
+		if err := pool.Add(ctx, newInstant(fmt.Sprintf("bot-%d", i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := pool.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = pool.Stop(context.Background()) })
+	deadline := time.NewTimer(time.Minute)
+	defer deadline.Stop()
+	select {
+	case <-quiet:
+	case <-deadline.C:
+		b.Fatalf("after a minute: %d of %d bots available", pool.Health().Available, n)
+	}
+	if got := pool.Health().Available; got != n {
+		b.Fatalf("%d of %d bots available", got, n)
+	}
+	return pool
+}
+
 // BenchmarkSay is one Say round trip: send/REQUESTED reduced and routed,
 // the send epic's attempt through a puppet that answers at once,
 // send/RESULT reduced, Say woken, send/COLLECTED reduced. Allocations per
@@ -44,44 +109,58 @@ func (p *instant) Close() error { p.once.Do(func() { close(p.events) }); return 
 func BenchmarkSay(b *testing.B) {
 	for _, n := range []int{2, 100, 10_000} {
 		b.Run(fmt.Sprintf("bots=%d", n), func(b *testing.B) {
-			pool, err := hawechaty.New(hawechaty.WithDingAfter(time.Hour), hawechaty.WithFailAfter(2*time.Hour), hawechaty.WithRateLimit(0, 0, 0))
-			if err != nil {
-				b.Fatal(err)
-			}
+			pool := startSayPool(b, n)
 			ctx := context.Background()
-			for i := range n {
-				if err := pool.Add(ctx, newInstant(fmt.Sprintf("bot-%d", i))); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if err := pool.Start(ctx); err != nil {
-				b.Fatal(err)
-			}
-			defer pool.Stop(ctx)
-			deadline := time.Now().Add(time.Minute)
-			for pool.Health().Available < n {
-				if time.Now().After(deadline) {
-					b.Fatalf("%d of %d bots logged in", pool.Health().Available, n)
-				}
-				time.Sleep(time.Millisecond)
-			}
-			// The logins' aftermath (room listings, recovery notices)
-			// settles before the clock starts: the store goes quiet.
-			for last := uint64(0); ; {
-				seq := pool.Store().Seq()
-				if seq == last {
-					break
-				}
-				last = seq
-				time.Sleep(50 * time.Millisecond)
-			}
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := cpuTime()
 			for b.Loop() {
 				if _, err := pool.Say(ctx, "alice", "hi"); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, cpu)
 		})
 	}
+}
+
+// BenchmarkSayParallel is throughput, not a round trip: Says from
+// GOMAXPROCS goroutines at once (b.RunParallel), so ns/op is the time
+// per Say when they overlap, and says/s their rate.
+func BenchmarkSayParallel(b *testing.B) {
+	for _, n := range []int{2, 100, 10_000} {
+		b.Run(fmt.Sprintf("bots=%d", n), func(b *testing.B) {
+			pool := startSayPool(b, n)
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := cpuTime()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := pool.Say(ctx, "alice", "hi"); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			reportCPU(b, cpu)
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "says/s")
+		})
+	}
+}
+
+// cpuTime is the CPU time (user and system) the process used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time of the process (all its threads) per op
+// since since: on a machine that other processes load, wall time per op
+// grows with their load, CPU time much less.
+func reportCPU(b *testing.B, since time.Duration) {
+	b.ReportMetric(float64(cpuTime()-since)/float64(b.N), "cpu-ns/op")
 }

@@ -125,7 +125,8 @@ func (p *Pool) send(ctx context.Context, req actions.SendPayload) (Receipt, erro
 	case created, starting:
 		return Receipt{}, fmt.Errorf("%w: Say before Start has started the pool", ErrNotStarted)
 	}
-	id := "say-" + strconv.FormatUint(p.sendSeq.Add(1), 10)
+	var buf [24]byte
+	id := string(strconv.AppendUint(append(buf[:0], "say-"...), p.sendSeq.Add(1), 10)) // one allocation
 	if err := ctx.Err(); err != nil {
 		return Receipt{}, &SendError{ID: id, To: to, Outcome: actions.Canceled, Detail: "the caller's context had ended", cause: err}
 	}
@@ -211,31 +212,57 @@ func result(ctx context.Context, sd *reducers.Send) (Receipt, error) {
 }
 
 // doorbell wakes the Say waiting for a send when an action about it was
-// reduced; Say then reads the state. It carries no result.
+// reduced; Say then reads the state. It carries no result. Its bells are
+// reused from Say to Say: waiting allocates nothing. (They are the
+// doorbell's own, not a process-wide sync.Pool's: a channel made in one
+// synctest bubble must not be used in another.)
 type doorbell struct {
 	mu      sync.Mutex
 	waiters map[string]chan struct{}
+	spare   []chan struct{} // bells not in use, empty
 }
 
 func (d *doorbell) add(id string) <-chan struct{} {
-	ch := make(chan struct{}, 1)
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	var ch chan struct{}
+	if n := len(d.spare); n > 0 {
+		ch = d.spare[n-1]
+		d.spare = d.spare[:n-1]
+	} else {
+		ch = make(chan struct{}, 1)
+	}
 	d.waiters[id] = ch
-	d.mu.Unlock()
 	return ch
 }
 
+// remove forgets id's bell and keeps it for another Say. A ring sends
+// only under d.mu, so none reaches the bell once it is out of the map.
 func (d *doorbell) remove(id string) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	ch := d.waiters[id]
+	if ch == nil {
+		return
+	}
 	delete(d.waiters, id)
-	d.mu.Unlock()
+	select {
+	case <-ch:
+	default:
+	}
+	if len(d.spare) < maxSpareBells {
+		d.spare = append(d.spare, ch)
+	}
 }
+
+// maxSpareBells bounds the bells a doorbell keeps: as many as Says that
+// waited at once, up to this.
+const maxSpareBells = 1024
 
 func (d *doorbell) ring(id string) {
 	d.mu.Lock()
-	ch := d.waiters[id]
-	d.mu.Unlock()
-	if ch != nil {
+	defer d.mu.Unlock()
+	if ch := d.waiters[id]; ch != nil {
 		select {
 		case ch <- struct{}{}:
 		default:

@@ -2,7 +2,9 @@ package epics
 
 import (
 	"context"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/reducers"
@@ -51,9 +53,10 @@ func (fx *Effects) Run(f func(ctx context.Context, done func(...actions.Action))
 // while the decision that started it has not been answered.
 func Effect[S any](get func(S) reducers.Pool, handlers ...Handler) store.Epic[S] {
 	return func(ctx context.Context, in rxgo.Observable, state store.StateStream[S]) rxgo.Observable {
-		return rxgo.Defer([]rxgo.Producer{func(pctx context.Context, next chan<- rxgo.Item) {
+		out := &effectOutput{}
+		out.Observable = rxgo.Defer([]rxgo.Producer{func(pctx context.Context, next chan<- rxgo.Item) {
 			ctx, cancel := context.WithCancel(ctx)
-			r := &runner{ctx: ctx, next: next}
+			r := &runner{ctx: ctx, next: next, direct: out.emit}
 			// rxgo closes next when this producer returns: effects that
 			// report later must find the output closed, not send on it.
 			defer r.close(cancel)
@@ -93,18 +96,35 @@ func Effect[S any](get func(S) reducers.Pool, handlers ...Handler) store.Epic[S]
 				}
 			}
 		}}, rxgo.WithContext(ctx))
+		return out
 	}
 }
+
+// effectOutput is the Effect epic's output: the store may take its
+// actions directly (store.DirectOutput), on the goroutine of the effect
+// that reports them, so that a result reaches the reducer without a
+// goroutine switch.
+type effectOutput struct {
+	rxgo.Observable
+	emit func(rxgo.Item) bool // set by the store before it observes
+}
+
+// Direct implements store.DirectOutput.
+func (o *effectOutput) Direct(emit func(rxgo.Item) bool) { o.emit = emit }
 
 // runner runs effects. An effect hands its result actions straight to the
 // epic's output, from its own goroutine: the loop that reads actions is
 // not a step on the way.
 type runner struct {
-	ctx  context.Context
-	next chan<- rxgo.Item
+	ctx    context.Context
+	next   chan<- rxgo.Item
+	direct func(rxgo.Item) bool // the store's, or nil: send on next
 
 	out    sync.RWMutex // held for reading while sending on next
 	closed bool         // next is closed, or about to be
+
+	mu   sync.Mutex
+	idle []chan *job // goroutines waiting for an effect, last idle last
 }
 
 func (r *runner) send(it rxgo.Item) bool {
@@ -112,6 +132,9 @@ func (r *runner) send(it rxgo.Item) bool {
 	defer r.out.RUnlock()
 	if r.closed {
 		return false
+	}
+	if r.direct != nil {
+		return r.direct(it)
 	}
 	select {
 	case r.next <- it:
@@ -139,17 +162,79 @@ func (r *runner) emit(as []actions.Action) bool {
 	return true
 }
 
-func (r *runner) start(f func(ctx context.Context, done func(...actions.Action))) {
-	ctx, cancel := context.WithCancel(r.ctx)
-	var once sync.Once
-	done := func(as ...actions.Action) {
-		once.Do(func() {
-			r.emit(as)
-			cancel()
-		})
+// maxIdle is how many idle goroutines a runner keeps for its next
+// effects. An effect runs on a goroutine that ran effects before when
+// one is idle: its stack has grown already to what reporting a result
+// takes (the store reduces the result on it), which a new goroutine
+// would grow again, copying, on every effect.
+const maxIdle = 32
+
+// job is one effect under way.
+type job struct {
+	r      *runner
+	f      func(ctx context.Context, done func(...actions.Action))
+	ctx    context.Context
+	cancel context.CancelFunc
+	fired  atomic.Bool
+}
+
+// done reports the effect's result actions, once.
+func (j *job) done(as ...actions.Action) {
+	if j.fired.Swap(true) {
+		return
 	}
-	go func() {
-		defer done() // an effect that forgot to report still reports nothing, once
-		f(ctx, done)
-	}()
+	j.r.emit(as)
+	j.cancel()
+}
+
+func (j *job) run() {
+	defer j.done() // an effect that forgot to report still reports nothing, once
+	j.f(j.ctx, j.done)
+}
+
+// start runs f on an idle goroutine of the runner, or on a new one.
+func (r *runner) start(f func(ctx context.Context, done func(...actions.Action))) {
+	j := &job{r: r, f: f}
+	j.ctx, j.cancel = context.WithCancel(r.ctx)
+	r.mu.Lock()
+	if n := len(r.idle); n > 0 {
+		w := r.idle[n-1]
+		r.idle = r.idle[:n-1]
+		w <- j // never blocks: the worker's channel is empty, of capacity 1
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Unlock()
+	go r.work(j)
+}
+
+// work runs j, then the jobs it is handed while idle, until the runner
+// ends or enough goroutines are idle already.
+func (r *runner) work(j *job) {
+	var ch chan *job
+	for {
+		j.run()
+		r.mu.Lock()
+		if len(r.idle) >= maxIdle || r.ctx.Err() != nil {
+			r.mu.Unlock()
+			return
+		}
+		if ch == nil {
+			ch = make(chan *job, 1)
+		}
+		r.idle = append(r.idle, ch)
+		r.mu.Unlock()
+		select {
+		case j = <-ch:
+		case <-r.ctx.Done():
+			r.mu.Lock()
+			r.idle = slices.DeleteFunc(r.idle, func(c chan *job) bool { return c == ch })
+			r.mu.Unlock()
+			select {
+			case j = <-ch: // handed over before the runner ended: still run
+			default:
+				return
+			}
+		}
+	}
 }

@@ -33,6 +33,7 @@ import (
 // budget) are asked to be routed again with send/RETRY.
 func Send(cfg Config, deps Deps) Handler {
 	cfg = cfg.Defaults()
+	snd := &sender{timeout: cfg.SendTimeout, deps: deps, hung: fmt.Sprintf("no answer within %v", cfg.SendTimeout)}
 	return func(a actions.Action, s reducers.Pool, fx *Effects) {
 		var id string
 		switch a.Type {
@@ -70,7 +71,7 @@ func Send(cfg Config, deps Deps) Handler {
 		if !ok || sd.RoutedBy != a.Meta.Seq || sd.Outcome.Done() {
 			return
 		}
-		fx.Run(attempt(cfg, deps, *sd))
+		fx.Run(snd.attempt(sd))
 	}
 }
 
@@ -85,42 +86,48 @@ func refilled(s reducers.Pool, bot string, seq uint64) bool {
 	return ok && b.RefillBy == seq
 }
 
+// sender makes the send attempts of one Send handler.
+type sender struct {
+	timeout time.Duration
+	deps    Deps
+	hung    string // the error of an attempt that did not answer in time
+}
+
 // attempt is one send attempt: the puppet call, reported once, at the
-// latest SendTimeout after it began.
-func attempt(cfg Config, deps Deps, sd reducers.Send) func(context.Context, func(...actions.Action)) {
+// latest SendTimeout after it began. The puppet's context is the
+// effect's, which ends when the attempt is reported: by the puppet's
+// answer, or by the timer at SendTimeout. sd is the send's record in
+// the state, which nobody changes.
+func (snd *sender) attempt(sd *reducers.Send) func(context.Context, func(...actions.Action)) {
 	return func(ctx context.Context, done func(...actions.Action)) {
-		res := actions.SendResultPayload{ID: sd.ID, Bot: sd.Bot, Attempt: sd.Attempt}
-		report := func(err error) {
-			res.Outcome = puppet.Classify(err)
-			if err != nil {
-				res.Error = err.Error()
-			}
-			done(actions.SendResult.New(res))
+		pup, ok := snd.deps.Puppet(sd.Bot)
+		var err error
+		if ok {
+			// One timer bounds the attempt: it reports, which ends the
+			// puppet's context, whether or not the puppet returns.
+			timer := time.AfterFunc(snd.timeout, func() { done(result(sd, actions.Unknown, snd.hung)) })
+			err = say(ctx, pup, sd)
+			timer.Stop()
+		} else {
+			err = fmt.Errorf("bot %q is not in the pool: %w", sd.Bot, puppet.ErrNotSent)
 		}
-		pup, ok := deps.Puppet(sd.Bot)
-		if !ok {
-			report(fmt.Errorf("bot %q is not in the pool: %w", sd.Bot, puppet.ErrNotSent))
-			return
+		var detail string
+		if err != nil {
+			detail = err.Error()
 		}
-		hung := res
-		hung.Outcome, hung.Error = actions.Unknown, fmt.Sprintf("no answer within %v", cfg.SendTimeout)
-		actx, cancel := context.WithCancelCause(ctx)
-		defer cancel(nil)
-		// One timer bounds the attempt: it ends the puppet's context and
-		// reports, whether or not the puppet returns.
-		timer := time.AfterFunc(cfg.SendTimeout, func() {
-			cancel(context.DeadlineExceeded)
-			done(actions.SendResult.New(hung))
-		})
-		defer timer.Stop()
-		report(say(actx, pup, sd))
+		done(result(sd, puppet.Classify(err), detail))
 	}
+}
+
+// result is the send/RESULT of sd's current attempt.
+func result(sd *reducers.Send, o actions.Outcome, detail string) actions.Action {
+	return actions.SendResult.New(actions.SendResultPayload{ID: sd.ID, Bot: sd.Bot, Attempt: sd.Attempt, Outcome: o, Error: detail})
 }
 
 // say is the attempt's puppet call: Say for text, the puppet's capability
 // for media (puppet.SendMedia: a puppet without it answers unsupported, a
 // permanent outcome).
-func say(ctx context.Context, pup puppet.Puppet, sd reducers.Send) error {
+func say(ctx context.Context, pup puppet.Puppet, sd *reducers.Send) error {
 	if sd.Media != nil {
 		return puppet.SendMedia(ctx, pup, sd.To, *sd.Media)
 	}

@@ -6,7 +6,10 @@
 // in dispatch order. Nothing the store feeds can block it: subscriptions
 // drop (and count) what a slow reader cannot take, and epic inputs are
 // unbounded queues, so an epic that answers every action with more actions
-// cannot deadlock the store. A reducer that panics fails that one dispatch
+// cannot deadlock the store. While an epic keeps up, the dispatching
+// goroutine puts each action straight into the channel of the epic's
+// first operator; only a backlog goes through a queue, which
+// EpicBacklog measures. A reducer that panics fails that one dispatch
 // (ErrReducerPanicked); the store goes on.
 //
 // # Usage

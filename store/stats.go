@@ -1,22 +1,19 @@
 package store
 
 // EpicBacklog returns the number of actions handed to the epics that they
-// have not taken yet: queued for an epic that lags, or waiting in a
-// mailbox not yet claimed. An action counts once for every epic (and
-// every hot subscription to the actions) it was handed to. A backlog that
-// keeps growing means an epic does not keep up with the dispatch rate; it
-// is 0 for a store that was not started or has no epics. (Up to a batch
-// and a channel of epicBuffer actions each epic's feeder holds are not
-// counted.)
+// have not taken yet: queued for an epic that lags, waiting in a mailbox
+// not yet claimed, or in the channel of an epic's first operator. An
+// action counts once for every epic (and every hot subscription to the
+// actions) it was handed to. A backlog that keeps growing means an epic
+// does not keep up with the dispatch rate; it is 0 for a store that was
+// not started or has no epics.
 //
 // EpicBacklog is safe from any goroutine, takes no store lock and costs
 // one short lock per subscription.
 func (s *Store[S]) EpicBacklog() int {
 	n := 0
-	if subs := s.actionHub.subs.Load(); subs != nil {
-		for _, q := range *subs {
-			n += q.Len()
-		}
+	for _, in := range s.actionHub.all() {
+		n += in.backlog()
 	}
 	return n
 }

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 
 	"github.com/hawechaty/hawechaty/actions"
-	"github.com/hawechaty/hawechaty/internal/fifo"
 	"github.com/reactivex/rxgo/v2"
 )
 
@@ -138,7 +137,7 @@ type Change[S any] struct {
 type Store[S any] struct {
 	reducer Reducer[S]
 	log     *slog.Logger
-	same    func(a, b *S) bool // nil: every commit is a new state
+	same    func(a, b any) bool // boxed states; nil: every commit is a new state
 
 	dispatch DispatchFunc  // the middleware chain: written by New before built
 	built    atomic.Bool   // New has finished with the chain
@@ -146,13 +145,13 @@ type Store[S any] struct {
 
 	mu      sync.Mutex // serializes reduce
 	clock   clock      // stamps Meta.Time; s.mu is held
-	state   atomic.Pointer[S]
+	state   stateCell[S]
 	seq     uint64
 	subs    []*Subscription[S]
 	pending []epicBoxes // registered when Start's actions.Init is reduced
 
-	actionHub *hub[rxgo.Item]
-	stateHub  *hub[rxgo.Item]
+	actionHub *itemHub
+	stateHub  *itemHub
 
 	epics []namedEpic[S]
 	lifecycle
@@ -202,12 +201,12 @@ func New[S any](reducer Reducer[S], initial S, opts ...Option[S]) (*Store[S], er
 		log:       cfg.log,
 		same:      sameState[S](),
 		builtCh:   make(chan struct{}),
-		actionHub: newHub[rxgo.Item](),
-		stateHub:  newHub[rxgo.Item](),
+		actionHub: newHub[inlet](),
+		stateHub:  newHub[inlet](),
 		epics:     cfg.epics,
 	}
 	s.done = make(chan struct{})
-	s.state.Store(&initial)
+	s.state.init(initial)
 	// Until the chain is built, goroutines that middleware started may
 	// dispatch already: they wait for it (Dispatch). A store that New does
 	// not return refuses them, also when a factory panics.
@@ -249,7 +248,7 @@ func (s *Store[S]) build(mw []Middleware[S]) (DispatchFunc, error) {
 }
 
 // State returns the latest state without locking.
-func (s *Store[S]) State() S { return *s.state.Load() }
+func (s *Store[S]) State() S { return s.state.load() }
 
 // Seq returns the number of actions reduced so far.
 func (s *Store[S]) Seq() uint64 {
@@ -305,11 +304,11 @@ func (s *Store[S]) reduce(a actions.Action) (err error) {
 		a.Meta.Time = s.clock.now()
 	}
 	a.Meta.Seq = s.seq + 1 // reducers may key decisions on it
-	prev := s.state.Load()
+	prev := s.state.boxed()
 	if s.pending != nil && actions.Init.Is(a) {
 		s.registerPending(prev)
 	}
-	s.commit(a, prev, s.reducer(*prev, a), false)
+	s.commit(a, prev, s.reducer(s.state.load(), a), false)
 	return nil
 }
 
@@ -327,31 +326,27 @@ func (s *Store[S]) reducerPanicked(a actions.Action, r any) error {
 // commit publishes a new state; s.mu is held and a.Meta.Seq is s.seq+1.
 // The state streams get next only when it is a new state: always, or
 // not the same as prev.
-func (s *Store[S]) commit(a actions.Action, prev *S, next S, always bool) {
+func (s *Store[S]) commit(a actions.Action, prev any, next S, always bool) {
 	s.seq = a.Meta.Seq
-	s.state.Store(&next)
+	box := s.state.store(next)
 	for _, sub := range s.subs {
 		sub.offer(Change[S]{Action: a, State: next})
 	}
 	if s.actionHub.active() {
-		s.actionHub.publish(rxgo.Of(a))
+		publish(s.actionHub, rxgo.Of(a))
 	}
-	if s.stateHub.active() && (always || s.same == nil || !s.same(prev, &next)) {
-		s.stateHub.publish(rxgo.Of(next))
+	if s.stateHub.active() && (always || s.same == nil || !s.same(prev, box)) {
+		publish(s.stateHub, rxgo.Item{V: box})
 	}
 }
 
 // registerPending puts Start's mailboxes on their hubs, just before
 // actions.Init is reduced: Init is the first action in them, and the
 // state before it the first state. s.mu is held.
-func (s *Store[S]) registerPending(prev *S) {
-	var first *rxgo.Item
+func (s *Store[S]) registerPending(prev any) {
+	first := &rxgo.Item{V: prev}
 	for _, b := range s.pending {
 		b.actions.register(nil)
-		if first == nil {
-			it := rxgo.Of(*prev)
-			first = &it
-		}
 		b.states.register(first)
 	}
 	s.pending = nil
@@ -375,8 +370,8 @@ func (s *Store[S]) Replace(state S, source string) (err error) {
 	if s.stopped.Load() {
 		return ErrStopped
 	}
-	prev := s.state.Load()
-	a.Payload = actions.ReplacedPayload{Prev: *prev}
+	prev := s.state.boxed()
+	a.Payload = actions.ReplacedPayload{Prev: prev}
 	a.Meta.Time = s.clock.now()
 	a.Meta.Seq = s.seq + 1
 	s.commit(a, prev, s.reducer(state, a), true)
@@ -421,7 +416,7 @@ func (s *Store[S]) Start(ctx context.Context) error {
 	s.mu.Lock()
 	if s.pending != nil && err == nil {
 		// A middleware swallowed Init: the epics start from here.
-		s.registerPending(s.state.Load())
+		s.registerPending(s.state.boxed())
 	}
 	s.pending = nil
 	s.mu.Unlock()
@@ -467,6 +462,10 @@ func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], boxes epicBoxes)
 		s.epicFailed(e.name, err)
 		return
 	}
+	o := &output[S]{store: s, ctx: ctx, cancel: ecancel, name: e.name, source: "epic/" + e.name}
+	if d, ok := out.(DirectOutput); ok {
+		d.Direct(o.emit)
+	}
 	ch := out.Observe(rxgo.WithContext(ctx))
 	s.wg.Add(1)
 	go func() {
@@ -485,36 +484,88 @@ func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], boxes epicBoxes)
 					return
 				}
 			}
-			if !ok {
+			if !ok || !o.emit(item) {
 				return
-			}
-			if item.E != nil {
-				if ctx.Err() == nil {
-					s.epicFailed(e.name, item.E)
-				}
-				return
-			}
-			a, isAction := item.V.(actions.Action)
-			if !isAction {
-				s.epicFailed(e.name, fmt.Errorf("store: epic %q emitted %T, want actions.Action", e.name, item.V))
-				return
-			}
-			if a.Meta.Source == "" {
-				a.Meta.Source = "epic/" + e.name
-			}
-			if err := s.Dispatch(a); err != nil {
-				switch {
-				case errors.Is(err, ErrStopped):
-					return
-				case errors.Is(err, ErrReducerPanicked):
-					// Not the epic's fault: report it and go on.
-					s.epicFailed(e.name, err)
-				default:
-					s.log.Warn("store: epic action refused", "epic", e.name, "type", a.Type, "err", err)
-				}
 			}
 		}
 	}()
+}
+
+// DirectOutput is an epic output that hands its actions to the store on
+// the goroutine that makes them, instead of sending them on its channel
+// for the store's goroutine to dispatch: one goroutine switch less per
+// action, for an epic whose actions come from effects that run on
+// goroutines of their own (epics.Effect is one).
+//
+// The store calls Direct once, after Start has reduced actions.Init and
+// before it observes the output. emit dispatches one item exactly as if
+// it had come on the output's channel (Meta.Source "epic/<name>"; an
+// error item or a value that is not an action fails the epic) and reports
+// whether the epic goes on: false once it failed, its context ended or
+// the store stopped. emit is safe from any goroutine and returns once the
+// action is reduced; items emitted concurrently are reduced in the order
+// the store's lock admits them, and are not ordered with the items sent
+// on the channel. An epic that gets false should end its output.
+type DirectOutput interface {
+	rxgo.Observable
+	Direct(emit func(rxgo.Item) bool)
+}
+
+// output dispatches what an epic emits, from its channel or directly.
+type output[S any] struct {
+	store  *Store[S]
+	ctx    context.Context
+	cancel context.CancelFunc
+	name   string
+	source string      // Meta.Source of its actions
+	over   atomic.Bool // the epic ended: emit refuses
+	failed atomic.Bool // the epic's failure was reported
+}
+
+// emit dispatches one item of the epic's output and reports whether the
+// epic goes on; when it does not, the epic's context is cancelled.
+func (o *output[S]) emit(item rxgo.Item) bool {
+	if o.over.Load() {
+		return false
+	}
+	if o.dispatch(item) {
+		return true
+	}
+	o.over.Store(true)
+	o.cancel()
+	return false
+}
+
+func (o *output[S]) dispatch(item rxgo.Item) bool {
+	s := o.store
+	if item.E != nil {
+		if o.ctx.Err() == nil && !o.failed.Swap(true) {
+			s.epicFailed(o.name, item.E)
+		}
+		return false
+	}
+	a, isAction := item.V.(actions.Action)
+	if !isAction {
+		if !o.failed.Swap(true) {
+			s.epicFailed(o.name, fmt.Errorf("store: epic %q emitted %T, want actions.Action", o.name, item.V))
+		}
+		return false
+	}
+	if a.Meta.Source == "" {
+		a.Meta.Source = o.source
+	}
+	if err := s.Dispatch(a); err != nil {
+		switch {
+		case errors.Is(err, ErrStopped):
+			return false
+		case errors.Is(err, ErrReducerPanicked):
+			// Not the epic's fault: report it and go on.
+			s.epicFailed(o.name, err)
+		default:
+			s.log.Warn("store: epic action refused", "epic", o.name, "type", a.Type, "err", err)
+		}
+	}
+	return o.ctx.Err() == nil
 }
 
 // actionSource is an epic's input: its first subscription claims box.
@@ -526,22 +577,22 @@ func (s *Store[S]) actionSource(ctx context.Context, box *mailbox) rxgo.Observab
 	return src.observable(rxgo.WithContext(ctx), rxgo.WithBufferedChannel(epicBuffer))
 }
 
-// freshActions is the queue of a hot subscription to actions.
-func (s *Store[S]) freshActions() *fifo.Queue[rxgo.Item] {
-	q := fifo.New[rxgo.Item]()
-	s.actionHub.add(q)
-	return q
+// freshActions is the inlet of a hot subscription to actions.
+func (s *Store[S]) freshActions() *inlet {
+	in := newInlet()
+	s.actionHub.add(in)
+	return in
 }
 
-// freshStates is the queue of a hot subscription to states: the current
+// freshStates is the inlet of a hot subscription to states: the current
 // state, then every new one. Taking the lock orders it with commit.
-func (s *Store[S]) freshStates() *fifo.Queue[rxgo.Item] {
-	q := fifo.New[rxgo.Item]()
+func (s *Store[S]) freshStates() *inlet {
+	in := newInlet()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q.Push(rxgo.Of(*s.state.Load()))
-	s.stateHub.add(q)
-	return q
+	in.push(rxgo.Item{V: s.state.boxed()})
+	s.stateHub.add(in)
+	return in
 }
 
 func (s *Store[S]) callEpic(ctx context.Context, e namedEpic[S], in rxgo.Observable, ss *stateStream[S]) (out rxgo.Observable, err error) {
