@@ -239,3 +239,29 @@ func pttl(res []any) time.Duration {
 }
 
 func ms(d time.Duration) int64 { return d.Milliseconds() }
+
+// RenewAll renews every lease in one round trip (a pipeline) and returns
+// each one's error, as Renew would; the Until of each renewed lease
+// moves.
+func (ls *Leases) RenewAll(ctx context.Context, leases []Lease) []error {
+	errs := make([]error, len(leases))
+	sent := ls.now()
+	pipe := ls.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(leases))
+	for i, l := range leases {
+		cmds[i] = pipe.Eval(ctx, renewLua, []string{ls.keys.Lease(l.Bot)}, l.Value(), ms(ls.timing.Lease))
+	}
+	_, _ = pipe.Exec(ctx)
+	for i, cmd := range cmds {
+		n, err := cmd.Int()
+		switch {
+		case err != nil:
+			errs[i] = fmt.Errorf("cluster: renew %q: %w", leases[i].Bot, err)
+		case n != 1:
+			errs[i] = fmt.Errorf("%w: %q (token %d)", ErrLost, leases[i].Bot, leases[i].Token)
+		default:
+			leases[i].Until = sent.Add(ls.timing.RenewDeadline)
+		}
+	}
+	return errs
+}
