@@ -3,6 +3,7 @@ module github.com/hawechaty/hawechaty
 go 1.26.0
 
 require (
+	github.com/alicebob/miniredis/v2 v2.40.0
 	github.com/cockroachdb/datadriven v1.0.3
 	github.com/google/go-cmp v0.7.0
 	github.com/gorilla/websocket v1.5.3

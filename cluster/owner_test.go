@@ -18,6 +18,13 @@ import (
 	"github.com/hawechaty/hawechaty/puppet"
 )
 
+// The cut-off tests' dial errors are expected: go-redis logs them.
+func init() { redis.SetLogger(quiet{}) }
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
 // world is the chat platform as the owner tests see it: per bot, which
 // nodes drive it (between a Start and a Stop, or the node's crash), and
 // the largest number of nodes that ever drove one bot at once.

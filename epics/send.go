@@ -27,6 +27,10 @@ import (
 // as the caller's (canceled when the puppet says it was not sent,
 // abandoned when it may have been).
 //
+// An attempt routed to a bot that another process drives (Bot.Node,
+// in a cluster) is handed to Deps.Forward, which reports its owner's
+// result.
+//
 // When bots become available (bot/RECOVERED, bot/ROOMS), the sends that
 // wait for one (WaitForBot) are asked to be routed again with send/RETRY.
 func Send(cfg Config, deps Deps) Handler {
@@ -60,6 +64,10 @@ func Send(cfg Config, deps Deps) Handler {
 		if !ok || sd.RoutedBy != a.Meta.Seq || sd.Outcome.Done() {
 			return
 		}
+		if b, ok := s.Bots.Get(sd.Bot); ok && !cfg.Drives(b) {
+			fx.Run(forward(deps, *sd, b.Node))
+			return
+		}
 		fx.Run(attempt(cfg, deps, *sd))
 	}
 }
@@ -68,7 +76,7 @@ func Send(cfg Config, deps Deps) Handler {
 // latest SendTimeout after it began.
 func attempt(cfg Config, deps Deps, sd reducers.Send) func(context.Context, func(...actions.Action)) {
 	return func(ctx context.Context, done func(...actions.Action)) {
-		res := actions.SendResultPayload{ID: sd.ID, Bot: sd.Bot, Attempt: sd.Attempt}
+		res := actions.SendResultPayload{ID: sd.ID, Bot: sd.Bot, Attempt: sd.Attempt, Node: cfg.Node}
 		report := func(err error) {
 			res.Outcome = puppet.Classify(err)
 			if err != nil {

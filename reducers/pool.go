@@ -82,6 +82,12 @@ type Bot struct {
 	ResetBy   uint64    `json:"resetBy,omitempty"` // a reset is due: run it
 	RoomsBy   uint64    `json:"roomsBy,omitempty"` // list the bot's rooms
 	FlipBy    uint64    `json:"flipBy,omitempty"`  // Available changed: tell (bot/FAILED, bot/RECOVERED)
+
+	// Node is the process that drives the bot, in a cluster (cluster/OWNED);
+	// empty in a pool of one process, or when no process drives it. Token
+	// is the highest fencing token seen for the bot. See reducers/cluster.go.
+	Node  string `json:"node,omitempty"`
+	Token uint64 `json:"token,omitempty"`
 }
 
 // Send is a send the pool is making or has just ended.
@@ -99,6 +105,7 @@ type Send struct {
 	Outcome  actions.Outcome `json:"outcome"`            // Pending until the send ends
 	Error    string          `json:"error,omitempty"`
 	Since    time.Time       `json:"since,omitzero"`
+	Node     string          `json:"node,omitempty"` // the process of the last attempt, in a cluster
 }
 
 // Pool is the state of a pool of bots: everything the pool knows.
@@ -157,6 +164,9 @@ func (c Config) Reducer() Reducer[Pool] {
 
 func (c Config) reduce(s Pool, a actions.Action) Pool {
 	t, seq := a.Meta.Time, a.Meta.Seq
+	if a.Meta.Node != "" && !c.admit(s, a) {
+		return s // from another process's feed, and stale or our own
+	}
 	before := s.Available
 	switch a.Type {
 	case actions.BotAdded.Type():
@@ -225,7 +235,9 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 			s.Rooms = roomWith(s.Rooms, p.Room, p.Bot, s.Bots)
 		}
 		s = c.update(s, p.Bot, seq, func(b *Bot) { alive(b, t) })
-		s = c.accept(s, p, t, seq)
+		if !p.Elsewhere {
+			s = c.accept(s, p, t, seq)
+		}
 	case actions.Heartbeat.Type():
 		p, _ := actions.Heartbeat.Match(a)
 		s = c.update(s, p.Bot, seq, func(b *Bot) {
@@ -266,6 +278,10 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 			// failing the bot again would reset a bot whose QR code a
 			// human is scanning, or a logged-out one before its silence
 			// lasts FailAfter, or one that recovered since.
+			if !c.Drives(b) {
+				mirrorFailed(b, t, p)
+				return
+			}
 			if b.Phase != Failed && !p.Decided {
 				c.fail(b, t, p.Reason)
 			}
@@ -344,7 +360,11 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 		}
 		return s.rebuilt()
 	default:
-		return s
+		n, ok := c.cluster(s, a, t, seq)
+		if !ok {
+			return s
+		}
+		s = n
 	}
 	if s.Available != before || (s.Available == 0 && s.EverUp && !s.Down) {
 		switch {
@@ -431,8 +451,12 @@ func (c Config) dingAt(b *Bot) time.Time {
 	return b.LastSeen.Add(jittered(c.DingAfter, c.DingJitter, unit(c.Seed, b.ID, b.LastSeen, 1)))
 }
 
-// next is b's next deadline, or zero for none.
+// next is b's next deadline, or zero for none: none for a bot this
+// process does not drive.
 func (c Config) next(b *Bot) time.Time {
+	if !c.Drives(b) {
+		return time.Time{}
+	}
 	switch b.Phase {
 	case Watching:
 		fail := b.LastSeen.Add(c.FailAfter)
