@@ -331,8 +331,8 @@ type snapshotDoc struct {
 // Follow loads the snapshot, dispatches it (cluster/SNAPSHOT), then
 // follows the stream from the snapshot's entry until ctx ends,
 // dispatching the facts of the bots driven elsewhere; meanwhile it writes
-// the snapshot every SnapshotEvery. Add the pool's bots to the store
-// before: facts of a bot the store does not know are dropped. It returns
+// the snapshot every SnapshotEvery. A bot driven elsewhere that the
+// store does not know is added by its cluster/OWNED. It returns
 // nil when ctx ends, or the error of a dispatch (the store stopped).
 // Redis errors are logged and retried.
 //
@@ -528,19 +528,11 @@ func decodeEntry(m redis.XMessage) (actions.Action, error) {
 	return a, nil
 }
 
-// fold applies a to the mirror, adding the bot it owns if the mirror did
-// not know it, at the entry's time.
+// fold applies a to the mirror at the entry's time.
 func (fl *follower) fold(a actions.Action, id string) {
-	t := entryTime(id)
-	do := func(a actions.Action) {
-		fl.seq++
-		a.Meta.Time, a.Meta.Seq = t, fl.seq
-		fl.mirror = fl.reduce(fl.mirror, a)
-	}
-	if p, ok := actions.Owned.Match(a); ok && !fl.mirror.Bots.Has(p.Bot) {
-		do(actions.BotAdded.New(actions.BotAddedPayload{Bot: p.Bot}))
-	}
-	do(a)
+	fl.seq++
+	a.Meta.Time, a.Meta.Seq = entryTime(id), fl.seq
+	fl.mirror = fl.reduce(fl.mirror, a)
 }
 
 // entryTime is the time of a stream entry's ID, "ms-seq".
