@@ -150,6 +150,10 @@ func login(bot string) actions.Action {
 // its login, rooms, logout. Neither schedules anything for the other's.
 func TestFeedMirrorsTheOwnersFacts(t *testing.T) {
 	_, rdb := feedRedis(t)
+	testFeedMirrorsTheOwnersFacts(t, rdb)
+}
+
+func testFeedMirrorsTheOwnersFacts(t *testing.T, rdb redis.UniversalClient) {
 	n1 := newProc(t, rdb, "n1", FeedOptions{}, "b1", "b2")
 	n2 := newProc(t, rdb, "n2", FeedOptions{}, "b1", "b2")
 	n1.follow()
@@ -197,6 +201,10 @@ func TestFeedMirrorsTheOwnersFacts(t *testing.T) {
 // lands in no other store.
 func TestFeedRefusesAFormerOwner(t *testing.T) {
 	_, rdb := feedRedis(t)
+	testFeedRefusesAFormerOwner(t, rdb)
+}
+
+func testFeedRefusesAFormerOwner(t *testing.T, rdb redis.UniversalClient) {
 	n1 := newProc(t, rdb, "n1", FeedOptions{}, "b1")
 	n2 := newProc(t, rdb, "n2", FeedOptions{}, "b1")
 	n3 := newProc(t, rdb, "n3", FeedOptions{}, "b1")
@@ -240,6 +248,10 @@ func TestFeedRefusesAFormerOwner(t *testing.T) {
 // with the state of every bot as n1 published it.
 func TestJoinRacesPublishes(t *testing.T) {
 	_, rdb := feedRedis(t)
+	testJoinRacesPublishes(t, rdb)
+}
+
+func testJoinRacesPublishes(t *testing.T, rdb redis.UniversalClient) {
 	const nbots, nfacts = 10, 400
 	var bots []string
 	for i := range nbots {

@@ -135,10 +135,13 @@ func (n *fwdNode) send(id string) reducers.Send {
 
 // twoNodes: n1 drives b1 and knows b2 is n2's; n2 drives b2. Round robin
 // on n1 routes a first send to b2 (added first).
-func twoNodes(t *testing.T, serveN2 bool) (n1, n2 *fwdNode) {
-	m, _ := feedRedis(t)
-	n1 = newFwdNode(t, m.Addr(), "n1", true, []string{"b2", "b1"}, map[string]string{"b2": "n2"})
-	n2 = newFwdNode(t, m.Addr(), "n2", serveN2, []string{"b2", "b1"}, map[string]string{"b1": "n1"})
+func twoNodes(t *testing.T, addr string, serveN2 bool) (n1, n2 *fwdNode) {
+	if addr == "" {
+		m, _ := feedRedis(t)
+		addr = m.Addr()
+	}
+	n1 = newFwdNode(t, addr, "n1", true, []string{"b2", "b1"}, map[string]string{"b2": "n2"})
+	n2 = newFwdNode(t, addr, "n2", serveN2, []string{"b2", "b1"}, map[string]string{"b1": "n1"})
 	return n1, n2
 }
 
@@ -146,7 +149,11 @@ func twoNodes(t *testing.T, serveN2 bool) (n1, n2 *fwdNode) {
 // by n2 on its puppet; the result says n2 delivered it, and n2 counts
 // it for b2.
 func TestForwardedSendIsDeliveredByItsOwner(t *testing.T) {
-	n1, n2 := twoNodes(t, true)
+	testForwardedSendIsDeliveredByItsOwner(t, "")
+}
+
+func testForwardedSendIsDeliveredByItsOwner(t *testing.T, addr string) {
+	n1, n2 := twoNodes(t, addr, true)
 	sd := n1.send("s1")
 	assert.Equal(t, actions.Delivered, sd.Outcome)
 	assert.Equal(t, "b2", sd.Bot)
@@ -167,7 +174,11 @@ func TestForwardedSendIsDeliveredByItsOwner(t *testing.T) {
 // TestForwardNeverPickedUpIsRetriedElsewhere: n2 does not serve (it died
 // before reading): the request is claimed back as not sent, and b1 sends.
 func TestForwardNeverPickedUpIsRetriedElsewhere(t *testing.T) {
-	n1, n2 := twoNodes(t, false)
+	testForwardNeverPickedUpIsRetriedElsewhere(t, "")
+}
+
+func testForwardNeverPickedUpIsRetriedElsewhere(t *testing.T, addr string) {
+	n1, n2 := twoNodes(t, addr, false)
 	sd := n1.send("s1")
 	assert.Equal(t, actions.Delivered, sd.Outcome)
 	assert.Equal(t, []string{"b2"}, sd.Tried)
@@ -185,8 +196,10 @@ func TestForwardNeverPickedUpIsRetriedElsewhere(t *testing.T) {
 // TestOwnerDiesBetweenPickUpAndResult: n2 reads the request and dies
 // during the attempt: the send ends with an unknown outcome and is sent
 // by no other bot.
-func TestOwnerDiesBetweenPickUpAndResult(t *testing.T) {
-	n1, n2 := twoNodes(t, true)
+func TestOwnerDiesBetweenPickUpAndResult(t *testing.T) { testOwnerDiesBetweenPickUpAndResult(t, "") }
+
+func testOwnerDiesBetweenPickUpAndResult(t *testing.T, addr string) {
+	n1, n2 := twoNodes(t, addr, true)
 	picked, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	n2.puppets["b2"].say = func(ctx context.Context) error {
@@ -211,8 +224,10 @@ func TestOwnerDiesBetweenPickUpAndResult(t *testing.T) {
 // TestOwnerRefusesABotItDoesNotDrive: n1 still thinks n2 drives b2, but
 // n2 has lost it: n2 answers "not sent" without calling the puppet, and
 // b1 sends.
-func TestOwnerRefusesABotItDoesNotDrive(t *testing.T) {
-	n1, n2 := twoNodes(t, true)
+func TestOwnerRefusesABotItDoesNotDrive(t *testing.T) { testOwnerRefusesABotItDoesNotDrive(t, "") }
+
+func testOwnerRefusesABotItDoesNotDrive(t *testing.T, addr string) {
+	n1, n2 := twoNodes(t, addr, true)
 	require.NoError(t, n2.st.Dispatch(actions.Released.New(actions.ReleasedPayload{Bot: "b2", Node: "n2"})))
 	sd := n1.send("s1")
 	assert.Equal(t, actions.Delivered, sd.Outcome)

@@ -65,6 +65,10 @@ func (n *inboxNode) seen() []string {
 // application, across both processes, sees each message once.
 func TestInboundOnceClusterWide(t *testing.T) {
 	_, rdb := feedRedis(t)
+	testInboundOnceClusterWide(t, rdb)
+}
+
+func testInboundOnceClusterWide(t *testing.T, rdb redis.UniversalClient) {
 	bots := []string{"b1", "b2", "b3"}
 	owners := map[string]string{"b1": "n1", "b2": "n2", "b3": "n1"}
 	n1 := newInboxNode(t, rdb, "n1", bots, owners)
