@@ -219,9 +219,9 @@ func testFeedRefusesAFormerOwner(t *testing.T, rdb redis.UniversalClient) {
 	n2.waitFor("b1 on n3", func(s reducers.Pool) bool { b, _ := s.Bots.Get("b1"); return b.Node == "n3" })
 
 	_, err := n1.feed.publish(context.Background(), "b1", 1, login("b1"))
-	require.ErrorIs(t, err, ErrFencedWrite)
+	require.ErrorIs(t, err, ErrFenced)
 	err = n1.feed.Release(context.Background(), n1.st.Dispatch, "b1", 1, "stopping")
-	require.ErrorIs(t, err, ErrFencedWrite)
+	require.ErrorIs(t, err, ErrFenced)
 	assert.Empty(t, n1.bot("b1").Node, "released in n1's own store all the same")
 
 	n3.dispatch(login("b1"))
