@@ -397,12 +397,18 @@ func (fw *Forwarder) attempt(ctx context.Context, o Owner, m redis.XMessage) {
 	}
 	b, ok := o.State().Bots.Get(bot)
 	var pup puppet.Puppet
-	if ok && b.Node == fw.node {
-		pup, ok = o.Puppet(bot)
-	}
-	if !ok || b.Node != fw.node {
+	switch {
+	case !ok || b.Node != fw.node:
 		res.Outcome, res.Error = actions.NotSent, fmt.Sprintf("node %q does not drive bot %q", fw.node, bot)
-	} else {
+	case !b.Available:
+		res.Outcome, res.Error = actions.NotSent, fmt.Sprintf("bot %q is not available on node %q: %s", bot, fw.node, b.Reason)
+	default:
+		pup, ok = o.Puppet(bot)
+		if !ok {
+			res.Outcome, res.Error = actions.NotSent, fmt.Sprintf("node %q has no puppet for bot %q", fw.node, bot)
+		}
+	}
+	if pup != nil {
 		res.Outcome, res.Error = fw.say(ctx, pup, str("to"), str("text"))
 		if o.Dispatch != nil {
 			if err := o.Dispatch(actions.SendResult.New(res).WithSource("cluster/forwarded")); err != nil {
@@ -411,7 +417,13 @@ func (fw *Forwarder) attempt(ctx context.Context, o Owner, m redis.XMessage) {
 		}
 	}
 	if ctx.Err() != nil {
-		return // stopped: no answer (the origin says "unknown" when it may have left)
+		if pup != nil {
+			return // stopped during the attempt: no answer (the origin says "unknown")
+		}
+		// Stopping, and certain that nothing was sent: say so.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), fw.opts.Block)
+		defer cancel()
 	}
 	_, err := fw.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.XAdd(ctx, &redis.XAddArgs{Stream: fw.resultsKey(origin), Values: []string{

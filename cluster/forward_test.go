@@ -228,8 +228,15 @@ func TestOwnerRefusesABotItDoesNotDrive(t *testing.T) { testOwnerRefusesABotItDo
 
 func testOwnerRefusesABotItDoesNotDrive(t *testing.T, addr string) {
 	n1, n2 := twoNodes(t, addr, true)
-	require.NoError(t, n2.st.Dispatch(actions.Released.New(actions.ReleasedPayload{Bot: "b2", Node: "n2"})))
+	// b2 logged out on n2; n1 has not heard yet.
+	require.NoError(t, n2.st.Dispatch(actions.Logout.New(actions.ReasonPayload{Bot: "b2", Reason: "kicked"})))
 	sd := n1.send("s1")
+	assert.Equal(t, actions.Delivered, sd.Outcome)
+	assert.Equal(t, []string{"b2"}, sd.Tried)
+	assert.Equal(t, "b1", sd.Bot)
+	// n2 has lost b2.
+	require.NoError(t, n2.st.Dispatch(actions.Released.New(actions.ReleasedPayload{Bot: "b2", Node: "n2"})))
+	sd = n1.send("s2") // b2 first again (round robin), then b1
 	assert.Equal(t, actions.Delivered, sd.Outcome)
 	assert.Equal(t, []string{"b2"}, sd.Tried)
 	assert.Equal(t, "b1", sd.Bot)
