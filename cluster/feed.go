@@ -120,13 +120,6 @@ func (o FeedOptions) defaults() FeedOptions {
 	return o
 }
 
-// Errors of the feed.
-var (
-	// ErrFencedWrite: Redis refused a fenced write: the lease is not the
-	// writer's, or its token is not the latest.
-	ErrFencedWrite = errors.New("cluster: fenced: the lease is not held under this token")
-)
-
 // Feed is one process's side of the event feed: it publishes the facts
 // of the bots this process drives and follows everyone else's. Create it
 // with NewFeed; wire it with PublishEpic (in the store's options), Follow
@@ -138,6 +131,7 @@ type Feed struct {
 	opts      FeedOptions
 	published map[string]bool
 
+	keys             Keys
 	events, snapshot string
 
 	mu   sync.Mutex
@@ -156,7 +150,7 @@ func NewFeed(rdb redis.UniversalClient, node string, opts FeedOptions) (*Feed, e
 	if opts.SnapshotEvery < 0 || opts.Block < 0 || opts.Batch < 0 || opts.Retry < 0 {
 		return nil, fmt.Errorf("cluster: feed options %+v: negative durations or sizes", opts)
 	}
-	f := &Feed{rdb: rdb, node: node, opts: opts, published: map[string]bool{},
+	f := &Feed{rdb: rdb, node: node, opts: opts, published: map[string]bool{}, keys: Keys{Prefix: opts.Prefix},
 		events: opts.Prefix + ":events", snapshot: opts.Prefix + ":snapshot"}
 	for _, t := range opts.Published {
 		f.published[t] = true
@@ -176,26 +170,9 @@ func checkNode(node string) error {
 // Node returns the node this feed publishes for.
 func (f *Feed) Node() string { return f.node }
 
-// leaseKey and fenceKey are the lease helper's keys (see the contract):
-// P:lease:{bot} and P:fence:{bot}.
-func (f *Feed) leaseKey(bot string) string { return f.opts.Prefix + ":lease:{" + bot + "}" }
-func (f *Feed) fenceKey(bot string) string { return f.opts.Prefix + ":fence:{" + bot + "}" }
-
-// publishLua appends a fact to the stream (KEYS[3]) if the lease
-// (KEYS[1]) is "node|token" (ARGV[1]) and the fence (KEYS[2]) is token
-// (ARGV[2]): the contract's fenced write, whose check is the same text
-// as the lease manager's.
-const publishLua = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[2] then
-  return redis.error_reply('FENCED lease of ' .. KEYS[1] .. ' is not ' .. ARGV[1])
-end
-return redis.call('XADD', KEYS[3], '*', unpack(ARGV, 3))
-`
-
-var publishScript = redis.NewScript(publishLua)
-
 // publish appends a to the stream as bot's fact under token. It returns
-// the entry's ID, or ErrFencedWrite.
+// the entry's ID, or ErrFenced when the lease is not held under token
+// (the write is FenceScript: one script, the lease manager's check).
 func (f *Feed) publish(ctx context.Context, bot string, token uint64, a actions.Action) (string, error) {
 	a.Meta = actions.Meta{}
 	raw, err := json.Marshal(a)
@@ -203,11 +180,11 @@ func (f *Feed) publish(ctx context.Context, bot string, token uint64, a actions.
 		return "", fmt.Errorf("cluster: publish %s: %w", a.Type, err)
 	}
 	tok := strconv.FormatUint(token, 10)
-	id, err := publishScript.Run(ctx, f.rdb, []string{f.leaseKey(bot), f.fenceKey(bot), f.events},
+	id, err := FenceScript.Run(ctx, f.rdb, []string{f.keys.Lease(bot), f.keys.Fence(bot), f.events},
 		f.node+"|"+tok, tok, "bot", bot, "node", f.node, "token", tok, "type", a.Type, "action", raw).Text()
 	if err != nil {
-		if strings.HasPrefix(err.Error(), "FENCED") {
-			return "", fmt.Errorf("%w: %w", ErrFencedWrite, err)
+		if IsFenced(err) {
+			return "", fmt.Errorf("%w: %w", ErrFenced, err)
 		}
 		return "", fmt.Errorf("cluster: publish %s of %q: %w", a.Type, bot, err)
 	}
@@ -272,7 +249,7 @@ func (f *Feed) publishRetrying(ctx context.Context, bot string, token uint64, a 
 		switch {
 		case err == nil:
 			return
-		case errors.Is(err, ErrFencedWrite):
+		case errors.Is(err, ErrFenced):
 			f.opts.Log.Debug("cluster: a fact of a bot whose lease is gone is not published", "bot", bot, "type", a.Type)
 			return
 		case ctx.Err() != nil:
@@ -292,7 +269,7 @@ func (f *Feed) publishRetrying(ctx context.Context, bot string, token uint64, a 
 // Own announces that this node drives bot under token, just after the
 // lease was granted and before the bot's puppet starts: it publishes
 // cluster/OWNED (fenced) and then dispatches it into this process's
-// store. A refusal (ErrFencedWrite) means the lease is no longer this
+// store. A refusal (ErrFenced) means the lease is no longer this
 // node's: nothing is dispatched, and the bot must not be driven.
 func (f *Feed) Own(ctx context.Context, dispatch func(actions.Action) error, bot string, token uint64) error {
 	a := actions.Owned.New(actions.OwnedPayload{Bot: bot, Node: f.node, Token: token}).WithSource("cluster")
@@ -331,8 +308,8 @@ type snapshotDoc struct {
 // Follow loads the snapshot, dispatches it (cluster/SNAPSHOT), then
 // follows the stream from the snapshot's entry until ctx ends,
 // dispatching the facts of the bots driven elsewhere; meanwhile it writes
-// the snapshot every SnapshotEvery. Add the pool's bots to the store
-// before: facts of a bot the store does not know are dropped. It returns
+// the snapshot every SnapshotEvery. A bot driven elsewhere that the
+// store does not know is added by its cluster/OWNED. It returns
 // nil when ctx ends, or the error of a dispatch (the store stopped).
 // Redis errors are logged and retried.
 //
@@ -528,19 +505,11 @@ func decodeEntry(m redis.XMessage) (actions.Action, error) {
 	return a, nil
 }
 
-// fold applies a to the mirror, adding the bot it owns if the mirror did
-// not know it, at the entry's time.
+// fold applies a to the mirror at the entry's time.
 func (fl *follower) fold(a actions.Action, id string) {
-	t := entryTime(id)
-	do := func(a actions.Action) {
-		fl.seq++
-		a.Meta.Time, a.Meta.Seq = t, fl.seq
-		fl.mirror = fl.reduce(fl.mirror, a)
-	}
-	if p, ok := actions.Owned.Match(a); ok && !fl.mirror.Bots.Has(p.Bot) {
-		do(actions.BotAdded.New(actions.BotAddedPayload{Bot: p.Bot}))
-	}
-	do(a)
+	fl.seq++
+	a.Meta.Time, a.Meta.Seq = entryTime(id), fl.seq
+	fl.mirror = fl.reduce(fl.mirror, a)
 }
 
 // entryTime is the time of a stream entry's ID, "ms-seq".

@@ -37,14 +37,11 @@ func (c Config) admit(s Pool, a actions.Action) bool {
 	if a.Meta.Node == c.Node {
 		return false
 	}
-	b, ok := s.Bots.Get(actions.BotOf(a))
-	if !ok {
-		return false
-	}
 	if p, ok := actions.Owned.Match(a); ok {
-		return p.Node == a.Meta.Node && p.Token > b.Token
+		return p.Node == a.Meta.Node // the OWNED case checks its token
 	}
-	return b.Node == a.Meta.Node && b.Token == a.Meta.Token
+	b, ok := s.Bots.Get(actions.BotOf(a))
+	return ok && b.Node == a.Meta.Node && b.Token == a.Meta.Token
 }
 
 // cluster reduces the cluster actions, and the notices of a bot's
@@ -54,8 +51,11 @@ func (c Config) cluster(s Pool, a actions.Action, t time.Time, seq uint64) (Pool
 	switch a.Type {
 	case actions.Owned.Type():
 		p, _ := actions.Owned.Match(a)
-		b, ok := s.Bots.Get(p.Bot)
-		if !ok || p.Node == "" || p.Token <= b.Token {
+		if p.Bot == "" || p.Node == "" {
+			return s, false
+		}
+		s = c.known(s, p.Bot, t)
+		if b, _ := s.Bots.Get(p.Bot); p.Token <= b.Token {
 			return s, false // a token no newer than one seen: a former holder's
 		}
 		return c.update(s, p.Bot, seq, func(b *Bot) {
@@ -102,6 +102,22 @@ func (c Config) cluster(s Pool, a actions.Action, t time.Time, seq uint64) (Pool
 	return s, false
 }
 
+// known returns s with a record for bot, added (without a puppet kind,
+// out of rotation) if the pool did not know it: a bot that another
+// process drives is in every process's pool, whether or not this process
+// could drive it.
+func (c Config) known(s Pool, bot string, t time.Time) Pool {
+	if s.Bots.Has(bot) {
+		return s
+	}
+	b := &Bot{ID: bot, Reason: "added", LastSeen: t, Since: t}
+	b.Due = c.next(b)
+	s.Bots = s.Bots.Set(bot, b)
+	s.Avail = s.Avail.Set(bot, false)
+	s.Deadlines = s.Deadlines.Move(bot, time.Time{}, b.Due)
+	return s
+}
+
 // restart sets b's heartbeat back to the start: watched from t, no ding
 // sent, no reset under way or due.
 func restart(b *Bot, t time.Time) {
@@ -124,9 +140,9 @@ func mirrorFailed(b *Bot, t time.Time, p actions.ReasonPayload) {
 }
 
 // snapshot takes from a snapshot of the feed the records of the bots this
-// process does not drive, and their rooms. A bot this process drives, a
-// bot not in the pool, and a record older (by its token) than the one
-// held are left as they are; so is everything else in the snapshot (the
+// process does not drive, and their rooms, adding the bots driven
+// elsewhere that the pool did not know. A bot this process drives, and a
+// record older (by its token) than the one held, are left as they are; so is everything else in the snapshot (the
 // sends and inbound messages of the process that wrote it). A snapshot
 // that does not decode changes nothing.
 func (c Config) snapshot(s Pool, p actions.SnapshotPayload, seq uint64) (Pool, bool) {
@@ -142,6 +158,9 @@ func (c Config) snapshot(s Pool, p actions.SnapshotPayload, seq uint64) (Pool, b
 	}
 	changed := false
 	for id, sb := range snap.Bots.All() {
+		if sb.Node != "" && sb.Node != c.Node {
+			s = c.known(s, id, sb.LastSeen)
+		}
 		b, ok := s.Bots.Get(id)
 		if !ok || c.Drives(b) || sb.Token < b.Token {
 			continue

@@ -84,6 +84,15 @@ func TestReduceClusterActions(t *testing.T) {
 		{name: "a fact of another node: unchanged", setup: split, act: at(sec, from("n3", 5, logout("b2"))), same: true},
 		{name: "our own fact coming back: unchanged", setup: split, act: at(sec, from("n1", 1, logout("b1"))), same: true},
 		{name: "a fact about an unknown bot: unchanged", setup: split, act: at(sec, from("n2", 5, logout("b9"))), same: true},
+		{name: "an unknown bot owned elsewhere: in the pool, out of rotation", setup: split, act: at(sec, from("n2", 9, owned("b9", "n2", 9))),
+			check: func(t *testing.T, w *world, _ reducers.Pool, _ uint64) {
+				b := w.bot("b9")
+				assert.Equal(t, "n2", b.Node)
+				assert.False(t, b.Available)
+				assert.True(t, b.Due.IsZero())
+				w.at(2*sec, from("n2", 9, login("b9")))
+				assert.True(t, w.bot("b9").Available)
+			}},
 		{name: "an older OWNED: unchanged", setup: split, act: at(sec, from("n3", 4, owned("b2", "n3", 4))), same: true},
 		{name: "an OWNED that lies about its node: unchanged", setup: split, act: at(sec, from("n3", 6, owned("b2", "n4", 6))), same: true},
 		{name: "a newer OWNED: the former owner's late facts no longer land", setup: split,
@@ -208,7 +217,8 @@ func TestSnapshotMerge(t *testing.T) {
 	// by n1 under token 1; b3 unknown to the joiner.
 	wr := newWorld(t, func() reducers.Config { c := exact(); c.Node = "n2"; return c }())
 	for _, a := range []actions.Action{added("b1"), added("b2"), added("b3"),
-		from("n1", 1, owned("b1", "n1", 1)), owned("b2", "n2", 5), login("b2"), rooms("b2", "r1")} {
+		from("n1", 1, owned("b1", "n1", 1)), owned("b2", "n2", 5), login("b2"), rooms("b2", "r1"),
+		from("n3", 2, owned("b4", "n3", 2))} {
 		wr.do(a)
 	}
 	state, err := json.Marshal(wr.s)
@@ -231,11 +241,13 @@ func TestSnapshotMerge(t *testing.T) {
 	assert.Equal(t, "mock", b2.Puppet)
 	assert.Equal(t, w.seq, b2.FlipBy)
 	assert.Zero(t, b2.RoomsBy)
-	assert.False(t, w.s.Bots.Has("b3"))
+	assert.False(t, w.s.Bots.Has("b3"), "driven by none: not added")
+	assert.Equal(t, "n3", w.bot("b4").Node, "driven elsewhere: added")
 	m, _ := w.s.Rooms.Get("r1")
 	assert.Equal(t, []string{"b2"}, m)
 	assert.True(t, w.s.Selves.Has("self-b2"))
 	assert.Equal(t, 2, w.s.Available)
+	assert.Equal(t, []string{"b1", "b2", "b4"}, w.s.Bots.Keys())
 
 	// Facts after the snapshot land; a snapshot again changes nothing.
 	w.do(from("n2", 5, logout("b2")))
