@@ -55,6 +55,8 @@ type poolCluster struct {
 	p    *Pool
 	c    *cluster.Cluster
 	feed *cluster.Feed
+	fw   *cluster.Forwarder
+	in   *cluster.Inbound
 
 	mu         sync.Mutex
 	cancel     context.CancelFunc
@@ -70,12 +72,21 @@ func newPoolCluster(p *Pool, cc *clusterConfig) (*poolCluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hawechaty: %w", err)
 	}
+	ha := p.cfg.ha
 	feed, err := cluster.NewFeed(c.Client(), c.Node(), cluster.FeedOptions{Prefix: c.Prefix(), Log: p.log})
+	var fw *cluster.Forwarder
+	if err == nil {
+		fw, err = cluster.NewForwarder(c.Client(), c.Node(), cluster.ForwardOptions{Prefix: c.Prefix(), SendTimeout: ha.SendTimeout, Log: p.log})
+	}
+	var in *cluster.Inbound
+	if err == nil {
+		in, err = cluster.NewInbound(c.Client(), c.Node(), cluster.InboundOptions{Prefix: c.Prefix(), Window: ha.DedupeWindow, Log: p.log})
+	}
 	if err != nil {
 		_ = c.Stop(context.Background())
 		return nil, fmt.Errorf("hawechaty: %w", err)
 	}
-	return &poolCluster{p: p, c: c, feed: feed}, nil
+	return &poolCluster{p: p, c: c, feed: feed, fw: fw, in: in}, nil
 }
 
 // Cluster returns the pool's cluster (its node name, leases, handover),
@@ -112,24 +123,33 @@ func (pc *poolCluster) register(pup puppet.Puppet) error {
 	return nil
 }
 
-// start follows the feed and starts taking leases.
+// start follows the feed, serves and forwards sends, and starts taking
+// leases.
 func (pc *poolCluster) start(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	pc.mu.Lock()
 	pc.cancel, pc.followDone = cancel, done
 	pc.mu.Unlock()
-	go func() {
-		defer close(done)
+	var wg sync.WaitGroup
+	wg.Go(func() {
 		if err := pc.feed.Follow(ctx, pc.p.st.dispatch); err != nil && !errors.Is(err, store.ErrStopped) {
 			pc.p.log.Warn("hawechaty: the cluster feed stopped", "err", err)
 		}
-	}()
+	})
+	wg.Go(func() {
+		owner := cluster.Owner{State: pc.p.State, Puppet: pc.p.puppet, Dispatch: pc.p.st.dispatch}
+		if err := pc.fw.Run(ctx, owner); err != nil {
+			pc.p.log.Warn("hawechaty: the cluster forwarder stopped", "err", err)
+		}
+	})
+	go func() { wg.Wait(); close(done) }()
 	return pc.c.Start(ctx, pc)
 }
 
 // stop stops driving (puppets stopped, leases released), then stops
-// following the feed. Once; later calls return the first's error.
+// following the feed and serving sends. Once; later calls return the
+// first's error.
 func (pc *poolCluster) stop(ctx context.Context) error {
 	pc.stopOnce.Do(func() {
 		pc.stopErr = pc.c.Stop(ctx)

@@ -54,6 +54,12 @@ func TestClusterReplicasShareTheBots(t *testing.T) {
 	}, 10*time.Second, 5*time.Millisecond, "b's state says a drives x (from a's feed)")
 	assert.Empty(t, b.Cluster().Held(), "a full standby takes nothing")
 	assert.False(t, fb["x"].Started())
+	require.Eventually(t, func() bool { return b.Health().Available == 2 }, 10*time.Second, 5*time.Millisecond,
+		"b routes over a's bots (their logins came through a's feed)")
+	fwd, err := b.Say(ctx, "alice", "via a")
+	require.NoError(t, err, "a Say on b goes through a bot a drives")
+	assert.Equal(t, "a", fwd.Node, "the receipt names the process that delivered")
+	assert.Equal(t, []string{"alice:via a"}, fa[fwd.Bot].Said())
 
 	require.NoError(t, a.Stop(ctx))
 	assert.False(t, fa["x"].Started(), "a stopped its puppets")

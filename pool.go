@@ -149,6 +149,9 @@ func newPool(opts []Option) (*Pool, error) {
 // state holds the pool where get says.
 func storeOptions[S any](p *Pool, get func(S) reducers.Pool) []store.Option[S] {
 	deps := epics.Deps{Puppet: p.puppet, Deliver: p.deliver, Log: p.log}
+	if p.cl != nil {
+		deps.Forward = p.cl.fw
+	}
 	ha := p.cfg.ha
 	opts := []store.Option[S]{
 		store.WithMiddleware(doorbellMiddleware[S](&p.bell)),
@@ -158,7 +161,8 @@ func storeOptions[S any](p *Pool, get func(S) reducers.Pool) []store.Option[S] {
 			epics.Send(ha, deps), epics.Health(), epics.Inbox(deps))),
 	}
 	if p.cl != nil {
-		opts = append(opts, store.WithEpic("cluster-publish", cluster.PublishEpic(p.cl.feed, get)))
+		opts = append(opts, store.WithEpic("cluster-publish", cluster.PublishEpic(p.cl.feed, get)),
+			store.WithMiddleware(cluster.InboundMiddleware(p.cl.in, get)))
 	}
 	return opts
 }

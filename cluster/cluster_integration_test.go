@@ -393,7 +393,11 @@ func TestThreeReplicasThroughFaults(t *testing.T) {
 	for _, d := range st.Delivered {
 		times[d.Text]++
 	}
-	delivered, notSent, unknown := 0, 0, 0
+	byText := map[string]world.Delivery{}
+	for _, d := range st.Delivered {
+		byText[d.Text] = d
+	}
+	delivered, forwarded, notSent, unknown := 0, 0, 0, 0
 	for _, p := range []*proc{r0, r1, r2, r3} {
 		for _, e := range p.events("said") {
 			text := e["text"].(string)
@@ -401,6 +405,12 @@ func TestThreeReplicasThroughFaults(t *testing.T) {
 			case "delivered":
 				delivered++
 				assert.Equal(t, 1, times[text], "%s delivered once", text)
+				d := byText[text]
+				assert.Equal(t, d.Node, e["node"], "%s: the receipt names the process that delivered", text)
+				assert.Equal(t, d.Account, e["bot"], "%s: and the bot", text)
+				if e["node"] != p.name {
+					forwarded++
+				}
 			case "not sent", "no bot":
 				notSent++
 				assert.Zero(t, times[text], "%s reported not sent", text)
@@ -413,6 +423,7 @@ func TestThreeReplicasThroughFaults(t *testing.T) {
 	for text, n := range times {
 		assert.LessOrEqual(t, n, 1, "%s delivered %d times", text, n)
 	}
-	t.Logf("sends: %d delivered, %d not sent or no bot, %d other (unknown, canceled); world deliveries %d",
-		delivered, notSent, unknown, len(st.Delivered))
+	t.Logf("sends: %d delivered (%d by another process), %d not sent or no bot, %d other (unknown, canceled); world deliveries %d",
+		delivered, forwarded, notSent, unknown, len(st.Delivered))
+	assert.Positive(t, forwarded, "sends went through bots other processes drive")
 }
