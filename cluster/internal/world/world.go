@@ -35,6 +35,7 @@ import (
 const (
 	Contact   = "alice"
 	Heartbeat = "gh_051c89260e5d"
+	Room      = "room@chatroom" // alice and every account
 )
 
 // Token is the token of an account.
@@ -348,5 +349,47 @@ func (w *World) RoomList(ctx context.Context, _ *pbp.RoomListRequest) (*pbp.Room
 	if _, _, _, err := w.caller(ctx); err != nil {
 		return nil, err
 	}
-	return &pbp.RoomListResponse{}, nil
+	return &pbp.RoomListResponse{Ids: []string{Room}}, nil
+}
+
+func (w *World) RoomPayload(ctx context.Context, req *pbp.RoomPayloadRequest) (*pbp.RoomPayloadResponse, error) {
+	if _, _, _, err := w.caller(ctx); err != nil {
+		return nil, err
+	}
+	if req.GetId() != Room {
+		return nil, status.Errorf(codes.NotFound, "no room %s", req.GetId())
+	}
+	return &pbp.RoomPayloadResponse{Id: Room, Topic: "everyone"}, nil
+}
+
+func (w *World) RoomMemberList(ctx context.Context, req *pbp.RoomMemberListRequest) (*pbp.RoomMemberListResponse, error) {
+	if _, _, _, err := w.caller(ctx); err != nil {
+		return nil, err
+	}
+	if req.GetId() != Room {
+		return nil, status.Errorf(codes.NotFound, "no room %s", req.GetId())
+	}
+	w.mu.Lock()
+	members := []string{Contact}
+	for name := range w.accounts {
+		members = append(members, name)
+	}
+	w.mu.Unlock()
+	slices.Sort(members)
+	return &pbp.RoomMemberListResponse{MemberIds: members}, nil
+}
+
+// Post makes alice write text to the room: every account receives the
+// message, under one ID, which it returns.
+func (w *World) Post(text string) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.seq++
+	id := fmt.Sprintf("room-msg-%d", w.seq)
+	for _, a := range w.accounts {
+		a.messages[id] = &pbp.MessagePayloadResponse{Id: id, TalkerId: Contact, RoomId: Room, Text: text,
+			Type: pbp.MessageType_MESSAGE_TYPE_TEXT, ReceiveTime: timestamppb.Now()}
+		emitLocked(a, pbp.EventType_EVENT_TYPE_MESSAGE, map[string]string{"messageId": id})
+	}
+	return id
 }

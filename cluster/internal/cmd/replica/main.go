@@ -7,6 +7,7 @@
 //	{"event":"ready","node":"r0"}
 //	{"event":"said","text":"r0-12","outcome":"delivered","bot":"acct-3","node":"r0"}
 //	{"event":"said","text":"r0-13","outcome":"not sent","err":"…"}
+//	{"event":"inbound","id":"room-msg-4","bot":"acct-1","room":"room@chatroom"}
 //	{"event":"stopped","leaked":0,"err":""}
 //
 // On SIGTERM (or when its standard input closes) it stops the pool (its
@@ -120,6 +121,13 @@ func run(f flags) (int, error) {
 	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(stdinDone) }()
 
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // until the pool stops
+		defer wg.Done()
+		for m := range pool.Messages() {
+			emit(map[string]any{"event": "inbound", "id": m.ID, "bot": m.Bot, "room": m.Room})
+		}
+	}()
 	sendCtx, stopSends := context.WithCancel(ctx)
 	if f.sendEvery > 0 {
 		wg.Add(1)
@@ -134,11 +142,11 @@ func run(f flags) (int, error) {
 	}
 	signal.Stop(sig)
 	stopSends()
-	wg.Wait()
 	sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer scancel()
 	err = pool.Stop(sctx)
 	cancel()
+	wg.Wait()
 	// Goroutines still ending after the stop (gRPC's transports) get the
 	// time goleak's retries give them.
 	leaks := goleak.Find(goleak.IgnoreCurrent(), goleak.IgnoreTopFunction("io.copyBuffer"),

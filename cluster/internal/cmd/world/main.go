@@ -1,6 +1,8 @@
 // Command world serves a world of bot accounts over the Wechaty
 // puppet-service protocol on 127.0.0.1 for the cluster's integration
-// suite (package world), and its records as JSON over HTTP. It prints
+// suite (package world), its records as JSON over HTTP (GET /status),
+// and posts alice's messages to the room of every account (POST
+// /post?text=…, answering the message ID). It prints
 // one line, {"grpc": "127.0.0.1:P", "http": "127.0.0.1:Q"}, when it
 // listens, and exits when its standard input closes (the suite ended or
 // died).
@@ -54,6 +56,9 @@ func run(n int) error {
 	mux.HandleFunc("/status", func(rw http.ResponseWriter, _ *http.Request) {
 		rw.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(rw).Encode(w.Status())
+	})
+	mux.HandleFunc("POST /post", func(rw http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(rw, w.Post(r.URL.Query().Get("text")))
 	})
 	hs := &http.Server{Handler: mux}
 	go func() { <-ctx.Done(); _ = hs.Close() }()
