@@ -70,3 +70,8 @@ func TestLeaseScriptsOnRealRedis(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(t0), tm.Lease-20*time.Millisecond, "no grant within a lease of the loss")
 	assert.Greater(t, again.Token, lb.Token, "tokens grow across the loss")
 }
+
+// BenchmarkRenewRealRedis is BenchmarkRenew against redis-server.
+func BenchmarkRenewRealRedis(b *testing.B) {
+	benchRenew(b, redistest.Start(b).Addr)
+}
