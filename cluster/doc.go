@@ -32,8 +32,9 @@
 //	P:node:{node}   PX: the node is alive, {"capacity":…,"driving":…}
 //	P:slots:logins  sorted set: the login semaphore's slots
 //
-// The per-bot keys share the hash tag {bot}, so the scripts run on one
-// shard of a Redis Cluster.
+// The per-bot keys share the hash tag {bot}, so the lease scripts run on
+// one shard of a Redis Cluster. (The feed's fenced append to the one
+// shared stream P:events spans two slots: Redis Cluster refuses it.)
 //
 // # What each guarantee rests on
 //
