@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
@@ -47,7 +48,13 @@ type Inbound struct {
 	rdb  redis.UniversalClient
 	node string
 	opts InboundOptions
+
+	unsure atomic.Int64
 }
+
+// Unsure counts the claims Redis did not answer (their messages were
+// accepted here, and may be accepted elsewhere too).
+func (in *Inbound) Unsure() int64 { return in.unsure.Load() }
 
 // NewInbound returns the inbound claims of node on rdb.
 func NewInbound(rdb redis.UniversalClient, node string, opts InboundOptions) (*Inbound, error) {
@@ -83,6 +90,7 @@ func (in *Inbound) Claim(ctx context.Context, id string) bool {
 	defer cancel()
 	ok, err := in.rdb.SetNX(ctx, in.opts.Prefix+":seen:{"+id+"}", in.node, in.opts.Window).Result()
 	if err != nil {
+		in.unsure.Add(1)
 		in.opts.Log.Warn("cluster: cannot claim an inbound message; it is accepted here", "id", id, "err", err)
 		return true
 	}
