@@ -13,7 +13,20 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Inbound once, cluster-wide.
+// InboundOptions configure an Inbound. Zero fields take the defaults.
+type InboundOptions struct {
+	// Prefix of every key (default "hawechaty").
+	Prefix string
+	// Window is how long a claim lasts (default 10 minutes; use the
+	// pool's dedupe window, reducers.Config.DedupeWindow).
+	Window time.Duration
+	// Timeout bounds one claim (default 1 s).
+	Timeout time.Duration
+	// Log receives the claims' errors (default: discard).
+	Log *slog.Logger
+}
+
+// Inbound claims inbound messages cluster-wide: see InboundMiddleware.
 //
 // When bots driven by different processes sit in one room, each process
 // receives the room's messages. Before a process's reducer decides
@@ -29,21 +42,6 @@ import (
 // copy) are not claimed. When Redis does not answer within Timeout, the
 // message is accepted here: across processes, a message may then reach
 // the application twice, never zero times.
-
-// InboundOptions configure an Inbound. Zero fields take the defaults.
-type InboundOptions struct {
-	// Prefix of every key (default "hawechaty").
-	Prefix string
-	// Window is how long a claim lasts (default 10 minutes; use the
-	// pool's dedupe window, reducers.Config.DedupeWindow).
-	Window time.Duration
-	// Timeout bounds one claim (default 1 s).
-	Timeout time.Duration
-	// Log receives the claims' errors (default: discard).
-	Log *slog.Logger
-}
-
-// Inbound claims inbound messages cluster-wide: see InboundMiddleware.
 type Inbound struct {
 	rdb  redis.UniversalClient
 	node string
