@@ -20,6 +20,7 @@ type config struct {
 	log       *slog.Logger
 	storeOpts []store.Option[reducers.Pool]
 	msgBuffer int
+	cluster   *clusterConfig // WithCluster
 	errs      []error
 }
 

@@ -30,13 +30,17 @@ var (
 // Driver puts bots into the local pool and takes them out. The root
 // package's pool is one (hawechaty.WithCluster); tests have their own.
 type Driver interface {
-	// Drive adds p, the bot's puppet lent for as long as this node holds
+	// Drive announces that this node drives the bot (cluster/OWNED),
+	// then adds p, the bot's puppet lent for as long as this node holds
 	// l, to the local pool and starts it. A start that fails is the
-	// pool's to retry, as for any failed bot.
+	// pool's to retry, as for any failed bot; an error means the bot is
+	// not driven (the lease is then given up).
 	Drive(ctx context.Context, p puppet.Puppet, l Lease) error
-	// Undrive stops the bot's puppet and takes it out of the local pool;
-	// the puppet is not called after it returns.
-	Undrive(ctx context.Context, bot string) error
+	// Undrive stops the bot's puppet and takes it out of the local pool
+	// (the puppet is not called after it returns), then announces that
+	// this node no longer drives it (cluster/RELEASED): released, before
+	// the lease is deleted, when release is set; lost otherwise.
+	Undrive(ctx context.Context, l Lease, release bool) error
 }
 
 // Cluster is this process's share of a pool that several processes drive
@@ -115,6 +119,9 @@ func (c *Cluster) Node() string { return c.cfg.node }
 
 // Timing is the lease timing.
 func (c *Cluster) Timing() Timing { return c.cfg.timing }
+
+// Prefix is the prefix of every key.
+func (c *Cluster) Prefix() string { return c.cfg.prefix }
 
 // Leases are this node's lease calls, for fenced writes (Leases.Fenced).
 func (c *Cluster) Leases() *Leases { return c.leases }
@@ -376,12 +383,16 @@ func (c *Cluster) gain(l Lease) bool {
 	c.cfg.log.Info("cluster: driving", "bot", l.Bot, "node", l.Node, "token", l.Token)
 	go func() {
 		defer c.wg.Done()
-		defer close(h.driven)
-		if !cand.lend(f) {
-			return
+		var err error
+		if cand.lend(f) {
+			err = d.Drive(ctx, f, l)
+		} else {
+			err = errors.New("the puppet was closed")
 		}
-		if err := d.Drive(ctx, f, l); err != nil {
-			c.cfg.log.Warn("cluster: drive", "bot", l.Bot, "err", err)
+		close(h.driven)
+		if err != nil {
+			c.cfg.log.Warn("cluster: cannot drive; giving the lease up", "bot", l.Bot, "err", err)
+			c.lose(h, true, "")
 		}
 	}()
 	return true
@@ -423,7 +434,7 @@ func (c *Cluster) lose(h *holding, release bool, to string) <-chan struct{} {
 		<-h.driven
 		ctx, cancel := context.WithTimeout(context.Background(), undriveTimeout)
 		defer cancel()
-		if err := d.Undrive(ctx, bot); err != nil {
+		if err := d.Undrive(ctx, lease, release); err != nil {
 			c.cfg.log.Warn("cluster: undrive", "bot", bot, "err", err)
 		}
 		_ = h.f.Close()
