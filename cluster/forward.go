@@ -124,6 +124,13 @@ func NewForwarder(rdb redis.UniversalClient, node string, opts ForwardOptions) (
 	return &Forwarder{rdb: rdb, node: node, opts: opts, waiters: map[string]chan actions.SendResultPayload{}}, nil
 }
 
+// streamTTL is how long a request or result stream outlives its last
+// write: a dead node's streams go away, and a live one's come back with
+// the next request (the owner makes its group again).
+func (fw *Forwarder) streamTTL() time.Duration {
+	return 2 * (fw.opts.Pickup + fw.opts.SendTimeout + fw.opts.Grace)
+}
+
 func (fw *Forwarder) sendsKey(node string) string { return fw.opts.Prefix + ":sends:{" + node + "}" }
 func (fw *Forwarder) resultsKey(node string) string {
 	return fw.opts.Prefix + ":results:{" + node + "}"
@@ -168,9 +175,15 @@ func (fw *Forwarder) Forward(ctx context.Context, node string, sd reducers.Send)
 		fw.mu.Unlock()
 	}()
 
-	entry, err := fw.rdb.XAdd(ctx, &redis.XAddArgs{Stream: fw.sendsKey(node), Values: []string{
-		"req", req, "origin", fw.node, "send", sd.ID, "attempt", strconv.Itoa(sd.Attempt),
-		"bot", sd.Bot, "to", sd.To, "text", sd.Text}}).Result()
+	var add *redis.StringCmd
+	_, _ = fw.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		add = p.XAdd(ctx, &redis.XAddArgs{Stream: fw.sendsKey(node), Values: []string{
+			"req", req, "origin", fw.node, "send", sd.ID, "attempt", strconv.Itoa(sd.Attempt),
+			"bot", sd.Bot, "to", sd.To, "text", sd.Text}})
+		p.PExpire(ctx, fw.sendsKey(node), fw.streamTTL())
+		return nil
+	})
+	entry, err := add.Result()
 	if err != nil {
 		if certainlyNotRun(err) {
 			res.Outcome, res.Error = actions.NotSent, fmt.Sprintf("cannot forward to node %q: %v", node, err)
@@ -426,6 +439,7 @@ func (fw *Forwarder) attempt(ctx context.Context, o Owner, m redis.XMessage) {
 	_, err := fw.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.XAdd(ctx, &redis.XAddArgs{Stream: fw.resultsKey(origin), Values: []string{
 			"req", str("req"), "send", sendID, "bot", bot, "outcome", res.Outcome.String(), "error", res.Error, "node", fw.node}})
+		p.PExpire(ctx, fw.resultsKey(origin), fw.streamTTL())
 		p.XAck(ctx, fw.sendsKey(fw.node), ownersGroup, m.ID)
 		p.XDel(ctx, fw.sendsKey(fw.node), m.ID)
 		return nil
