@@ -18,51 +18,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// The feed: one pool in every store.
-//
-// The process that drives a bot (its owner) publishes the bot's facts to
-// the stream P:events, each through a fenced script that refuses unless
-// the publisher still holds the bot's lease under its token. Every
-// process follows the stream and dispatches the facts of the bots driven
-// elsewhere into its store, marked with their origin (actions.Meta.Node
-// and Token), where the reducer applies them only while that node holds
-// that token (reducers/cluster.go).
-//
-// What is published, and why (DefaultPublished):
-//   - bot/LOGIN, bot/LOGOUT, bot/SCAN: whether the account is logged in,
-//     and as whom (the pool's own messages are told apart by it);
-//   - bot/ROOMS: which rooms the bot reaches, for routing;
-//   - bot/FAILED (the reducer's decision, Decided) and bot/RECOVERED:
-//     the outcome of the owner's heartbeat, without its ticks;
-//   - cluster/OWNED and cluster/RELEASED, published by Own and Release.
-//
-// What is not: the clock's bot/DUE, dings, dongs, heartbeats and reset
-// reports (the owner's heartbeat machinery, told by its outcome:
-// FAILED and RECOVERED); bot/MESSAGE (delivered to the application once,
-// by the process whose bot received it: see Inbound; and the bulk of any
-// pool's traffic); sends (forwarded to the owner, not broadcast: see
-// Forwarder); pool-level notices (each process derives them from its
-// whole-pool state).
-//
-// A process that joins loads P:snapshot, {"id": the last stream entry
-// folded in, "state": the pool's JSON}, reduces it as cluster/SNAPSHOT,
-// then follows the stream from just after that entry: no entry is
-// missed, none is applied twice. The snapshot is the stream's fold
-// alone: the follower keeps, beside the store, a mirror of the pool that
-// applies every entry (its own included) and nothing else, so that a
-// snapshot never holds a fact that is also in the stream after its id.
-// (The store's own state cannot serve: its own bots' facts are reduced
-// before they are published.)
-//
-// Every process writes the snapshot every SnapshotEvery, if its mirror
-// has folded entries newer than the stored snapshot's, and trims the
-// stream up to the snapshot before (XTRIM MINID ~): the stream holds the
-// entries of about two snapshot periods, and a process that loaded the
-// older snapshot has one period to start reading. A trim by entry count
-// (MAXLEN) is not used: it could drop entries no snapshot has folded yet.
-// Should a joiner find its snapshot's entry trimmed all the same, it
-// loads the newer snapshot.
-
 // DefaultPublished is the set of action types a bot's owner publishes
 // by default. A bot/FAILED is published only when it tells the reducer's
 // decision (Decided).
@@ -125,6 +80,49 @@ func (o FeedOptions) defaults() FeedOptions {
 // with NewFeed; wire it with PublishEpic (in the store's options), Follow
 // (a goroutine for the store's life) and Own, Release and Lost (called by
 // the lease manager).
+//
+// The process that drives a bot (its owner) publishes the bot's facts to
+// the stream P:events, each through a fenced script that refuses unless
+// the publisher still holds the bot's lease under its token. Every
+// process follows the stream and dispatches the facts of the bots driven
+// elsewhere into its store, marked with their origin (actions.Meta.Node
+// and Token), where the reducer applies them only while that node holds
+// that token (reducers/cluster.go).
+//
+// What is published, and why (DefaultPublished):
+//   - bot/LOGIN, bot/LOGOUT, bot/SCAN: whether the account is logged in,
+//     and as whom (the pool's own messages are told apart by it);
+//   - bot/ROOMS: which rooms the bot reaches, for routing;
+//   - bot/FAILED (the reducer's decision, Decided) and bot/RECOVERED:
+//     the outcome of the owner's heartbeat, without its ticks;
+//   - cluster/OWNED and cluster/RELEASED, published by Own and Release.
+//
+// What is not: the clock's bot/DUE, dings, dongs, heartbeats and reset
+// reports (the owner's heartbeat machinery, told by its outcome:
+// FAILED and RECOVERED); bot/MESSAGE (delivered to the application once,
+// by the process whose bot received it: see Inbound; and the bulk of any
+// pool's traffic); sends (forwarded to the owner, not broadcast: see
+// Forwarder); pool-level notices (each process derives them from its
+// whole-pool state).
+//
+// A process that joins loads P:snapshot, {"id": the last stream entry
+// folded in, "state": the pool's JSON}, reduces it as cluster/SNAPSHOT,
+// then follows the stream from just after that entry: no entry is
+// missed, none is applied twice. The snapshot is the stream's fold
+// alone: the follower keeps, beside the store, a mirror of the pool that
+// applies every entry (its own included) and nothing else, so that a
+// snapshot never holds a fact that is also in the stream after its id.
+// (The store's own state cannot serve: its own bots' facts are reduced
+// before they are published.)
+//
+// Every process writes the snapshot every SnapshotEvery, if its mirror
+// has folded entries newer than the stored snapshot's, and trims the
+// stream up to the snapshot before (XTRIM MINID ~): the stream holds the
+// entries of about two snapshot periods, and a process that loaded the
+// older snapshot has one period to start reading. A trim by entry count
+// (MAXLEN) is not used: it could drop entries no snapshot has folded yet.
+// Should a joiner find its snapshot's entry trimmed all the same, it
+// loads the newer snapshot.
 type Feed struct {
 	rdb       redis.UniversalClient
 	node      string

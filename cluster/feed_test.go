@@ -284,6 +284,7 @@ func testJoinRacesPublishes(t *testing.T, rdb redis.UniversalClient) {
 	}
 	last := pubs[len(pubs)-1]
 	n3.waitFor("the last fact", func(s reducers.Pool) bool { m, _ := s.Rooms.Get(last.room); return len(m) == 1 })
+	n2.waitFor("the last fact", func(s reducers.Pool) bool { m, _ := s.Rooms.Get(last.room); return len(m) == 1 })
 
 	// The follower's dispatches: a snapshot, then the facts after its
 	// entry, in order, once each; should it fall behind a trim, a newer

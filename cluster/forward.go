@@ -17,29 +17,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Sends across processes.
-//
-// A send the reducer routes to a bot that another process drives is
-// forwarded to that process, its owner: the origin appends the request
-// to P:sends:{owner}, a stream the owner reads in a consumer group; the
-// owner makes the attempt on its puppet and, in one transaction, appends
-// the result to P:results:{origin}, acknowledges the request and deletes
-// it; the origin's reader hands the result to the attempt waiting for it,
-// which reports it as the attempt's send/RESULT. The receipt names the
-// owner (actions.SendResultPayload.Node).
-//
-// Exactly once, and truthful. A request that no consumer has read is
-// deleted by the origin's claim-back script, atomically with the check
-// that it is not pending: the owner can no longer read it, so it was
-// certainly not sent, and the reducer may try another bot. The origin
-// claims back a request that is not picked up within Pickup (an owner
-// that died, or lags), and again when it stops waiting. A request that
-// was picked up and has no result by Pickup + SendTimeout + Grace (its
-// owner died during the attempt, or Redis lost the answer) ends with an
-// unknown outcome: it may have been sent, and is never sent again. An
-// owner sends only through a bot its state says it drives; otherwise it
-// answers "not sent" without calling a puppet.
-
 // ForwardOptions configure a Forwarder. Zero fields take the defaults.
 type ForwardOptions struct {
 	// Prefix of every key (default "hawechaty").
@@ -100,6 +77,27 @@ type Owner struct {
 // Forwarder forwards send attempts to the process that drives their bot
 // (Forward, the epics.Forwarder of the pool's send epic), and serves the
 // attempts forwarded to this process (Run).
+//
+// A send the reducer routes to a bot that another process drives is
+// forwarded to that process, its owner: the origin appends the request
+// to P:sends:{owner}, a stream the owner reads in a consumer group; the
+// owner makes the attempt on its puppet and, in one transaction, appends
+// the result to P:results:{origin}, acknowledges the request and deletes
+// it; the origin's reader hands the result to the attempt waiting for it,
+// which reports it as the attempt's send/RESULT. The receipt names the
+// owner (actions.SendResultPayload.Node).
+//
+// Exactly once, and truthful. A request that no consumer has read is
+// deleted by the origin's claim-back script, atomically with the check
+// that it is not pending: the owner can no longer read it, so it was
+// certainly not sent, and the reducer may try another bot. The origin
+// claims back a request that is not picked up within Pickup (an owner
+// that died, or lags), and again when it stops waiting. A request that
+// was picked up and has no result by Pickup + SendTimeout + Grace (its
+// owner died during the attempt, or Redis lost the answer) ends with an
+// unknown outcome: it may have been sent, and is never sent again. An
+// owner sends only through a bot its state says it drives; otherwise it
+// answers "not sent" without calling a puppet.
 type Forwarder struct {
 	rdb  redis.UniversalClient
 	node string
@@ -124,6 +122,13 @@ func NewForwarder(rdb redis.UniversalClient, node string, opts ForwardOptions) (
 		return nil, fmt.Errorf("cluster: forward options %+v: negative durations", opts)
 	}
 	return &Forwarder{rdb: rdb, node: node, opts: opts, waiters: map[string]chan actions.SendResultPayload{}}, nil
+}
+
+// streamTTL is how long a request or result stream outlives its last
+// write: a dead node's streams go away, and a live one's come back with
+// the next request (the owner makes its group again).
+func (fw *Forwarder) streamTTL() time.Duration {
+	return 2 * (fw.opts.Pickup + fw.opts.SendTimeout + fw.opts.Grace)
 }
 
 func (fw *Forwarder) sendsKey(node string) string { return fw.opts.Prefix + ":sends:{" + node + "}" }
@@ -170,9 +175,15 @@ func (fw *Forwarder) Forward(ctx context.Context, node string, sd reducers.Send)
 		fw.mu.Unlock()
 	}()
 
-	entry, err := fw.rdb.XAdd(ctx, &redis.XAddArgs{Stream: fw.sendsKey(node), Values: []string{
-		"req", req, "origin", fw.node, "send", sd.ID, "attempt", strconv.Itoa(sd.Attempt),
-		"bot", sd.Bot, "to", sd.To, "text", sd.Text}}).Result()
+	var add *redis.StringCmd
+	_, _ = fw.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		add = p.XAdd(ctx, &redis.XAddArgs{Stream: fw.sendsKey(node), Values: []string{
+			"req", req, "origin", fw.node, "send", sd.ID, "attempt", strconv.Itoa(sd.Attempt),
+			"bot", sd.Bot, "to", sd.To, "text", sd.Text}})
+		p.PExpire(ctx, fw.sendsKey(node), fw.streamTTL())
+		return nil
+	})
+	entry, err := add.Result()
 	if err != nil {
 		if certainlyNotRun(err) {
 			res.Outcome, res.Error = actions.NotSent, fmt.Sprintf("cannot forward to node %q: %v", node, err)
@@ -428,6 +439,7 @@ func (fw *Forwarder) attempt(ctx context.Context, o Owner, m redis.XMessage) {
 	_, err := fw.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.XAdd(ctx, &redis.XAddArgs{Stream: fw.resultsKey(origin), Values: []string{
 			"req", str("req"), "send", sendID, "bot", bot, "outcome", res.Outcome.String(), "error", res.Error, "node", fw.node}})
+		p.PExpire(ctx, fw.resultsKey(origin), fw.streamTTL())
 		p.XAck(ctx, fw.sendsKey(fw.node), ownersGroup, m.ID)
 		p.XDel(ctx, fw.sendsKey(fw.node), m.ID)
 		return nil

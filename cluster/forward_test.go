@@ -274,3 +274,20 @@ func TestClaimBack(t *testing.T) {
 	got, _ = fw.claim(ctx, "n2", b)
 	assert.Equal(t, "done", got)
 }
+
+// TestForwardStreamsExpire: the request and result streams outlive their
+// last write by a bounded time (a dead node's go away); an owner whose
+// stream expired serves the next request all the same.
+func TestForwardStreamsExpire(t *testing.T) {
+	m, rdb := feedRedis(t)
+	n1 := newFwdNode(t, m.Addr(), "n1", true, []string{"b2"}, map[string]string{"b2": "n2"})
+	n2 := newFwdNode(t, m.Addr(), "n2", true, []string{"b2"}, nil)
+	require.Equal(t, actions.Delivered, n1.send("s1").Outcome)
+	ctx := context.Background()
+	assert.Positive(t, rdb.PTTL(ctx, n1.fw.sendsKey("n2")).Val())
+	m.FastForward(n1.fw.streamTTL() + time.Second)
+	assert.Zero(t, rdb.Exists(ctx, n1.fw.sendsKey("n2"), n1.fw.resultsKey("n1")).Val(), "gone")
+	sd := n1.send("s2")
+	assert.Equal(t, actions.Delivered, sd.Outcome, sd.Error)
+	assert.EqualValues(t, 2, n2.puppets["b2"].n.Load())
+}

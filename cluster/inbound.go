@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
@@ -11,23 +12,6 @@ import (
 	"github.com/hawechaty/hawechaty/store"
 	"github.com/redis/go-redis/v9"
 )
-
-// Inbound once, cluster-wide.
-//
-// When bots driven by different processes sit in one room, each process
-// receives the room's messages. Before a process's reducer decides
-// whether an inbound message is new (its local dedupe, which stays), the
-// process claims the message's ID cluster-wide: SET P:seen:{id} NX PX
-// window. The process that sets it first goes on as before; the others
-// mark the message Elsewhere, and their reducers take it as the bot's
-// sign of life (and its room membership) but do not accept it: the
-// application sees it once, in the process that claimed it.
-//
-// A message the local dedupe already holds, the pool's own messages, and
-// messages without an ID (which no process can match with another's
-// copy) are not claimed. When Redis does not answer within Timeout, the
-// message is accepted here: across processes, a message may then reach
-// the application twice, never zero times.
 
 // InboundOptions configure an Inbound. Zero fields take the defaults.
 type InboundOptions struct {
@@ -43,11 +27,32 @@ type InboundOptions struct {
 }
 
 // Inbound claims inbound messages cluster-wide: see InboundMiddleware.
+//
+// When bots driven by different processes sit in one room, each process
+// receives the room's messages. Before a process's reducer decides
+// whether an inbound message is new (its local dedupe, which stays), the
+// process claims the message's ID cluster-wide: SET P:seen:{id} NX PX
+// window. The process that sets it first goes on as before; the others
+// mark the message Elsewhere, and their reducers take it as the bot's
+// sign of life (and its room membership) but do not accept it: the
+// application sees it once, in the process that claimed it.
+//
+// A message the local dedupe already holds, the pool's own messages, and
+// messages without an ID (which no process can match with another's
+// copy) are not claimed. When Redis does not answer within Timeout, the
+// message is accepted here: across processes, a message may then reach
+// the application twice, never zero times.
 type Inbound struct {
 	rdb  redis.UniversalClient
 	node string
 	opts InboundOptions
+
+	unsure atomic.Int64
 }
+
+// Unsure counts the claims Redis did not answer (their messages were
+// accepted here, and may be accepted elsewhere too).
+func (in *Inbound) Unsure() int64 { return in.unsure.Load() }
 
 // NewInbound returns the inbound claims of node on rdb.
 func NewInbound(rdb redis.UniversalClient, node string, opts InboundOptions) (*Inbound, error) {
@@ -83,6 +88,7 @@ func (in *Inbound) Claim(ctx context.Context, id string) bool {
 	defer cancel()
 	ok, err := in.rdb.SetNX(ctx, in.opts.Prefix+":seen:{"+id+"}", in.node, in.opts.Window).Result()
 	if err != nil {
+		in.unsure.Add(1)
 		in.opts.Log.Warn("cluster: cannot claim an inbound message; it is accepted here", "id", id, "err", err)
 		return true
 	}
