@@ -456,9 +456,16 @@ func TestThreeReplicasThroughFaults(t *testing.T) {
 		byText[d.Text] = d
 	}
 	delivered, forwarded, notSent, unknown := 0, 0, 0, 0
+	slow := map[string][]string{} // outcome → texts that took a second or more
+	took := map[string][]float64{}  // outcome → how long each took, ms
 	for _, p := range []*proc{r0, r1, r2, r3} {
 		for _, e := range p.events("said") {
 			text := e["text"].(string)
+			ms, _ := e["ms"].(float64)
+			took[e["outcome"].(string)] = append(took[e["outcome"].(string)], ms)
+			if ms >= 1000 {
+				slow[e["outcome"].(string)] = append(slow[e["outcome"].(string)], fmt.Sprintf("%s %.0fms", text, ms))
+			}
 			switch e["outcome"] {
 			case "delivered":
 				delivered++
@@ -484,4 +491,11 @@ func TestThreeReplicasThroughFaults(t *testing.T) {
 	t.Logf("sends: %d delivered (%d by another process), %d not sent or no bot, %d other (unknown, canceled); world deliveries %d",
 		delivered, forwarded, notSent, unknown, len(st.Delivered))
 	assert.Positive(t, forwarded, "sends went through bots other processes drive")
+	for outcome, ms := range took {
+		slices.Sort(ms)
+		t.Logf("sends %s: %d, median %.0f ms, 90th percentile %.0f ms", outcome, len(ms), ms[len(ms)/2], ms[len(ms)*9/10])
+	}
+	for outcome, texts := range slow {
+		t.Logf("sends that took 1 s or more, %s: %d (%s)", outcome, len(texts), strings.Join(texts[:min(len(texts), 8)], ", "))
+	}
 }

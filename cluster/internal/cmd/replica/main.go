@@ -5,7 +5,7 @@
 // pool. It prints one JSON line per event on standard output:
 //
 //	{"event":"ready","node":"r0"}
-//	{"event":"said","text":"r0-12","outcome":"delivered","bot":"acct-3","node":"r0"}
+//	{"event":"said","text":"r0-12","ms":3,"outcome":"delivered","bot":"acct-3","node":"r0"}
 //	{"event":"said","text":"r0-13","outcome":"not sent","err":"…"}
 //	{"event":"inbound","id":"room-msg-4","bot":"acct-1","room":"room@chatroom"}
 //	{"event":"stopped","leaked":0,"err":""}
@@ -128,11 +128,12 @@ func run(f flags) (int, error) {
 			emit(map[string]any{"event": "inbound", "id": m.ID, "bot": m.Bot, "room": m.Room})
 		}
 	}()
+	var sends sync.WaitGroup
 	sendCtx, stopSends := context.WithCancel(ctx)
 	if f.sendEvery > 0 {
-		wg.Add(1)
+		sends.Add(1)
 		go func() {
-			defer wg.Done()
+			defer sends.Done()
 			sendLoop(sendCtx, pool, f)
 		}()
 	}
@@ -142,6 +143,7 @@ func run(f flags) (int, error) {
 	}
 	signal.Stop(sig)
 	stopSends()
+	sends.Wait() // the Say under way ends first
 	sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer scancel()
 	err = pool.Stop(sctx)
@@ -171,9 +173,10 @@ func sendLoop(ctx context.Context, pool *hawechaty.Pool, f flags) {
 		}
 		text := fmt.Sprintf("%s-%d", f.node, n)
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		began := time.Now()
 		r, err := pool.Say(sctx, "alice", text)
 		cancel()
-		ev := map[string]any{"event": "said", "text": text}
+		ev := map[string]any{"event": "said", "text": text, "ms": time.Since(began).Milliseconds()}
 		var se *hawechaty.SendError
 		switch {
 		case err == nil:
