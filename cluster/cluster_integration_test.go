@@ -456,8 +456,8 @@ func TestThreeReplicasThroughFaults(t *testing.T) {
 		byText[d.Text] = d
 	}
 	delivered, forwarded, notSent, unknown := 0, 0, 0, 0
-	slow := map[string][]string{} // outcome → texts that took a second or more
-	took := map[string][]float64{}  // outcome → how long each took, ms
+	slow := map[string][]string{}  // outcome → texts that took a second or more
+	took := map[string][]float64{} // outcome → how long each took, ms
 	for _, p := range []*proc{r0, r1, r2, r3} {
 		for _, e := range p.events("said") {
 			text := e["text"].(string)
