@@ -31,7 +31,9 @@ var ErrEnv = errors.New("hawechaty: bad environment")
 // "<puppet>#<index>". Tokens never appear in errors, logs or state.
 //
 // When HA_WECHATY_PUPPET_TOKEN is empty, every bot gets an empty token;
-// otherwise the counts must match.
+// otherwise the counts must match. When HA_WECHATY_REDIS (EnvRedis) is
+// set, the pool is one of the processes that share these bots through
+// that Redis (WithCluster).
 func FromEnv(ctx context.Context, opts ...Option) (*Pool, error) {
 	return FromEnvironment(ctx, os.Getenv, opts...)
 }
@@ -42,7 +44,7 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, opts ...Op
 	if err != nil {
 		return nil, err
 	}
-	pool, err := New(opts...)
+	pool, err := New(withEnvCluster(getenv, opts)...)
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,9 @@ func (p *Pool) Add(ctx context.Context, pup puppet.Puppet) error {
 	if name == "" {
 		return errors.New("hawechaty: Add: the puppet has an empty Name")
 	}
+	if p.cl != nil {
+		return p.cl.register(pup) // driven while this process holds its lease
+	}
 	m := newMember(pup)
 	// The puppet and its bot's record change together: an Add racing a
 	// Remove of the same name leaves both or neither.
@@ -107,6 +110,9 @@ func kindOf(name string) string {
 // this.) Remove returns by ctx's end even when the puppet ignores its
 // context; the stop goes on in the background, bounded by 30 s a step.
 func (p *Pool) Remove(ctx context.Context, name string) error {
+	if p.cl != nil {
+		return errors.New("hawechaty: Remove in a cluster: not supported (stop the process, or hand the bot over: Cluster().Handover)")
+	}
 	p.roster.Lock()
 	p.mu.Lock()
 	m, ok := p.bots[name]

@@ -20,7 +20,8 @@ type config struct {
 	log       *slog.Logger
 	storeOpts []store.Option[reducers.Pool]
 	msgBuffer int
-	evBuffer  int // WithEventBuffer: events.go
+	evBuffer  int            // WithEventBuffer: events.go
+	cluster   *clusterConfig // WithCluster
 	errs      []error
 }
 

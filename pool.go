@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/cluster"
 	"github.com/hawechaty/hawechaty/epics"
 	"github.com/hawechaty/hawechaty/reducers"
 	"github.com/hawechaty/hawechaty/selectors"
@@ -68,6 +69,7 @@ type Pool struct {
 
 	bell    doorbell
 	sendSeq atomic.Uint64
+	cl      *poolCluster // WithCluster; nil for a pool of one process
 
 	// Room finds rooms across the pool.
 	Room RoomFinder
@@ -143,6 +145,12 @@ func newPool(opts []Option) (*Pool, error) {
 	}
 	p.Room = RoomFinder{pool: p}
 	p.Contact = ContactFinder{pool: p}
+	if cfg.cluster != nil {
+		if p.cl, err = newPoolCluster(p, cfg.cluster); err != nil {
+			return nil, err
+		}
+		p.cfg.ha.Node = p.cl.c.Node()
+	}
 	return p, nil
 }
 
@@ -150,14 +158,22 @@ func newPool(opts []Option) (*Pool, error) {
 // state holds the pool where get says.
 func storeOptions[S any](p *Pool, get func(S) reducers.Pool) []store.Option[S] {
 	deps := epics.Deps{Puppet: p.puppet, Deliver: p.deliver, Log: p.log}
+	if p.cl != nil {
+		deps.Forward = p.cl.fw
+	}
 	ha := p.cfg.ha
-	return []store.Option[S]{
+	opts := []store.Option[S]{
 		store.WithMiddleware(doorbellMiddleware[S](&p.bell)),
 		store.WithEpic("clock", epics.Clock(get)),
 		store.WithEpic("effects", epics.Effect(get,
 			epics.Ding(ha, deps), epics.Reset(ha, deps), epics.Rooms(ha, deps), epics.Contacts(ha, deps),
 			epics.Send(ha, deps), epics.Health(), epics.Inbox(deps), p.events.handler())),
 	}
+	if p.cl != nil {
+		opts = append(opts, store.WithEpic("cluster-publish", cluster.PublishEpic(p.cl.feed, get)),
+			store.WithMiddleware(cluster.InboundMiddleware(p.cl.in, get)))
+	}
+	return opts
 }
 
 // Store returns the store New made for the pool, to subscribe to changes
@@ -229,6 +245,11 @@ func (p *Pool) Start(ctx context.Context) error {
 	}
 	p.mu.Unlock()
 	var errs []error
+	if p.cl != nil {
+		if err := p.cl.start(runCtx); err != nil {
+			errs = append(errs, fmt.Errorf("hawechaty: cluster: %w", err))
+		}
+	}
 	for name, m := range members {
 		if runCtx.Err() != nil {
 			errs = append(errs, fmt.Errorf("hawechaty: start %q: %w", name, ErrStopped))
@@ -320,6 +341,12 @@ func (p *Pool) Stop(ctx context.Context) error {
 
 // shutdown stops the pool once; a later call waits for the first.
 func (p *Pool) shutdown(ctx context.Context) error {
+	var clErr error
+	if p.cl != nil {
+		// First: stop the puppets and release the leases, while the
+		// store and the pool still run.
+		clErr = p.cl.stop(ctx)
+	}
 	p.roster.Lock()
 	p.mu.Lock()
 	if p.state == stopped {
@@ -347,7 +374,7 @@ func (p *Pool) shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-p.stopDone:
-		return err
+		return errors.Join(clErr, err)
 	case <-ctx.Done():
 		return fmt.Errorf("hawechaty: stop: %w (the pool goes on stopping in the background)", ctx.Err())
 	}

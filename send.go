@@ -26,6 +26,7 @@ type SendError struct {
 	ID       string // the send's ID, as in the store's actions
 	To       string
 	Bot      string // the last bot tried, if any
+	Node     string // the process of the last attempt, in a cluster
 	Attempts int
 	Outcome  actions.Outcome
 	Detail   string // the puppet's error text
@@ -77,7 +78,8 @@ func (e *SendError) Unwrap() []error {
 type Receipt struct {
 	ID       string
 	Bot      string
-	Attempts int // more than 1 when the send failed over
+	Node     string // the process that drove Bot, in a cluster (package cluster)
+	Attempts int    // more than 1 when the send failed over
 }
 
 // abandonGrace is how long Say waits, after its context ended during an
@@ -206,9 +208,9 @@ func (p *Pool) collect(id string) {
 
 func result(ctx context.Context, sd *reducers.Send) (Receipt, error) {
 	if sd.Outcome == actions.Delivered {
-		return Receipt{ID: sd.ID, Bot: sd.Bot, Attempts: sd.Attempt}, nil
+		return Receipt{ID: sd.ID, Bot: sd.Bot, Node: sd.Node, Attempts: sd.Attempt}, nil
 	}
-	return Receipt{}, &SendError{ID: sd.ID, To: sd.To, Bot: sd.Bot, Attempts: sd.Attempt, Outcome: sd.Outcome, Detail: sd.Error, cause: ctx.Err()}
+	return Receipt{}, &SendError{ID: sd.ID, To: sd.To, Bot: sd.Bot, Node: sd.Node, Attempts: sd.Attempt, Outcome: sd.Outcome, Detail: sd.Error, cause: ctx.Err()}
 }
 
 // doorbell wakes the Say waiting for a send when an action about it was

@@ -27,6 +27,12 @@ type Meta struct {
 	// Seq is the position of the action in its store's dispatch order,
 	// starting at 1. The store sets it.
 	Seq uint64 `json:"seq,omitempty"`
+	// Node and Token are set on an action that arrived from another
+	// process's feed (package cluster): the node that published it and its
+	// fencing token for the bot the action is about. They are empty on
+	// an action made in this process.
+	Node  string `json:"node,omitempty"`
+	Token uint64 `json:"token,omitempty"`
 }
 
 // Action is one event or decision. It is a value: copying it is cheap and

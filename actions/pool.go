@@ -65,6 +65,11 @@ type MessagePayload struct {
 	// Kind is what the message carries besides text ("" for text); the
 	// facade's Message fetches it.
 	Kind MediaKind `json:"kind,omitempty"`
+
+	// Elsewhere: another process of the cluster claimed the message first
+	// (package cluster): the reducer takes it as the bot's sign of life,
+	// not as a message for the application.
+	Elsewhere bool `json:"elsewhere,omitempty"`
 }
 
 // DingPayload reports a heartbeat probe the ding epic sent (or failed to).
@@ -129,6 +134,9 @@ type SendResultPayload struct {
 	// attempt runs to the puppet's answer or the send timeout); an
 	// application's own effect runner may.
 	CallerGone bool `json:"callerGone,omitempty"`
+	// Node is the process that made the attempt, in a cluster (package
+	// cluster); empty in a pool of one process.
+	Node string `json:"node,omitempty"`
 }
 
 // Bot lifecycle, heartbeat and effect actions.
@@ -221,6 +229,10 @@ func BotOf(a Action) string {
 	case ContactPayload:
 		return p.Bot
 	case SendResultPayload:
+		return p.Bot
+	case OwnedPayload:
+		return p.Bot
+	case ReleasedPayload:
 		return p.Bot
 	}
 	return ""

@@ -30,6 +30,9 @@ type Deps struct {
 	// must not block. Nil: accepted messages are only announced with
 	// actions.MessageAccepted.
 	Deliver func(actions.MessagePayload)
+	// Forward makes an attempt on a bot that another process drives (in
+	// a cluster; see Forwarder). Nil: such an attempt is not sent.
+	Forward Forwarder
 	// Log receives effect errors (a ding that could not be sent). Nil
 	// discards.
 	Log *slog.Logger

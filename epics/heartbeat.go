@@ -28,7 +28,7 @@ func Ding(cfg Config, deps Deps) Handler {
 		}
 		p, _ := actions.Due.Match(a)
 		b, ok := s.Bots.Get(p.Bot)
-		if !ok || b.DingBy != a.Meta.Seq || deps.Puppet == nil {
+		if !ok || b.DingBy != a.Meta.Seq || deps.Puppet == nil || !cfg.Drives(b) {
 			return
 		}
 		pup, ok := deps.Puppet(p.Bot)
@@ -76,7 +76,7 @@ func Reset(cfg Config, deps Deps) Handler {
 		}
 		p, _ := actions.Due.Match(a)
 		b, ok := s.Bots.Get(p.Bot)
-		if !ok || b.ResetBy != a.Meta.Seq {
+		if !ok || b.ResetBy != a.Meta.Seq || !cfg.Drives(b) {
 			return
 		}
 		bot, attempt, timeout := p.Bot, b.Reset, cfg.SendTimeout
@@ -124,7 +124,7 @@ func Rooms(cfg Config, deps Deps) Handler {
 			return
 		}
 		b, ok := s.Bots.Get(bot)
-		if !ok || b.RoomsBy != a.Meta.Seq || deps.Puppet == nil {
+		if !ok || b.RoomsBy != a.Meta.Seq || deps.Puppet == nil || !cfg.Drives(b) {
 			return
 		}
 		pup, ok := deps.Puppet(bot)

@@ -27,13 +27,17 @@ import (
 // as the caller's (canceled when the puppet says it was not sent,
 // abandoned when it may have been).
 //
+// An attempt routed to a bot that another process drives (Bot.Node,
+// in a cluster) is handed to Deps.Forward, which reports its owner's
+// result.
+//
 // When bots become available (bot/RECOVERED, bot/ROOMS, bot/CONTACTS,
 // bot/CONTACT_ADDED), a bot is removed, or a bot's send budget refilled (the bot/DUE that
 // set Bot.RefillBy), the sends that wait for one (WaitForBot, or over
 // budget) are asked to be routed again with send/RETRY.
 func Send(cfg Config, deps Deps) Handler {
 	cfg = cfg.Defaults()
-	snd := &sender{timeout: cfg.SendTimeout, deps: deps, hung: fmt.Sprintf("no answer within %v", cfg.SendTimeout)}
+	snd := &sender{timeout: cfg.SendTimeout, deps: deps, node: cfg.Node, hung: fmt.Sprintf("no answer within %v", cfg.SendTimeout)}
 	return func(a actions.Action, s reducers.Pool, fx *Effects) {
 		var id string
 		switch a.Type {
@@ -71,6 +75,10 @@ func Send(cfg Config, deps Deps) Handler {
 		if !ok || sd.RoutedBy != a.Meta.Seq || sd.Outcome.Done() {
 			return
 		}
+		if b, ok := s.Bots.Get(sd.Bot); ok && !cfg.Drives(b) {
+			fx.Run(forward(deps, *sd, b.Node))
+			return
+		}
 		fx.Run(snd.attempt(sd))
 	}
 }
@@ -91,6 +99,7 @@ type sender struct {
 	timeout time.Duration
 	deps    Deps
 	hung    string // the error of an attempt that did not answer in time
+	node    string // this process, in a cluster (Config.Node)
 }
 
 // attempt is one send attempt: the puppet call, reported once, at the
@@ -105,7 +114,7 @@ func (snd *sender) attempt(sd *reducers.Send) func(context.Context, func(...acti
 		if ok {
 			// One timer bounds the attempt: it reports, which ends the
 			// puppet's context, whether or not the puppet returns.
-			timer := time.AfterFunc(snd.timeout, func() { done(result(sd, actions.Unknown, snd.hung)) })
+			timer := time.AfterFunc(snd.timeout, func() { done(snd.result(sd, actions.Unknown, snd.hung)) })
 			err = say(ctx, pup, sd)
 			timer.Stop()
 		} else {
@@ -115,13 +124,13 @@ func (snd *sender) attempt(sd *reducers.Send) func(context.Context, func(...acti
 		if err != nil {
 			detail = err.Error()
 		}
-		done(result(sd, puppet.Classify(err), detail))
+		done(snd.result(sd, puppet.Classify(err), detail))
 	}
 }
 
 // result is the send/RESULT of sd's current attempt.
-func result(sd *reducers.Send, o actions.Outcome, detail string) actions.Action {
-	return actions.SendResult.New(actions.SendResultPayload{ID: sd.ID, Bot: sd.Bot, Attempt: sd.Attempt, Outcome: o, Error: detail})
+func (snd *sender) result(sd *reducers.Send, o actions.Outcome, detail string) actions.Action {
+	return actions.SendResult.New(actions.SendResultPayload{ID: sd.ID, Bot: sd.Bot, Attempt: sd.Attempt, Node: snd.node, Outcome: o, Error: detail})
 }
 
 // say is the attempt's puppet call: Say for text, the puppet's capability

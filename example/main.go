@@ -15,6 +15,7 @@
 //	go run ./example -devtools ws://127.0.0.1:8000   # watch it in Redux DevTools
 //	go run ./example -http 127.0.0.1:9090            # /healthz /readyz /v1/health /metrics
 //	go run ./example -scan 0                         # no QR login
+//	go run ./example -redis redis://127.0.0.1:6379/0 # one of several replicas (run it in 3 terminals)
 package main
 
 import (
@@ -45,6 +46,7 @@ func main() {
 	relay := flag.String("devtools", "", "stream the pool to a Redux DevTools relay, e.g. ws://127.0.0.1:8000")
 	flag.StringVar(&opsAddr, "http", "", "serve /healthz, /readyz, /v1/health and /metrics for the demo, e.g. 127.0.0.1:9090")
 	flag.DurationVar(&scanAfter, "scan", scanAfter, "bot-1 asks for a QR scan at the start and is scanned after this long (0: no QR login)")
+	flag.StringVar(&redisURL, "redis", "", "run as one replica of a pool shared through this Redis, e.g. redis://127.0.0.1:6379/0")
 	flag.Parse()
 	if err := run(os.Stdout, *bots, *duration, *relay); err != nil {
 		fmt.Fprintln(os.Stderr, "example:", err)
@@ -94,13 +96,13 @@ func run(out io.Writer, nbots int, duration time.Duration, relay string) error {
 	for i := range nbots {
 		botIDs = append(botIDs, fmt.Sprintf("bot-%d", i+1))
 	}
-	pool, err := hawechaty.New(
+	pool, err := hawechaty.New(append([]hawechaty.Option{
 		hawechaty.WithDingAfter(dingAfter),
 		hawechaty.WithFailAfter(failAfter),
 		hawechaty.WithSendTimeout(sendTimeout),
 		hawechaty.WithBackoff(epics.Backoff{Initial: 500 * time.Millisecond, Factor: 1.6, Jitter: 0.2, Max: 5 * time.Second}),
 		hawechaty.WithSeed(42),
-	)
+	}, clusterOptions(out)...)...)
 	if err != nil {
 		return err
 	}

@@ -95,6 +95,10 @@ type Config struct {
 	// message arriving through a slower bot after that is delivered again.
 	DedupeSize   int
 	DedupeWindow time.Duration
+	// Node names this process in a cluster (package cluster): the
+	// reducer watches, dings and resets only the bots whose Bot.Node it
+	// is, and the epics act only for them. Empty in a pool of one process.
+	Node string
 	// Seed makes the jitter of dings and backoff different between pools
 	// and reproducible for one seed. Jitter is a hash of the seed, the bot
 	// and the time of the decision: a pure function, so the same actions

@@ -87,6 +87,11 @@ type Bot struct {
 	Listed     bool      `json:"listed,omitempty"`     // its contacts were listed (bot/CONTACTS)
 	RefillAt   time.Time `json:"refillAt,omitzero"`    // a send waits for the bot's send budget to refill then
 	RefillBy   uint64    `json:"refillBy,omitempty"`   // the budget refilled: route the sends that wait
+	// Node is the process that drives the bot, in a cluster (cluster/OWNED);
+	// empty in a pool of one process, or when no process drives it. Token
+	// is the highest fencing token seen for the bot. See reducers/cluster.go.
+	Node  string `json:"node,omitempty"`
+	Token uint64 `json:"token,omitempty"`
 }
 
 // Send is a send the pool is making or has just ended.
@@ -109,6 +114,7 @@ type Send struct {
 	Error     string          `json:"error,omitempty"`
 	Since     time.Time       `json:"since,omitzero"`
 	Media     *actions.Media  `json:"media,omitempty"` // what the send carries besides Text; nil for text
+	Node      string          `json:"node,omitempty"`  // the process of the last attempt, in a cluster
 }
 
 // Pool is the state of a pool of bots: everything the pool knows.
@@ -189,6 +195,9 @@ func (c Config) Reducer() Reducer[Pool] {
 
 func (c Config) reduce(s Pool, a actions.Action) Pool {
 	t, seq := a.Meta.Time, a.Meta.Seq
+	if a.Meta.Node != "" && !c.admit(s, a) {
+		return s // from another process's feed, and stale or our own
+	}
 	before := s.Available
 	switch a.Type {
 	case actions.BotAdded.Type():
@@ -258,7 +267,9 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 			s.Rooms = roomWith(s.Rooms, p.Room, p.Bot, s.Bots)
 		}
 		s = c.update(s, p.Bot, seq, func(b *Bot) { alive(b, t) })
-		s = c.accept(s, p, t, seq)
+		if !p.Elsewhere {
+			s = c.accept(s, p, t, seq)
+		}
 	case actions.Heartbeat.Type():
 		p, _ := actions.Heartbeat.Match(a)
 		s = c.update(s, p.Bot, seq, func(b *Bot) {
@@ -299,6 +310,10 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 			// failing the bot again would reset a bot whose QR code a
 			// human is scanning, or a logged-out one before its silence
 			// lasts FailAfter, or one that recovered since.
+			if !c.Drives(b) {
+				mirrorFailed(b, t, p)
+				return
+			}
 			if b.Phase != Failed && !p.Decided {
 				c.fail(b, t, p.Reason)
 			}
@@ -381,7 +396,11 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 		}
 		return s.rebuilt()
 	default:
-		return s
+		n, ok := c.cluster(s, a, t, seq)
+		if !ok {
+			return s
+		}
+		s = n
 	}
 	if s.Available != before || (s.Available == 0 && s.EverUp && !s.Down) {
 		switch {
@@ -469,8 +488,12 @@ func (c Config) dingAt(b *Bot) time.Time {
 }
 
 // next is b's next deadline, or zero for none: its heartbeat's, or the
-// refill of its send budget when a send waits for it, whichever is first.
+// refill of its send budget when a send waits for it, whichever is first;
+// none for a bot this process does not drive.
 func (c Config) next(b *Bot) time.Time {
+	if !c.Drives(b) {
+		return time.Time{}
+	}
 	t := c.nextBeat(b)
 	if !b.RefillAt.IsZero() && (t.IsZero() || b.RefillAt.Before(t)) {
 		return b.RefillAt

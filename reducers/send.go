@@ -163,6 +163,9 @@ func (s Pool) end(sd *Send, o actions.Outcome, detail string) Pool {
 // delivered, retried on another bot when certainly not sent, or ended.
 func (c Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uint64) Pool {
 	s = c.update(s, p.Bot, seq, func(b *Bot) {
+		if !c.Drives(b) {
+			return // its owner counts the attempts it makes
+		}
 		switch p.Outcome {
 		case actions.Delivered:
 			b.Sent++
@@ -189,6 +192,7 @@ func (c Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uin
 		return s // not this send's current attempt
 	}
 	sd := *old
+	sd.Node = p.Node
 	gone := p.CallerGone || sd.Canceled
 	switch p.Outcome {
 	case actions.Delivered:

@@ -1,0 +1,83 @@
+// Package cluster lets several processes share one pool of bot accounts
+// through Redis: each bot is driven by at most one process at a time,
+// under a lease with a fencing token; a dead process's bots are taken
+// over by the others within one lease and one retry; processes with room
+// to spare stand by (N+X).
+//
+// # Ownership
+//
+// A process registers the bots it can drive (Register, with their
+// puppets) and a capacity (WithCapacity). Every Retry it renews the
+// leases it holds (one pipelined round trip) and, while it has room,
+// takes free bots (grant: a Lua script that INCRs the bot's fence, the
+// token, and sets the lease). When it gains a bot it lends the puppet to
+// the local pool (Driver.Drive), wrapped so that every call is refused as
+// not sent once the process's own end of the lease has passed; when it
+// loses one, or gives it up, it stops the puppet first (Driver.Undrive),
+// then releases the lease. A held bot moves only on an explicit
+// Handover, or when its process stops (Stop releases every lease after
+// stopping the puppets) or dies (the lease runs out).
+//
+// Logins and resets (every puppet Start) take a slot of a cluster-wide
+// semaphore (WithLoginConcurrency), as the QQ bot SDK's max concurrency
+// does.
+//
+// # Keys (prefix P, WithPrefix)
+//
+//	P:lease:{bot}   "node|token", PX = the lease: present while held
+//	P:fence:{bot}   the highest token granted; never deleted
+//	P:quiet:{bot}   PX: no grant until it expires (the epoch rule)
+//	P:offer:{bot}   PX: a handover reserves the bot for one node
+//	P:epoch         set at first use; gone means Redis lost its data
+//	P:node:{node}   PX: the node is alive, {"capacity":…,"driving":…}
+//	P:slots:logins  sorted set: the login semaphore's slots
+//
+// The per-bot keys share the hash tag {bot}, so the lease scripts run on
+// one shard of a Redis Cluster. (The feed's fenced append to the one
+// shared stream P:events spans two slots: Redis Cluster refuses it.)
+//
+// # What each guarantee rests on
+//
+//   - At most one driver per bot, on one Redis server (or Redis Cluster
+//     shard) that keeps its data: Redis grants a lease to one node at a
+//     time (a script runs alone); the holder stops its puppet's calls at
+//     RenewDeadline after it sent its last successful renewal, by its
+//     monotonic clock, before Redis expires the lease (Lease after it ran
+//     the command). This needs the holder's clock not to run more than
+//     (Lease−RenewDeadline)/RenewDeadline faster than Redis's (a third,
+//     with the defaults) and the puppet's in-flight calls to end within
+//     that margin (they run under a context that ends at the holder's end).
+//     No clocks are compared with each other.
+//   - Redis restarted empty: every holder's next renewal fails and it
+//     stops at once; no grant is made for one lease after the bot's fence
+//     is found missing, so a holder that could not hear of the loss
+//     (paused, cut off) has stopped by its own clock first. Tokens keep
+//     growing across the loss (the new fence starts from the server's
+//     clock in µs).
+//   - Sentinel (or any asynchronous replica): a failover can lose a grant
+//     or renewal that the old master acknowledged and did not pass on, so
+//     two nodes may drive one bot for up to one lease. The fence check of
+//     shared writes still refuses the loser's writes once the new master
+//     has granted.
+//   - Redis unreachable: holders stop at their renew deadline (the app
+//     sees ErrNoBot for those bots); WithDriveThroughOutage keeps them
+//     driving, at the price of two drivers should this process alone be
+//     cut off.
+//
+// # Usage
+//
+//	c, err := cluster.New("redis://127.0.0.1:6379/0", cluster.WithCapacity(3))
+//	for name, p := range puppets {
+//		_ = c.Register(name, p)
+//	}
+//	_ = c.Start(ctx, driver) // the pool: hawechaty.WithCluster does this
+//	…
+//	_ = c.Stop(ctx) // stop the puppets, release the leases
+//
+// The loop, every Retry:
+//
+//	renew held leases (pipelined)  ─► lost: fence + undrive
+//	                               ─► Redis unreachable past RenewDeadline: fence + undrive
+//	heartbeat P:node:{node}, SET NX P:epoch
+//	room left? GET free leases (pipelined) ─► grant ─► Drive (its Start waits for a login slot)
+package cluster

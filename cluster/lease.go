@@ -1,0 +1,267 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Errors of the lease calls.
+var (
+	// ErrHeld: another node holds the bot's lease.
+	ErrHeld = errors.New("cluster: lease held by another node")
+	// ErrQuiet: the bot's fence was (re)created, by a first use or after
+	// Redis lost its data; no grant until one lease has passed.
+	ErrQuiet = errors.New("cluster: quiet period after the keyspace was (re)created")
+	// ErrOffered: a graceful handover reserves the bot for another node.
+	ErrOffered = errors.New("cluster: reserved for another node by a handover")
+	// ErrLost: the lease is no longer this node's (expired and taken, or
+	// lost with Redis's data).
+	ErrLost = errors.New("cluster: lease lost")
+	// ErrFenced: a fenced write was refused: the writer's lease or token
+	// is no longer the latest.
+	ErrFenced = errors.New("cluster: fenced")
+)
+
+// Timing is the lease timing, as Kubernetes' leader leases have it.
+//
+// A holder renews every Retry. It drives the bot until RenewDeadline after
+// the moment it sent its last successful grant or renewal, by its own
+// monotonic clock; after that it refuses every call into the puppet and
+// stops it. Redis expires the lease Lease after it ran that command, which
+// is later. A standby tries every Retry, so a dead holder's bot is taken
+// within Lease + Retry.
+//
+// The clocks: no two clocks are compared. The holder measures from before
+// it sent the command, Redis from when it ran it, so the holder's end
+// comes first as long as the holder's clock does not run more than
+// (Lease−RenewDeadline)/RenewDeadline faster than Redis's (a third, with
+// the defaults), and that margin is also the time the holder has to stop
+// its puppet's calls. Clock jumps do not matter: Go's timers and
+// time.Since use the monotonic clock, and Redis expires keys by its own.
+type Timing struct {
+	Lease         time.Duration // how long Redis keeps a lease without renewal (default 15 s)
+	RenewDeadline time.Duration // how long the holder drives after its last successful renewal was sent (default 10 s)
+	Retry         time.Duration // how often holders renew and standbys try (default 2 s)
+}
+
+// DefaultTiming is Kubernetes' leader-election timing.
+var DefaultTiming = Timing{Lease: 15 * time.Second, RenewDeadline: 10 * time.Second, Retry: 2 * time.Second}
+
+// Validate checks Retry < RenewDeadline < Lease, in whole milliseconds.
+func (t Timing) Validate() error {
+	switch {
+	case t.Retry < time.Millisecond || t.RenewDeadline < time.Millisecond || t.Lease < time.Millisecond:
+		return fmt.Errorf("cluster: timing %v: every duration must be at least 1 ms", t)
+	case t.RenewDeadline >= t.Lease:
+		return fmt.Errorf("cluster: timing: the renew deadline (%v) must be shorter than the lease (%v)", t.RenewDeadline, t.Lease)
+	case t.Retry >= t.RenewDeadline:
+		return fmt.Errorf("cluster: timing: the retry period (%v) must be shorter than the renew deadline (%v)", t.Retry, t.RenewDeadline)
+	}
+	return nil
+}
+
+// Lease is one bot's lease as its holder knows it.
+type Lease struct {
+	Bot   string
+	Node  string
+	Token uint64
+	// Until is when the holder stops driving: RenewDeadline after it sent
+	// the last successful grant or renewal (a monotonic reading).
+	Until time.Time
+}
+
+// Value is the lease key's value, "node|token".
+func (l Lease) Value() string { return l.Node + "|" + strconv.FormatUint(l.Token, 10) }
+
+// Keys names the keyspace under one prefix.
+type Keys struct{ Prefix string }
+
+// Lease is P:lease:{bot}.
+func (k Keys) Lease(bot string) string { return k.Prefix + ":lease:{" + bot + "}" }
+
+// Fence is P:fence:{bot}.
+func (k Keys) Fence(bot string) string { return k.Prefix + ":fence:{" + bot + "}" }
+
+// Quiet is P:quiet:{bot}.
+func (k Keys) Quiet(bot string) string { return k.Prefix + ":quiet:{" + bot + "}" }
+
+// Offer is P:offer:{bot}.
+func (k Keys) Offer(bot string) string { return k.Prefix + ":offer:{" + bot + "}" }
+
+// Epoch is P:epoch.
+func (k Keys) Epoch() string { return k.Prefix + ":epoch" }
+
+func (k Keys) bot(bot string) []string {
+	return []string{k.Lease(bot), k.Fence(bot), k.Quiet(bot), k.Offer(bot)}
+}
+
+// Leases grants, renews and releases bots' leases for one node.
+type Leases struct {
+	rdb    redis.UniversalClient
+	keys   Keys
+	node   string
+	timing Timing
+	now    func() time.Time
+}
+
+// NewLeases returns the lease calls of node on rdb under prefix.
+func NewLeases(rdb redis.UniversalClient, prefix, node string, t Timing) (*Leases, error) {
+	switch {
+	case rdb == nil:
+		return nil, errors.New("cluster: nil Redis client")
+	case prefix == "":
+		return nil, errors.New("cluster: empty key prefix")
+	case node == "" || strings.ContainsAny(node, "|{}"):
+		return nil, fmt.Errorf("cluster: node name %q: want a non-empty name without '|', '{' or '}'", node)
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	return &Leases{rdb: rdb, keys: Keys{Prefix: prefix}, node: node, timing: t, now: time.Now}, nil
+}
+
+// Node is the node these leases are granted to.
+func (ls *Leases) Node() string { return ls.node }
+
+// Grant takes the bot's lease if it is free. It returns ErrHeld,
+// ErrQuiet or ErrOffered (wrapped, with how long that lasts) when it is
+// not. A lease this node already holds (a grant whose answer was lost) is
+// returned as granted.
+func (ls *Leases) Grant(ctx context.Context, bot string) (Lease, error) {
+	if err := checkBot(bot); err != nil {
+		return Lease{}, err
+	}
+	sent := ls.now()
+	res, err := grantScript.Run(ctx, ls.rdb, ls.keys.bot(bot), ls.node, ms(ls.timing.Lease)).Slice()
+	if err != nil {
+		return Lease{}, fmt.Errorf("cluster: grant %q: %w", bot, err)
+	}
+	status, _ := res[0].(string)
+	switch status {
+	case "OK":
+		tok, err := strconv.ParseUint(fmt.Sprint(res[1]), 10, 64)
+		if err != nil {
+			return Lease{}, fmt.Errorf("cluster: grant %q: bad token %v", bot, res[1])
+		}
+		return Lease{Bot: bot, Node: ls.node, Token: tok, Until: sent.Add(ls.timing.RenewDeadline)}, nil
+	case "HELD":
+		node, tok, ok := parseValue(fmt.Sprint(res[1]))
+		if ok && node == ls.node {
+			// Ours: an earlier grant ran but its answer never came back.
+			// Its PTTL says when Redis ends it; renew to know the end.
+			l := Lease{Bot: bot, Node: ls.node, Token: tok}
+			if err := ls.Renew(ctx, &l); err != nil {
+				return Lease{}, err
+			}
+			return l, nil
+		}
+		return Lease{}, fmt.Errorf("%w: %q by %q for %v", ErrHeld, bot, node, pttl(res))
+	case "QUIET":
+		return Lease{}, fmt.Errorf("%w: %q for %v", ErrQuiet, bot, pttl(res))
+	case "OFFERED":
+		return Lease{}, fmt.Errorf("%w: %q to %q for %v", ErrOffered, bot, res[1], pttl(res))
+	}
+	return Lease{}, fmt.Errorf("cluster: grant %q: unexpected reply %v", bot, res)
+}
+
+// Renew extends l; on success l.Until moves to RenewDeadline after the
+// moment Renew sent the command. It returns ErrLost when the lease is no
+// longer l's, and Redis's error otherwise (l.Until unchanged: the holder
+// drives until then and may retry).
+func (ls *Leases) Renew(ctx context.Context, l *Lease) error {
+	sent := ls.now()
+	n, err := renewScript.Run(ctx, ls.rdb, []string{ls.keys.Lease(l.Bot)}, l.Value(), ms(ls.timing.Lease)).Int()
+	if err != nil {
+		return fmt.Errorf("cluster: renew %q: %w", l.Bot, err)
+	}
+	if n != 1 {
+		return fmt.Errorf("%w: %q (token %d)", ErrLost, l.Bot, l.Token)
+	}
+	l.Until = sent.Add(ls.timing.RenewDeadline)
+	return nil
+}
+
+// Release ends l. With to set, it is a graceful handover: the bot is
+// reserved for node to for one lease. It returns ErrLost when the lease
+// was no longer l's.
+func (ls *Leases) Release(ctx context.Context, l Lease, to string) error {
+	n, err := releaseScript.Run(ctx, ls.rdb, ls.keys.bot(l.Bot), l.Value(), to, ms(ls.timing.Lease)).Int()
+	if err != nil {
+		return fmt.Errorf("cluster: release %q: %w", l.Bot, err)
+	}
+	if n != 1 {
+		return fmt.Errorf("%w: %q (token %d)", ErrLost, l.Bot, l.Token)
+	}
+	return nil
+}
+
+// Fenced runs a fenced write (a script built by NewFenceScript) for the
+// holder of l: keys and args follow the lease's. A refusal is ErrFenced.
+func (ls *Leases) Fenced(ctx context.Context, s *redis.Script, l Lease, keys []string, args ...any) *redis.Cmd {
+	k := append([]string{ls.keys.Lease(l.Bot), ls.keys.Fence(l.Bot)}, keys...)
+	a := append([]any{l.Value(), strconv.FormatUint(l.Token, 10)}, args...)
+	return s.Run(ctx, ls.rdb, k, a...)
+}
+
+// IsFenced reports whether err is a fenced write's refusal.
+func IsFenced(err error) bool {
+	return err != nil && (errors.Is(err, ErrFenced) || strings.HasPrefix(err.Error(), "FENCED"))
+}
+
+func checkBot(bot string) error {
+	if bot == "" || strings.ContainsAny(bot, "{}") {
+		return fmt.Errorf("cluster: bot name %q: want a non-empty name without '{' or '}'", bot)
+	}
+	return nil
+}
+
+func parseValue(v string) (node string, token uint64, ok bool) {
+	i := strings.LastIndexByte(v, '|')
+	if i < 0 {
+		return "", 0, false
+	}
+	tok, err := strconv.ParseUint(v[i+1:], 10, 64)
+	return v[:i], tok, err == nil
+}
+
+func pttl(res []any) time.Duration {
+	if len(res) < 3 {
+		return 0
+	}
+	n, _ := res[2].(int64)
+	return time.Duration(n) * time.Millisecond
+}
+
+func ms(d time.Duration) int64 { return d.Milliseconds() }
+
+// RenewAll renews every lease in one round trip (a pipeline) and returns
+// each one's error, as Renew would; the Until of each renewed lease
+// moves.
+func (ls *Leases) RenewAll(ctx context.Context, leases []Lease) []error {
+	errs := make([]error, len(leases))
+	sent := ls.now()
+	pipe := ls.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(leases))
+	for i, l := range leases {
+		cmds[i] = pipe.Eval(ctx, renewLua, []string{ls.keys.Lease(l.Bot)}, l.Value(), ms(ls.timing.Lease))
+	}
+	_, _ = pipe.Exec(ctx)
+	for i, cmd := range cmds {
+		n, err := cmd.Int()
+		switch {
+		case err != nil:
+			errs[i] = fmt.Errorf("cluster: renew %q: %w", leases[i].Bot, err)
+		case n != 1:
+			errs[i] = fmt.Errorf("%w: %q (token %d)", ErrLost, leases[i].Bot, leases[i].Token)
+		default:
+			leases[i].Until = sent.Add(ls.timing.RenewDeadline)
+		}
+	}
+	return errs
+}

@@ -1,0 +1,52 @@
+//go:build integration
+
+package redistest_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hawechaty/hawechaty/cluster/redistest"
+)
+
+func TestServerRestartLosesTheData(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, rdb.Set(ctx, "k", "v", 0).Err())
+
+	srv.Restart()
+	// The pool's old connection broke with the restart; a new one answers.
+	require.Eventually(t, func() bool { return rdb.Ping(ctx).Err() == nil }, 10*time.Second, 10*time.Millisecond)
+	_, err := rdb.Get(ctx, "k").Result()
+	assert.ErrorIs(t, err, redis.Nil, "a restart without persistence starts empty")
+}
+
+func TestProxyCutsOneClientOff(t *testing.T) {
+	srv := redistest.Start(t)
+	px := redistest.NewProxy(t, srv.Addr)
+	direct := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer direct.Close()
+	behind := redis.NewClient(&redis.Options{Addr: px.Addr, MaxRetries: -1, DialTimeout: time.Second})
+	defer behind.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	require.NoError(t, behind.Set(ctx, "k", "1", 0).Err())
+	px.Cut()
+	assert.Error(t, behind.Get(ctx, "k").Err(), "cut off")
+	assert.Error(t, behind.Get(ctx, "k").Err(), "new connections are refused too")
+	v, err := direct.Get(ctx, "k").Result()
+	require.NoError(t, err, "the others still reach the server")
+	assert.Equal(t, "1", v)
+
+	px.Heal()
+	require.Eventually(t, func() bool { return behind.Ping(ctx).Err() == nil }, 10*time.Second, 10*time.Millisecond)
+}
