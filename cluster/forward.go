@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -175,11 +176,19 @@ func (fw *Forwarder) Forward(ctx context.Context, node string, sd reducers.Send)
 		fw.mu.Unlock()
 	}()
 
+	values := []string{"req", req, "origin", fw.node, "send", sd.ID, "attempt", strconv.Itoa(sd.Attempt),
+		"bot", sd.Bot, "to", sd.To, "text", sd.Text}
+	if sd.Media != nil { // the owner sends it with the puppet's capability, as a local attempt would
+		js, err := json.Marshal(sd.Media)
+		if err != nil {
+			res.Outcome, res.Error = actions.NotSent, fmt.Sprintf("cannot forward the media: %v", err)
+			return res
+		}
+		values = append(values, "media", string(js))
+	}
 	var add *redis.StringCmd
 	_, _ = fw.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		add = p.XAdd(ctx, &redis.XAddArgs{Stream: fw.sendsKey(node), Values: []string{
-			"req", req, "origin", fw.node, "send", sd.ID, "attempt", strconv.Itoa(sd.Attempt),
-			"bot", sd.Bot, "to", sd.To, "text", sd.Text}})
+		add = p.XAdd(ctx, &redis.XAddArgs{Stream: fw.sendsKey(node), Values: values})
 		p.PExpire(ctx, fw.sendsKey(node), fw.streamTTL())
 		return nil
 	})
@@ -419,8 +428,16 @@ func (fw *Forwarder) attempt(ctx context.Context, o Owner, m redis.XMessage) {
 			res.Outcome, res.Error = actions.NotSent, fmt.Sprintf("node %q has no puppet for bot %q", fw.node, bot)
 		}
 	}
+	var media *actions.Media
+	if js := str("media"); js != "" && pup != nil {
+		media = new(actions.Media)
+		if err := json.Unmarshal([]byte(js), media); err != nil {
+			res.Outcome, res.Error = actions.NotSent, fmt.Sprintf("a forwarded send's media is unreadable: %v", err)
+			pup = nil
+		}
+	}
 	if pup != nil {
-		res.Outcome, res.Error = fw.say(ctx, pup, str("to"), str("text"))
+		res.Outcome, res.Error = fw.say(ctx, pup, str("to"), str("text"), media)
 		if o.Dispatch != nil {
 			if err := o.Dispatch(actions.SendResult.New(res).WithSource("cluster/forwarded")); err != nil {
 				fw.opts.Log.Debug("cluster: cannot count a forwarded attempt", "err", err)
@@ -460,11 +477,17 @@ func (fw *Forwarder) ack(ctx context.Context, id string) {
 
 // say is the attempt on the puppet, bounded by SendTimeout even when the
 // puppet ignores its context.
-func (fw *Forwarder) say(ctx context.Context, pup puppet.Puppet, to, text string) (actions.Outcome, string) {
+func (fw *Forwarder) say(ctx context.Context, pup puppet.Puppet, to, text string, media *actions.Media) (actions.Outcome, string) {
 	actx, cancel := context.WithTimeout(ctx, fw.opts.SendTimeout)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- pup.Say(actx, to, text) }()
+	go func() {
+		if media != nil {
+			done <- puppet.SendMedia(actx, pup, to, *media)
+			return
+		}
+		done <- pup.Say(actx, to, text)
+	}()
 	select {
 	case err := <-done:
 		if err == nil {

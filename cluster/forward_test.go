@@ -117,6 +117,12 @@ func (n *fwdNode) stop() {
 func (n *fwdNode) send(id string) reducers.Send {
 	n.t.Helper()
 	require.NoError(n.t, n.st.Dispatch(actions.SendRequested.New(actions.SendPayload{ID: id, To: "alice", Text: "hello"})))
+	return n.wait(id)
+}
+
+// wait waits for send id's end.
+func (n *fwdNode) wait(id string) reducers.Send {
+	n.t.Helper()
 	sub := n.st.Subscribe(1)
 	defer sub.Close()
 	deadline := time.NewTimer(10 * time.Second)
