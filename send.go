@@ -36,7 +36,10 @@ type SendError struct {
 
 func (e *SendError) Error() string {
 	msg := fmt.Sprintf("hawechaty: send %s to %q: %s", e.ID, e.To, e.Outcome)
-	if e.Bot != "" {
+	switch {
+	case e.Bot != "" && e.Node != "":
+		msg += fmt.Sprintf(" (bot %q on node %q, %d attempts)", e.Bot, e.Node, e.Attempts)
+	case e.Bot != "":
 		msg += fmt.Sprintf(" (bot %q, %d attempts)", e.Bot, e.Attempts)
 	}
 	if e.Detail != "" {

@@ -417,3 +417,28 @@ func TestSnapshotScript(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(rdb.Get(ctx, f.snapshot).Val()), &doc))
 	assert.Equal(t, ids[4], doc.ID)
 }
+
+// TestFollowerSurvivesRedisLosingItsData: Redis comes back empty (the
+// stream and the snapshot gone): the follower finds its position gone,
+// starts again from the new stream's start, and takes the facts of the
+// bot's next owner, whose token (the lease manager's, after a loss) is
+// higher.
+func TestFollowerSurvivesRedisLosingItsData(t *testing.T) {
+	m, rdb := feedRedis(t)
+	n1 := newProc(t, rdb, "n1", FeedOptions{}, "b1")
+	n2 := newProc(t, rdb, "n2", FeedOptions{}, "b1")
+	n2.follow()
+	holdLease(t, rdb, "b1", "n1", 1)
+	n1.own("b1", 1)
+	n1.dispatch(login("b1"))
+	n2.waitFor("b1 up", available("b1"))
+
+	m.FlushAll()
+	holdLease(t, rdb, "b1", "n3", 1_000_000) // granted after the loss
+	n3 := newProc(t, rdb, "n3", FeedOptions{}, "b1")
+	n3.own("b1", 1_000_000)
+	n2.waitFor("b1 on n3", func(s reducers.Pool) bool { b, _ := s.Bots.Get("b1"); return b.Node == "n3" })
+	n3.dispatch(login("b1"))
+	n2.waitFor("b1 up on n3", available("b1"))
+	assert.Equal(t, uint64(1_000_000), n2.bot("b1").Token)
+}
