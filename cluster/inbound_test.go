@@ -87,7 +87,7 @@ func testInboundOnceClusterWide(t *testing.T, rdb redis.UniversalClient) {
 			}
 			wg.Go(func() {
 				assert.NoError(t, st.Dispatch(actions.Message.New(actions.MessagePayload{
-					Bot: b, MessageID: fmt.Sprintf("m%d", i), From: "carol", Room: "r1", Text: "hi"})))
+					Bot: b, MessageID: fmt.Sprintf("m%d", i), From: "carol", Room: "r1", Text: fmt.Sprintf("hi %d", i)})))
 			})
 		}
 	}
