@@ -89,6 +89,10 @@ func startProc(t *testing.T, name, bin string, args ...string) *proc {
 	t.Cleanup(func() {
 		_ = p.cmd.Process.Kill()
 		<-p.done
+		if t.Failed() { // what the process said, to tell why
+			out := p.stderrText()
+			t.Logf("%s's stderr (last 4 KiB):\n%s", name, out[max(0, len(out)-4096):])
+		}
 	})
 	return p
 }

@@ -100,6 +100,7 @@ func run(f flags) (int, error) {
 		name := fmt.Sprintf("acct-%d", i)
 		p, err := wechatyservice.New(f.world, puppet.NewSecret("insecure_"+name),
 			wechatyservice.WithName(name),
+			wechatyservice.WithNoTLS(true), // the test world serves plaintext on 127.0.0.1
 			wechatyservice.WithCallTimeout(2*time.Second),
 			wechatyservice.WithBackoff(wechatyservice.Backoff{Base: 100 * time.Millisecond, Factor: 2, Max: time.Second}),
 			wechatyservice.WithDialOptions(grpc.WithUserAgent(f.node)))
