@@ -675,7 +675,7 @@ func (p *Puppet) Rooms(ctx context.Context) ([]puppet.Room, error) {
 // Contacts lists the bot's contacts (ContactList) with their names
 // (ContactPayload). Services list strangers too (members of the bot's
 // rooms); when the service tells friendship (some contact comes with
-// friend set), only friends and official accounts are listed, and Say
+// friend set), only friends, official accounts and the bot itself are listed, and Say
 // refuses the others with ErrNotFriend. A service that marks no contact as
 // a friend does not tell, and every contact is listed.
 func (p *Puppet) Contacts(ctx context.Context) ([]puppet.Contact, error) {
@@ -691,6 +691,9 @@ func (p *Puppet) Contacts(ctx context.Context) ([]puppet.Contact, error) {
 	}); err != nil {
 		return nil, err
 	}
+	p.mu.Lock()
+	self := s.self
+	p.mu.Unlock()
 	contacts := make([]puppet.Contact, 0, len(ids))
 	strangers := map[string]bool{}
 	tells := false
@@ -700,7 +703,7 @@ func (p *Puppet) Contacts(ctx context.Context) ([]puppet.Contact, error) {
 			r, err := s.client.ContactPayload(ctx, &pbp.ContactPayloadRequest{Id: id})
 			c.Name = p.clean(r.GetName())
 			tells = tells || r.GetFriend()
-			if !r.GetFriend() && r.GetType() != pbp.ContactType_CONTACT_TYPE_OFFICIAL {
+			if !r.GetFriend() && r.GetType() != pbp.ContactType_CONTACT_TYPE_OFFICIAL && id != self {
 				strangers[id] = true
 			}
 			return err
