@@ -194,3 +194,52 @@ func TestIntegrationHungService(t *testing.T) {
 	require.NoError(t, p.Ding(ctx, "still here"))
 	assert.Equal(t, "still here", waitEvent(t, ctx, p, puppet.EventDong).Data)
 }
+
+// TestIntegrationScanFriends: the real service's scan statuses reach the
+// pool (waiting with the QR code, then scanned and confirmed without one);
+// its contact payloads tell friendship, so a listed stranger is left out
+// of Contacts and refused as unreachable without a send, until a confirmed
+// friendship makes it a friend.
+func TestIntegrationScanFriends(t *testing.T) {
+	srv := servicetest.Start(t, servicetest.Config{})
+	p := realPuppet(t, srv, srv.Token)
+	ctx := integrationCtx(t)
+	require.NoError(t, p.Start(ctx))
+	var scans []puppet.ScanStatus
+	for login := false; !login; {
+		select {
+		case ev, ok := <-p.Events():
+			require.True(t, ok, "events closed before the login")
+			login = ev.Kind == puppet.EventLogin
+			if ev.Kind == puppet.EventScan {
+				scans = append(scans, ev.Scan)
+				if ev.Scan == puppet.ScanWaiting {
+					assert.Equal(t, "https://github.com/wechaty/wechaty-puppet-mock", ev.Data)
+				}
+			}
+		case <-ctx.Done():
+			t.Fatalf("no login before the deadline; scans %v", scans)
+		}
+	}
+	assert.Equal(t, []puppet.ScanStatus{puppet.ScanWaiting, puppet.ScanScanned, puppet.ScanConfirmed}, scans)
+
+	contacts, err := p.Contacts(ctx)
+	require.NoError(t, err)
+	ids := make([]string, 0, len(contacts))
+	for _, c := range contacts {
+		ids = append(ids, c.ID)
+	}
+	assert.Subset(t, ids, []string{servicetest.Contact, servicetest.Contact2, servicetest.Heartbeat})
+	assert.NotContains(t, ids, servicetest.Stranger)
+	err = p.Say(ctx, servicetest.Stranger, "not yet")
+	assert.Equal(t, puppet.Unreachable, puppet.Classify(err), "%v", err)
+
+	require.NoError(t, srv.Befriend(servicetest.Stranger))
+	assert.Equal(t, servicetest.Stranger, waitEvent(t, ctx, p, puppet.EventFriendAdded).Data)
+	require.NoError(t, p.Say(ctx, servicetest.Stranger, "friends now"))
+	srv.WaitDelivered(t, ctx, servicetest.Stranger, "friends now", 1)
+	assert.Zero(t, srv.Delivered(servicetest.Stranger, "not yet"))
+	contacts, err = p.Contacts(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, contacts, puppet.Contact{ID: servicetest.Stranger, Name: "Carol"})
+}
