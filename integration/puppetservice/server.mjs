@@ -15,8 +15,7 @@
 // gh_051c89260e5d (it answers "dong" to "ding"), "carol", a contact the
 // service lists but who is not the bot's friend, and the room
 // "room-ha@chatroom" with the bot, alice, bob and PEERS. Every start of the
-// puppet scans (a QR code waiting, then scanned, then confirmed) and logs
-// in as SELF.
+// puppet scans (a QR code waiting) and logs in as SELF.
 //
 // Protocol with the test, one JSON object per line:
 //   stdout  {"event":"ready","port":N,"self":…,"contact":…,"room":…,"heartbeat":…}
@@ -29,6 +28,8 @@
 //           and "file", "url" or "contact" it posts media instead of text
 //           {"cmd":"befriend","contact":…}   the contact becomes the bot's
 //           friend: a confirmed friendship event; stdout {"event":"befriended"}
+//           {"cmd":"scan","status":N,"qrcode":…}   the puppet emits a scan event
+//           (wechaty-puppet ScanStatus N)
 // SIGTERM or SIGINT stops the server; so does the end of stdin.
 
 import readline from 'node:readline'
@@ -39,10 +40,7 @@ const MESSAGE_TYPE_TEXT = 7 // wechaty-puppet types.Message.Text
 // wechaty-puppet types.Message for media, and back
 const MESSAGE_TYPES = { image: 6, file: 1, url: 14, contact: 3 }
 const KINDS = { 6: 'image', 1: 'file', 14: 'url', 3: 'contact', 0: 'file' }
-// wechaty-puppet types.ScanStatus
-const SCAN_STATUS_WAITING = 2
-const SCAN_STATUS_SCANNED = 3
-const SCAN_STATUS_CONFIRMED = 4
+const SCAN_STATUS_WAITING = 2 // wechaty-puppet types.ScanStatus.Waiting
 const FRIENDSHIP_TYPE_CONFIRM = 1 // wechaty-puppet types.Friendship.Confirm
 
 const HEARTBEAT = 'gh_051c89260e5d'
@@ -63,8 +61,6 @@ const mocker = new mock.Mocker()
 mocker.use(m => {
   // Runs on every start of the puppet: a QR code, then the login.
   m.scan('https://github.com/wechaty/wechaty-puppet-mock', SCAN_STATUS_WAITING)
-  m.scan('', SCAN_STATUS_SCANNED)
-  m.scan('', SCAN_STATUS_CONFIRMED)
   m.login(m.ContactMock.load(self))
   return () => {}
 })
@@ -194,6 +190,9 @@ readline.createInterface({ input: process.stdin }).on('line', line => {
     if (cmd.cmd === 'post') post(cmd)
     else if (cmd.cmd === 'befriend') {
       befriend(cmd).catch(e => emit({ event: 'error', error: String(e && e.message ? e.message : e) }))
+    }
+    else if (cmd.cmd === 'scan') {
+      puppet.emit('scan', { qrcode: cmd.qrcode || '', status: cmd.status })
     }
     else if (cmd.cmd === 'hang') {
       puppet.messageSendText = () => new Promise(() => {})

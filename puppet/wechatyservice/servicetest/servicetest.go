@@ -8,8 +8,8 @@
 // heartbeat official account gh_051c89260e5d that answers "dong" to
 // "ding", the contact "carol" who is not the bot's friend (Befriend), and
 // the room "room-ha@chatroom" with the bot, alice, bob and Config.Peers.
-// Every start of the service's puppet scans (waiting, scanned, confirmed)
-// and logs in.
+// Every start of the service's puppet scans (a QR code waiting) and logs
+// in; Scan emits more scan events.
 // Servers listen on 127.0.0.1 only.
 //
 // Servers speak plaintext unless Config.TLS is set (with certificates from
@@ -395,6 +395,13 @@ func (s *Server) Post(from, room, text, id string) error {
 // friendship event of type Confirm.
 func (s *Server) Befriend(contact string) error {
 	return s.command(map[string]any{"cmd": "befriend", "contact": contact})
+}
+
+// Scan makes the service's puppet emit a scan event with Wechaty's status
+// number (0 unknown, 1 cancel, 2 waiting, 3 scanned, 4 confirmed, 5
+// timeout) and qrcode (may be empty).
+func (s *Server) Scan(status int, qrcode string) error {
+	return s.command(map[string]any{"cmd": "scan", "status": status, "qrcode": qrcode})
 }
 
 // command writes one control line to the server's stdin.
