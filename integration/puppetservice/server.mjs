@@ -12,9 +12,10 @@
 //          one; otherwise plaintext
 //
 // The world: contacts "alice" and "bob", the heartbeat official account
-// gh_051c89260e5d (it answers "dong" to "ding"), and the room
+// gh_051c89260e5d (it answers "dong" to "ding"), "carol", a contact the
+// service lists but who is not the bot's friend, and the room
 // "room-ha@chatroom" with the bot, alice, bob and PEERS. Every start of the
-// puppet scans and logs in as SELF.
+// puppet scans (a QR code waiting) and logs in as SELF.
 //
 // Protocol with the test, one JSON object per line:
 //   stdout  {"event":"ready","port":N,"self":…,"contact":…,"room":…,"heartbeat":…}
@@ -25,6 +26,10 @@
 //   stdin   {"cmd":"post","from":…,"room":…,"text":…,"id":…}       a contact writes to
 //           the bot (room empty) or to a room; id is optional; with "kind"
 //           and "file", "url" or "contact" it posts media instead of text
+//           {"cmd":"befriend","contact":…}   the contact becomes the bot's
+//           friend: a confirmed friendship event; stdout {"event":"befriended"}
+//           {"cmd":"scan","status":N,"qrcode":…}   the puppet emits a scan event
+//           (wechaty-puppet ScanStatus N)
 // SIGTERM or SIGINT stops the server; so does the end of stdin.
 
 import readline from 'node:readline'
@@ -36,6 +41,7 @@ const MESSAGE_TYPE_TEXT = 7 // wechaty-puppet types.Message.Text
 const MESSAGE_TYPES = { image: 6, file: 1, url: 14, contact: 3 }
 const KINDS = { 6: 'image', 1: 'file', 14: 'url', 3: 'contact', 0: 'file' }
 const SCAN_STATUS_WAITING = 2 // wechaty-puppet types.ScanStatus.Waiting
+const FRIENDSHIP_TYPE_CONFIRM = 1 // wechaty-puppet types.Friendship.Confirm
 
 const HEARTBEAT = 'gh_051c89260e5d'
 const ROOM = 'room-ha@chatroom'
@@ -64,6 +70,7 @@ const puppet = new PuppetMock({ mocker })
 mocker.createContact({ id: self, name: `Bot ${self}` })
 mocker.createContact({ id: 'alice', name: 'Alice' })
 mocker.createContact({ id: 'bob', name: 'Bob' })
+mocker.createContact({ id: 'carol', name: 'Carol', friend: false })
 for (const peer of peers) {
   mocker.createContact({ id: peer, name: `Bot ${peer}` })
 }
@@ -108,6 +115,17 @@ for (const [method, field] of [['messageUrl', 'url'], ['messageContact', 'contac
 }
 puppet.on('login', ({ contactId }) => emit({ event: 'login', self: contactId }))
 puppet.on('logout', ({ contactId }) => emit({ event: 'logout', self: contactId }))
+
+// befriend makes contact the bot's friend, as a confirmed friend request:
+// its payload says friend, and a friendship event of type Confirm follows.
+async function befriend ({ contact }) {
+  mocker.contactPayload(contact).friend = true
+  await puppet.contactPayloadDirty(contact)
+  const id = `friendship-${contact}-${++seq}`
+  await puppet.friendshipPayload(id, { id, contactId: contact, hello: '', timestamp: Date.now(), type: FRIENDSHIP_TYPE_CONFIRM })
+  puppet.emit('friendship', { friendshipId: id })
+  emit({ event: 'befriended', contact })
+}
 
 let seq = 0
 function post ({ from, room, text, id, kind, file, url, contact }) {
@@ -170,6 +188,12 @@ readline.createInterface({ input: process.stdin }).on('line', line => {
   try {
     const cmd = JSON.parse(line)
     if (cmd.cmd === 'post') post(cmd)
+    else if (cmd.cmd === 'befriend') {
+      befriend(cmd).catch(e => emit({ event: 'error', error: String(e && e.message ? e.message : e) }))
+    }
+    else if (cmd.cmd === 'scan') {
+      puppet.emit('scan', { qrcode: cmd.qrcode || '', status: cmd.status })
+    }
     else if (cmd.cmd === 'hang') {
       puppet.messageSendText = () => new Promise(() => {})
       emit({ event: 'hung' }) // the test waits for this before it sends

@@ -73,6 +73,24 @@
 // brings EventLogin back. Stop ends the stream, calls the Stop RPC and
 // emits EventLogout; Start after Stop is a reset.
 //
+// A scan event carries Wechaty's status (0 to 5: unknown, cancel, waiting,
+// scanned, confirmed, timeout) as Event.Scan, and its QR code, if any, as
+// Event.Data; a status it cannot read is puppet.ScanUnknown.
+//
+// Friends: a friendship event whose payload (FriendshipPayload) is
+// confirmed becomes EventFriendAdded with the contact's ID; friend
+// requests and verifications are not friendships yet and are dropped.
+// Wechaty has no event for a friend lost (a contact that deletes the bot
+// tells nothing; dirty events only invalidate caches), so the puppet never
+// emits EventFriendRemoved. Contacts lists only friends and official
+// accounts when the service tells friendship (Wechaty's contact payload
+// has a friend field; see Puppet.Contacts), and Say refuses the other
+// contacts it listed with ErrNotFriend (puppet.ErrNotFriend: unreachable,
+// not sent) without sending. No error of the service itself is read as
+// "not a friend": WeChat takes a message to a non-friend and refuses it
+// afterwards, so such an error may come after the message left, and stays
+// outcome unknown.
+//
 // Media: SendFile sends Wechaty FileBox JSON with MessageSendFile (base64
 // for bytes, a URL box for a remote file; keep files in memory below
 // 3 MiB, gRPC's default message limit being 4 MiB), SendURL calls

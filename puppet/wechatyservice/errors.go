@@ -29,6 +29,10 @@ var (
 	// ErrUnknownTarget is returned (wrapped with puppet.ErrPermanent) by Say
 	// to an ID that is neither a contact nor a room of the bot.
 	ErrUnknownTarget = errors.New("wechatyservice: no such contact or room")
+	// ErrNotFriend is returned (wrapped with puppet.ErrNotFriend) by Say,
+	// before anything is sent, to a contact the service lists but says is
+	// not the account's friend (see Puppet.Contacts).
+	ErrNotFriend = errors.New("wechatyservice: not a friend")
 	// ErrUnauthenticated is returned by Start when the service refuses the
 	// token.
 	ErrUnauthenticated = errors.New("wechatyservice: the service refused the token")
@@ -125,6 +129,13 @@ func jsonEscape(s string) string {
 //   - Anything else after the request left (DeadlineExceeded, Unavailable
 //     because the connection broke, Unknown, Internal…) may have been
 //     delivered: outcome unknown.
+//
+// No service error means "not a friend, not sent" (puppet.ErrNotFriend):
+// the service passes a puppet's refusal on as Unknown with the puppet's
+// own words, and WeChat itself takes a message to a non-friend and
+// answers later with a system message ("sent, but refused"), so such an
+// error can come after the message left. Say refuses a contact the
+// service says is not a friend before sending instead (ErrNotFriend).
 func outcome(code codes.Code, sent bool) error {
 	switch code {
 	case codes.OK:

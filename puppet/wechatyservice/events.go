@@ -19,6 +19,12 @@ type wire struct {
 	Self      string // EventLogin, EventLogout: the account's contact ID
 	Data      string
 	MessageID string
+	Scan      puppet.ScanStatus // EventScan
+
+	// FriendshipID is set for EventFriendAdded: the service announces a
+	// friendship, whose payload tells its type (only a confirmed one is
+	// an added friend).
+	FriendshipID string
 }
 
 // payload is the union of the JSON payloads of the events we read
@@ -29,6 +35,27 @@ type payload struct {
 	QRCode    string          `json:"qrcode"`
 	Data      json.RawMessage `json:"data"`
 	GError    string          `json:"gerror"`
+	Status    json.RawMessage `json:"status"`
+	// FriendshipID is the friendship event's payload.
+	FriendshipID string `json:"friendshipId"`
+}
+
+// scanStatuses are Wechaty's scan statuses (wechaty-puppet ScanStatus),
+// by number: unknown, cancel, waiting, scanned, confirmed, timeout.
+var scanStatuses = [...]puppet.ScanStatus{
+	puppet.ScanUnknown, puppet.ScanCanceled, puppet.ScanWaiting,
+	puppet.ScanScanned, puppet.ScanConfirmed, puppet.ScanTimeout,
+}
+
+// scanStatus reads Wechaty's scan status number. Anything else (no status,
+// a number it does not know, not a number) is ScanUnknown: the event, and
+// its QR code, still count.
+func scanStatus(raw json.RawMessage) puppet.ScanStatus {
+	var n float64
+	if json.Unmarshal(raw, &n) != nil || n < 0 || n >= float64(len(scanStatuses)) || n != float64(int(n)) {
+		return puppet.ScanUnknown
+	}
+	return scanStatuses[int(n)]
 }
 
 // decodeEvent turns a stream event into a wire event. It never panics; a
@@ -53,6 +80,8 @@ func decodeEvent(ev *pbp.EventResponse) (wire, error) {
 		kind = puppet.EventHeartbeat
 	case pbp.EventType_EVENT_TYPE_ERROR:
 		kind = puppet.EventError
+	case pbp.EventType_EVENT_TYPE_FRIENDSHIP:
+		kind = puppet.EventFriendAdded // if its payload says confirmed
 	default:
 		return wire{}, nil
 	}
@@ -72,7 +101,12 @@ func decodeEvent(ev *pbp.EventResponse) (wire, error) {
 	case puppet.EventLogout:
 		w.Self = p.ContactID
 	case puppet.EventScan:
-		w.Data = p.QRCode
+		w.Data, w.Scan = p.QRCode, scanStatus(p.Status)
+	case puppet.EventFriendAdded:
+		if p.FriendshipID == "" {
+			return wire{}, fmt.Errorf("wechatyservice: friendship event without friendshipId")
+		}
+		w.FriendshipID = p.FriendshipID
 	case puppet.EventMessage:
 		if p.MessageID == "" {
 			return wire{}, fmt.Errorf("wechatyservice: message event without messageId")

@@ -52,6 +52,8 @@ type fakeService struct {
 	media     map[string]puppet.Media
 	// imagesApart: MessageFile refuses images, which MessageImage serves
 	imagesApart bool
+	// friendship as the service tells it (fake_friends_test.go)
+	friendly
 }
 
 type fakeRoomInfo struct {
@@ -242,7 +244,10 @@ func (f *fakeService) MessageSendText(ctx context.Context, req *pbp.MessageSendT
 		return nil, status.Error(code, msg)
 	}
 	to := req.GetConversationId()
-	if _, ok := fakeContacts[to]; !ok && to != fakeRoom {
+	f.mu.Lock()
+	_, extra := f.extraContacts[to]
+	f.mu.Unlock()
+	if _, ok := fakeContacts[to]; !ok && !extra && to != fakeRoom {
 		return nil, status.Errorf(codes.Unknown, "MockContact.load(): %s not exist.", to)
 	}
 	f.mu.Lock()
@@ -309,7 +314,7 @@ func (f *fakeService) ContactPayload(ctx context.Context, req *pbp.ContactPayloa
 	if !ok {
 		return nil, status.Errorf(codes.NotFound, "no contact %s", req.GetId())
 	}
-	return &pbp.ContactPayloadResponse{Id: req.GetId(), Name: name}, nil
+	return f.friendPayload(&pbp.ContactPayloadResponse{Id: req.GetId(), Name: name}), nil
 }
 
 func (f *fakeService) RoomList(ctx context.Context, _ *pbp.RoomListRequest) (*pbp.RoomListResponse, error) {

@@ -194,3 +194,44 @@ func TestIntegrationHungService(t *testing.T) {
 	require.NoError(t, p.Ding(ctx, "still here"))
 	assert.Equal(t, "still here", waitEvent(t, ctx, p, puppet.EventDong).Data)
 }
+
+// TestIntegrationScanFriends: the real service's scan statuses reach the
+// pool (waiting with the QR code at start, then statuses without a code);
+// its contact payloads tell friendship, so a listed stranger is left out
+// of Contacts and refused as unreachable without a send, until a confirmed
+// friendship makes it a friend.
+func TestIntegrationScanFriends(t *testing.T) {
+	srv := servicetest.Start(t, servicetest.Config{})
+	p := realPuppet(t, srv, srv.Token)
+	ctx := integrationCtx(t)
+	require.NoError(t, p.Start(ctx))
+	first := waitEvent(t, ctx, p, puppet.EventScan)
+	assert.Equal(t, puppet.ScanWaiting, first.Scan)
+	assert.Equal(t, "https://github.com/wechaty/wechaty-puppet-mock", first.Data)
+	waitEvent(t, ctx, p, puppet.EventLogin)
+	for status, want := range []puppet.ScanStatus{puppet.ScanUnknown, puppet.ScanCanceled, puppet.ScanWaiting, puppet.ScanScanned, puppet.ScanConfirmed, puppet.ScanTimeout} {
+		require.NoError(t, srv.Scan(status, ""))
+		ev := waitEvent(t, ctx, p, puppet.EventScan)
+		assert.Equal(t, want, ev.Scan, "status %d", status)
+		assert.Empty(t, ev.Data)
+	}
+	contacts, err := p.Contacts(ctx)
+	require.NoError(t, err)
+	ids := make([]string, 0, len(contacts))
+	for _, c := range contacts {
+		ids = append(ids, c.ID)
+	}
+	assert.Subset(t, ids, []string{servicetest.Contact, servicetest.Contact2, servicetest.Heartbeat})
+	assert.NotContains(t, ids, servicetest.Stranger)
+	err = p.Say(ctx, servicetest.Stranger, "not yet")
+	assert.Equal(t, puppet.Unreachable, puppet.Classify(err), "%v", err)
+
+	require.NoError(t, srv.Befriend(servicetest.Stranger))
+	assert.Equal(t, servicetest.Stranger, waitEvent(t, ctx, p, puppet.EventFriendAdded).Data)
+	require.NoError(t, p.Say(ctx, servicetest.Stranger, "friends now"))
+	srv.WaitDelivered(t, ctx, servicetest.Stranger, "friends now", 1)
+	assert.Zero(t, srv.Delivered(servicetest.Stranger, "not yet"))
+	contacts, err = p.Contacts(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, contacts, puppet.Contact{ID: servicetest.Stranger, Name: "Carol"})
+}

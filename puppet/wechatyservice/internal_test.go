@@ -152,7 +152,10 @@ func TestDecodeEvent(t *testing.T) {
 		{"login", ev(pbp.EventType_EVENT_TYPE_LOGIN, `{"contactId":"me"}`), wire{Kind: puppet.EventLogin, Self: "me"}, ""},
 		{"login without id", ev(pbp.EventType_EVENT_TYPE_LOGIN, `{}`), wire{}, "login event without contactId"},
 		{"logout", ev(pbp.EventType_EVENT_TYPE_LOGOUT, `{"contactId":"me","data":"kicked"}`), wire{Kind: puppet.EventLogout, Self: "me", Data: "kicked"}, ""},
-		{"scan", ev(pbp.EventType_EVENT_TYPE_SCAN, `{"qrcode":"https://qr","status":2}`), wire{Kind: puppet.EventScan, Data: "https://qr"}, ""},
+		{"scan", ev(pbp.EventType_EVENT_TYPE_SCAN, `{"qrcode":"https://qr","status":2}`), wire{Kind: puppet.EventScan, Data: "https://qr", Scan: puppet.ScanWaiting}, ""},
+		{"scan scanned", ev(pbp.EventType_EVENT_TYPE_SCAN, `{"status":3}`), wire{Kind: puppet.EventScan, Scan: puppet.ScanScanned}, ""},
+		{"friendship", ev(pbp.EventType_EVENT_TYPE_FRIENDSHIP, `{"friendshipId":"f1"}`), wire{Kind: puppet.EventFriendAdded, FriendshipID: "f1"}, ""},
+		{"friendship without id", ev(pbp.EventType_EVENT_TYPE_FRIENDSHIP, `{}`), wire{}, "friendship event without friendshipId"},
 		{"message", ev(pbp.EventType_EVENT_TYPE_MESSAGE, `{"messageId":"m1"}`), wire{Kind: puppet.EventMessage, MessageID: "m1"}, ""},
 		{"message without id", ev(pbp.EventType_EVENT_TYPE_MESSAGE, `{"messageId":""}`), wire{}, "message event without messageId"},
 		{"dong", ev(pbp.EventType_EVENT_TYPE_DONG, `{"data":"probe-1"}`), wire{Kind: puppet.EventDong, Data: "probe-1"}, ""},
@@ -189,6 +192,9 @@ func FuzzDecodeEvent(f *testing.F) {
 		w, err := decodeEvent(&pbp.EventResponse{Type: pbp.EventType(typ), Payload: payload})
 		if err == nil && w.Kind == puppet.EventMessage && w.MessageID == "" {
 			t.Fatal("message without ID accepted")
+		}
+		if err == nil && w.Kind == puppet.EventFriendAdded && w.FriendshipID == "" {
+			t.Fatal("friendship without ID accepted")
 		}
 	})
 }

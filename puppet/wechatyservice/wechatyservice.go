@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hawechaty/hawechaty/puppet"
+	"github.com/samber/lo"
 	pb "github.com/wechaty/go-grpc/wechaty"
 	pbp "github.com/wechaty/go-grpc/wechaty/puppet"
 	"google.golang.org/grpc"
@@ -126,6 +127,10 @@ type session struct {
 	loggedIn  bool
 	self      string
 	targets   map[string]bool // contact and room IDs; nil until loaded
+	// strangers are contacts the service lists but says are not friends
+	// (see Contacts); Say refuses them before sending. Nil until Contacts
+	// ran, or when the service does not tell friendship.
+	strangers map[string]bool
 }
 
 // Start connects to the service, opens its event stream and starts the
@@ -364,7 +369,7 @@ func (s *session) handle(ev *pbp.EventResponse) {
 	case puppet.EventLogin:
 		p.mu.Lock()
 		dup := s.loggedIn && s.self == w.Self
-		s.loggedIn, s.self, s.targets = true, w.Self, nil
+		s.loggedIn, s.self, s.targets, s.strangers = true, w.Self, nil, nil
 		p.mu.Unlock()
 		if !dup {
 			p.emit(puppet.Event{Kind: puppet.EventLogin, Self: w.Self})
@@ -379,11 +384,40 @@ func (s *session) handle(ev *pbp.EventResponse) {
 		}
 	case puppet.EventMessage:
 		s.message(w.MessageID) // the raw ID, to ask for it; message cleans what it emits
+	case puppet.EventFriendAdded:
+		s.friendship(w.FriendshipID)
 	case puppet.EventError:
 		p.emit(puppet.Event{Kind: puppet.EventError, Err: fmt.Errorf("wechatyservice: %q: the service reports: %s", p.name, w.Data)})
 	default:
-		p.emit(puppet.Event{Kind: w.Kind, Data: w.Data})
+		p.emit(puppet.Event{Kind: w.Kind, Data: w.Data, Scan: w.Scan})
 	}
+}
+
+// friendship fetches a friendship's payload and, when it is confirmed (the
+// two accounts are friends now), emits EventFriendAdded with the contact's
+// ID. Requests received or verifications asked are not friendships yet.
+func (s *session) friendship(id string) {
+	p := s.p
+	ctx, cancel := context.WithTimeout(s.ctx, p.o.callTimeout)
+	defer cancel()
+	f, err := s.client.FriendshipPayload(ctx, &pbp.FriendshipPayloadRequest{Id: id})
+	if err != nil {
+		if s.ctx.Err() == nil {
+			p.emit(puppet.Event{Kind: puppet.EventError, Err: newRPCError(fmt.Sprintf("friendship %q", id), p.endpoint, err, p.token.Reveal())})
+		}
+		return
+	}
+	raw := f.GetContactId()
+	if f.GetType() != pbp.FriendshipType_FRIENDSHIP_TYPE_CONFIRM || raw == "" {
+		return
+	}
+	p.mu.Lock()
+	delete(s.strangers, raw)
+	if s.targets != nil {
+		s.targets[raw] = true
+	}
+	p.mu.Unlock()
+	p.emit(puppet.Event{Kind: puppet.EventFriendAdded, Data: p.clean(raw)})
 }
 
 // message fetches a message's payload and emits it, unless the bot sent
@@ -545,8 +579,11 @@ func (s *session) checkTarget(ctx context.Context, op, to string) error {
 		return fmt.Errorf("wechatyservice: %s via %q: empty ID: %w: %w", op, p.name, ErrUnknownTarget, puppet.ErrPermanent)
 	}
 	p.mu.Lock()
-	known := s.targets[to] || to == s.self
+	known, stranger := s.targets[to] || to == s.self, s.strangers[to]
 	p.mu.Unlock()
+	if stranger {
+		return fmt.Errorf("wechatyservice: %s via %q at %s: %w: %w", op, p.name, p.endpoint, ErrNotFriend, puppet.ErrNotFriend)
+	}
 	if known {
 		return nil
 	}
@@ -636,7 +673,11 @@ func (p *Puppet) Rooms(ctx context.Context) ([]puppet.Room, error) {
 }
 
 // Contacts lists the bot's contacts (ContactList) with their names
-// (ContactPayload).
+// (ContactPayload). Services list strangers too (members of the bot's
+// rooms); when the service tells friendship (some contact comes with
+// friend set), only friends, official accounts and the bot itself are listed, and Say
+// refuses the others with ErrNotFriend. A service that marks no contact as
+// a friend does not tell, and every contact is listed.
 func (p *Puppet) Contacts(ctx context.Context) ([]puppet.Contact, error) {
 	s, err := p.connected("contacts", false)
 	if err != nil {
@@ -650,17 +691,34 @@ func (p *Puppet) Contacts(ctx context.Context) ([]puppet.Contact, error) {
 	}); err != nil {
 		return nil, err
 	}
+	p.mu.Lock()
+	self := s.self
+	p.mu.Unlock()
 	contacts := make([]puppet.Contact, 0, len(ids))
+	strangers := map[string]bool{}
+	tells := false
 	for _, id := range ids {
 		c := puppet.Contact{ID: p.clean(id)}
 		if err := p.call(ctx, fmt.Sprintf("contact %q", id), func(ctx context.Context) error {
 			r, err := s.client.ContactPayload(ctx, &pbp.ContactPayloadRequest{Id: id})
 			c.Name = p.clean(r.GetName())
+			tells = tells || r.GetFriend()
+			if !r.GetFriend() && r.GetType() != pbp.ContactType_CONTACT_TYPE_OFFICIAL && id != self {
+				strangers[id] = true
+			}
 			return err
 		}); err != nil {
 			return nil, err
 		}
 		contacts = append(contacts, c)
 	}
-	return contacts, nil
+	if !tells {
+		strangers = nil
+	}
+	p.mu.Lock()
+	if p.sess == s {
+		s.strangers = strangers
+	}
+	p.mu.Unlock()
+	return lo.Filter(contacts, func(c puppet.Contact, i int) bool { return !strangers[ids[i]] }), nil
 }

@@ -6,8 +6,10 @@
 //
 // The world has the bot (Config.Self), contacts "alice" and "bob", the
 // heartbeat official account gh_051c89260e5d that answers "dong" to
-// "ding", and the room "room-ha@chatroom" with the bot, alice, bob and
-// Config.Peers. Every start of the service's puppet scans and logs in.
+// "ding", the contact "carol" who is not the bot's friend (Befriend), and
+// the room "room-ha@chatroom" with the bot, alice, bob and Config.Peers.
+// Every start of the service's puppet scans (a QR code waiting) and logs
+// in; Scan emits more scan events.
 // Servers listen on 127.0.0.1 only.
 //
 // Servers speak plaintext unless Config.TLS is set (with certificates from
@@ -67,6 +69,7 @@ const (
 	Contact2  = "bob"              // another contact
 	Heartbeat = "gh_051c89260e5d"  // answers "dong" to "ding"
 	Room      = "room-ha@chatroom" // the bot, alice, bob and the peers
+	Stranger  = "carol"            // listed by the service, not a friend until Befriend
 )
 
 // Config describes one server.
@@ -385,6 +388,20 @@ func (s *Server) Hang() error {
 // given the same id model one message seen by several bots.
 func (s *Server) Post(from, room, text, id string) error {
 	return s.command(map[string]any{"cmd": "post", "from": from, "room": room, "text": text, "id": id})
+}
+
+// Befriend makes contact the bot's friend, as a confirmed friend request
+// does: its contact payload says friend, and the service emits a
+// friendship event of type Confirm.
+func (s *Server) Befriend(contact string) error {
+	return s.command(map[string]any{"cmd": "befriend", "contact": contact})
+}
+
+// Scan makes the service's puppet emit a scan event with Wechaty's status
+// number (0 unknown, 1 cancel, 2 waiting, 3 scanned, 4 confirmed, 5
+// timeout) and qrcode (may be empty).
+func (s *Server) Scan(status int, qrcode string) error {
+	return s.command(map[string]any{"cmd": "scan", "status": status, "qrcode": qrcode})
 }
 
 // command writes one control line to the server's stdin.
