@@ -55,7 +55,17 @@ func TestPoolOverTwoRealPuppetServices(t *testing.T) {
 	defer func() { require.NoError(t, pool.Stop(context.Background())) }()
 	bots := pool.State().Bots.Keys()
 	require.Equal(t, []string{"wechaty-puppet-service#0", "wechaty-puppet-service#1"}, bots)
-	eventually(t, 60*time.Second, "both bots available", func() bool { return pool.Health().Available == 2 })
+	eventually(t, 60*time.Second, "both bots available, their contacts listed", func() bool {
+		// Until a bot has listed its contacts, a send to a contact goes
+		// through the bots that did (reducers.Reaches).
+		s := pool.State()
+		for _, id := range bots {
+			if b, ok := s.Bots.Get(id); !ok || !b.Available || !b.Listed {
+				return false
+			}
+		}
+		return true
+	})
 
 	sent := 0
 	unknown := map[string]bool{} // texts whose send may or may not have left
