@@ -74,6 +74,9 @@ func (m Message) fetch(ctx context.Context, kinds ...puppet.MediaKind) (puppet.M
 	if m.pool == nil {
 		return puppet.Media{}, fmt.Errorf("hawechaty: message %q comes from no pool", m.ID)
 	}
+	if ctx == nil {
+		return puppet.Media{}, fmt.Errorf("hawechaty: message %q: fetch with a nil context", m.ID)
+	}
 	pup, found := m.pool.puppet(m.Bot)
 	if !found {
 		return puppet.Media{}, fmt.Errorf("hawechaty: message %q: bot %q has left the pool", m.ID, m.Bot)
