@@ -2,6 +2,8 @@ package hawechaty_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -124,5 +126,127 @@ func TestHugeEventBuffer(t *testing.T) {
 		}
 		assert.GreaterOrEqual(t, logouts, rounds)
 		assert.Zero(t, pool.EventsDropped())
+	})
+}
+
+// A budget of one send a minute and fifty Says whose contexts end at
+// different times: each Say returns once, those that got no budget say
+// rate limited (nothing sent), the world got exactly the delivered ones,
+// and the state keeps no send.
+func TestRateLimitedSaysWhoseContextsEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		world, a, b := carolAndTwoBots(t)
+		pool := startPool(t, []hawechaty.Option{hawechaty.WithRateLimit(1, time.Minute, 1)}, a, b)
+		defer pool.Stop(context.Background())
+		const n = 50
+		results := make(chan error, n)
+		for i := range n {
+			go func() {
+				ctx, cancel := context.WithTimeout(t.Context(), time.Duration(i)*5*time.Second)
+				defer cancel()
+				_, err := pool.Say(ctx, "carol", fmt.Sprint("m", i))
+				results <- err
+			}()
+		}
+		delivered, limited, canceled := 0, 0, 0
+		for range n {
+			switch err := <-results; {
+			case err == nil:
+				delivered++
+			case errors.Is(err, hawechaty.ErrRateLimited):
+				limited++
+			case errors.Is(err, context.DeadlineExceeded):
+				canceled++ // i = 0: its context had ended before the Say
+			default:
+				t.Errorf("unexpected %v", err)
+			}
+		}
+		synctest.Wait()
+		assert.Equal(t, n, delivered+limited+canceled)
+		// Two bots, a burst of one each, one a minute each, over 245 s.
+		assert.InDelta(t, 2+2*4, delivered, 2, "delivered")
+		toCarol := 0
+		for _, d := range world.Delivered() {
+			if d.To == "carol" {
+				toCarol++
+			}
+		}
+		assert.Equal(t, delivered, toCarol, "the world got other than the delivered")
+		assert.Zero(t, pool.State().Sends.Len(), "sends left in the state")
+		assert.Zero(t, pool.State().Queue.Len(), "sends left in the queue")
+		select {
+		case err := <-results:
+			t.Fatalf("a Say returned twice: %v", err)
+		default:
+		}
+	})
+}
+
+// Events: a cancelled context gives a closed channel; many readers each
+// get every event; after Stop, Events, Say and Send say the pool stopped.
+func TestEventsReadersAndAfterStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, a, b := carolAndTwoBots(t)
+		pool := startPool(t, nil, a, b)
+		done, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, open := <-pool.Events(done)
+		assert.False(t, open, "a channel for an ended context")
+
+		const readers = 200
+		counts := make(chan int, readers)
+		ctx, stopReading := context.WithCancel(t.Context())
+		for range readers {
+			ch := pool.Events(ctx)
+			go func() {
+				n := 0
+				for range ch {
+					n++
+				}
+				counts <- n
+			}()
+		}
+		a.LogOut()
+		synctest.Wait()
+		stopReading()
+		for range readers {
+			assert.Equal(t, 2, <-counts, "logout and failed") // no pool down: bot-b is up
+		}
+
+		pool.Stop(context.Background())
+		_, open = <-pool.Events(t.Context())
+		assert.False(t, open, "a channel after Stop")
+		_, err := pool.Say(t.Context(), "carol", "late")
+		assert.ErrorIs(t, err, hawechaty.ErrStopped)
+		_, err = pool.Send(t.Context(), "carol", puppet.ContactMedia("bob"))
+		assert.ErrorIs(t, err, hawechaty.ErrStopped)
+	})
+}
+
+// Media a hostile caller makes: zero, a file with no name, an empty file,
+// a nil link. Each is refused as bad media before anything is sent.
+func TestSendBadMedia(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		world, a, _ := carolAndTwoBots(t)
+		pool := startPool(t, nil, a)
+		defer pool.Stop(context.Background())
+		for name, m := range map[string]puppet.Media{
+			"zero":          {},
+			"image nil":     {Kind: puppet.MediaImage},
+			"no name":       {Kind: puppet.MediaFile, File: &puppet.FileBox{Data: []byte("x")}},
+			"empty file":    puppet.FileMedia(puppet.FileFromBytes("empty.txt", nil)),
+			"link nil":      {Kind: puppet.MediaURL},
+			"link no URL":   puppet.LinkMedia(puppet.URLLink{Title: "t"}),
+			"contact empty": puppet.ContactMedia(""),
+			"text kind":     {Kind: puppet.MediaText},
+		} {
+			require.NotPanics(t, func() {
+				_, err := pool.Send(t.Context(), "carol", m)
+				assert.ErrorIs(t, err, puppet.ErrBadMedia, name)
+			})
+		}
+		synctest.Wait()
+		assert.Empty(t, world.DeliveredMedia())
+		assert.Zero(t, pool.State().Sends.Len())
 	})
 }
