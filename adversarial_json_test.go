@@ -114,3 +114,58 @@ func TestJSONRoundTripOfRoutingState(t *testing.T) {
 		assert.NotZero(t, limited)
 	})
 }
+
+// Many Says to one conversation at once under affinity while its bots
+// fail sends by turns: each Say returns once, a delivered Say was
+// delivered once, a "not sent" one was not delivered, and the
+// conversation ends on one bot.
+func TestAffinityConcurrentSaysWhileBotsFail(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		world, bots := threeBots(t)
+		pool := startPool(t, []hawechaty.Option{hawechaty.WithAffinity(), hawechaty.WithRateLimit(0, 0, 0)},
+			bots[0], bots[1], bots[2])
+		defer pool.Stop(context.Background())
+		const n = 60
+		type said struct {
+			text string
+			r    hawechaty.Receipt
+			err  error
+		}
+		results := make(chan said, n)
+		for i := range n {
+			go func() {
+				text := fmt.Sprint("m", i)
+				r, err := pool.Say(t.Context(), "alice", text)
+				results <- said{text, r, err}
+			}()
+			if i%10 == 5 {
+				bots[(i/10)%3].FailSends(true)
+				bots[(i/10+2)%3].FailSends(false)
+			}
+		}
+		got := map[string]said{}
+		for range n {
+			s := <-results
+			got[s.text] = s
+		}
+		synctest.Wait()
+		count := map[string]int{}
+		for _, d := range world.Delivered() {
+			if d.To == "alice" {
+				count[d.Text]++
+			}
+		}
+		for text, s := range got {
+			switch {
+			case s.err == nil:
+				assert.Equal(t, 1, count[text], "%s delivered %d times", text, count[text])
+			default:
+				assert.Zero(t, count[text], "%s failed (%v) but was delivered", text, s.err)
+			}
+		}
+		assert.Len(t, got, n)
+		assert.Zero(t, pool.State().Sends.Len())
+		bot, ok := pool.State().StickyBot("alice")
+		assert.True(t, ok, "alice sticks to %q", bot)
+	})
+}
