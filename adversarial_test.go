@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/hawechaty/hawechaty"
+	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/epics"
 	"github.com/hawechaty/hawechaty/puppet"
+	"github.com/hawechaty/hawechaty/reducers"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -248,5 +250,66 @@ func TestSendBadMedia(t *testing.T) {
 		synctest.Wait()
 		assert.Empty(t, world.DeliveredMedia())
 		assert.Zero(t, pool.State().Sends.Len())
+	})
+}
+
+// EventOf on actions a hostile or careless caller builds: no panic, no
+// event.
+func TestEventOfOddActions(t *testing.T) {
+	for name, a := range map[string]actions.Action{
+		"zero":             {},
+		"login no payload": {Type: actions.Login.Type()},
+		"login wrong type": {Type: actions.Login.Type(), Payload: 42},
+		"scan of nobody":   actions.Scan.New(actions.ScanPayload{Bot: "ghost", Status: actions.ScanWaiting}),
+		"reset nil":        {Type: actions.ResetDone.Type(), Payload: nil},
+	} {
+		require.NotPanics(t, func() {
+			ev, ok := hawechaty.EventOf(a, reducers.Pool{})
+			assert.False(t, ok, "%s: %v", name, ev)
+		}, name)
+	}
+}
+
+// Send keeps its own copy of the media's file and link: a caller that
+// reuses its FileBox for the next file while the send is in flight
+// changes neither the pool's state nor what is sent.
+func TestSendKeepsItsOwnCopyOfTheMedia(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		world, a, _ := carolAndTwoBots(t)
+		pool := startPool(t, nil, a)
+		defer pool.Stop(context.Background())
+		a.SetLatency(10 * time.Second)
+		fb := puppet.FileFromBytes("first.png", []byte("png"))
+		link := puppet.URLLink{URL: "https://first.example/"}
+		done := make(chan error, 2)
+		go func() {
+			_, err := pool.Send(t.Context(), "carol", puppet.Media{Kind: puppet.MediaImage, File: &fb})
+			done <- err
+		}()
+		go func() {
+			_, err := pool.Send(t.Context(), "carol", puppet.Media{Kind: puppet.MediaURL, URL: &link})
+			done <- err
+		}()
+		synctest.Wait()
+		fb.Name, link.URL = "second.png", "https://second.example/"
+		for _, sd := range pool.State().Sends.All() {
+			switch sd.Media.Kind {
+			case puppet.MediaImage:
+				assert.Equal(t, "first.png", sd.Media.File.Name, "the state changed under the pool")
+			case puppet.MediaURL:
+				assert.Equal(t, "https://first.example/", sd.Media.URL.URL, "the state changed under the pool")
+			}
+		}
+		require.NoError(t, <-done)
+		require.NoError(t, <-done)
+		var sent []string
+		for _, d := range world.DeliveredMedia() {
+			if d.Media.File != nil {
+				sent = append(sent, d.Media.File.Name)
+			} else {
+				sent = append(sent, d.Media.URL.URL)
+			}
+		}
+		assert.ElementsMatch(t, []string{"first.png", "https://first.example/"}, sent)
 	})
 }
