@@ -53,8 +53,7 @@ func TestNilContextAndStrayMessages(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		world, a, _ := carolAndTwoBots(t)
 		pool := startPool(t, nil, a)
-		//nolint:staticcheck // a nil context on purpose
-		var nilCtx context.Context
+		var nilCtx context.Context // a caller's bug, on purpose
 		require.NotPanics(t, func() {
 			_, err := pool.Say(nilCtx, "carol", "hi")
 			assert.ErrorContains(t, err, "nil context")

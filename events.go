@@ -180,7 +180,9 @@ func EventOf(a actions.Action, s reducers.Pool) (Event, bool) {
 
 // WithEventBuffer sets how many events wait for a slow reader of each
 // Events channel before the oldest is dropped (default
-// DefaultEventBuffer). It must be at least 1.
+// DefaultEventBuffer). It must be at least 1. A channel's buffer grows
+// with the events that wait, up to n: math.MaxInt is a reader that loses
+// none, at the cost of memory while it falls behind.
 func WithEventBuffer(n int) Option {
 	return optionFunc(func(c *config) {
 		if n < 1 {
