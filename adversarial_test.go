@@ -312,3 +312,25 @@ func TestSendKeepsItsOwnCopyOfTheMedia(t *testing.T) {
 		assert.ElementsMatch(t, []string{"first.png", "https://first.example/"}, sent)
 	})
 }
+
+// Events called while the pool stops: every channel closes, none leaks.
+func TestEventsDuringStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, a, b := carolAndTwoBots(t)
+		pool := startPool(t, nil, a, b)
+		const readers = 50
+		closed := make(chan struct{}, readers)
+		for range readers {
+			go func() {
+				for range pool.Events(t.Context()) {
+				}
+				closed <- struct{}{}
+			}()
+		}
+		go a.LogOut()
+		require.NoError(t, pool.Stop(context.Background()))
+		for range readers {
+			<-closed
+		}
+	})
+}
