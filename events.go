@@ -180,7 +180,9 @@ func EventOf(a actions.Action, s reducers.Pool) (Event, bool) {
 
 // WithEventBuffer sets how many events wait for a slow reader of each
 // Events channel before the oldest is dropped (default
-// DefaultEventBuffer). It must be at least 1.
+// DefaultEventBuffer). It must be at least 1. A channel's buffer grows
+// with the events that wait, up to n: math.MaxInt is a reader that loses
+// none, at the cost of memory while it falls behind.
 func WithEventBuffer(n int) Option {
 	return optionFunc(func(c *config) {
 		if n < 1 {
@@ -205,8 +207,12 @@ func WithEventBuffer(n int) Option {
 //
 // Cancel ctx when you stop reading: the channel's goroutine ends then,
 // or when the pool stops. Events not read when the pool stops are
-// dropped with the channel, as Messages are.
+// dropped with the channel, as Messages are. A nil ctx is taken for one
+// that never ends: the channel lasts until the pool stops.
 func (p *Pool) Events(ctx context.Context) <-chan Event {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	return p.events.subscribe(ctx)
 }
 
@@ -262,7 +268,7 @@ func (h *eventHub) subscribe(ctx context.Context) <-chan Event {
 		close(out)
 		return out
 	}
-	sub := &eventSub{ring: make([]Event, h.size), wake: make(chan struct{}, 1)}
+	sub := &eventSub{max: h.size, wake: make(chan struct{}, 1)}
 	h.subs[sub] = struct{}{}
 	h.n.Add(1)
 	h.mu.Unlock()
@@ -317,16 +323,22 @@ type eventSub struct {
 
 	mu    sync.Mutex
 	ring  []Event
+	max   int    // the most events the ring holds (WithEventBuffer)
 	head  int    // index of the oldest event
 	n     int    // events in the ring
 	lost  uint64 // dropped since the reader last heard of drops
 	first EventMeta
 }
 
-// push adds ev, dropping the oldest event when the ring is full; it
-// reports whether it dropped one.
+// push adds ev, dropping the oldest event when the ring holds max
+// events; it reports whether it dropped one. The ring grows as events
+// wait, up to max: a large WithEventBuffer costs memory only for a
+// reader that falls behind.
 func (s *eventSub) push(ev Event) (dropped bool) {
 	s.mu.Lock()
+	if s.n == len(s.ring) && s.n < s.max {
+		s.grow()
+	}
 	if s.n == len(s.ring) {
 		s.head = (s.head + 1) % len(s.ring)
 		s.n--
@@ -344,6 +356,16 @@ func (s *eventSub) push(ev Event) (dropped bool) {
 	default:
 	}
 	return dropped
+}
+
+// grow doubles the ring (at most to max), the oldest event first.
+func (s *eventSub) grow() {
+	size := min(max(2*len(s.ring), 8), s.max)
+	ring := make([]Event, size)
+	for i := range s.n {
+		ring[i] = s.ring[(s.head+i)%len(s.ring)]
+	}
+	s.ring, s.head = ring, 0
 }
 
 // pop takes the oldest event, after the word of a drop if there was one.

@@ -23,10 +23,23 @@ import (
 // is sent, with an error wrapping puppet.ErrBadMedia.
 //
 // The send and its media are in the pool's state while it is in flight,
-// file bytes included (they show in DevTools as base64).
+// file bytes included (they show in DevTools as base64). Send keeps its
+// own copy of m's file and link, but not of the file's bytes: do not
+// change them while the send is in flight, nor later if the store's
+// history is kept (DevTools).
 func (p *Pool) Send(ctx context.Context, to string, m puppet.Media) (Receipt, error) {
 	if err := puppet.CheckMedia(m); err != nil {
 		return Receipt{}, fmt.Errorf("hawechaty: send to %q: %w", to, err)
+	}
+	// The state is immutable: the caller's FileBox or URLLink, reused
+	// for the next send, must not change it.
+	if m.File != nil {
+		f := *m.File
+		m.File = &f
+	}
+	if m.URL != nil {
+		l := *m.URL
+		m.URL = &l
 	}
 	return p.send(ctx, actions.SendPayload{To: to, Media: &m})
 }
@@ -73,6 +86,9 @@ func (m Message) fetch(ctx context.Context, kinds ...puppet.MediaKind) (puppet.M
 	}
 	if m.pool == nil {
 		return puppet.Media{}, fmt.Errorf("hawechaty: message %q comes from no pool", m.ID)
+	}
+	if ctx == nil {
+		return puppet.Media{}, fmt.Errorf("hawechaty: message %q: fetch with a nil context", m.ID)
 	}
 	pup, found := m.pool.puppet(m.Bot)
 	if !found {

@@ -2,6 +2,7 @@ package hawechaty
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -36,6 +37,9 @@ func (m Message) Conversation() string {
 // Reply answers in the message's conversation through the pool (not
 // necessarily through the bot that received it).
 func (m Message) Reply(ctx context.Context, text string) (Receipt, error) {
+	if m.pool == nil {
+		return Receipt{}, fmt.Errorf("hawechaty: reply to message %q, which comes from no pool", m.ID)
+	}
 	return m.pool.Say(ctx, m.Conversation(), text)
 }
 

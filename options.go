@@ -125,6 +125,8 @@ func WithAffinitySize(n int) Option {
 // skips bots over their budget; when every bot that could send it is
 // over, it waits, within the caller's context, for the first refill, and
 // ends with ErrRateLimited if the context ends first.
+// per must be positive and at most about 146 years, burst at least 1;
+// New says what is wrong otherwise.
 func WithRateLimit(n int, per time.Duration, burst int) Option {
 	return optionFunc(func(c *config) {
 		if n == 0 {

@@ -118,6 +118,9 @@ func (p *Pool) Say(ctx context.Context, to, text string) (Receipt, error) {
 // send is Say for any send request (text or media); it sets req.ID.
 func (p *Pool) send(ctx context.Context, req actions.SendPayload) (Receipt, error) {
 	to := req.To
+	if ctx == nil {
+		return Receipt{}, errors.New("hawechaty: Say with a nil context")
+	}
 	if to == "" {
 		return Receipt{}, errors.New("hawechaty: Say with an empty target")
 	}

@@ -14,6 +14,9 @@ const DefaultHeartbeatContact = "gh_051c89260e5d"
 // DefaultFingerprint is the default Config.Fingerprint.
 const DefaultFingerprint = 30 * time.Second
 
+// maxRatePer is the longest Config.RateLimit.Per: about 146 years.
+const maxRatePer = time.Duration(math.MaxInt64 / 2)
+
 // DefaultScanTimeout is the default Config.ScanTimeout, or FailAfter if
 // that is longer.
 const DefaultScanTimeout = 10 * time.Minute
@@ -187,14 +190,20 @@ func (c Config) Validate() error {
 	if c.EjectAfter < 0 {
 		bad("EjectAfter %d is negative", c.EjectAfter)
 	}
-	if c.DedupeSize < 2 {
-		bad("DedupeSize %d: want at least 2", c.DedupeSize)
+	if c.DedupeSize < 2 || c.DedupeSize > math.MaxInt/seenCap {
+		bad("DedupeSize %d: want at least 2 and at most %d", c.DedupeSize, math.MaxInt/seenCap)
 	}
 	if c.AffinitySize < 1 {
 		bad("AffinitySize %d: want at least 1", c.AffinitySize)
 	}
 	if r := c.RateLimit; !r.Off() && (r.Sends == 0 || r.Per <= 0 || r.Burst < 1) {
 		bad("rate limit %d per %v, burst %d: want sends > 0 (or < 0 for none), per > 0 and burst ≥ 1", r.Sends, r.Per, r.Burst)
+	}
+	if r := c.RateLimit; !r.Off() && r.Per > maxRatePer {
+		// A refill time past the range of time.Duration would wrap round
+		// into the past, and the clock would route the waiting send again
+		// and again.
+		bad("rate limit per %v: want at most %v", r.Per, maxRatePer)
 	}
 	return errors.Join(errs...)
 }
