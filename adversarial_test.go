@@ -84,7 +84,7 @@ func TestNilContextAndStrayMessages(t *testing.T) {
 		assert.Contains(t, drain(time.Now(), events), "0s logout bot-a (kicked (injected))", "no event for a nil context")
 		r, err := pool.Say(t.Context(), "carol", "still works")
 		assert.ErrorIs(t, err, hawechaty.ErrNoBot, "%v", r)
-		pool.Stop(context.Background())
+		require.NotPanics(t, func() { assert.NoError(t, pool.Stop(nilCtx), "a nil context: no bound") })
 		for range events { // closed when the pool stops
 		}
 	})

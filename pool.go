@@ -324,7 +324,12 @@ func (p *Pool) stopWhenDone(ctx context.Context, done chan<- struct{}) {
 // Stop waits for the pool's goroutines, so it must not be called on them:
 // not from a puppet's method, nor from middleware on the dispatch path.
 // There, cancel the context given to Start.
+//
+// A nil ctx is taken as context.Background(): no bound on the wait.
 func (p *Pool) Stop(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	err := p.shutdown(ctx)
 	p.mu.Lock()
 	watch := p.watchDone
