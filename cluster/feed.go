@@ -23,6 +23,7 @@ import (
 // decision (Decided).
 var DefaultPublished = []string{
 	actions.Login.Type(), actions.Logout.Type(), actions.Scan.Type(), actions.RoomsLearned.Type(),
+	actions.ContactsLearned.Type(), actions.ContactAdded.Type(), actions.ContactRemoved.Type(),
 	actions.BotFailed.Type(), actions.BotRecovered.Type(),
 }
 
@@ -32,7 +33,7 @@ type FeedOptions struct {
 	Prefix string
 	// Published lists the action types published for the bots this
 	// process drives (default DefaultPublished). An application that
-	// adds facts of its own (contacts, say) lists them here.
+	// adds facts of its own lists them here.
 	Published []string
 	// SnapshotEvery is how often the process writes P:snapshot and trims
 	// the stream (default 30 s).

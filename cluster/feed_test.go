@@ -164,11 +164,13 @@ func testFeedMirrorsTheOwnersFacts(t *testing.T, rdb redis.UniversalClient) {
 	n2.own("b2", 7)
 	n1.dispatch(login("b1"))
 	n1.dispatch(actions.RoomsLearned.New(actions.RoomsPayload{Bot: "b1", Rooms: []string{"r1"}}))
+	n1.dispatch(actions.ContactsLearned.New(actions.ContactsPayload{Bot: "b1", Contacts: []string{"alice"}}))
 	n2.dispatch(login("b2"))
 
 	n2.waitFor("b1 up", available("b1"))
 	n1.waitFor("b2 up", available("b2"))
 	n2.waitFor("b1 in r1", func(s reducers.Pool) bool { m, _ := s.Rooms.Get("r1"); return slices.Equal(m, []string{"b1"}) })
+	n2.waitFor("b1's contacts", func(s reducers.Pool) bool { b, ok := s.Bots.Get("b1"); return ok && b.Listed })
 	b1 := n2.bot("b1")
 	assert.Equal(t, "n1", b1.Node)
 	assert.Equal(t, uint64(1), b1.Token)
@@ -191,7 +193,7 @@ func testFeedMirrorsTheOwnersFacts(t *testing.T, rdb redis.UniversalClient) {
 
 	// Only facts travel: no ticks, no sends, no messages.
 	for _, a := range n2.followedSoFar() {
-		assert.Contains(t, []string{"cluster/OWNED", "bot/LOGIN", "bot/ROOMS", "bot/LOGOUT", "bot/FAILED", "bot/RECOVERED"}, a.Type)
+		assert.Contains(t, []string{"cluster/OWNED", "bot/LOGIN", "bot/ROOMS", "bot/CONTACTS", "bot/LOGOUT", "bot/FAILED", "bot/RECOVERED"}, a.Type)
 		assert.Equal(t, "n1", a.Meta.Node)
 	}
 }

@@ -58,7 +58,7 @@ func newClusterRig(t *testing.T, fwd epics.Forwarder) *rig {
 	st, err := store.New(cfg.Reducer(), reducers.Pool{},
 		store.WithEpic("clock", epics.Clock(identity)),
 		store.WithEpic("effects", epics.Effect(identity,
-			epics.Ding(cfg, deps), epics.Reset(cfg, deps), epics.Rooms(cfg, deps),
+			epics.Ding(cfg, deps), epics.Reset(cfg, deps), epics.Rooms(cfg, deps), epics.Contacts(cfg, deps),
 			epics.Send(cfg, deps), epics.Health(), epics.Inbox(deps))))
 	require.NoError(t, err)
 	r.st, r.sub = st, st.Subscribe(1<<20)
@@ -80,8 +80,8 @@ func remote(a actions.Action) actions.Action {
 }
 
 // TestEpicsActOnlyForLocalBots: over an hour in which b2, driven by n2,
-// stays silent here, this process never calls b2's puppet (no rooms
-// listing at its login, no ding, no reset), while b1, driven here, is
+// stays silent here, this process never calls b2's puppet (no rooms or
+// contacts listing at its login, no ding, no reset), while b1, driven here, is
 // dinged and answers.
 func TestEpicsActOnlyForLocalBots(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

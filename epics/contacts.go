@@ -20,27 +20,11 @@ import (
 // dings it through the puppet protocol (puppet.Dinger) instead.
 func Contacts(cfg Config, deps Deps) Handler {
 	cfg = cfg.Defaults()
-	return func(a actions.Action, s reducers.Pool, fx *Effects) {
-		bot := actions.BotOf(a)
-		if bot == "" {
-			return
-		}
-		b, ok := s.Bots.Get(bot)
-		if !ok || b.ContactsBy != a.Meta.Seq || deps.Puppet == nil {
-			return
-		}
-		pup, ok := deps.Puppet(bot)
-		if !ok {
-			return
-		}
-		fx.Run(func(ctx context.Context, done func(...actions.Action)) {
-			ctx, cancel := context.WithTimeout(ctx, cfg.SendTimeout)
-			defer cancel()
+	return lister(cfg, deps, "contacts", func(b *reducers.Bot) uint64 { return b.ContactsBy },
+		func(ctx context.Context, bot string, pup puppet.Puppet) (actions.Action, error) {
 			contacts, err := pup.Contacts(ctx)
 			if err != nil {
-				deps.log().Warn("epics: cannot list contacts", "bot", bot, "err", err)
-				done()
-				return
+				return actions.Action{}, err
 			}
 			ids := lo.Map(contacts, func(c puppet.Contact, _ int) string { return c.ID })
 			if !lo.Contains(ids, cfg.HeartbeatContact) {
@@ -48,7 +32,6 @@ func Contacts(cfg Config, deps Deps) Handler {
 				deps.log().Warn("epics: the bot does not follow the heartbeat contact; it is dinged through the puppet protocol",
 					"bot", bot, "contact", cfg.HeartbeatContact, "protocolDing", dinger)
 			}
-			done(actions.ContactsLearned.New(actions.ContactsPayload{Bot: bot, Contacts: ids}))
+			return actions.ContactsLearned.New(actions.ContactsPayload{Bot: bot, Contacts: ids}), nil
 		})
-	}
 }

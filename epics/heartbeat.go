@@ -118,13 +118,30 @@ func Reset(cfg Config, deps Deps) Handler {
 // go through its members.
 func Rooms(cfg Config, deps Deps) Handler {
 	cfg = cfg.Defaults()
+	return lister(cfg, deps, "rooms", func(b *reducers.Bot) uint64 { return b.RoomsBy },
+		func(ctx context.Context, bot string, pup puppet.Puppet) (actions.Action, error) {
+			rooms, err := pup.Rooms(ctx)
+			if err != nil {
+				return actions.Action{}, err
+			}
+			ids := lo.Map(rooms, func(r puppet.Room, _ int) string { return r.ID })
+			return actions.RoomsLearned.New(actions.RoomsPayload{Bot: bot, Rooms: ids}), nil
+		})
+}
+
+// lister is a handler that asks a bot this process drives for a list
+// (its rooms, its contacts) when the reducer decided it (by(bot) holds
+// the deciding action's Seq), and reports what list returns. A listing
+// that fails is logged and reports nothing.
+func lister(cfg Config, deps Deps, what string, by func(*reducers.Bot) uint64,
+	list func(ctx context.Context, bot string, pup puppet.Puppet) (actions.Action, error)) Handler {
 	return func(a actions.Action, s reducers.Pool, fx *Effects) {
 		bot := actions.BotOf(a)
 		if bot == "" {
 			return
 		}
 		b, ok := s.Bots.Get(bot)
-		if !ok || b.RoomsBy != a.Meta.Seq || deps.Puppet == nil || !cfg.Drives(b) {
+		if !ok || by(b) != a.Meta.Seq || deps.Puppet == nil || !cfg.Drives(b) {
 			return
 		}
 		pup, ok := deps.Puppet(bot)
@@ -134,14 +151,13 @@ func Rooms(cfg Config, deps Deps) Handler {
 		fx.Run(func(ctx context.Context, done func(...actions.Action)) {
 			ctx, cancel := context.WithTimeout(ctx, cfg.SendTimeout)
 			defer cancel()
-			rooms, err := pup.Rooms(ctx)
+			learned, err := list(ctx, bot, pup)
 			if err != nil {
-				deps.log().Warn("epics: cannot list rooms", "bot", bot, "err", err)
+				deps.log().Warn("epics: cannot list "+what, "bot", bot, "err", err)
 				done()
 				return
 			}
-			ids := lo.Map(rooms, func(r puppet.Room, _ int) string { return r.ID })
-			done(actions.RoomsLearned.New(actions.RoomsPayload{Bot: bot, Rooms: ids}))
+			done(learned)
 		})
 	}
 }

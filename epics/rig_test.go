@@ -69,6 +69,7 @@ func (f *fakePuppet) Name() string                { return f.name }
 func (f *fakePuppet) Events() <-chan puppet.Event { return f.events }
 func (f *fakePuppet) Close() error                { return nil }
 func (f *fakePuppet) Contacts(context.Context) ([]puppet.Contact, error) {
+	f.record("contacts")
 	return nil, nil
 }
 
