@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hawechaty/hawechaty/cluster/redistest"
+	"github.com/hawechaty/hawechaty/puppet"
 )
 
 // The pool on a real Redis Cluster of three masters, through go-redis's
@@ -44,6 +45,41 @@ func TestOnRedisCluster(t *testing.T) {
 	run("forwarded send", func(t *testing.T) { testForwardedSendIsDeliveredByItsOwner(t, seeds) })
 	run("forward never picked up", func(t *testing.T) { testForwardNeverPickedUpIsRetriedElsewhere(t, seeds) })
 	run("inbound claims", func(t *testing.T) { testInboundOnceClusterWide(t, rdb) })
+	run("owners share the bots", func(t *testing.T) { testOwnersOnRedisCluster(t, rc.Addrs) })
+}
+
+// testOwnersOnRedisCluster: two processes' Clusters (heartbeats, the
+// pipelined look-up of free bots, grants, renewals, the login semaphore)
+// share four bots on the Redis Cluster; a clean stop hands the stopped
+// one's bots to the other. Never two drivers at once.
+func testOwnersOnRedisCluster(t *testing.T, addrs []string) {
+	tm := Timing{Lease: 600 * time.Millisecond, RenewDeadline: 400 * time.Millisecond, Retry: 100 * time.Millisecond}
+	w := newWorld()
+	bots := botNames(4)
+	start := func(name string, capacity int) *Cluster {
+		rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: addrs})
+		c, err := New("", WithClient(rdb), WithNode(name), WithTiming(tm), WithPrefix("owners"), WithCapacity(capacity))
+		require.NoError(t, err)
+		for _, b := range bots {
+			require.NoError(t, c.Register(b, &fakePuppet{w: w, node: name, bot: b, events: make(chan puppet.Event)}))
+		}
+		require.NoError(t, c.Start(context.Background(), &fakeDriver{ps: map[string]puppet.Puppet{}}))
+		t.Cleanup(func() { _ = c.Stop(context.Background()); _ = rdb.Close() })
+		return c
+	}
+	a := start("a", 2)
+	b := start("b", 4)
+	require.Eventually(t, func() bool { return len(a.Held())+len(b.Held()) == 4 }, 10*time.Second, 10*time.Millisecond,
+		"every bot is driven after the first use's quiet period")
+	assert.LessOrEqual(t, len(a.Held()), 2, "a's capacity")
+	for _, bot := range bots {
+		assert.Len(t, w.drivers(bot), 1, bot)
+	}
+
+	require.NoError(t, a.Stop(context.Background()))
+	require.Eventually(t, func() bool { return len(b.Held()) == 4 }, 10*time.Second, 10*time.Millisecond,
+		"b takes the bots a released")
+	assert.Equal(t, 1, w.maxDrivers(), "never two drivers at once")
 }
 
 // testPoolIsOneSlot: every key of a pool hashes to one slot, on one
