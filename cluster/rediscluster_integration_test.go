@@ -4,6 +4,7 @@ package cluster
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -105,13 +106,19 @@ func testPoolIsOneSlot(t *testing.T, cc *redis.ClusterClient) {
 		assert.Equal(t, want, slot, key)
 	}
 
-	masters := map[string]bool{}
+	masters := map[string]string{} // master → a prefix on it
 	for _, p := range []string{"pool-a", "pool-b", "pool-c", "pool-d", "pool-e", "pool-f", "pool-g", "pool-h"} {
 		m, err := cc.MasterForKey(ctx, Keys{Prefix: p}.Events())
 		require.NoError(t, err)
-		masters[m.Options().Addr] = true
+		masters[m.Options().Addr] = p
 	}
-	assert.Greater(t, len(masters), 1, "eight pools all on one master: prefixes do not spread")
+	require.Greater(t, len(masters), 1, "eight pools all on one master: prefixes do not spread")
+
+	// The cluster does refuse a script across slots: keys of two pools.
+	prefixes := slices.Collect(maps.Values(masters))
+	err = FenceScript.Run(ctx, cc, []string{Keys{Prefix: prefixes[0]}.Lease("b"), Keys{Prefix: prefixes[0]}.Fence("b"),
+		Keys{Prefix: prefixes[1]}.Events()}, "n|1", "1", "type", "x").Err()
+	assert.ErrorContains(t, err, "CROSSSLOT")
 }
 
 // testLeasesOnRedisCluster: grant (after the first use's quiet period),
