@@ -36,7 +36,7 @@ func newReplica(t *testing.T, m *miniredis.Miniredis, node string, bots ...strin
 func TestClusterReplicasShareTheBots(t *testing.T) {
 	m := miniredis.RunT(t)
 	for _, b := range []string{"x", "y"} {
-		m.Set("t:fence:{"+b+"}", "1") // past the first use's quiet period (miniredis expires keys only by FastForward)
+		m.Set(cluster.Keys{Prefix: "t"}.Fence(b), "1") // past the first use's quiet period (miniredis expires keys only by FastForward)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -22,27 +22,38 @@
 // semaphore (WithLoginConcurrency), as the QQ bot SDK's max concurrency
 // does.
 //
-// # Keys (prefix P, WithPrefix)
+// # Keys (prefix P, WithPrefix; built by Keys)
 //
-//	P:lease:{bot}   "node|token", PX = the lease: present while held
-//	P:fence:{bot}   the highest token granted; never deleted
-//	P:quiet:{bot}   PX: no grant until it expires (the epoch rule)
-//	P:offer:{bot}   PX: a handover reserves the bot for one node
-//	P:epoch         set at first use; gone means Redis lost its data
-//	P:node:{node}   PX: the node is alive, {"capacity":…,"driving":…}
-//	P:slots:logins  sorted set: the login semaphore's slots
+//	{P}:lease:bot      "node|token", PX = the lease: present while held
+//	{P}:fence:bot      the highest token granted; never deleted
+//	{P}:quiet:bot      PX: no grant until it expires (the epoch rule)
+//	{P}:offer:bot      PX: a handover reserves the bot for one node
+//	{P}:epoch          set at first use; gone means Redis lost its data
+//	{P}:node:node      PX: the node is alive, {"capacity":…,"driving":…}
+//	{P}:slots:logins   sorted set: the login semaphore's slots
+//	{P}:events         stream: the bots' facts, each appended fenced
+//	{P}:snapshot       the feed's fold up to one entry of the stream
+//	{P}:sends:node     stream: sends forwarded to node
+//	{P}:results:node   stream: results of node's forwarded sends
+//	{P}:seen:id        PX: an inbound message's claim
 //
-// The per-bot keys share the hash tag {bot}, so the lease scripts run on
-// one shard of a Redis Cluster. (The feed's fenced append to the one
-// shared stream P:events spans two slots: Redis Cluster refuses it.)
+// Every key of a pool carries the hash tag {P}, so Redis Cluster puts the
+// whole pool in one slot: every script passes all the keys it touches in
+// KEYS, and the scripts and transactions that touch several keys (the
+// fenced append of a fact to the shared stream, the snapshot's
+// compare-and-set with its trim, a forwarded send's answer with its
+// acknowledgement) run on one shard without CROSSSLOT. The trade-off: one
+// pool lives on one shard of a Redis Cluster (its load and memory do not
+// spread); pools under different prefixes hash to different slots, and
+// so spread over the shards.
 //
 // # What each guarantee rests on
 //
-//   - At most one driver per bot, on one Redis server (or Redis Cluster
-//     shard) that keeps its data: Redis grants a lease to one node at a
-//     time (a script runs alone); the holder stops its puppet's calls at
-//     RenewDeadline after it sent its last successful renewal, by its
-//     monotonic clock, before Redis expires the lease (Lease after it ran
+//   - At most one driver per bot, on one Redis server (or the Redis
+//     Cluster shard that holds the pool's slot) that keeps its data:
+//     Redis grants a lease to one node at a time (a script runs alone);
+//     the holder stops its puppet's calls at RenewDeadline after it sent
+//     its last successful renewal, by its monotonic clock, before Redis expires the lease (Lease after it ran
 //     the command). This needs the holder's clock not to run more than
 //     (Lease−RenewDeadline)/RenewDeadline faster than Redis's (a third,
 //     with the defaults) and the puppet's in-flight calls to end within
@@ -78,6 +89,6 @@
 //
 //	renew held leases (pipelined)  ─► lost: fence + undrive
 //	                               ─► Redis unreachable past RenewDeadline: fence + undrive
-//	heartbeat P:node:{node}, SET NX P:epoch
+//	heartbeat {P}:node:node, SET NX {P}:epoch
 //	room left? GET free leases (pipelined) ─► grant ─► Drive (its Start waits for a login slot)
 package cluster

@@ -35,7 +35,7 @@ type FeedOptions struct {
 	// process drives (default DefaultPublished). An application that
 	// adds facts of its own lists them here.
 	Published []string
-	// SnapshotEvery is how often the process writes P:snapshot and trims
+	// SnapshotEvery is how often the process writes {P}:snapshot and trims
 	// the stream (default 30 s).
 	SnapshotEvery time.Duration
 	// Block bounds one read of the stream (default 1 s); Batch is the
@@ -83,7 +83,7 @@ func (o FeedOptions) defaults() FeedOptions {
 // the lease manager).
 //
 // The process that drives a bot (its owner) publishes the bot's facts to
-// the stream P:events, each through a fenced script that refuses unless
+// the stream {P}:events, each through a fenced script that refuses unless
 // the publisher still holds the bot's lease under its token. Every
 // process follows the stream and dispatches the facts of the bots driven
 // elsewhere into its store, marked with their origin (actions.Meta.Node
@@ -106,7 +106,7 @@ func (o FeedOptions) defaults() FeedOptions {
 // Forwarder); pool-level notices (each process derives them from its
 // whole-pool state).
 //
-// A process that joins loads P:snapshot, {"id": the last stream entry
+// A process that joins loads {P}:snapshot, {"id": the last stream entry
 // folded in, "state": the pool's JSON}, reduces it as cluster/SNAPSHOT,
 // then follows the stream from just after that entry: no entry is
 // missed, none is applied twice. The snapshot is the stream's fold
@@ -149,8 +149,12 @@ func NewFeed(rdb redis.UniversalClient, node string, opts FeedOptions) (*Feed, e
 	if opts.SnapshotEvery < 0 || opts.Block < 0 || opts.Batch < 0 || opts.Retry < 0 {
 		return nil, fmt.Errorf("cluster: feed options %+v: negative durations or sizes", opts)
 	}
-	f := &Feed{rdb: rdb, node: node, opts: opts, published: map[string]bool{}, keys: Keys{Prefix: opts.Prefix},
-		events: opts.Prefix + ":events", snapshot: opts.Prefix + ":snapshot"}
+	keys := Keys{Prefix: opts.Prefix}
+	if err := keys.Validate(); err != nil {
+		return nil, err
+	}
+	f := &Feed{rdb: rdb, node: node, opts: opts, published: map[string]bool{}, keys: keys,
+		events: keys.Events(), snapshot: keys.Snapshot()}
 	for _, t := range opts.Published {
 		f.published[t] = true
 	}
@@ -297,7 +301,7 @@ func (f *Feed) Lost(dispatch func(actions.Action) error, bot string, token uint6
 	return dispatch(actions.Released.New(actions.ReleasedPayload{Bot: bot, Node: f.node, Token: token, Reason: reason}).WithSource("cluster"))
 }
 
-// snapshotDoc is P:snapshot's JSON. The id comes first, so that the
+// snapshotDoc is {P}:snapshot's JSON. The id comes first, so that the
 // snapshot script reads it without decoding the state.
 type snapshotDoc struct {
 	ID    string          `json:"id"`

@@ -35,8 +35,8 @@ func feedRedis(t testing.TB) (*miniredis.Miniredis, redis.UniversalClient) {
 func holdLease(t testing.TB, rdb redis.UniversalClient, bot, node string, token uint64) {
 	t.Helper()
 	tok := strconv.FormatUint(token, 10)
-	require.NoError(t, rdb.Set(context.Background(), testPrefix+":lease:{"+bot+"}", node+"|"+tok, 0).Err())
-	require.NoError(t, rdb.Set(context.Background(), testPrefix+":fence:{"+bot+"}", tok, 0).Err())
+	require.NoError(t, rdb.Set(context.Background(), Keys{Prefix: testPrefix}.Lease(bot), node+"|"+tok, 0).Err())
+	require.NoError(t, rdb.Set(context.Background(), Keys{Prefix: testPrefix}.Fence(bot), tok, 0).Err())
 }
 
 func identity(s reducers.Pool) reducers.Pool { return s }
@@ -231,7 +231,7 @@ func testFeedRefusesAFormerOwner(t *testing.T, rdb redis.UniversalClient) {
 	b1 := n2.bot("b1")
 	assert.Equal(t, "n3", b1.Node)
 	assert.Equal(t, uint64(2), b1.Token)
-	entries, err := rdb.XRange(context.Background(), testPrefix+":events", "-", "+").Result()
+	entries, err := rdb.XRange(context.Background(), Keys{Prefix: testPrefix}.Events(), "-", "+").Result()
 	require.NoError(t, err)
 	var seen []string
 	for _, e := range entries {

@@ -59,7 +59,7 @@ func (o ForwardOptions) defaults() ForwardOptions {
 	return o
 }
 
-// ownersGroup is the consumer group of every P:sends:{node}.
+// ownersGroup is the consumer group of every {P}:sends:node.
 const ownersGroup = "owners"
 
 // Owner is what the serving side of a Forwarder needs of its pool.
@@ -81,9 +81,9 @@ type Owner struct {
 //
 // A send the reducer routes to a bot that another process drives is
 // forwarded to that process, its owner: the origin appends the request
-// to P:sends:{owner}, a stream the owner reads in a consumer group; the
+// to {P}:sends:owner, a stream the owner reads in a consumer group; the
 // owner makes the attempt on its puppet and, in one transaction, appends
-// the result to P:results:{origin}, acknowledges the request and deletes
+// the result to {P}:results:origin, acknowledges the request and deletes
 // it; the origin's reader hands the result to the attempt waiting for it,
 // which reports it as the attempt's send/RESULT. The receipt names the
 // owner (actions.SendResultPayload.Node).
@@ -103,6 +103,7 @@ type Forwarder struct {
 	rdb  redis.UniversalClient
 	node string
 	opts ForwardOptions
+	keys Keys
 
 	mu      sync.Mutex
 	waiters map[string]chan actions.SendResultPayload
@@ -122,7 +123,11 @@ func NewForwarder(rdb redis.UniversalClient, node string, opts ForwardOptions) (
 	if opts.SendTimeout < 0 || opts.Pickup < 0 || opts.Grace < 0 || opts.Block < 0 {
 		return nil, fmt.Errorf("cluster: forward options %+v: negative durations", opts)
 	}
-	return &Forwarder{rdb: rdb, node: node, opts: opts, waiters: map[string]chan actions.SendResultPayload{}}, nil
+	keys := Keys{Prefix: opts.Prefix}
+	if err := keys.Validate(); err != nil {
+		return nil, err
+	}
+	return &Forwarder{rdb: rdb, node: node, opts: opts, keys: keys, waiters: map[string]chan actions.SendResultPayload{}}, nil
 }
 
 // streamTTL is how long a request or result stream outlives its last
@@ -132,10 +137,8 @@ func (fw *Forwarder) streamTTL() time.Duration {
 	return 2 * (fw.opts.Pickup + fw.opts.SendTimeout + fw.opts.Grace)
 }
 
-func (fw *Forwarder) sendsKey(node string) string { return fw.opts.Prefix + ":sends:{" + node + "}" }
-func (fw *Forwarder) resultsKey(node string) string {
-	return fw.opts.Prefix + ":results:{" + node + "}"
-}
+func (fw *Forwarder) sendsKey(node string) string   { return fw.keys.Sends(node) }
+func (fw *Forwarder) resultsKey(node string) string { return fw.keys.Results(node) }
 
 // claimLua claims a request back (KEYS[1] the owner's stream, ARGV[1]
 // the group, ARGV[2] the entry): "reclaimed" when no consumer had read it

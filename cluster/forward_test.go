@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -47,7 +48,7 @@ type fwdNode struct {
 	node    string
 	st      *store.Store[reducers.Pool]
 	fw      *Forwarder
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	puppets map[string]*sayer
 
 	cancel context.CancelFunc
@@ -57,10 +58,11 @@ type fwdNode struct {
 var fwdTiming = ForwardOptions{Prefix: testPrefix, SendTimeout: time.Second, Pickup: 300 * time.Millisecond, Grace: 300 * time.Millisecond, Block: 100 * time.Millisecond}
 
 // newFwdNode starts node with bots: local ones are driven here, the
-// others by remote[bot].
+// others by remote[bot]. addr is one server's address, or a Redis
+// Cluster's seeds separated by commas.
 func newFwdNode(t testing.TB, addr, node string, serve bool, bots []string, remote map[string]string) *fwdNode {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 16})
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: strings.Split(addr, ","), PoolSize: 16})
 	t.Cleanup(func() { _ = rdb.Close() })
 	fw, err := NewForwarder(rdb, node, fwdTiming)
 	require.NoError(t, err)

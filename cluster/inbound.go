@@ -31,7 +31,7 @@ type InboundOptions struct {
 // When bots driven by different processes sit in one room, each process
 // receives the room's messages. Before a process's reducer decides
 // whether an inbound message is new (its local dedupe, which stays), the
-// process claims the message's ID cluster-wide: SET P:seen:{id} NX PX
+// process claims the message's ID cluster-wide: SET {P}:seen:id NX PX
 // window. The process that sets it first goes on as before; the others
 // mark the message Elsewhere, and their reducers take it as the bot's
 // sign of life (and its room membership) but do not accept it: the
@@ -46,6 +46,7 @@ type Inbound struct {
 	rdb  redis.UniversalClient
 	node string
 	opts InboundOptions
+	keys Keys
 
 	unsure atomic.Int64
 }
@@ -74,10 +75,14 @@ func NewInbound(rdb redis.UniversalClient, node string, opts InboundOptions) (*I
 	if opts.Window < time.Millisecond || opts.Timeout < 0 {
 		return nil, errors.New("cluster: inbound: Window must be at least 1 ms and Timeout not negative")
 	}
+	keys := Keys{Prefix: opts.Prefix}
+	if err := keys.Validate(); err != nil {
+		return nil, err
+	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Inbound{rdb: rdb, node: node, opts: opts}, nil
+	return &Inbound{rdb: rdb, node: node, opts: opts, keys: keys}, nil
 }
 
 // Claim claims the message with id cluster-wide: true when this process
@@ -86,7 +91,7 @@ func NewInbound(rdb redis.UniversalClient, node string, opts InboundOptions) (*I
 func (in *Inbound) Claim(ctx context.Context, id string) bool {
 	ctx, cancel := context.WithTimeout(ctx, in.opts.Timeout)
 	defer cancel()
-	ok, err := in.rdb.SetNX(ctx, in.opts.Prefix+":seen:{"+id+"}", in.node, in.opts.Window).Result()
+	ok, err := in.rdb.SetNX(ctx, in.keys.Seen(id), in.node, in.opts.Window).Result()
 	if err != nil {
 		in.unsure.Add(1)
 		in.opts.Log.Warn("cluster: cannot claim an inbound message; it is accepted here", "id", id, "err", err)

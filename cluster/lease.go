@@ -79,28 +79,6 @@ type Lease struct {
 // Value is the lease key's value, "node|token".
 func (l Lease) Value() string { return l.Node + "|" + strconv.FormatUint(l.Token, 10) }
 
-// Keys names the keyspace under one prefix.
-type Keys struct{ Prefix string }
-
-// Lease is P:lease:{bot}.
-func (k Keys) Lease(bot string) string { return k.Prefix + ":lease:{" + bot + "}" }
-
-// Fence is P:fence:{bot}.
-func (k Keys) Fence(bot string) string { return k.Prefix + ":fence:{" + bot + "}" }
-
-// Quiet is P:quiet:{bot}.
-func (k Keys) Quiet(bot string) string { return k.Prefix + ":quiet:{" + bot + "}" }
-
-// Offer is P:offer:{bot}.
-func (k Keys) Offer(bot string) string { return k.Prefix + ":offer:{" + bot + "}" }
-
-// Epoch is P:epoch.
-func (k Keys) Epoch() string { return k.Prefix + ":epoch" }
-
-func (k Keys) bot(bot string) []string {
-	return []string{k.Lease(bot), k.Fence(bot), k.Quiet(bot), k.Offer(bot)}
-}
-
 // Leases grants, renews and releases bots' leases for one node.
 type Leases struct {
 	rdb    redis.UniversalClient
@@ -115,15 +93,17 @@ func NewLeases(rdb redis.UniversalClient, prefix, node string, t Timing) (*Lease
 	switch {
 	case rdb == nil:
 		return nil, errors.New("cluster: nil Redis client")
-	case prefix == "":
-		return nil, errors.New("cluster: empty key prefix")
 	case node == "" || strings.ContainsAny(node, "|{}"):
 		return nil, fmt.Errorf("cluster: node name %q: want a non-empty name without '|', '{' or '}'", node)
+	}
+	keys := Keys{Prefix: prefix}
+	if err := keys.Validate(); err != nil {
+		return nil, err
 	}
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
-	return &Leases{rdb: rdb, keys: Keys{Prefix: prefix}, node: node, timing: t, now: time.Now}, nil
+	return &Leases{rdb: rdb, keys: keys, node: node, timing: t, now: time.Now}, nil
 }
 
 // Node is the node these leases are granted to.

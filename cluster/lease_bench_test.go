@@ -31,7 +31,7 @@ func benchRenew(b *testing.B, addr string) {
 		leases := make([]Lease, n)
 		for i := range leases {
 			bot := fmt.Sprintf("bot-%d", i)
-			require.NoError(b, rdb.Set(ctx, prefix+":fence:{"+bot+"}", "1", 0).Err()) // past the quiet period
+			require.NoError(b, rdb.Set(ctx, Keys{Prefix: prefix}.Fence(bot), "1", 0).Err()) // past the quiet period
 			leases[i], err = ls.Grant(ctx, bot)
 			require.NoError(b, err)
 		}

@@ -30,13 +30,13 @@ func TestLeaseScriptsOnRealRedis(t *testing.T) {
 
 	_, err = a.Grant(ctx, "bot")
 	require.ErrorIs(t, err, ErrQuiet, "a new keyspace is quiet for one lease")
-	quiet, err := rdb.PTTL(ctx, "it:quiet:{bot}").Result()
+	quiet, err := rdb.PTTL(ctx, Keys{Prefix: "it"}.Quiet("bot")).Result()
 	require.NoError(t, err)
 	assert.InDelta(t, tm.Lease.Milliseconds(), quiet.Milliseconds(), 100)
 
 	var la Lease
 	require.Eventually(t, func() bool { la, err = a.Grant(ctx, "bot"); return err == nil }, 5*time.Second, 10*time.Millisecond)
-	fence, err := rdb.Get(ctx, "it:fence:{bot}").Uint64()
+	fence, err := rdb.Get(ctx, Keys{Prefix: "it"}.Fence("bot")).Uint64()
 	require.NoError(t, err)
 	assert.Equal(t, la.Token, fence)
 	assert.Greater(t, la.Token, uint64(1_000_000_000_000_000), "the fence starts from the server clock in µs")
@@ -45,15 +45,15 @@ func TestLeaseScriptsOnRealRedis(t *testing.T) {
 	require.NoError(t, a.Renew(ctx, &la))
 
 	// Fenced writes: a's passes; once b holds the bot, a's is refused.
-	require.NoError(t, a.Fenced(ctx, FenceScript, la, []string{"it:events"}, "bot", "bot", "type", "x").Err())
+	require.NoError(t, a.Fenced(ctx, FenceScript, la, []string{Keys{Prefix: "it"}.Events()}, "bot", "bot", "type", "x").Err())
 	var lb Lease
 	require.Eventually(t, func() bool { lb, err = b.Grant(ctx, "bot"); return err == nil }, 5*time.Second, 10*time.Millisecond,
 		"a stopped renewing: Redis expires its lease")
 	assert.Greater(t, lb.Token, la.Token)
-	err = a.Fenced(ctx, FenceScript, la, []string{"it:events"}, "bot", "bot", "type", "stale").Err()
+	err = a.Fenced(ctx, FenceScript, la, []string{Keys{Prefix: "it"}.Events()}, "bot", "bot", "type", "stale").Err()
 	assert.True(t, IsFenced(err), "%v", err)
 	assert.ErrorIs(t, a.Renew(ctx, &la), ErrLost)
-	n, err := rdb.XLen(ctx, "it:events").Result()
+	n, err := rdb.XLen(ctx, Keys{Prefix: "it"}.Events()).Result()
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, n)
 

@@ -2,13 +2,14 @@ package cluster
 
 import "github.com/redis/go-redis/v9"
 
-// The lease scripts. Every key a script touches carries the bot's hash
-// tag ({bot}), so that the script runs on one shard of a Redis Cluster.
+// The lease scripts. Every key a script touches is passed in KEYS and
+// carries the pool's hash tag ({P}, see Keys), so that the script runs on
+// one shard of a Redis Cluster.
 //
-// KEYS[1] = P:lease:{bot}  "node|token", PX = the lease
-// KEYS[2] = P:fence:{bot}  the highest token ever granted; never deleted
-// KEYS[3] = P:quiet:{bot}  present (PX) while no grant may be made
-// KEYS[4] = P:offer:{bot}  present (PX) while a handover reserves the bot for one node
+// KEYS[1] = {P}:lease:bot  "node|token", PX = the lease
+// KEYS[2] = {P}:fence:bot  the highest token ever granted; never deleted
+// KEYS[3] = {P}:quiet:bot  present (PX) while no grant may be made
+// KEYS[4] = {P}:offer:bot  present (PX) while a handover reserves the bot for one node
 
 // grantLua grants a free bot. ARGV[1] = node, ARGV[2] = lease in ms.
 //
@@ -76,7 +77,7 @@ return 1
 `
 
 // FencePrefix is the Lua that starts every fenced write: KEYS[1] =
-// P:lease:{bot}, KEYS[2] = P:fence:{bot}, ARGV[1] = "node|token", ARGV[2] =
+// {P}:lease:bot, KEYS[2] = {P}:fence:bot, ARGV[1] = "node|token", ARGV[2] =
 // token. It returns an error reply starting "FENCED" unless the lease is
 // still the writer's and its token the latest; the write that follows
 // uses KEYS[3…] and ARGV[3…].
@@ -91,8 +92,8 @@ end
 // replies the entry's ID, or fails with an error starting "FENCED". For
 // another write, build a script with NewFenceScript.
 //
-// Under Redis Cluster, KEYS[3] must share the bot's slot, or the script
-// is refused with CROSSSLOT.
+// Under Redis Cluster, KEYS[3…] must be keys of the pool (built by Keys,
+// under its hash tag {P}), or the script is refused with CROSSSLOT.
 var FenceScript = NewFenceScript(`return redis.call('XADD', KEYS[3], '*', unpack(ARGV, 3))`)
 
 // NewFenceScript returns the script FencePrefix followed by write.

@@ -13,7 +13,7 @@ import (
 
 // A Semaphore caps how many holders cluster-wide may be inside a section
 // at once (logins and resets, as the QQ bot SDK's max concurrency does).
-// Each slot is a lease: a member of the sorted set P:slots:NAME scored by
+// Each slot is a lease: a member of the sorted set {P}:slots:NAME scored by
 // its expiry on the Redis server's clock, so a slot of a process that died
 // inside comes back after the lease. A section that outlives the lease
 // loses its slot (it is not renewed): the cap holds for sections shorter
@@ -46,15 +46,18 @@ var acquireScript = redis.NewScript(acquireLua)
 // NewSemaphore returns the semaphore name under prefix with limit slots,
 // each held at most lease; waiters try again every poll.
 func NewSemaphore(rdb redis.UniversalClient, prefix, name, node string, limit int, lease, poll time.Duration) (*Semaphore, error) {
-	switch {
+	keys := Keys{Prefix: prefix}
+	switch err := keys.Validate(); {
 	case rdb == nil:
 		return nil, errors.New("cluster: nil Redis client")
+	case err != nil:
+		return nil, err
 	case limit < 1:
 		return nil, fmt.Errorf("cluster: semaphore %q: limit %d, want at least 1", name, limit)
 	case lease < time.Millisecond || poll <= 0:
 		return nil, fmt.Errorf("cluster: semaphore %q: lease %v and poll %v must be positive", name, lease, poll)
 	}
-	return &Semaphore{rdb: rdb, key: prefix + ":slots:" + name, node: node, limit: limit, lease: lease, poll: poll}, nil
+	return &Semaphore{rdb: rdb, key: keys.Slots(name), node: node, limit: limit, lease: lease, poll: poll}, nil
 }
 
 // TryAcquire takes a slot if one is free; release gives it back.

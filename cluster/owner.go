@@ -285,13 +285,13 @@ func (c *Cluster) renew(ctx context.Context) {
 	}
 }
 
-// nodeInfo is the value of P:node:{node}.
+// nodeInfo is the value of {P}:node:node.
 type nodeInfo struct {
 	Capacity int `json:"capacity"`
 	Driving  int `json:"driving"`
 }
 
-// heartbeat says the node is alive, and keeps P:epoch: a missing epoch
+// heartbeat says the node is alive, and keeps {P}:epoch: a missing epoch
 // while the node runs means Redis lost its data (the grants' quiet period
 // keeps that safe; the log says it).
 func (c *Cluster) heartbeat(ctx context.Context) {
@@ -302,7 +302,7 @@ func (c *Cluster) heartbeat(ctx context.Context) {
 	hctx, cancel := context.WithTimeout(ctx, c.cfg.timing.Retry)
 	defer cancel()
 	pipe := c.rdb.Pipeline()
-	pipe.Set(hctx, c.cfg.prefix+":node:{"+c.cfg.node+"}", b, c.cfg.timing.Lease)
+	pipe.Set(hctx, c.leases.keys.Node(c.cfg.node), b, c.cfg.timing.Lease)
 	epoch := pipe.SetNX(hctx, c.leases.keys.Epoch(), c.cfg.node+"@"+time.Now().UTC().Format(time.RFC3339Nano), 0)
 	if _, err := pipe.Exec(hctx); err != nil {
 		return
@@ -538,7 +538,7 @@ func (c *Cluster) Stop(ctx context.Context) error {
 func (c *Cluster) delNode() {
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.timing.Retry)
 	defer cancel()
-	_ = c.rdb.Del(ctx, c.cfg.prefix+":node:{"+c.cfg.node+"}").Err()
+	_ = c.rdb.Del(ctx, c.leases.keys.Node(c.cfg.node)).Err()
 }
 
 // rank orders bots for one node (FNV-1a of node and bot).

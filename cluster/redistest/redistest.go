@@ -4,10 +4,13 @@
 // first). Restart brings it back on the same port with its data lost, as
 // a Redis without persistence comes back after a crash. Proxy is a small
 // TCP proxy in front of it that can cut one client off and let it back.
+// StartCluster runs a Redis Cluster of such servers (cluster mode on,
+// joined by redis-cli).
 //
-// Start fails the test, never skips it, when redis-server is not
-// installed: the suites that use it are integration suites, installed by
-// `make redis-debian` (Debian's redis-server).
+// Start and StartCluster fail the test, never skip it, when redis-server
+// (or redis-cli) is not installed: the suites that use them are
+// integration suites, installed by `make redis-debian` (Debian's
+// redis-server and redis-tools).
 //
 // # Usage
 //
@@ -19,6 +22,9 @@
 //	other := redis.NewClient(&redis.Options{Addr: px.Addr})
 //	px.Cut()                 // other's connections drop, new ones are refused
 //	px.Heal()                // and it can connect again
+//
+//	rc := redistest.StartCluster(t, 3) // three masters, cluster_state:ok
+//	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: rc.Addrs}) // a ClusterClient
 package redistest
 
 import (
@@ -50,10 +56,11 @@ type Server struct {
 	// HA_WECHATY_REDIS variable.
 	URL string
 
-	t    testing.TB
-	bin  string
-	dir  string
-	port int
+	t     testing.TB
+	bin   string
+	dir   string
+	port  int
+	extra func(dir string) ([]string, error) // more arguments (a cluster node's), given the directory
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -77,11 +84,16 @@ func Path() (string, error) {
 // redis-server is missing or does not come up.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return start(t, nil)
+}
+
+func start(t testing.TB, extra func(dir string) ([]string, error)) *Server {
+	t.Helper()
 	bin, err := Path()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), extra: extra}
 	t.Cleanup(s.Stop)
 	// A free port can be taken by someone else between our probe and
 	// the server's bind: try a few.
@@ -114,7 +126,7 @@ func FreePort() (int, error) {
 }
 
 func (s *Server) launch() error {
-	cmd := exec.Command(s.bin,
+	args := []string{
 		"--bind", "127.0.0.1",
 		"--port", strconv.Itoa(s.port),
 		"--dir", s.dir,
@@ -123,7 +135,15 @@ func (s *Server) launch() error {
 		"--protected-mode", "yes",
 		"--daemonize", "no",
 		"--loglevel", "warning",
-	)
+	}
+	if s.extra != nil {
+		more, err := s.extra(s.dir)
+		if err != nil {
+			return err
+		}
+		args = append(args, more...)
+	}
+	cmd := exec.Command(s.bin, args...)
 	out := &lockedWriter{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

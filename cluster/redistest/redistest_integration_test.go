@@ -50,3 +50,35 @@ func TestProxyCutsOneClientOff(t *testing.T) {
 	px.Heal()
 	require.Eventually(t, func() bool { return behind.Ping(ctx).Err() == nil }, 10*time.Second, 10*time.Millisecond)
 }
+
+func TestClusterSpreadsTheSlots(t *testing.T) {
+	rc := redistest.StartCluster(t, 3)
+	require.Len(t, rc.Addrs, 3)
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: rc.Addrs})
+	defer rdb.Close()
+	cc, ok := rdb.(*redis.ClusterClient)
+	require.True(t, ok, "%T", rdb)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	shards, err := cc.ClusterShards(ctx).Result()
+	require.NoError(t, err)
+	covered, owners := int64(0), 0
+	for _, sh := range shards {
+		for _, r := range sh.Slots {
+			covered += r.End - r.Start + 1
+		}
+		if len(sh.Slots) > 0 {
+			owners++
+		}
+	}
+	assert.EqualValues(t, 16384, covered, "every slot is served")
+	assert.Equal(t, 3, owners, "by the three masters")
+	for i := range 20 { // keys in many slots, each on its master
+		k := "k" + string(rune('a'+i))
+		require.NoError(t, cc.Set(ctx, k, i, 0).Err())
+		v, err := cc.Get(ctx, k).Int()
+		require.NoError(t, err)
+		assert.Equal(t, i, v)
+	}
+}
