@@ -140,6 +140,11 @@ func TestPoolOverTwoRealPuppetServices(t *testing.T) {
 	assert.Equal(t, 5, by[bots[0]], "back in rotation: %v", by)
 
 	// Nothing lost, nothing doubled: each text reached alice exactly once.
+	// The servers record a message a moment after they answer its send:
+	// wait for the last one.
+	eventually(t, 10*time.Second, "the last send recorded", func() bool {
+		return servers[0].Delivered(servicetest.Contact, "after-restart-9")+servers[1].Delivered(servicetest.Contact, "after-restart-9") > 0
+	})
 	for _, phase := range []struct {
 		name string
 		n    int

@@ -144,6 +144,7 @@ type suite struct {
 	worldP   *proc
 	grpc     string
 	httpAddr string
+	posts    int // room messages posted so far
 }
 
 func (s *suite) status() world.Status {
@@ -240,8 +241,11 @@ func seen(ps ...*proc) map[string]int {
 func (s *suite) postAndWait(n int, ps ...*proc) []string {
 	s.t.Helper()
 	var ids []string
-	for i := range n {
-		ids = append(ids, s.post(fmt.Sprintf("hello-%d", i)))
+	for range n {
+		// Each text once: the same text from the same sender within
+		// reducers.Config.Fingerprint is one message to the pool.
+		s.posts++
+		ids = append(ids, s.post(fmt.Sprintf("hello-%d", s.posts)))
 	}
 	waitFor(s.t, "inbound messages seen", 20*time.Second, func() bool {
 		got := seen(ps...)
