@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/hawechaty/hawechaty/internal/lazyctx"
 	"github.com/hawechaty/hawechaty/puppet"
 )
 
@@ -17,38 +18,37 @@ type calls struct {
 	n       int
 	closing bool
 	idle    chan struct{} // closed once closing with no call under way
-	cancels map[uint64]context.CancelFunc
-	next    uint64
+	// cut ends the contexts of the calls under way when drain gives up
+	// waiting; each call's context has it as a second parent (lazyctx),
+	// which costs nothing unless the puppet asks for Done.
+	cut       context.Context
+	cutCancel context.CancelFunc
 }
 
 func newCalls() *calls {
-	return &calls{idle: make(chan struct{}), cancels: map[uint64]context.CancelFunc{}}
+	cut, cancel := context.WithCancel(context.Background())
+	return &calls{idle: make(chan struct{}), cut: cut, cutCancel: cancel}
 }
 
-// enter admits a call with a context of its own, derived from ctx, or
-// refuses it once the puppet is being closed.
-func (c *calls) enter(ctx context.Context) (context.Context, uint64, bool) {
+// enter admits a call with a context of its own, derived from ctx and
+// cut short by drain, or refuses it once the puppet is being closed.
+func (c *calls) enter(ctx context.Context) (*lazyctx.Ctx, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
-		return nil, 0, false
+		return nil, false
 	}
 	c.n++
-	c.next++
-	ctx, cancel := context.WithCancel(ctx)
-	c.cancels[c.next] = cancel
-	return ctx, c.next, true
+	return lazyctx.New(ctx, c.cut), true
 }
 
-func (c *calls) exit(id uint64) {
+func (c *calls) exit(ctx *lazyctx.Ctx) {
+	ctx.Cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cancel, ok := c.cancels[id]; ok {
-		cancel()
-		delete(c.cancels, id)
-	}
 	if c.n--; c.n == 0 && c.closing {
 		close(c.idle)
+		c.cutCancel() // no call left: release cut
 	}
 }
 
@@ -61,6 +61,7 @@ func (c *calls) drain(ctx context.Context) error {
 		c.closing = true
 		if c.n == 0 {
 			close(c.idle)
+			c.cutCancel()
 		}
 	}
 	c.mu.Unlock()
@@ -74,11 +75,7 @@ func (c *calls) drain(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 	}
-	c.mu.Lock()
-	for _, cancel := range c.cancels {
-		cancel()
-	}
-	c.mu.Unlock()
+	c.cutCancel()
 	return fmt.Errorf("calls under way were cut short: %w", ctx.Err())
 }
 
@@ -104,12 +101,12 @@ func (t tracked) refused(method string) error {
 
 // run makes one counted call, under a context of its own, or refuses it.
 func (t tracked) run(ctx context.Context, method string, f func(context.Context) error) error {
-	ctx, id, ok := t.c.enter(ctx)
+	cctx, ok := t.c.enter(ctx)
 	if !ok {
 		return t.refused(method)
 	}
-	defer t.c.exit(id)
-	return f(ctx)
+	defer t.c.exit(cctx)
+	return f(cctx)
 }
 
 func (t tracked) Start(ctx context.Context) error { return t.run(ctx, "Start", t.Puppet.Start) }

@@ -17,6 +17,10 @@ import (
 //	state$ ─► next deadline (selectors.NextDeadline) ─► distinct
 //	       ─switchMap─► timer(deadline) ─► bot/DUE for every bot due
 //
+// The first step is store.Select: the store computes the next deadline as
+// it commits each state, so the states that leave it as it was (every
+// send, every message) wake no goroutine.
+//
 // The reducer decides what a bot/DUE means (a ding, a failure, a reset);
 // the Effect epic's handlers do it. Every deadline the clock waits for is
 // in the state, so a jump in time or a new process rebuilds it from the
@@ -24,53 +28,20 @@ import (
 // scan.
 func Clock[S any](get func(S) reducers.Pool) store.Epic[S] {
 	return func(ctx context.Context, _ rxgo.Observable, state store.StateStream[S]) rxgo.Observable {
-		deadlines := nextDeadlines(ctx, state.Observe(), get)
+		deadlines := store.Select(state, func(s S) int64 { // UnixNano; 0 for none
+			if t, ok := selectors.NextDeadline(get(s)); ok && !t.IsZero() {
+				return t.UnixNano()
+			}
+			return 0
+		})
 		return rx.SwitchMap(deadlines, func(ctx context.Context, v any) rxgo.Observable {
-			return dueAt(v.(time.Time), func() reducers.Pool { return get(state.Value()) })
+			var t time.Time
+			if ns := v.(int64); ns != 0 {
+				t = time.Unix(0, ns)
+			}
+			return dueAt(t, func() reducers.Pool { return get(state.Value()) })
 		})
 	}
-}
-
-// nextDeadlines maps states to the pool's next deadline (zero for none)
-// and passes it on only when it changed: map and distinctUntilChanged in
-// one step, so that a state costs one hop.
-func nextDeadlines[S any](ctx context.Context, states rxgo.Observable, get func(S) reducers.Pool) rxgo.Observable {
-	return rxgo.Defer([]rxgo.Producer{func(pctx context.Context, next chan<- rxgo.Item) {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		items := states.Observe(rxgo.WithContext(ctx))
-		first, last := true, time.Time{}
-		for {
-			select {
-			case it, ok := <-items:
-				if !ok {
-					return
-				}
-				if it.E != nil {
-					next <- it
-					return
-				}
-				s, isState := it.V.(S)
-				if !isState {
-					continue
-				}
-				t, _ := selectors.NextDeadline(get(s))
-				if !first && t.Equal(last) {
-					continue
-				}
-				first, last = false, t
-				select {
-				case next <- rxgo.Of(t):
-				case <-ctx.Done():
-					return
-				}
-			case <-ctx.Done():
-				return
-			case <-pctx.Done():
-				return
-			}
-		}
-	}}, rxgo.WithContext(ctx))
 }
 
 // dueAt waits until t, then emits a bot/DUE for every bot whose deadline

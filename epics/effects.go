@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/internal/lazyctx"
 	"github.com/hawechaty/hawechaty/reducers"
 	"github.com/hawechaty/hawechaty/store"
 	"github.com/reactivex/rxgo/v2"
@@ -53,64 +54,112 @@ func (fx *Effects) Run(f func(ctx context.Context, done func(...actions.Action))
 // while the decision that started it has not been answered.
 func Effect[S any](get func(S) reducers.Pool, handlers ...Handler) store.Epic[S] {
 	return func(ctx context.Context, in rxgo.Observable, state store.StateStream[S]) rxgo.Observable {
-		out := &effectOutput{}
-		out.Observable = rxgo.Defer([]rxgo.Producer{func(pctx context.Context, next chan<- rxgo.Item) {
-			ctx, cancel := context.WithCancel(ctx)
-			r := &runner{ctx: ctx, next: next, direct: out.emit}
-			// rxgo closes next when this producer returns: effects that
-			// report later must find the output closed, not send on it.
-			defer r.close(cancel)
-			items := in.Observe(rxgo.WithContext(ctx))
-			var fx Effects
-			for {
-				var it rxgo.Item
-				var ok bool
-				select {
-				case it, ok = <-items:
-				case <-ctx.Done():
-					return
-				case <-pctx.Done():
-					return
-				}
-				if !ok {
-					return
-				}
-				if it.E != nil {
-					r.send(rxgo.Error(it.E))
-					return
-				}
-				a, isAction := it.V.(actions.Action)
-				if !isAction {
-					continue
-				}
-				s := get(state.Value())
-				fx = Effects{emit: fx.emit[:0], run: fx.run[:0]}
-				for _, h := range handlers {
-					h(a, s, &fx)
-				}
-				if !r.emit(fx.emit) {
-					return
-				}
-				for _, e := range fx.run {
-					r.start(e)
-				}
-			}
-		}}, rxgo.WithContext(ctx))
-		return out
+		e := &effectEpic[S]{ctx: ctx, in: in, state: state, get: get, handlers: handlers}
+		e.Observable = rxgo.Defer([]rxgo.Producer{e.produce}, rxgo.WithContext(ctx))
+		return e
 	}
 }
 
-// effectOutput is the Effect epic's output: the store may take its
-// actions directly (store.DirectOutput), on the goroutine of the effect
-// that reports them, so that a result reaches the reducer without a
-// goroutine switch.
-type effectOutput struct {
+// effectEpic is the Effect epic. In a store it takes its actions directly
+// (store.DirectInput: the handlers run on the dispatching goroutine, as
+// redux-observable runs epics) and hands its actions back directly
+// (store.DirectOutput: an effect's result is reduced on the effect's
+// goroutine), so that an action and its effects cost no goroutine
+// switch. Elsewhere (an epic test that observes its output) it reads
+// its input Observable and emits on its output.
+type effectEpic[S any] struct {
 	rxgo.Observable
-	emit func(rxgo.Item) bool // set by the store before it observes
+	ctx      context.Context
+	in       rxgo.Observable
+	state    store.StateStream[S]
+	get      func(S) reducers.Pool
+	handlers []Handler
+
+	emit   func(rxgo.Item) bool // the store's, set by Direct before it observes
+	direct *runner              // set by Input: the store hands the actions over
+	fx     Effects              // take's, reused: take is never called concurrently
 }
 
 // Direct implements store.DirectOutput.
-func (o *effectOutput) Direct(emit func(rxgo.Item) bool) { o.emit = emit }
+func (e *effectEpic[S]) Direct(emit func(rxgo.Item) bool) { e.emit = emit }
+
+// Input implements store.DirectInput.
+func (e *effectEpic[S]) Input() func(actions.Action) {
+	ctx, cancel := context.WithCancel(e.ctx)
+	r := &runner{ctx: ctx, direct: e.emit}
+	context.AfterFunc(ctx, func() { r.close(cancel) })
+	e.direct = r
+	return e.take
+}
+
+// take handles one action the store handed over.
+func (e *effectEpic[S]) take(a actions.Action) {
+	if e.direct.ctx.Err() == nil {
+		e.handle(e.direct, a, &e.fx)
+	}
+}
+
+// handle asks every handler about a and does what they ask for; false
+// when the output is closed.
+func (e *effectEpic[S]) handle(r *runner, a actions.Action, fx *Effects) bool {
+	s := e.get(e.state.Value())
+	*fx = Effects{emit: fx.emit[:0], run: fx.run[:0]}
+	for _, h := range e.handlers {
+		h(a, s, fx)
+	}
+	ok := r.emit(fx.emit)
+	if ok {
+		for _, f := range fx.run {
+			r.start(f)
+		}
+	}
+	clear(fx.emit)
+	clear(fx.run)
+	return ok
+}
+
+func (e *effectEpic[S]) produce(pctx context.Context, next chan<- rxgo.Item) {
+	if r := e.direct; r != nil {
+		// The store hands the actions over; the output carries nothing.
+		select {
+		case <-r.ctx.Done():
+		case <-pctx.Done():
+		}
+		return
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	r := &runner{ctx: ctx, next: next, direct: e.emit}
+	// rxgo closes next when this producer returns: effects that report
+	// later must find the output closed, not send on it.
+	defer r.close(cancel)
+	items := e.in.Observe(rxgo.WithContext(ctx))
+	var fx Effects
+	for {
+		var it rxgo.Item
+		var ok bool
+		select {
+		case it, ok = <-items:
+		case <-ctx.Done():
+			return
+		case <-pctx.Done():
+			return
+		}
+		if !ok {
+			return
+		}
+		if it.E != nil {
+			r.send(rxgo.Error(it.E))
+			return
+		}
+		a, isAction := it.V.(actions.Action)
+		if !isAction {
+			continue
+		}
+		if !e.handle(r, a, &fx) {
+			return
+		}
+	}
+}
 
 // runner runs effects. An effect hands its result actions straight to the
 // epic's output, from its own goroutine: the loop that reads actions is
@@ -169,13 +218,15 @@ func (r *runner) emit(as []actions.Action) bool {
 // would grow again, copying, on every effect.
 const maxIdle = 32
 
-// job is one effect under way.
+// job is one effect under way. Its context is made for the job and
+// cancelled when the job reports; it registers with the runner's only if
+// the effect asks for its Done channel (lazyctx), which a puppet that
+// answers at once never does.
 type job struct {
-	r      *runner
-	f      func(ctx context.Context, done func(...actions.Action))
-	ctx    context.Context
-	cancel context.CancelFunc
-	fired  atomic.Bool
+	r     *runner
+	f     func(ctx context.Context, done func(...actions.Action))
+	ctx   lazyctx.Ctx
+	fired atomic.Bool
 }
 
 // done reports the effect's result actions, once.
@@ -184,18 +235,18 @@ func (j *job) done(as ...actions.Action) {
 		return
 	}
 	j.r.emit(as)
-	j.cancel()
+	j.ctx.Cancel()
 }
 
 func (j *job) run() {
 	defer j.done() // an effect that forgot to report still reports nothing, once
-	j.f(j.ctx, j.done)
+	j.f(&j.ctx, j.done)
 }
 
 // start runs f on an idle goroutine of the runner, or on a new one.
 func (r *runner) start(f func(ctx context.Context, done func(...actions.Action))) {
 	j := &job{r: r, f: f}
-	j.ctx, j.cancel = context.WithCancel(r.ctx)
+	j.ctx.Init(r.ctx, nil)
 	r.mu.Lock()
 	if n := len(r.idle); n > 0 {
 		w := r.idle[n-1]

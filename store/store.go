@@ -152,6 +152,8 @@ type Store[S any] struct {
 
 	actionHub *itemHub
 	stateHub  *itemHub
+	directs   directs      // epics that take their actions directly (DirectInput)
+	selects   []selectionOf[S] // Select's subscriptions; guarded by mu
 
 	epics []namedEpic[S]
 	lifecycle
@@ -201,6 +203,7 @@ func New[S any](reducer Reducer[S], initial S, opts ...Option[S]) (*Store[S], er
 		log:       cfg.log,
 		same:      sameState[S](),
 		builtCh:   make(chan struct{}),
+		directs:   directs{kick: make(chan struct{}, 1)},
 		actionHub: newHub[inlet](),
 		stateHub:  newHub[inlet](),
 		epics:     cfg.epics,
@@ -269,7 +272,9 @@ func (s *Store[S]) Dispatch(a actions.Action) error {
 			return err
 		}
 	}
-	return s.dispatch(a)
+	err := s.dispatch(a)
+	s.drain(drainBatch)
+	return err
 }
 
 // awaitChain returns once New has built the middleware chain, or
@@ -332,11 +337,17 @@ func (s *Store[S]) commit(a actions.Action, prev any, next S, always bool) {
 	for _, sub := range s.subs {
 		sub.offer(Change[S]{Action: a, State: next})
 	}
+	s.directs.pushLocked(a)
 	if s.actionHub.active() {
 		publish(s.actionHub, rxgo.Of(a))
 	}
-	if s.stateHub.active() && (always || s.same == nil || !s.same(prev, box)) {
-		publish(s.stateHub, rxgo.Item{V: box})
+	if always || s.same == nil || !s.same(prev, box) {
+		if s.stateHub.active() {
+			publish(s.stateHub, rxgo.Item{V: box})
+		}
+		for _, sel := range s.selects {
+			sel.offer(next)
+		}
 	}
 }
 
@@ -358,7 +369,13 @@ func (s *Store[S]) registerPending(prev any) {
 // action returns state, and a slice that mirrors the world outside keeps
 // what a jump cannot undo. Subscribers and epics see the action, and the
 // state streams the new state, even when it is the same as before.
-func (s *Store[S]) Replace(state S, source string) (err error) {
+func (s *Store[S]) Replace(state S, source string) error {
+	err := s.replace(state, source)
+	s.drain(drainBatch)
+	return err
+}
+
+func (s *Store[S]) replace(state S, source string) (err error) {
 	a := actions.Replaced.New(actions.ReplacedPayload{}).WithSource(source)
 	s.mu.Lock()
 	defer func() {
@@ -377,6 +394,7 @@ func (s *Store[S]) Replace(state S, source string) (err error) {
 	s.commit(a, prev, s.reducer(state, a), true)
 	return nil
 }
+
 
 // Start dispatches actions.Init, then runs the epics until ctx ends or
 // Stop is called. Start itself does not block: it returns once every
@@ -431,7 +449,7 @@ func (s *Store[S]) Start(ctx context.Context) error {
 		return fmt.Errorf("store: start: %w", err)
 	}
 
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
 		select {
@@ -440,6 +458,7 @@ func (s *Store[S]) Start(ctx context.Context) error {
 		}
 		s.beginStop()
 	}()
+	go s.runDrainer()
 	for i, e := range s.epics {
 		s.runEpic(ctx, e, boxes[i])
 	}
@@ -466,11 +485,29 @@ func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], boxes epicBoxes)
 	if d, ok := out.(DirectOutput); ok {
 		d.Direct(o.emit)
 	}
+	var direct *directEpic
+	if d, ok := out.(DirectInput); ok {
+		take := d.Input()
+		if take != nil {
+			direct = s.addDirect(e.name, take, func(err error) { o.emit(rxgo.Error(err)) }, boxes.actions)
+		}
+		if direct == nil {
+			ecancel()
+			boxes.drop()
+			if take == nil {
+				s.epicFailed(e.name, fmt.Errorf("store: epic %q returned a nil Input", e.name))
+			}
+			return
+		}
+	}
 	ch := out.Observe(rxgo.WithContext(ctx))
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer boxes.drop() // a finished or failed epic stops queueing its input
+		if direct != nil {
+			defer s.removeDirect(direct)
+		}
 		defer ecancel()
 		for {
 			var item rxgo.Item
