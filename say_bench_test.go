@@ -149,18 +149,30 @@ func BenchmarkSayParallel(b *testing.B) {
 	}
 }
 
-// cpuTime is the CPU time (user and system) the process used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+// usage is what the process used so far: CPU time (user and system) and
+// voluntary context switches, each a thread of the process that went to
+// sleep (mostly in futex: an idle thread waiting for a goroutine to run).
+type usage struct {
+	cpu    time.Duration
+	sleeps int64
 }
 
-// reportCPU reports the CPU time of the process (all its threads) per op
-// since since: on a machine that other processes load, wall time per op
-// grows with their load, CPU time much less.
-func reportCPU(b *testing.B, since time.Duration) {
-	b.ReportMetric(float64(cpuTime()-since)/float64(b.N), "cpu-ns/op")
+func cpuTime() usage {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return usage{}
+	}
+	return usage{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), sleeps: ru.Nvcsw}
+}
+
+// reportCPU reports, per op since since, the CPU time of the process (all
+// its threads) and the times one of its threads went to sleep. On a
+// machine that other processes load, wall time per op grows with their
+// load, CPU time much less, and the sleeps hardly: each is a goroutine
+// hand-over that had to wake a thread, which costs the waker a system
+// call.
+func reportCPU(b *testing.B, since usage) {
+	now := cpuTime()
+	b.ReportMetric(float64(now.cpu-since.cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(now.sleeps-since.sleeps)/float64(b.N), "sleeps/op")
 }
