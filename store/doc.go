@@ -9,7 +9,12 @@
 // cannot deadlock the store. While an epic keeps up, the dispatching
 // goroutine puts each action straight into the channel of the epic's
 // first operator; only a backlog goes through a queue, which
-// EpicBacklog measures. A reducer that panics fails that one dispatch
+// EpicBacklog measures. An epic whose output is a DirectInput takes its
+// actions on the dispatching goroutine instead, as redux-observable's
+// epics do: queued behind the dispatch under way, one at a time, with no
+// goroutine switch. Select is a state stream mapped and made distinct as
+// the store commits, so a state that leaves the selected value as it was
+// wakes nobody. A reducer that panics fails that one dispatch
 // (ErrReducerPanicked); the store goes on.
 //
 // # Usage
@@ -39,7 +44,10 @@
 //		state = next
 //		offer (a, state) to every subscription    // never blocks
 //		push a to every epic input; state to every state stream if it changed
+//		queue a for every direct epic; offer state to every Select
 //		unlock
+//		unless another goroutine does: take the queued actions, one by one,
+//			to the direct epics   // a batch; the store's goroutine takes the rest
 //	Start:
 //		Dispatch(actions.Init)      // the epics' mailboxes open as Init is reduced
 //		for each epic:              // after Init, on its own goroutines

@@ -152,7 +152,7 @@ type Store[S any] struct {
 
 	actionHub *itemHub
 	stateHub  *itemHub
-	directs   directs      // epics that take their actions directly (DirectInput)
+	directs   directs          // epics that take their actions directly (DirectInput)
 	selects   []selectionOf[S] // Select's subscriptions; guarded by mu
 
 	epics []namedEpic[S]
@@ -394,7 +394,6 @@ func (s *Store[S]) replace(state S, source string) (err error) {
 	s.commit(a, prev, s.reducer(state, a), true)
 	return nil
 }
-
 
 // Start dispatches actions.Init, then runs the epics until ctx ends or
 // Stop is called. Start itself does not block: it returns once every
