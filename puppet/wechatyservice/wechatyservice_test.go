@@ -66,6 +66,17 @@ func newFakePuppet(t *testing.T, n *fakeNet, token string, opts ...wechatyservic
 	return p, logs
 }
 
+// loggedIn starts a puppet on n and waits for its login; the context it
+// returns bounds the test (testCtx).
+func loggedIn(t *testing.T, n *fakeNet) (*wechatyservice.Puppet, context.Context) {
+	t.Helper()
+	p, _ := newFakePuppet(t, n, testToken)
+	ctx := testCtx(t)
+	require.NoError(t, p.Start(ctx))
+	waitEvent(t, ctx, p, puppet.EventLogin)
+	return p, ctx
+}
+
 // codeIn returns the gRPC code of the RPCError inside err.
 func codeIn(err error) codes.Code {
 	var rpc *wechatyservice.RPCError
@@ -156,10 +167,7 @@ func TestStartEmitsScanLoginHeartbeat(t *testing.T) {
 
 func TestOwnMessagesAreNotReported(t *testing.T) {
 	n := newFakeNet(t, testToken)
-	p, _ := newFakePuppet(t, n, testToken)
-	ctx := testCtx(t)
-	require.NoError(t, p.Start(ctx))
-	waitEvent(t, ctx, p, puppet.EventLogin)
+	p, ctx := loggedIn(t, n)
 	require.NoError(t, p.Say(ctx, fakeContact, "mine"))
 	n.svc.post("", "theirs")
 	ev := waitEvent(t, ctx, p, puppet.EventMessage)
@@ -211,10 +219,7 @@ func TestStartHonoursContext(t *testing.T) {
 
 func TestSayOutcomes(t *testing.T) {
 	n := newFakeNet(t, testToken)
-	p, _ := newFakePuppet(t, n, testToken)
-	ctx := testCtx(t)
-	require.NoError(t, p.Start(ctx))
-	waitEvent(t, ctx, p, puppet.EventLogin)
+	p, ctx := loggedIn(t, n)
 
 	t.Run("deadline after the request left is outcome unknown", func(t *testing.T) {
 		n.svc.mu.Lock()
@@ -289,10 +294,7 @@ func TestServerKilledThenBack(t *testing.T) {
 // outcome unknown, never "not sent".
 func TestConnectionBreaksAfterSend(t *testing.T) {
 	n := newFakeNet(t, testToken)
-	p, _ := newFakePuppet(t, n, testToken)
-	ctx := testCtx(t)
-	require.NoError(t, p.Start(ctx))
-	waitEvent(t, ctx, p, puppet.EventLogin)
+	p, ctx := loggedIn(t, n)
 	require.NoError(t, p.Say(ctx, fakeContact, "warm up the target list"))
 	begun := make(chan struct{}, 1)
 	n.svc.mu.Lock()
