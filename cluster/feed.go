@@ -252,11 +252,7 @@ func (f *Feed) publishRetrying(ctx context.Context, bot string, token uint64, a 
 			return
 		}
 		f.opts.Log.Warn("cluster: cannot publish; retrying", "bot", bot, "type", a.Type, "err", err)
-		t := time.NewTimer(f.opts.Retry)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if !sleepCtx(ctx, f.opts.Retry) {
 			return
 		}
 	}
