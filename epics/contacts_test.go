@@ -1,17 +1,16 @@
 package epics_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/epics"
+	"github.com/hawechaty/hawechaty/internal/syncbuf"
 	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/reducers"
 	"github.com/stretchr/testify/assert"
@@ -37,29 +36,12 @@ func (l lister) Contacts(context.Context) ([]puppet.Contact, error) {
 	return out, nil
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // At login the Contacts handler lists the bot's contacts; a bot whose
 // contacts lack the heartbeat contact is logged, marked, and dinged through
 // the puppet protocol only. A listing that fails leaves the bot unlisted.
 func TestContactsAtLogin(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var logs lockedBuffer
+		var logs syncbuf.Buffer
 		r := startRig(t, exact(), func(cfg epics.Config, deps epics.Deps) []epics.Handler {
 			return []epics.Handler{epics.Contacts(cfg, deps), epics.Ding(cfg, deps)}
 		}, func(deps *epics.Deps) { deps.Log = slog.New(slog.NewTextHandler(&logs, nil)) })

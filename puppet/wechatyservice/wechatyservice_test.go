@@ -7,11 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/hawechaty/hawechaty/internal/syncbuf"
 	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/puppet/puppettest"
 	"github.com/hawechaty/hawechaty/puppet/wechatyservice"
@@ -29,29 +28,11 @@ const testToken = "insecure_secret-4711"
 // fastBackoff keeps reconnection tests short.
 var fastBackoff = wechatyservice.Backoff{Base: 10 * time.Millisecond, Factor: 2, Jitter: 0.2, Max: 100 * time.Millisecond}
 
-// syncBuffer is a log sink safe for the puppet's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // newFakePuppet returns a stopped puppet on n, closed at cleanup, and its
 // log.
-func newFakePuppet(t *testing.T, n *fakeNet, token string, opts ...wechatyservice.Option) (*wechatyservice.Puppet, *syncBuffer) {
+func newFakePuppet(t *testing.T, n *fakeNet, token string, opts ...wechatyservice.Option) (*wechatyservice.Puppet, *syncbuf.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	opts = append([]wechatyservice.Option{
 		wechatyservice.WithName("svc#0"),
 		wechatyservice.WithBackoff(fastBackoff),
