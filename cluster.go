@@ -191,20 +191,11 @@ func (p *Pool) attach(ctx context.Context, pup puppet.Puppet) error {
 	name := pup.Name()
 	m := newMember(pup)
 	p.roster.Lock()
-	p.mu.Lock()
-	switch {
-	case p.state == stopped:
-		p.mu.Unlock()
+	if _, err := p.claim(name, m); err != nil {
 		p.roster.Unlock()
-		return ErrStopped
-	case p.bots[name] != nil:
-		p.mu.Unlock()
-		p.roster.Unlock()
-		return fmt.Errorf("%w: %q is driven here already", ErrDuplicateBot, name)
+		return err
 	}
-	p.bots[name] = m
 	p.wg.Add(1)
-	p.mu.Unlock()
 	p.roster.Unlock()
 	go p.pump(name, m)
 	// A start that fails leaves the bot in the pool: it is reset as any

@@ -62,21 +62,12 @@ func (p *Pool) Add(ctx context.Context, pup puppet.Puppet) error {
 	// The puppet and its bot's record change together: an Add racing a
 	// Remove of the same name leaves both or neither.
 	p.roster.Lock()
-	p.mu.Lock()
-	switch {
-	case p.state == stopped:
-		p.mu.Unlock()
+	started, err := p.claim(name, m)
+	if err != nil {
 		p.roster.Unlock()
-		return ErrStopped
-	case p.bots[name] != nil:
-		p.mu.Unlock()
-		p.roster.Unlock()
-		return fmt.Errorf("%w: %q", ErrDuplicateBot, name)
+		return err
 	}
-	p.bots[name] = m
-	started := p.state == starting || p.state == running
-	p.mu.Unlock()
-	err := p.st.dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: name, Puppet: kindOf(name)}).WithSource("pool"))
+	err = p.st.dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: name, Puppet: kindOf(name)}).WithSource("pool"))
 	if err != nil {
 		p.mu.Lock()
 		delete(p.bots, name)
@@ -96,6 +87,22 @@ func (p *Pool) Add(ctx context.Context, pup puppet.Puppet) error {
 		}
 	}
 	return nil
+}
+
+// claim puts m in the pool under name, unless the pool is stopped or the
+// name is taken. The caller holds p.roster. started reports whether the
+// pool was starting or running then.
+func (p *Pool) claim(name string, m *member) (started bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.state == stopped:
+		return false, ErrStopped
+	case p.bots[name] != nil:
+		return false, fmt.Errorf("%w: %q", ErrDuplicateBot, name)
+	}
+	p.bots[name] = m
+	return p.state == starting || p.state == running, nil
 }
 
 func kindOf(name string) string {

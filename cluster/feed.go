@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/internal/recv"
 	"github.com/hawechaty/hawechaty/reducers"
 	"github.com/hawechaty/hawechaty/store"
 	"github.com/reactivex/rxgo/v2"
@@ -217,15 +218,7 @@ func PublishEpic[S any](f *Feed, get func(S) reducers.Pool) store.Epic[S] {
 			defer cancel()
 			items := in.Observe(rxgo.WithContext(ctx))
 			for {
-				var it rxgo.Item
-				var ok bool
-				select {
-				case it, ok = <-items:
-				case <-ctx.Done():
-					return
-				case <-pctx.Done():
-					return
-				}
+				it, ok := recv.Next(ctx, pctx, items)
 				if !ok {
 					return
 				}
@@ -259,11 +252,7 @@ func (f *Feed) publishRetrying(ctx context.Context, bot string, token uint64, a 
 			return
 		}
 		f.opts.Log.Warn("cluster: cannot publish; retrying", "bot", bot, "type", a.Type, "err", err)
-		t := time.NewTimer(f.opts.Retry)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if !sleepCtx(ctx, f.opts.Retry) {
 			return
 		}
 	}

@@ -58,18 +58,36 @@ func settle(t *testing.T, mi *mini, ls *Leases, bots ...string) {
 	mi.advance(testTiming.Lease)
 }
 
-func TestGrantIsExclusiveAndTokensGrow(t *testing.T) {
+// leaseRig is a lease test's world, made inside its bubble: a miniredis
+// and its client, and the leases of nodes a, b and c on it; a holds
+// "bot" (la), granted once its first quiet period had passed.
+type leaseRig struct {
+	*mini
+	a, b, c *Leases
+	la      Lease
+}
+
+// leaseTest runs f in a synctest bubble on a new leaseRig.
+func leaseTest(t *testing.T, f func(t *testing.T, r *leaseRig)) {
 	mi := newMini(t)
 	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
 		rdb := mi.client(t)
-		a, b := newTestLeases(t, rdb, "a"), newTestLeases(t, rdb, "b")
-		settle(t, mi, a, "bot")
-
-		la, err := a.Grant(ctx, "bot")
+		r := &leaseRig{mini: mi, a: newTestLeases(t, rdb, "a"), b: newTestLeases(t, rdb, "b"), c: newTestLeases(t, rdb, "c")}
+		settle(t, mi, r.a, "bot")
+		var err error
+		r.la, err = r.a.Grant(context.Background(), "bot")
 		require.NoError(t, err)
+		f(t, r)
+	})
+}
+
+func TestGrantIsExclusiveAndTokensGrow(t *testing.T) {
+	leaseTest(t, func(t *testing.T, r *leaseRig) {
+		ctx := context.Background()
+		a, b, la := r.a, r.b, r.la
+
 		assert.Equal(t, time.Now().Add(testTiming.RenewDeadline), la.Until, "drives until the renew deadline after sending")
-		_, err = b.Grant(ctx, "bot")
+		_, err := b.Grant(ctx, "bot")
 		assert.ErrorIs(t, err, ErrHeld)
 
 		require.NoError(t, a.Release(ctx, la, ""))
@@ -77,36 +95,31 @@ func TestGrantIsExclusiveAndTokensGrow(t *testing.T) {
 		lb, err := b.Grant(ctx, "bot")
 		require.NoError(t, err)
 		assert.Greater(t, lb.Token, la.Token, "the fence grows with each holder")
-		fence, _ := rdb.Get(ctx, Keys{Prefix: "t"}.Fence("bot")).Uint64()
+		fence, _ := r.rdb.Get(ctx, Keys{Prefix: "t"}.Fence("bot")).Uint64()
 		assert.Equal(t, lb.Token, fence)
 	})
 }
 
 func TestRenewKeepsTheLeaseAndExpiryLosesIt(t *testing.T) {
-	mi := newMini(t)
-	synctest.Test(t, func(t *testing.T) {
+	leaseTest(t, func(t *testing.T, r *leaseRig) {
 		ctx := context.Background()
-		rdb := mi.client(t)
-		a, b := newTestLeases(t, rdb, "a"), newTestLeases(t, rdb, "b")
-		settle(t, mi, a, "bot")
-		la, err := a.Grant(ctx, "bot")
-		require.NoError(t, err)
+		a, b, la := r.a, r.b, r.la
 
 		// Renewing every Retry keeps it far past one lease.
 		for range 20 {
-			mi.advance(testTiming.Retry)
+			r.advance(testTiming.Retry)
 			require.NoError(t, a.Renew(ctx, &la))
 			assert.Equal(t, time.Now().Add(testTiming.RenewDeadline), la.Until)
 		}
-		_, err = b.Grant(ctx, "bot")
+		_, err := b.Grant(ctx, "bot")
 		require.ErrorIs(t, err, ErrHeld)
 
 		// a stops renewing: its own end comes first, then Redis's.
-		mi.advance(testTiming.RenewDeadline)
+		r.advance(testTiming.RenewDeadline)
 		assert.False(t, time.Now().Before(la.Until), "a stops driving now")
 		_, err = b.Grant(ctx, "bot")
 		require.ErrorIs(t, err, ErrHeld, "the lease outlives the holder's end: the margin")
-		mi.advance(testTiming.Lease - testTiming.RenewDeadline)
+		r.advance(testTiming.Lease - testTiming.RenewDeadline)
 		lb, err := b.Grant(ctx, "bot")
 		require.NoError(t, err, "free once the lease has run out")
 		assert.ErrorIs(t, a.Renew(ctx, &la), ErrLost)
@@ -115,24 +128,19 @@ func TestRenewKeepsTheLeaseAndExpiryLosesIt(t *testing.T) {
 }
 
 func TestDataLossQuietsGrantsForOneLease(t *testing.T) {
-	mi := newMini(t)
-	synctest.Test(t, func(t *testing.T) {
+	leaseTest(t, func(t *testing.T, r *leaseRig) {
 		ctx := context.Background()
-		rdb := mi.client(t)
-		a, b := newTestLeases(t, rdb, "a"), newTestLeases(t, rdb, "b")
-		settle(t, mi, a, "bot")
-		la, err := a.Grant(ctx, "bot")
-		require.NoError(t, err)
+		a, b, la := r.a, r.b, r.la
 
-		mi.m.FlushAll() // Redis restarted empty
+		r.m.FlushAll() // Redis restarted empty
 		assert.ErrorIs(t, a.Renew(ctx, &la), ErrLost, "the holder learns at its next renewal")
 
-		_, err = b.Grant(ctx, "bot")
+		_, err := b.Grant(ctx, "bot")
 		require.ErrorIs(t, err, ErrQuiet, "no grant while a holder from before may still drive")
-		mi.advance(testTiming.Lease - time.Millisecond)
+		r.advance(testTiming.Lease - time.Millisecond)
 		_, err = b.Grant(ctx, "bot")
 		require.ErrorIs(t, err, ErrQuiet)
-		mi.advance(time.Millisecond)
+		r.advance(time.Millisecond)
 		lb, err := b.Grant(ctx, "bot")
 		require.NoError(t, err)
 		assert.Greater(t, lb.Token, la.Token, "tokens grow across the loss (the fence restarts from the server clock)")
@@ -140,31 +148,20 @@ func TestDataLossQuietsGrantsForOneLease(t *testing.T) {
 }
 
 func TestAGrantWhoseAnswerWasLostIsAdopted(t *testing.T) {
-	mi := newMini(t)
-	synctest.Test(t, func(t *testing.T) {
+	leaseTest(t, func(t *testing.T, r *leaseRig) {
 		ctx := context.Background()
-		rdb := mi.client(t)
-		a := newTestLeases(t, rdb, "a")
-		settle(t, mi, a, "bot")
-		first, err := a.Grant(ctx, "bot")
+		again, err := r.a.Grant(ctx, "bot")
 		require.NoError(t, err)
-		again, err := a.Grant(ctx, "bot")
-		require.NoError(t, err)
-		assert.Equal(t, first.Token, again.Token)
+		assert.Equal(t, r.la.Token, again.Token)
 	})
 }
 
 func TestHandoverReservesTheBot(t *testing.T) {
-	mi := newMini(t)
-	synctest.Test(t, func(t *testing.T) {
+	leaseTest(t, func(t *testing.T, r *leaseRig) {
 		ctx := context.Background()
-		rdb := mi.client(t)
-		a, b, c := newTestLeases(t, rdb, "a"), newTestLeases(t, rdb, "b"), newTestLeases(t, rdb, "c")
-		settle(t, mi, a, "bot")
-		la, err := a.Grant(ctx, "bot")
-		require.NoError(t, err)
+		a, b, c, la := r.a, r.b, r.c, r.la
 		require.NoError(t, a.Release(ctx, la, "b"))
-		_, err = c.Grant(ctx, "bot")
+		_, err := c.Grant(ctx, "bot")
 		require.ErrorIs(t, err, ErrOffered, "reserved for b")
 		_, err = a.Grant(ctx, "bot")
 		require.ErrorIs(t, err, ErrOffered, "also against the node that handed it over")
@@ -177,25 +174,20 @@ func TestHandoverReservesTheBot(t *testing.T) {
 }
 
 func TestFencedWrite(t *testing.T) {
-	mi := newMini(t)
-	synctest.Test(t, func(t *testing.T) {
+	leaseTest(t, func(t *testing.T, r *leaseRig) {
 		ctx := context.Background()
-		rdb := mi.client(t)
-		a, b := newTestLeases(t, rdb, "a"), newTestLeases(t, rdb, "b")
-		settle(t, mi, a, "bot")
-		la, err := a.Grant(ctx, "bot")
-		require.NoError(t, err)
+		a, b, la := r.a, r.b, r.la
 		id, err := a.Fenced(ctx, FenceScript, la, []string{Keys{Prefix: "t"}.Events()}, "bot", "bot", "type", "x").Text()
 		require.NoError(t, err)
 		assert.NotEmpty(t, id)
 
-		mi.advance(testTiming.Lease)
+		r.advance(testTiming.Lease)
 		lb, err := b.Grant(ctx, "bot")
 		require.NoError(t, err)
 		err = a.Fenced(ctx, FenceScript, la, []string{Keys{Prefix: "t"}.Events()}, "bot", "bot", "type", "stale").Err()
 		assert.True(t, IsFenced(err), "the old holder's write is refused: %v", err)
 		require.NoError(t, b.Fenced(ctx, FenceScript, lb, []string{Keys{Prefix: "t"}.Events()}, "bot", "bot", "type", "y").Err())
-		n, _ := rdb.XLen(ctx, Keys{Prefix: "t"}.Events()).Result()
+		n, _ := r.rdb.XLen(ctx, Keys{Prefix: "t"}.Events()).Result()
 		assert.EqualValues(t, 2, n)
 	})
 }

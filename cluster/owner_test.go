@@ -235,6 +235,13 @@ func startNode(t *testing.T, mi *mini, w *world, name string, bots []string, opt
 	return n
 }
 
+// ownerTest runs f in a synctest bubble with a new miniredis (made
+// outside the bubble, see mini) and a new world.
+func ownerTest(t *testing.T, f func(t *testing.T, mi *mini, w *world)) {
+	mi := newMini(t)
+	synctest.Test(t, func(t *testing.T) { f(t, mi, newWorld()) })
+}
+
 // run moves the clock by d in steps, expiring miniredis's keys as it
 // goes.
 func (mi *mini) run(d time.Duration) {
@@ -261,9 +268,7 @@ func heldBots(c *Cluster) []string {
 }
 
 func TestNodesShareTheBotsUpToTheirCapacity(t *testing.T) {
-	mi := newMini(t)
-	synctest.Test(t, func(t *testing.T) {
-		w := newWorld()
+	ownerTest(t, func(t *testing.T, mi *mini, w *world) {
 		bots := botNames(6)
 		a := startNode(t, mi, w, "a", bots, WithCapacity(3))
 		b := startNode(t, mi, w, "b", bots, WithCapacity(3))
@@ -287,9 +292,7 @@ func TestNodesShareTheBotsUpToTheirCapacity(t *testing.T) {
 // A node that dies: its bots are taken within a lease and a retry of its
 // last renewal, by the standby.
 func TestAStandbyTakesADeadNodesBots(t *testing.T) {
-	mi := newMini(t)
-	synctest.Test(t, func(t *testing.T) {
-		w := newWorld()
+	ownerTest(t, func(t *testing.T, mi *mini, w *world) {
 		bots := botNames(2)
 		a := startNode(t, mi, w, "a", bots)
 		mi.run(ownerTiming.Lease + 2*ownerTiming.Retry)
@@ -315,9 +318,7 @@ func TestAStandbyTakesADeadNodesBots(t *testing.T) {
 // A node cut off from Redis stops driving at its renew deadline, before
 // its lease ends in Redis and another node takes the bot.
 func TestACutOffNodeStopsBeforeItsLeaseEnds(t *testing.T) {
-	mi := newMini(t)
-	synctest.Test(t, func(t *testing.T) {
-		w := newWorld()
+	ownerTest(t, func(t *testing.T, mi *mini, w *world) {
 		a := startNode(t, mi, w, "a", []string{"bot"})
 		mi.run(ownerTiming.Lease + 2*ownerTiming.Retry)
 		require.Equal(t, []string{"bot"}, heldBots(a.c))
@@ -343,9 +344,7 @@ func TestACutOffNodeStopsBeforeItsLeaseEnds(t *testing.T) {
 }
 
 func TestDriveThroughOutageKeepsDriving(t *testing.T) {
-	mi := newMini(t)
-	synctest.Test(t, func(t *testing.T) {
-		w := newWorld()
+	ownerTest(t, func(t *testing.T, mi *mini, w *world) {
 		a := startNode(t, mi, w, "a", []string{"bot"}, WithDriveThroughOutage())
 		mi.run(ownerTiming.Lease + 2*ownerTiming.Retry)
 		_ = startNode(t, mi, w, "b", []string{"bot"})
@@ -361,9 +360,7 @@ func TestDriveThroughOutageKeepsDriving(t *testing.T) {
 }
 
 func TestHandoverAndCleanStop(t *testing.T) {
-	mi := newMini(t)
-	synctest.Test(t, func(t *testing.T) {
-		w := newWorld()
+	ownerTest(t, func(t *testing.T, mi *mini, w *world) {
 		a := startNode(t, mi, w, "a", []string{"bot"})
 		mi.run(ownerTiming.Lease + 2*ownerTiming.Retry)
 		b := startNode(t, mi, w, "b", []string{"bot"})
@@ -388,9 +385,7 @@ func TestHandoverAndCleanStop(t *testing.T) {
 }
 
 func TestLoginsAreCappedClusterWide(t *testing.T) {
-	mi := newMini(t)
-	synctest.Test(t, func(t *testing.T) {
-		w := newWorld()
+	ownerTest(t, func(t *testing.T, mi *mini, w *world) {
 		gate := make(chan struct{})
 		w.loginGate = gate
 		bots := botNames(6)
@@ -413,9 +408,7 @@ func TestLoginsAreCappedClusterWide(t *testing.T) {
 }
 
 func TestRedisLosingItsDataStopsEveryHolder(t *testing.T) {
-	mi := newMini(t)
-	synctest.Test(t, func(t *testing.T) {
-		w := newWorld()
+	ownerTest(t, func(t *testing.T, mi *mini, w *world) {
 		bots := botNames(2)
 		a := startNode(t, mi, w, "a", bots[:1])
 		b := startNode(t, mi, w, "b", bots)

@@ -13,20 +13,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// serveEndpoint serves e on a free loopback port until the test ends and
+// returns its SocketCluster URL.
 func serveEndpoint(t *testing.T, e interface {
 	Serve(context.Context, net.Listener) error
 }) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Serve(ctx, l) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
-	return fmt.Sprintf("ws://%s/socketcluster/", l.Addr())
+	return fmt.Sprintf("ws://%s/socketcluster/", serveOnLoopback(t, e))
 }
 
 func TestEndpointServesTheRealSocketClusterClient(t *testing.T) {

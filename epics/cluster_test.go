@@ -9,11 +9,8 @@ import (
 
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/epics"
-	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/reducers"
-	"github.com/hawechaty/hawechaty/store"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // fakeForwarder records the attempts handed to it and answers with out.
@@ -44,25 +41,10 @@ func newClusterRig(t *testing.T, fwd epics.Forwarder) *rig {
 	t.Helper()
 	cfg := exact()
 	cfg.Node = "n1"
-	r := &rig{t: t, cfg: cfg, start: time.Now(), puppets: map[string]puppet.Puppet{}, fakes: map[string]*fakePuppet{},
-		release: make(chan struct{})}
-	deps := epics.Deps{
-		Puppet: func(b string) (puppet.Puppet, bool) {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			p, ok := r.puppets[b]
-			return p, ok
-		},
-		Forward: fwd,
-	}
-	st, err := store.New(cfg.Reducer(), reducers.Pool{},
-		store.WithEpic("clock", epics.Clock(identity)),
-		store.WithEpic("effects", epics.Effect(identity,
-			epics.Ding(cfg, deps), epics.Reset(cfg, deps), epics.Rooms(cfg, deps), epics.Contacts(cfg, deps),
-			epics.Send(cfg, deps), epics.Health(), epics.Inbox(deps))))
-	require.NoError(t, err)
-	r.st, r.sub = st, st.Subscribe(1<<20)
-	require.NoError(t, st.Start(context.Background()))
+	r := startRig(t, cfg, func(cfg epics.Config, deps epics.Deps) []epics.Handler {
+		return []epics.Handler{epics.Ding(cfg, deps), epics.Reset(cfg, deps), epics.Rooms(cfg, deps), epics.Contacts(cfg, deps),
+			epics.Send(cfg, deps), epics.Health(), epics.Inbox(deps)}
+	}, func(deps *epics.Deps) { deps.Forward = fwd })
 	r.add("b1")
 	r.add("b2")
 	r.dispatch(actions.Owned.New(actions.OwnedPayload{Bot: "b1", Node: "n1", Token: 1}))

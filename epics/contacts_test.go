@@ -1,22 +1,19 @@
 package epics_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/epics"
+	"github.com/hawechaty/hawechaty/internal/syncbuf"
 	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/reducers"
-	"github.com/hawechaty/hawechaty/store"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // lister is a fake puppet with a protocol-level ding whose Contacts lists
@@ -39,52 +36,28 @@ func (l lister) Contacts(context.Context) ([]puppet.Contact, error) {
 	return out, nil
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // At login the Contacts handler lists the bot's contacts; a bot whose
 // contacts lack the heartbeat contact is logged, marked, and dinged through
 // the puppet protocol only. A listing that fails leaves the bot unlisted.
 func TestContactsAtLogin(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cfg := exact()
-		start := time.Now()
+		var logs syncbuf.Buffer
+		r := startRig(t, exact(), func(cfg epics.Config, deps epics.Deps) []epics.Handler {
+			return []epics.Handler{epics.Contacts(cfg, deps), epics.Ding(cfg, deps)}
+		}, func(deps *epics.Deps) { deps.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
+		defer r.stop()
+		cfg := r.cfg
 		pups := map[string]lister{
-			"fan":    {dinger: dinger{&fakePuppet{name: "fan", start: start}}, ids: []string{cfg.HeartbeatContact, "alice"}},
-			"loner":  {dinger: dinger{&fakePuppet{name: "loner", start: start}}, ids: []string{"alice"}},
-			"broken": {dinger: dinger{&fakePuppet{name: "broken", start: start}}, err: errors.New("no list")},
+			"fan":    {dinger: dinger{&fakePuppet{name: "fan", start: r.start}}, ids: []string{cfg.HeartbeatContact, "alice"}},
+			"loner":  {dinger: dinger{&fakePuppet{name: "loner", start: r.start}}, ids: []string{"alice"}},
+			"broken": {dinger: dinger{&fakePuppet{name: "broken", start: r.start}}, err: errors.New("no list")},
 		}
-		var logs lockedBuffer
-		deps := epics.Deps{
-			Puppet: func(b string) (puppet.Puppet, bool) { p, ok := pups[b]; return p, ok },
-			Log:    slog.New(slog.NewTextHandler(&logs, nil)),
-		}
-		st, err := store.New(cfg.Reducer(), reducers.Pool{},
-			store.WithEpic("clock", epics.Clock(identity)),
-			store.WithEpic("effects", epics.Effect(identity, epics.Contacts(cfg, deps), epics.Ding(cfg, deps))))
-		require.NoError(t, err)
-		require.NoError(t, st.Start(t.Context()))
-		defer st.Stop()
 		for _, b := range []string{"fan", "loner", "broken"} {
-			require.NoError(t, st.Dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: b})))
-			require.NoError(t, st.Dispatch(actions.Login.New(actions.LoginPayload{Bot: b, Self: b})))
+			r.addPuppet(b, pups[b], pups[b].fakePuppet)
+			r.dispatch(actions.Login.New(actions.LoginPayload{Bot: b, Self: b}))
 		}
 		synctest.Wait()
-		s := st.State()
+		s := r.st.State()
 		knowers, _ := s.Contacts.Get("alice")
 		assert.Equal(t, []string{"fan", "loner"}, knowers)
 		assert.True(t, s.Unfollowed.Has("loner"))

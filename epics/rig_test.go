@@ -145,6 +145,23 @@ func identity(s reducers.Pool) reducers.Pool { return s }
 // newRig starts a store; each bot is added and logged in at time zero.
 func newRig(t testing.TB, cfg epics.Config, bots ...string) *rig {
 	t.Helper()
+	r := startRig(t, cfg, func(cfg epics.Config, deps epics.Deps) []epics.Handler {
+		return []epics.Handler{epics.Ding(cfg, deps), epics.Reset(cfg, deps), epics.Rooms(cfg, deps),
+			epics.Send(cfg, deps), epics.Health(), epics.Inbox(deps)}
+	}, nil)
+	for _, b := range bots {
+		r.add(b)
+		r.dispatch(actions.Login.New(actions.LoginPayload{Bot: b, Self: "self-" + b}))
+	}
+	synctest.Wait()
+	return r
+}
+
+// startRig starts a rig with no bot: a store with the pool's reducer,
+// Clock, and Effect with handlers(cfg, deps), where deps finds the rig's
+// puppets and records deliveries, and with (when not nil) adds to deps.
+func startRig(t testing.TB, cfg epics.Config, handlers func(epics.Config, epics.Deps) []epics.Handler, with func(*epics.Deps)) *rig {
+	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -163,11 +180,12 @@ func newRig(t testing.TB, cfg epics.Config, bots ...string) *rig {
 			r.delivered = append(r.delivered, m.Bot+":"+m.MessageID)
 		},
 	}
+	if with != nil {
+		with(&deps)
+	}
 	st, err := store.New(cfg.Reducer(), reducers.Pool{},
 		store.WithEpic("clock", epics.Clock(identity)),
-		store.WithEpic("effects", epics.Effect(identity,
-			epics.Ding(cfg, deps), epics.Reset(cfg, deps), epics.Rooms(cfg, deps),
-			epics.Send(cfg, deps), epics.Health(), epics.Inbox(deps))))
+		store.WithEpic("effects", epics.Effect(identity, handlers(cfg, deps)...)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,11 +193,6 @@ func newRig(t testing.TB, cfg epics.Config, bots ...string) *rig {
 	if err := st.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range bots {
-		r.add(b)
-		r.dispatch(actions.Login.New(actions.LoginPayload{Bot: b, Self: "self-" + b}))
-	}
-	synctest.Wait()
 	return r
 }
 

@@ -87,6 +87,24 @@ func errMark(e string) string {
 	return ""
 }
 
+// instrumentedPool makes a pool with opts in world, which knows the
+// contact alice, and instruments it on a registry of its own. The
+// metrics, the pool and the world are closed in that order when the test
+// ends.
+func instrumentedPool(t *testing.T, world *mock.World, opts ...hawechaty.Option) (*hawechaty.Pool, *ops.Metrics, *prometheus.Registry) {
+	t.Helper()
+	t.Cleanup(func() { world.Close() })
+	require.NoError(t, world.AddContact("alice", "Alice"))
+	pool, err := hawechaty.New(opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = pool.Stop(context.Background()) })
+	reg := prometheus.NewRegistry()
+	m, err := ops.Instrument(pool, ops.WithRegisterer(reg))
+	require.NoError(t, err)
+	t.Cleanup(m.Close)
+	return pool, m, reg
+}
+
 // The metrics after a scripted story, in virtual time: three bots, sends
 // with a known latency, a failover, an inbound message seen by every bot,
 // a bot killed, detected by the heartbeat after exactly FailAfter,
@@ -94,15 +112,7 @@ func errMark(e string) string {
 func TestMetricsAfterAStory(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		world := mock.NewWorld(mock.WithSeed(1))
-		defer world.Close()
-		require.NoError(t, world.AddContact("alice", "Alice"))
-		pool, err := hawechaty.New(hawechaty.WithSeed(1))
-		require.NoError(t, err)
-		defer pool.Stop(context.Background())
-		reg := prometheus.NewRegistry()
-		m, err := ops.Instrument(pool, ops.WithRegisterer(reg))
-		require.NoError(t, err)
-		defer m.Close()
+		pool, m, reg := instrumentedPool(t, world, hawechaty.WithSeed(1))
 		sub := pool.Store().Subscribe(1 << 16) // the action log the metrics are checked against
 
 		var bots []*mock.Bot
@@ -129,7 +139,7 @@ func TestMetricsAfterAStory(t *testing.T) {
 			require.NoError(t, err)
 		}
 		// One message seen by three bots: accepted once.
-		_, err = world.Post("alice", "team", "hello bots")
+		_, err := world.Post("alice", "team", "hello bots")
 		require.NoError(t, err)
 		synctest.Wait()
 		lastSign := time.Now()
@@ -250,15 +260,7 @@ func TestMetricsAfterAStory(t *testing.T) {
 func TestMetricsOfSendsCutShort(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		world := mock.NewWorld()
-		defer world.Close()
-		require.NoError(t, world.AddContact("alice", "Alice"))
-		pool, err := hawechaty.New(hawechaty.WithWaitForBot(), hawechaty.WithSendTimeout(10*time.Second), hawechaty.WithEjectAfter(100))
-		require.NoError(t, err)
-		defer pool.Stop(context.Background())
-		reg := prometheus.NewRegistry()
-		m, err := ops.Instrument(pool, ops.WithRegisterer(reg))
-		require.NoError(t, err)
-		defer m.Close()
+		pool, m, reg := instrumentedPool(t, world, hawechaty.WithWaitForBot(), hawechaty.WithSendTimeout(10*time.Second), hawechaty.WithEjectAfter(100))
 		b, err := world.AddBot("bot-1")
 		require.NoError(t, err)
 		d := &deaf{Bot: b}

@@ -28,7 +28,6 @@
 package redistest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +39,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hawechaty/hawechaty/internal/syncbuf"
 )
 
 // Binary is the server the tests run; found on PATH or in /usr/bin.
@@ -65,7 +66,7 @@ type Server struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{}
-	out    *lockedWriter
+	out    *syncbuf.Buffer
 }
 
 // Path returns the redis-server binary, or an error that says how to
@@ -144,7 +145,7 @@ func (s *Server) launch() error {
 		args = append(args, more...)
 	}
 	cmd := exec.Command(s.bin, args...)
-	out := &lockedWriter{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -254,21 +255,4 @@ func (s *Server) Output() string {
 	out := s.out
 	s.mu.Unlock()
 	return out.String()
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }

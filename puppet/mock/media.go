@@ -107,15 +107,8 @@ func (w *World) PostMedia(from, conversation string, m puppet.Media) (string, er
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.isPersonLocked(from) {
-		return "", fmt.Errorf("mock: post from %q: %w", from, ErrUnknown)
-	}
-	if r, ok := w.rooms[conversation]; ok {
-		if !slices.Contains(r.Members, from) {
-			return "", fmt.Errorf("mock: post from %q to room %q: %w", from, conversation, ErrNotMember)
-		}
-	} else if _, ok := w.bots[conversation]; !ok {
-		return "", fmt.Errorf("mock: post from %q to %q (not a room or bot): %w", from, conversation, ErrUnknown)
+	if err := w.checkPostLocked(from, conversation); err != nil {
+		return "", err
 	}
 	return w.postMediaLocked(from, conversation, cloneMedia(m)), nil
 }

@@ -233,17 +233,26 @@ func (w *World) Bot(id string) (*Bot, bool) {
 func (w *World) Post(from, conversation, text string) (string, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if err := w.checkPostLocked(from, conversation); err != nil {
+		return "", err
+	}
+	return w.sendLocked(from, conversation, text), nil
+}
+
+// checkPostLocked says why from may not post to conversation (a room it
+// is in, or a bot), or nil when it may.
+func (w *World) checkPostLocked(from, conversation string) error {
 	if !w.isPersonLocked(from) {
-		return "", fmt.Errorf("mock: post from %q: %w", from, ErrUnknown)
+		return fmt.Errorf("mock: post from %q: %w", from, ErrUnknown)
 	}
 	if r, ok := w.rooms[conversation]; ok {
 		if !slices.Contains(r.Members, from) {
-			return "", fmt.Errorf("mock: post from %q to room %q: %w", from, conversation, ErrNotMember)
+			return fmt.Errorf("mock: post from %q to room %q: %w", from, conversation, ErrNotMember)
 		}
 	} else if _, ok := w.bots[conversation]; !ok {
-		return "", fmt.Errorf("mock: post from %q to %q (not a room or bot): %w", from, conversation, ErrUnknown)
+		return fmt.Errorf("mock: post from %q to %q (not a room or bot): %w", from, conversation, ErrUnknown)
 	}
-	return w.sendLocked(from, conversation, text), nil
+	return nil
 }
 
 // sendLocked hands a message from a person to whichever bots see it and

@@ -55,10 +55,7 @@ func TestScanStatus(t *testing.T) {
 // friendship the service cannot describe is an error event.
 func TestFriendshipConfirmedIsFriendAdded(t *testing.T) {
 	n := newFakeNet(t, testToken)
-	p, _ := newFakePuppet(t, n, testToken)
-	ctx := testCtx(t)
-	require.NoError(t, p.Start(ctx))
-	waitEvent(t, ctx, p, puppet.EventLogin)
+	p, ctx := loggedIn(t, n)
 
 	n.svc.announceFriendship("fr-1", "dave", pbp.FriendshipType_FRIENDSHIP_TYPE_RECEIVE)
 	n.svc.announceFriendship("fr-2", "erin", pbp.FriendshipType_FRIENDSHIP_TYPE_VERIFY)
@@ -78,13 +75,10 @@ func TestFriendshipConfirmedIsFriendAdded(t *testing.T) {
 // confirmed the stranger is a friend.
 func TestContactsFriendsOnly(t *testing.T) {
 	n := newFakeNet(t, testToken)
-	p, _ := newFakePuppet(t, n, testToken)
-	ctx := testCtx(t)
 	n.svc.mu.Lock()
 	n.svc.extraContacts = map[string]string{"carol": "Carol"}
 	n.svc.mu.Unlock()
-	require.NoError(t, p.Start(ctx))
-	waitEvent(t, ctx, p, puppet.EventLogin)
+	p, ctx := loggedIn(t, n)
 
 	all, err := p.Contacts(ctx)
 	require.NoError(t, err)
@@ -118,14 +112,11 @@ func TestContactsFriendsOnly(t *testing.T) {
 // message, then refuses it), so it stays outcome unknown.
 func TestNotFriendOutcomes(t *testing.T) {
 	n := newFakeNet(t, testToken)
-	p, _ := newFakePuppet(t, n, testToken)
-	ctx := testCtx(t)
 	n.svc.mu.Lock()
 	n.svc.extraContacts = map[string]string{"carol": "Carol"}
 	n.svc.mu.Unlock()
 	n.svc.setFriends(fakeContact)
-	require.NoError(t, p.Start(ctx))
-	waitEvent(t, ctx, p, puppet.EventLogin)
+	p, ctx := loggedIn(t, n)
 	_, err := p.Contacts(ctx)
 	require.NoError(t, err)
 

@@ -34,6 +34,17 @@ func realPuppet(t *testing.T, srv *servicetest.Server, token string) *wechatyser
 	return p
 }
 
+// realLoggedIn starts a puppet on srv and waits for its login; the
+// context it returns bounds the test (integrationCtx).
+func realLoggedIn(t *testing.T, srv *servicetest.Server) (*wechatyservice.Puppet, context.Context) {
+	t.Helper()
+	p := realPuppet(t, srv, srv.Token)
+	ctx := integrationCtx(t)
+	require.NoError(t, p.Start(ctx))
+	waitEvent(t, ctx, p, puppet.EventLogin)
+	return p, ctx
+}
+
 func integrationCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
@@ -154,10 +165,7 @@ func TestIntegrationWrongToken(t *testing.T) {
 // reconnects and logs in by itself, and sends again.
 func TestIntegrationServerKilled(t *testing.T) {
 	srv := servicetest.Start(t, servicetest.Config{})
-	p := realPuppet(t, srv, srv.Token)
-	ctx := integrationCtx(t)
-	require.NoError(t, p.Start(ctx))
-	waitEvent(t, ctx, p, puppet.EventLogin)
+	p, ctx := realLoggedIn(t, srv)
 	require.NoError(t, p.Say(ctx, servicetest.Contact, "before"))
 
 	srv.Kill()
@@ -178,10 +186,7 @@ func TestIntegrationServerKilled(t *testing.T) {
 // delivered), not with "not sent".
 func TestIntegrationHungService(t *testing.T) {
 	srv := servicetest.Start(t, servicetest.Config{})
-	p := realPuppet(t, srv, srv.Token)
-	ctx := integrationCtx(t)
-	require.NoError(t, p.Start(ctx))
-	waitEvent(t, ctx, p, puppet.EventLogin)
+	p, ctx := realLoggedIn(t, srv)
 	require.NoError(t, p.Say(ctx, servicetest.Contact, "before"))
 	srv.WaitDelivered(t, ctx, servicetest.Contact, "before", 1)
 	require.NoError(t, srv.Hang())

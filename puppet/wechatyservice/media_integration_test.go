@@ -19,10 +19,7 @@ import (
 // through Download.
 func TestIntegrationLargeFiles(t *testing.T) {
 	srv := servicetest.Start(t, servicetest.Config{})
-	p := realPuppet(t, srv, srv.Token)
-	ctx := integrationCtx(t)
-	require.NoError(t, p.Start(ctx))
-	waitEvent(t, ctx, p, puppet.EventLogin)
+	p, ctx := realLoggedIn(t, srv)
 
 	big := bytes.Repeat([]byte("HAWechaty "), 30_000)
 	out := puppet.FileMedia(puppet.FileFromBytes("big.png", big))

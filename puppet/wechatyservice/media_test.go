@@ -16,10 +16,7 @@ func TestImageThroughMessageImage(t *testing.T) {
 	n.svc.mu.Lock()
 	n.svc.imagesApart = true
 	n.svc.mu.Unlock()
-	p, _ := newFakePuppet(t, n, testToken)
-	ctx := testCtx(t)
-	require.NoError(t, p.Start(ctx))
-	waitEvent(t, ctx, p, puppet.EventLogin)
+	p, ctx := loggedIn(t, n)
 
 	img := puppettest.SampleMedia(puppet.MediaImage, "")
 	n.svc.postMedia("", img)

@@ -7,11 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/hawechaty/hawechaty/internal/syncbuf"
 	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/puppet/puppettest"
 	"github.com/hawechaty/hawechaty/puppet/wechatyservice"
@@ -29,29 +28,11 @@ const testToken = "insecure_secret-4711"
 // fastBackoff keeps reconnection tests short.
 var fastBackoff = wechatyservice.Backoff{Base: 10 * time.Millisecond, Factor: 2, Jitter: 0.2, Max: 100 * time.Millisecond}
 
-// syncBuffer is a log sink safe for the puppet's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // newFakePuppet returns a stopped puppet on n, closed at cleanup, and its
 // log.
-func newFakePuppet(t *testing.T, n *fakeNet, token string, opts ...wechatyservice.Option) (*wechatyservice.Puppet, *syncBuffer) {
+func newFakePuppet(t *testing.T, n *fakeNet, token string, opts ...wechatyservice.Option) (*wechatyservice.Puppet, *syncbuf.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	opts = append([]wechatyservice.Option{
 		wechatyservice.WithName("svc#0"),
 		wechatyservice.WithBackoff(fastBackoff),
@@ -64,6 +45,17 @@ func newFakePuppet(t *testing.T, n *fakeNet, token string, opts ...wechatyservic
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Close() })
 	return p, logs
+}
+
+// loggedIn starts a puppet on n and waits for its login; the context it
+// returns bounds the test (testCtx).
+func loggedIn(t *testing.T, n *fakeNet) (*wechatyservice.Puppet, context.Context) {
+	t.Helper()
+	p, _ := newFakePuppet(t, n, testToken)
+	ctx := testCtx(t)
+	require.NoError(t, p.Start(ctx))
+	waitEvent(t, ctx, p, puppet.EventLogin)
+	return p, ctx
 }
 
 // codeIn returns the gRPC code of the RPCError inside err.
@@ -156,10 +148,7 @@ func TestStartEmitsScanLoginHeartbeat(t *testing.T) {
 
 func TestOwnMessagesAreNotReported(t *testing.T) {
 	n := newFakeNet(t, testToken)
-	p, _ := newFakePuppet(t, n, testToken)
-	ctx := testCtx(t)
-	require.NoError(t, p.Start(ctx))
-	waitEvent(t, ctx, p, puppet.EventLogin)
+	p, ctx := loggedIn(t, n)
 	require.NoError(t, p.Say(ctx, fakeContact, "mine"))
 	n.svc.post("", "theirs")
 	ev := waitEvent(t, ctx, p, puppet.EventMessage)
@@ -211,10 +200,7 @@ func TestStartHonoursContext(t *testing.T) {
 
 func TestSayOutcomes(t *testing.T) {
 	n := newFakeNet(t, testToken)
-	p, _ := newFakePuppet(t, n, testToken)
-	ctx := testCtx(t)
-	require.NoError(t, p.Start(ctx))
-	waitEvent(t, ctx, p, puppet.EventLogin)
+	p, ctx := loggedIn(t, n)
 
 	t.Run("deadline after the request left is outcome unknown", func(t *testing.T) {
 		n.svc.mu.Lock()
@@ -289,10 +275,7 @@ func TestServerKilledThenBack(t *testing.T) {
 // outcome unknown, never "not sent".
 func TestConnectionBreaksAfterSend(t *testing.T) {
 	n := newFakeNet(t, testToken)
-	p, _ := newFakePuppet(t, n, testToken)
-	ctx := testCtx(t)
-	require.NoError(t, p.Start(ctx))
-	waitEvent(t, ctx, p, puppet.EventLogin)
+	p, ctx := loggedIn(t, n)
 	require.NoError(t, p.Say(ctx, fakeContact, "warm up the target list"))
 	begun := make(chan struct{}, 1)
 	n.svc.mu.Lock()
