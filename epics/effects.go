@@ -9,6 +9,7 @@ import (
 
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/internal/lazyctx"
+	"github.com/hawechaty/hawechaty/internal/recv"
 	"github.com/hawechaty/hawechaty/reducers"
 	"github.com/hawechaty/hawechaty/store"
 	"github.com/reactivex/rxgo/v2"
@@ -136,15 +137,7 @@ func (e *effectEpic[S]) produce(pctx context.Context, next chan<- rxgo.Item) {
 	items := e.in.Observe(rxgo.WithContext(ctx))
 	var fx Effects
 	for {
-		var it rxgo.Item
-		var ok bool
-		select {
-		case it, ok = <-items:
-		case <-ctx.Done():
-			return
-		case <-pctx.Done():
-			return
-		}
+		it, ok := recv.Next(ctx, pctx, items)
 		if !ok {
 			return
 		}
