@@ -164,3 +164,70 @@ func BenchmarkDispatchW1Epics(b *testing.B) {
 		})
 	}
 }
+
+// w1Direct is w1Filter as an epic that takes its actions directly
+// (store.DirectInput): the same count and filter, on the dispatching
+// goroutine.
+type w1Direct struct {
+	rxgo.Observable
+	typ  string
+	seen *atomic.Int64
+	kept int
+}
+
+func (d *w1Direct) Input() func(actions.Action) {
+	return func(a actions.Action) {
+		d.seen.Add(1)
+		if a.Type == d.typ {
+			d.kept++
+		}
+	}
+}
+
+func w1DirectFilter(typ string, seen *atomic.Int64) store.Epic[w1State] {
+	return func(ctx context.Context, _ rxgo.Observable, _ store.StateStream[w1State]) rxgo.Observable {
+		return &w1Direct{Observable: rxgo.Defer([]rxgo.Producer{func(ctx context.Context, _ chan<- rxgo.Item) { <-ctx.Done() }}, rxgo.WithContext(ctx)), typ: typ, seen: seen}
+	}
+}
+
+// BenchmarkDispatchW1Direct is BenchmarkDispatchW1Epics with the three
+// epics taking their actions directly: compare the two in one run.
+func BenchmarkDispatchW1Direct(b *testing.B) {
+	for _, n := range []int{100, 10_000} {
+		b.Run(fmt.Sprintf("bots=%d", n), func(b *testing.B) {
+			initial, acts := w1Setup(n)
+			var seen [3]atomic.Int64
+			s, err := store.New(w1Reducer, initial,
+				store.WithEpic("messages", w1DirectFilter(w1Message.Type(), &seen[0])),
+				store.WithEpic("sends", w1DirectFilter(w1Sent.Type(), &seen[1])),
+				store.WithEpic("dongs", w1DirectFilter(w1Dong.Type(), &seen[2])))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Start(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			defer s.Stop()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if err := s.Dispatch(acts[i%len(acts)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			want := int64(b.N) + 1 // + INIT
+			for k := range seen {
+				for seen[k].Load() < want {
+					select {
+					case <-s.Done():
+						b.Fatal("store stopped")
+					default:
+					}
+					runtimeGosched()
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "actions/s")
+		})
+	}
+}
