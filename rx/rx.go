@@ -9,8 +9,9 @@ import (
 	"github.com/reactivex/rxgo/v2"
 )
 
-// ErrNilObservable is the error SwitchMap and SwitchMapBy emit when their
-// project function returns nil, and Merge when it is given a nil source.
+// ErrNilObservable is the error an operator emits when it is given a nil
+// source or notifier, and SwitchMap and SwitchMapBy when their project
+// function returns nil.
 var ErrNilObservable = errors.New("rx: a nil Observable (from a project function, or a source)")
 
 // send hands it to next unless ctx ends first; it reports whether it did.
@@ -100,10 +101,15 @@ func TimerEvery(due, period time.Duration, f func(n int) any) rxgo.Observable {
 	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
 		start := time.Now().Add(due)
 		for n := 0; ; n++ {
-			if !wait(ctx, time.Until(start.Add(time.Duration(n)*period))) {
+			if !wait(ctx, time.Until(at(start, n, period))) {
 				return
 			}
-			if !send(ctx, next, rxgo.Of(f(n))) || period <= 0 {
+			v, err := guard(func() any { return f(n) })
+			if err != nil {
+				send(ctx, next, rxgo.Error(err))
+				return
+			}
+			if !send(ctx, next, rxgo.Of(v)) || period <= 0 {
 				return
 			}
 		}
@@ -135,6 +141,9 @@ func Interval(d time.Duration, f func(n int) any) rxgo.Observable {
 // its first item cannot be told from one that emits later, so the source
 // may then be subscribed, and cut at once (see the package doc).
 func TakeUntil(src, notifier rxgo.Observable) rxgo.Observable {
+	if src == nil || notifier == nil {
+		return failed(ErrNilObservable)
+	}
 	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
 		ctx, cancel := context.WithCancel(ctx)
 		var notes, items <-chan rxgo.Item
@@ -205,6 +214,9 @@ func SwitchMap(src rxgo.Observable, project func(ctx context.Context, v any) rxg
 // OfType passes the actions of the given types and drops everything else
 // (including items that are not actions). Errors pass through.
 func OfType(src rxgo.Observable, types ...string) rxgo.Observable {
+	if src == nil {
+		return failed(ErrNilObservable)
+	}
 	want := make(map[string]bool, len(types))
 	for _, t := range types {
 		want[t] = true
