@@ -27,8 +27,10 @@ type EpicCase[S any] struct {
 	InputError error
 	// State is what the epic's StateStream returns.
 	State S
-	// Expected is the marble of the actions the epic must emit, from the
-	// time the test subscribes to its output.
+	// Expected is the marble of the actions the epic must emit, in frames
+	// from the start of the test whatever the Subscription, as RxJS's
+	// toBe: with Subscription "---^", an action at the subscription is
+	// written "---a".
 	Expected string
 	// Error is the error # in Expected must be (errors.Is, or the same
 	// message); nil accepts any error.
