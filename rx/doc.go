@@ -77,8 +77,9 @@
 //   - DistinctUntilChanged with a nil eq compares with reflect.DeepEqual,
 //     where RxJS's === compares references: Go values have none.
 //   - TimerEvery with a period of zero or less emits once and completes,
-//     and Interval with one emits nothing, where RxJS's interval(0) emits
-//     without end at one instant.
+//     and Interval with one emits nothing, where RxJS's timer(due, 0) and
+//     interval(0) emit without end at one instant (RxJS's timer completes
+//     after one item only for a negative or missing period).
 //   - SwitchMapBy forgets a key once its inner Observable has completed,
 //     where RxJS's groupBy keeps the group until the source ends. Nothing
 //     shows it from outside: the next item of the key starts a new inner

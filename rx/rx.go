@@ -91,9 +91,12 @@ func Timer(d time.Duration, v any) rxgo.Observable {
 // TimerEvery emits f(0) due after it is observed, then f(1), f(2)… every
 // period, until the subscriber's context ends: RxJS's timer(due, period).
 // A due of zero or less emits f(0) at once. A period of zero or less
-// emits f(0) only, then completes, as RxJS's timer(due) does. The schedule
+// emits f(0) only, then completes, as RxJS's timer(due) does (RxJS's
+// timer(due, 0) would emit without end at one instant). The schedule
 // does not drift: item n is due at due + n×period after the subscription,
-// whatever the reader's pace. A nil f emits the counts themselves.
+// whatever the reader's pace; a schedule beyond the largest time.Time
+// never comes. A nil f emits the counts themselves; an f that panics
+// makes the output fail with an error wrapping ErrPanicked.
 func TimerEvery(due, period time.Duration, f func(n int) any) rxgo.Observable {
 	if f == nil {
 		f = func(n int) any { return n }
