@@ -142,3 +142,29 @@ func TestUncomparableInputsRecomputeInsteadOfPanicking(t *testing.T) {
 	assert.NoError(t, sel.Err())
 	assert.False(t, errors.Is(sel.Err(), selectors.ErrNilFunction))
 }
+
+// Selectors compose: a memoized selector is an input selector of another
+// (reselect's selectors of selectors, and createStructuredSelector, which
+// builds a value from several selectors and keeps it while their results
+// are the same). The outer one recomputes only when an inner result
+// changed.
+func TestSelectorsComposeAsInputSelectors(t *testing.T) {
+	count := selectors.Create1(func(s todos) *[]string { return s.Items }, func(items *[]string) int { return len(*items) })
+	filter := selectors.Create1(func(s todos) string { return s.Filter }, func(f string) string { return "[" + f + "]" })
+	type view struct {
+		N      int
+		Filter string
+	}
+	structured := selectors.Create2(count.Select, filter.Select, func(n int, f string) *view { return &view{n, f} })
+
+	items := &[]string{"a"}
+	v1 := structured.Select(todos{Items: items, Filter: "x"})
+	assert.Equal(t, &view{1, "[x]"}, v1)
+	v2 := structured.Select(todos{Items: &[]string{"b"}, Filter: "x", Other: 3}) // a new slice, the same count
+	assert.Same(t, v1, v2, "inner results unchanged: the same value")
+	assert.Equal(t, uint64(2), count.Recomputations())
+	assert.Equal(t, uint64(1), structured.Recomputations())
+	v3 := structured.Select(todos{Items: items, Filter: "y"})
+	assert.Equal(t, &view{1, "[y]"}, v3)
+	assert.Equal(t, uint64(2), structured.Recomputations())
+}
