@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 )
@@ -96,13 +97,18 @@ func (c Creator[P]) New(p P) Action {
 }
 
 // Match reports whether a has this creator's type and returns its payload.
-// It costs a string comparison and a type assertion, no reflection.
+// It costs a string comparison and a type assertion, no reflection. What
+// New makes, Match takes back: a nil payload of an interface type P (New
+// of a nil error, a nil any) is P's zero value, not a mismatch.
 func (c Creator[P]) Match(a Action) (P, bool) {
 	if a.Type != c.typ {
 		var zero P
 		return zero, false
 	}
 	p, ok := a.Payload.(P)
+	if !ok && a.Payload == nil {
+		ok = reflect.TypeFor[P]().Kind() == reflect.Interface
+	}
 	return p, ok
 }
 

@@ -45,8 +45,16 @@ func newCore[S any](st *store.Store[S], cfg config) *core[S] {
 	return &core[S]{st: st, cfg: cfg, initial: st.State()}
 }
 
-// encode marshals v and passes it through the redactor.
-func (c *core[S]) encode(v any) (string, error) {
+// encode marshals v and passes it through the redactor. A panic there (a
+// state's MarshalJSON, a redactor given by WithRedactor) is an error, as a
+// failing one is: the message is not sent, and the store and the process
+// go on.
+func (c *core[S]) encode(v any) (_ string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("devtools: encode: a MarshalJSON or the redactor panicked: %v", r)
+		}
+	}()
 	b, err := json.Marshal(v)
 	if err != nil {
 		return "", fmt.Errorf("devtools: encode: %w", err)

@@ -64,6 +64,9 @@ func newConfig(opts []Option) (config, error) {
 	if c.maxAge < 1 || c.queue < 1 || c.maxFrame < 1024 || c.pingEvery <= 0 || c.maxConns < 1 {
 		c.errs = append(c.errs, errors.New("devtools: MaxAge, Queue, MaxFrame (≥ 1024), MaxConnections and ping interval must be positive"))
 	}
+	if c.queue > MaxQueue {
+		c.errs = append(c.errs, fmt.Errorf("devtools: WithQueue(%d): at most %d (the queue is allocated up front)", c.queue, MaxQueue))
+	}
 	return c, errors.Join(c.errs...)
 }
 
@@ -182,8 +185,13 @@ func WithLogger(l *slog.Logger) Option {
 	})
 }
 
+// MaxQueue is the largest WithQueue: the store subscription's buffer is
+// allocated up front, so a larger one would be an allocation failure, not
+// a queue.
+const MaxQueue = 1 << 20
+
 // WithQueue sets how many store changes wait for the network before they
-// are dropped and counted (default 1024).
+// are dropped and counted (default 1024, at most MaxQueue).
 func WithQueue(n int) Option { return optionFunc(func(c *config) { c.queue = n }) }
 
 // WithMaxConnections limits how many monitors the embedded endpoint serves

@@ -3,6 +3,7 @@ package marbletest
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing/synctest"
@@ -27,8 +28,10 @@ type EpicCase[S any] struct {
 	InputError error
 	// State is what the epic's StateStream returns.
 	State S
-	// Expected is the marble of the actions the epic must emit, from the
-	// time the test subscribes to its output.
+	// Expected is the marble of the actions the epic must emit, in frames
+	// from the start of the test whatever the Subscription, as RxJS's
+	// toBe: with Subscription "---^", an action at the subscription is
+	// written "---a".
 	Expected string
 	// Error is the error # in Expected must be (errors.Is, or the same
 	// message); nil accepts any error.
@@ -116,13 +119,11 @@ func ExpectEpic[S any](m *M, epic store.Epic[S], c EpicCase[S]) {
 	steps = append(steps, in.steps()...)
 	m.play(steps)
 
-	end := max(lastAt(in.tl, want), subAt, unsubAt) + m.frame
-	if c.For > 0 {
-		end += c.For
+	if end, ok := runUntil(max(lastAt(in.tl, want), subAt, unsubAt), m.frame, c.For); ok {
+		m.sleepUntil(end)
 	} else {
-		end += 10 * m.frame
+		m.t.Errorf("marbletest: EpicCase.For %v: the test would end past the largest time.Duration", c.For)
 	}
-	m.sleepUntil(end)
 	rec.stopping.Store(true)
 	m.ending.Store(true)
 	cancel()
@@ -162,6 +163,27 @@ func callEpic[S any](ctx context.Context, epic store.Epic[S], in rxgo.Observable
 		return nil, fmt.Errorf("marbletest: the epic returned a nil Observable")
 	}
 	return out, nil
+}
+
+// runUntil is when a case's run ends: a frame after last, then For
+// (ten frames when For is not positive). ok is false when that is beyond
+// the largest time.Duration.
+func runUntil(last, frame, For time.Duration) (end time.Duration, ok bool) {
+	tail := For
+	if tail <= 0 {
+		if frame > math.MaxInt64/10 {
+			return 0, false
+		}
+		tail = 10 * frame
+	}
+	end = last
+	for _, d := range [...]time.Duration{frame, tail} {
+		if end > math.MaxInt64-d {
+			return 0, false
+		}
+		end += d
+	}
+	return end, true
 }
 
 func lastAt(tls ...Timeline) time.Duration {

@@ -51,6 +51,10 @@ func RunFrame(t *testing.T, frame time.Duration, f func(m *M)) {
 		t.Errorf("marbletest: frame %v must be positive", frame)
 		return
 	}
+	if f == nil {
+		t.Errorf("marbletest: nil test function")
+		return
+	}
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
@@ -59,8 +63,13 @@ func RunFrame(t *testing.T, frame time.Duration, f func(m *M)) {
 }
 
 // SetTB sends assertion failures to tb instead of the test: it is how the
-// failure messages of this package are tested.
-func (m *M) SetTB(tb TB) { m.t = tb }
+// failure messages of this package are tested. A nil tb is ignored:
+// failures keep going where they went.
+func (m *M) SetTB(tb TB) {
+	if tb != nil {
+		m.t = tb
+	}
+}
 
 // Frame returns the duration of one marble character.
 func (m *M) Frame() time.Duration { return m.frame }

@@ -88,13 +88,11 @@ func ExpectStore[S any](m *M, st *store.Store[S], c StoreCase) []Step[S] {
 		}})
 	}
 	m.play(plan)
-	end := lastAt(in, want) + m.frame
-	if c.For > 0 {
-		end += c.For
+	if end, ok := runUntil(lastAt(in, want), m.frame, c.For); ok {
+		m.sleepUntil(end)
 	} else {
-		end += 10 * m.frame
+		m.t.Errorf("marbletest: StoreCase.For %v: the test would end past the largest time.Duration", c.For)
 	}
-	m.sleepUntil(end)
 	st.Stop()
 	<-drained
 	if n := sub.Dropped(); n > 0 {

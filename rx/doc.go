@@ -13,6 +13,15 @@
 // Always observe with a context you cancel: a subscriber that stops
 // reading without cancelling leaves the producer waiting to send.
 //
+// Bad input is an error item, never a panic: a nil source or notifier
+// makes the output fail with ErrNilObservable, a nil key or project
+// ErrNilFunction, and a function given to an operator that panics (a
+// project, a key, an eq, an item function) makes it fail with an error
+// wrapping ErrPanicked, as RxJS sends what such a function throws to the
+// subscriber. (A panic inside an Observable a project returned runs on
+// that Observable's goroutine and is beyond an operator's reach.) Huge
+// durations saturate: TimerEvery's schedule never wraps around.
+//
 // They read time from the time package only, so inside a testing/synctest
 // bubble they run in virtual time (see package marbletest).
 //
@@ -68,8 +77,9 @@
 //   - DistinctUntilChanged with a nil eq compares with reflect.DeepEqual,
 //     where RxJS's === compares references: Go values have none.
 //   - TimerEvery with a period of zero or less emits once and completes,
-//     and Interval with one emits nothing, where RxJS's interval(0) emits
-//     without end at one instant.
+//     and Interval with one emits nothing, where RxJS's timer(due, 0) and
+//     interval(0) emit without end at one instant (RxJS's timer completes
+//     after one item only for a negative or missing period).
 //   - SwitchMapBy forgets a key once its inner Observable has completed,
 //     where RxJS's groupBy keeps the group until the source ends. Nothing
 //     shows it from outside: the next item of the key starts a new inner

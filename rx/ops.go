@@ -15,6 +15,9 @@ import (
 // the output. A d of zero or less passes items on as soon as nothing
 // newer is waiting.
 func DebounceTime(src rxgo.Observable, d time.Duration) rxgo.Observable {
+	if src == nil {
+		return failed(ErrNilObservable)
+	}
 	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
 		items, stop := subscribe(ctx, src)
 		defer stop()
@@ -67,6 +70,9 @@ func DebounceTime(src rxgo.Observable, d time.Duration) rxgo.Observable {
 // or less completes at once without subscribing to src. An error from src
 // before the n-th item is passed on and ends the output.
 func Take(src rxgo.Observable, n int) rxgo.Observable {
+	if src == nil {
+		return failed(ErrNilObservable)
+	}
 	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
 		if n <= 0 {
 			return
@@ -92,6 +98,9 @@ func Take(src rxgo.Observable, n int) rxgo.Observable {
 // identity to compare, and == panics on some of them). Errors pass
 // through and end the output.
 func DistinctUntilChanged(src rxgo.Observable, eq func(last, v any) bool) rxgo.Observable {
+	if src == nil {
+		return failed(ErrNilObservable)
+	}
 	if eq == nil {
 		eq = reflect.DeepEqual
 	}
@@ -107,7 +116,12 @@ func DistinctUntilChanged(src rxgo.Observable, eq func(last, v any) bool) rxgo.O
 					return
 				}
 				if it.E == nil {
-					if !first && eq(last, it.V) {
+					same, err := guard(func() bool { return !first && eq(last, it.V) })
+					if err != nil {
+						send(ctx, next, rxgo.Error(err))
+						return
+					}
+					if same {
 						continue
 					}
 					first, last = false, it.V

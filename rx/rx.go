@@ -9,8 +9,9 @@ import (
 	"github.com/reactivex/rxgo/v2"
 )
 
-// ErrNilObservable is the error SwitchMap and SwitchMapBy emit when their
-// project function returns nil, and Merge when it is given a nil source.
+// ErrNilObservable is the error an operator emits when it is given a nil
+// source or notifier, and SwitchMap and SwitchMapBy when their project
+// function returns nil.
 var ErrNilObservable = errors.New("rx: a nil Observable (from a project function, or a source)")
 
 // send hands it to next unless ctx ends first; it reports whether it did.
@@ -90,9 +91,12 @@ func Timer(d time.Duration, v any) rxgo.Observable {
 // TimerEvery emits f(0) due after it is observed, then f(1), f(2)… every
 // period, until the subscriber's context ends: RxJS's timer(due, period).
 // A due of zero or less emits f(0) at once. A period of zero or less
-// emits f(0) only, then completes, as RxJS's timer(due) does. The schedule
+// emits f(0) only, then completes, as RxJS's timer(due) does (RxJS's
+// timer(due, 0) would emit without end at one instant). The schedule
 // does not drift: item n is due at due + n×period after the subscription,
-// whatever the reader's pace. A nil f emits the counts themselves.
+// whatever the reader's pace; a schedule beyond the largest time.Time
+// never comes. A nil f emits the counts themselves; an f that panics
+// makes the output fail with an error wrapping ErrPanicked.
 func TimerEvery(due, period time.Duration, f func(n int) any) rxgo.Observable {
 	if f == nil {
 		f = func(n int) any { return n }
@@ -100,10 +104,15 @@ func TimerEvery(due, period time.Duration, f func(n int) any) rxgo.Observable {
 	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
 		start := time.Now().Add(due)
 		for n := 0; ; n++ {
-			if !wait(ctx, time.Until(start.Add(time.Duration(n)*period))) {
+			if !wait(ctx, time.Until(at(start, n, period))) {
 				return
 			}
-			if !send(ctx, next, rxgo.Of(f(n))) || period <= 0 {
+			v, err := guard(func() any { return f(n) })
+			if err != nil {
+				send(ctx, next, rxgo.Error(err))
+				return
+			}
+			if !send(ctx, next, rxgo.Of(v)) || period <= 0 {
 				return
 			}
 		}
@@ -135,6 +144,9 @@ func Interval(d time.Duration, f func(n int) any) rxgo.Observable {
 // its first item cannot be told from one that emits later, so the source
 // may then be subscribed, and cut at once (see the package doc).
 func TakeUntil(src, notifier rxgo.Observable) rxgo.Observable {
+	if src == nil || notifier == nil {
+		return failed(ErrNilObservable)
+	}
 	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
 		ctx, cancel := context.WithCancel(ctx)
 		var notes, items <-chan rxgo.Item
@@ -205,6 +217,9 @@ func SwitchMap(src rxgo.Observable, project func(ctx context.Context, v any) rxg
 // OfType passes the actions of the given types and drops everything else
 // (including items that are not actions). Errors pass through.
 func OfType(src rxgo.Observable, types ...string) rxgo.Observable {
+	if src == nil {
+		return failed(ErrNilObservable)
+	}
 	want := make(map[string]bool, len(types))
 	for _, t := range types {
 		want[t] = true

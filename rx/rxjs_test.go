@@ -53,7 +53,10 @@ type refCase struct {
 	Notifier string         `json:"notifier"`
 	Eq       string         `json:"eq"`
 	Keys     map[string]int `json:"keys"`
-	Output   []event        `json:"output"`
+	// Throws is the value on which the case's function (project, key,
+	// comparator) throws in RxJS, and panics here.
+	Throws string  `json:"throws"`
+	Output []event `json:"output"`
 	// Subscriptions of each cold source, [subscribed, unsubscribed]
 	// frames, unsubscribed null while the subscription lasts.
 	Subscriptions [][][2]*int `json:"subscriptions"`
@@ -164,11 +167,22 @@ func build(t *testing.T, c refCase, in rxgo.Observable, sources []rxgo.Observabl
 		if c.Eq == "caseless" {
 			eq = func(a, b any) bool { return strings.EqualFold(payload(a), payload(b)) }
 		}
+		if c.Throws != "" {
+			eq = func(a, b any) bool {
+				panicOn(c, b)
+				return payload(a) == payload(b)
+			}
+		}
 		return rx.DistinctUntilChanged(sources[0], eq)
 	case "merge":
 		return rx.Merge(sources...)
+	case "switchMap":
+		return rx.SwitchMap(in, func(_ context.Context, v any) rxgo.Observable {
+			panicOn(c, v)
+			return rx.Timer(frames(c.Due), letters[strings.ToUpper(payload(v))])
+		})
 	case "switchMapBy":
-		return rx.SwitchMapBy(in, func(v any) int { return c.Keys[payload(v)] }, func(_ context.Context, v any) rxgo.Observable {
+		return rx.SwitchMapBy(in, func(v any) int { panicOn(c, v); return c.Keys[payload(v)] }, func(_ context.Context, v any) rxgo.Observable {
 			ding := letters[strings.ToUpper(payload(v))]
 			return rx.Take(rx.TimerEvery(frames(c.Due), frames(c.Period), func(int) any { return ding }), c.N)
 		})
@@ -177,6 +191,13 @@ func build(t *testing.T, c refCase, in rxgo.Observable, sources []rxgo.Observabl
 	}
 	t.Errorf("%s: no Go pipeline for op %q", c.Name, c.Op)
 	return rxgo.Empty()
+}
+
+// panicOn panics on the value the case's function throws on in RxJS.
+func panicOn(c refCase, v any) {
+	if c.Throws != "" && payload(v) == c.Throws {
+		panic(c.Name)
+	}
 }
 
 // heartbeat is HAWechaty's heartbeat per bot: messages (a, b) grouped by

@@ -19,8 +19,11 @@ import (
 // A new item cancels the inner Observable of its key (its ctx ends)
 // before project is called. The output completes when src has completed
 // and every inner Observable has too. An error from src or from any
-// inner Observable is passed on and ends the output. Only keys whose
-// inner Observable still runs are held in memory.
+// inner Observable is passed on and ends the output, and so is a panic of
+// key or project (an error wrapping ErrPanicked, as RxJS sends what they
+// throw). A nil src is ErrNilObservable, a nil key or project
+// ErrNilFunction. Only keys whose inner Observable still runs are held in
+// memory.
 func SwitchMapBy[K comparable](src rxgo.Observable, key func(v any) K, project func(ctx context.Context, v any) rxgo.Observable) rxgo.Observable {
 	type event struct {
 		key  K
@@ -31,6 +34,12 @@ func SwitchMapBy[K comparable](src rxgo.Observable, key func(v any) K, project f
 	type inner struct {
 		gen    uint64
 		cancel context.CancelFunc
+	}
+	switch {
+	case src == nil:
+		return failed(ErrNilObservable)
+	case key == nil || project == nil:
+		return failed(ErrNilFunction)
 	}
 	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
 		ctx, cancel := context.WithCancel(ctx)
@@ -51,16 +60,29 @@ func SwitchMapBy[K comparable](src rxgo.Observable, key func(v any) K, project f
 					send(ctx, next, it)
 					return
 				}
-				k := key(it.V)
-				if in, live := inners[k]; live {
-					in.cancel()
+				// key, the map (a key of an interface type may hold a
+				// value == cannot compare) and project may panic: the
+				// output then fails, as RxJS's does when they throw.
+				k, err := guard(func() K {
+					k := key(it.V)
+					if in, live := inners[k]; live {
+						in.cancel()
+					}
+					return k
+				})
+				if err != nil {
+					send(ctx, next, rxgo.Error(err))
+					return
 				}
 				gen++
 				innerCtx, innerCancel := context.WithCancel(ctx)
-				o := project(innerCtx, it.V)
-				if o == nil {
+				o, err := guard(func() rxgo.Observable { return project(innerCtx, it.V) })
+				if err == nil && o == nil {
+					err = ErrNilObservable
+				}
+				if err != nil {
 					innerCancel()
-					send(ctx, next, rxgo.Error(ErrNilObservable))
+					send(ctx, next, rxgo.Error(err))
 					return
 				}
 				inners[k] = inner{gen: gen, cancel: innerCancel}

@@ -21,4 +21,23 @@
 //
 //	n := available.Select(st.State()) // computed
 //	n = available.Select(st.State())  // cached while Bots is unchanged
+//
+// # Against reselect
+//
+// As reselect's createSelector: input selectors run on every Select, the
+// combiner (resultFunc) only when their results changed; Recomputations,
+// ResetRecomputations and LastResult are recomputations(),
+// resetRecomputations() and lastResult(). Memoization is lruMemoize's:
+// one computation cached by default, more with MaxSize, and ResultEqual
+// is its resultEqualityCheck. Selectors compose as reselect's do: pass a
+// selector's Select as an input selector of another, which then
+// recomputes only when that selector's result changed; a combiner that
+// builds a struct from several selectors is createStructuredSelector.
+// Differences: inputs compare with Go's ==
+// (reselect's ===), and inputs holding values == cannot compare (a slice
+// in an any) recompute every time; reselect 5's default weakMapMemoize,
+// which caches every input ever seen, has no counterpart (Go has no weak
+// map keyed by any value): use MaxSize. Bad arguments (a nil function, a
+// bad option) are reported by Err, not thrown: the selector then selects
+// the zero value.
 package selectors

@@ -189,6 +189,32 @@ const cases = [
       };
     })),
 
+  // A function given to an operator that throws: RxJS sends the error to
+  // the subscriber in that frame and unsubscribes what it subscribed; in Go
+  // a panic of such a function is that error (rx.ErrPanicked).
+  observe({ name: 'switchMap whose project throws on b', op: 'switchMap', hot: '-a--b--c|', due: 2, throws: 'b' },
+    ({ hot }) => ({
+      output: hot('-a--b--c|').pipe(switchMap((v) => {
+        if (v === 'b') throw new Error('project');
+        return timer(2).pipe(map(() => v.toUpperCase()));
+      })),
+    })),
+  observe({ name: 'switchMapBy whose key throws on b', op: 'switchMapBy', hot: '-a--b--c|', keys: { a: 1, b: 1, c: 1 }, due: 2, period: 3, n: 2, throws: 'b' },
+    ({ hot }) => ({
+      output: hot('-a--b--c|').pipe(
+        groupBy((v) => { if (v === 'b') throw new Error('key'); return 1; }),
+        mergeMap((group) => group.pipe(switchMap((v) => timer(2, 3).pipe(take(2), map(() => v.toUpperCase()))))),
+      ),
+    })),
+  observe({ name: 'distinctUntilChanged whose comparator throws on c', op: 'distinctUntilChanged', cold: ['a-a-b-c-d|'], throws: 'c' },
+    ({ cold }) => {
+      const sources = [cold('a-a-b-c-d|')];
+      return {
+        output: sources[0].pipe(distinctUntilChanged((p, q) => { if (q === 'c') throw new Error('eq'); return p === q; })),
+        sources,
+      };
+    }),
+
   // What RxJS answers where this project deliberately differs; the Go tests
   // hold our answer and the reason.
   observe({ name: 'difference: debounceTime(3) of a--b', op: 'debounceTime', hot: 'a--b', due: 3 },
