@@ -33,6 +33,7 @@ func TestNewRefusesHostileOptions(t *testing.T) {
 		"event buffer 0":      hawechaty.WithEventBuffer(0),
 		"event buffer -1":     hawechaty.WithEventBuffer(-1),
 		"message buffer -1":   hawechaty.WithMessageBuffer(-1),
+		"message buffer max":  hawechaty.WithMessageBuffer(math.MaxInt),
 		"backoff NaN":         hawechaty.WithBackoff(epics.Backoff{Initial: 1, Factor: math.NaN(), Max: 2}),
 		"send timeout -1":     hawechaty.WithSendTimeout(-1),
 		"eject after -1":      hawechaty.WithEjectAfter(-1),

@@ -2,6 +2,7 @@ package hawechaty
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -185,12 +186,20 @@ func WithStoreOptions(opts ...store.Option[reducers.Pool]) Option {
 	return optionFunc(func(c *config) { c.storeOpts = append(c.storeOpts, opts...) })
 }
 
+// MaxMessageBuffer is the largest buffer WithMessageBuffer accepts.
+const MaxMessageBuffer = 1 << 20
+
 // WithMessageBuffer sets the capacity of the Messages channel (default
-// 1024). Messages beyond it wait in an unbounded queue: none is dropped.
+// 1024, at most MaxMessageBuffer). Messages beyond it wait in an
+// unbounded queue: none is dropped.
 func WithMessageBuffer(n int) Option {
 	return optionFunc(func(c *config) {
 		if n < 0 {
 			c.errs = append(c.errs, errors.New("hawechaty: WithMessageBuffer: negative size"))
+			return
+		}
+		if n > MaxMessageBuffer {
+			c.errs = append(c.errs, fmt.Errorf("hawechaty: WithMessageBuffer(%d): more than MaxMessageBuffer (%d)", n, MaxMessageBuffer))
 			return
 		}
 		c.msgBuffer = n

@@ -31,3 +31,9 @@ type ReplacedPayload struct {
 // (puppets that are running, messages that left) can keep what time travel
 // cannot undo. A reducer that does not know it returns prev: the new state.
 var Replaced = Define[ReplacedPayload]("@@store/REPLACE")
+
+// ReducerReplaced is reduced, by the new reducer, when a store's reducer
+// is swapped (Store.ReplaceReducer): Redux's replaceReducer dispatches
+// its REPLACE action the same way, so that the new reducer can fill in
+// the parts of the state it adds.
+var ReducerReplaced = Define[Empty]("@@store/REPLACE_REDUCER")

@@ -2,6 +2,7 @@ package epics
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
@@ -28,6 +29,9 @@ import (
 // scan.
 func Clock[S any](get func(S) reducers.Pool) store.Epic[S] {
 	return func(ctx context.Context, _ rxgo.Observable, state store.StateStream[S]) rxgo.Observable {
+		if get == nil {
+			return rxgo.Thrown(errors.New("epics: Clock with a nil get"))
+		}
 		deadlines := store.Select(state, func(s S) int64 { // UnixNano; 0 for none
 			if t, ok := selectors.NextDeadline(get(s)); ok && !t.IsZero() {
 				return t.UnixNano()

@@ -2,6 +2,8 @@ package epics
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
@@ -56,6 +58,12 @@ func (fx *Effects) Run(f func(ctx context.Context, done func(...actions.Action))
 // while the decision that started it has not been answered.
 func Effect[S any](get func(S) reducers.Pool, handlers ...Handler) store.Epic[S] {
 	return func(ctx context.Context, in rxgo.Observable, state store.StateStream[S]) rxgo.Observable {
+		if get == nil {
+			return rxgo.Thrown(errors.New("epics: Effect with a nil get"))
+		}
+		if i := slices.IndexFunc(handlers, func(h Handler) bool { return h == nil }); i >= 0 {
+			return rxgo.Thrown(fmt.Errorf("epics: Effect with a nil handler (%d)", i))
+		}
 		e := &effectEpic[S]{ctx: ctx, in: in, state: state, get: get, handlers: handlers}
 		e.Observable = rxgo.Defer([]rxgo.Producer{e.produce}, rxgo.WithContext(ctx))
 		return e
@@ -94,22 +102,28 @@ func (e *effectEpic[S]) Input() func(actions.Action) {
 	return e.take
 }
 
-// take handles one action the store handed over.
+// take handles one action the store handed over. A handler that panics
+// fails the epic, as an error on its output would.
 func (e *effectEpic[S]) take(a actions.Action) {
-	if e.direct.ctx.Err() == nil {
-		e.handle(e.direct, a, &e.fx)
+	if e.direct.ctx.Err() != nil {
+		return
+	}
+	if _, err := e.handle(e.direct, a, &e.fx); err != nil {
+		e.emit(rxgo.Error(err))
 	}
 }
 
-// handle asks every handler about a and does what they ask for; false
-// when the output is closed.
-func (e *effectEpic[S]) handle(r *runner, a actions.Action, fx *Effects) bool {
-	s := e.get(e.state.Value())
+// handle asks every handler about a and does what they ask for. It
+// reports false when the output is closed, and an error when a handler
+// (or get) panicked: then nothing they asked for is done.
+func (e *effectEpic[S]) handle(r *runner, a actions.Action, fx *Effects) (ok bool, err error) {
 	*fx = Effects{emit: fx.emit[:0], run: fx.run[:0]}
-	for _, h := range e.handlers {
-		h(a, s, fx)
+	if err := e.ask(a, fx); err != nil {
+		clear(fx.emit)
+		clear(fx.run)
+		return false, err
 	}
-	ok := r.emit(fx.emit)
+	ok = r.emit(fx.emit)
 	if ok {
 		for _, f := range fx.run {
 			r.start(f)
@@ -117,7 +131,21 @@ func (e *effectEpic[S]) handle(r *runner, a actions.Action, fx *Effects) bool {
 	}
 	clear(fx.emit)
 	clear(fx.run)
-	return ok
+	return ok, nil
+}
+
+// ask runs the handlers on a, recovering a panic as an error.
+func (e *effectEpic[S]) ask(a actions.Action, fx *Effects) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("epics: a handler panicked on %q: %v", a.Type, p)
+		}
+	}()
+	s := e.get(e.state.Value())
+	for _, h := range e.handlers {
+		h(a, s, fx)
+	}
+	return nil
 }
 
 func (e *effectEpic[S]) produce(pctx context.Context, next chan<- rxgo.Item) {
@@ -149,7 +177,12 @@ func (e *effectEpic[S]) produce(pctx context.Context, next chan<- rxgo.Item) {
 		if !isAction {
 			continue
 		}
-		if !e.handle(r, a, &fx) {
+		ok, err := e.handle(r, a, &fx)
+		if err != nil {
+			r.send(rxgo.Error(err))
+			return
+		}
+		if !ok {
 			return
 		}
 	}

@@ -395,6 +395,43 @@ func (s *Store[S]) replace(state S, source string) (err error) {
 	return nil
 }
 
+// ReplaceReducer swaps the store's reducer for r, as Redux's
+// replaceReducer does (code splitting, hot reloading): under the store's
+// lock it reduces actions.ReducerReplaced through r at once, from the
+// current state, so r can fill in what it adds; subscribers and epics
+// see that action, and every later action goes through r. It returns an
+// error for a nil r, ErrStopped after Stop, and ErrReducerPanicked
+// (with the old reducer kept) when r panics on the action.
+func (s *Store[S]) ReplaceReducer(r Reducer[S]) error {
+	if r == nil {
+		return errors.New("store: ReplaceReducer with a nil reducer")
+	}
+	err := s.replaceReducer(r)
+	s.drain(drainBatch)
+	return err
+}
+
+func (s *Store[S]) replaceReducer(r Reducer[S]) (err error) {
+	a := actions.ReducerReplaced.New(actions.Empty{}).WithSource("store")
+	s.mu.Lock()
+	defer func() {
+		if p := recover(); p != nil {
+			err = s.reducerPanicked(a, p)
+		}
+		s.mu.Unlock()
+	}()
+	if s.stopped.Load() {
+		return ErrStopped
+	}
+	a.Meta.Time = s.clock.now()
+	a.Meta.Seq = s.seq + 1
+	prev := s.state.boxed()
+	next := r(s.state.load(), a)
+	s.reducer = r
+	s.commit(a, prev, next, false)
+	return nil
+}
+
 // Start dispatches actions.Init, then runs the epics until ctx ends or
 // Stop is called. Start itself does not block: it returns once every
 // epic is running. Init is the first action every epic sees, and the

@@ -9,6 +9,10 @@ import (
 // is given a size of zero or less.
 const DefaultBuffer = 1024
 
+// MaxBuffer is the largest channel capacity of a subscription: Subscribe
+// makes a larger request this size.
+const MaxBuffer = 1 << 20
+
 // Subscription receives every change of a store, in dispatch order.
 //
 // Slow subscribers: the store never waits for a subscriber. When the
@@ -22,12 +26,14 @@ type Subscription[S any] struct {
 	once    sync.Once
 }
 
-// Subscribe returns a subscription with a channel of the given capacity.
+// Subscribe returns a subscription with a channel of the given capacity
+// (DefaultBuffer for zero or less, at most MaxBuffer).
 // The channel is closed by Close or when the store stops.
 func (s *Store[S]) Subscribe(buffer int) *Subscription[S] {
 	if buffer <= 0 {
 		buffer = DefaultBuffer
 	}
+	buffer = min(buffer, MaxBuffer)
 	sub := &Subscription[S]{ch: make(chan Change[S], buffer), store: s}
 	s.mu.Lock()
 	defer s.mu.Unlock()
