@@ -108,7 +108,7 @@ func (pc *poolCluster) register(pup puppet.Puppet) error {
 	if st == stopped {
 		return ErrStopped
 	}
-	if err := pc.p.st.dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: name, Puppet: kindOf(name)}).WithSource("pool")); err != nil {
+	if err := pc.p.st.dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: name, Puppet: kindOf(name), NoMedia: puppet.CannotSend(pup)}).WithSource("pool")); err != nil {
 		if errors.Is(err, store.ErrStopped) {
 			err = ErrStopped
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/puppet/mock"
 	"github.com/hawechaty/hawechaty/puppet/puppettest"
+	"github.com/hawechaty/hawechaty/reducers"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -128,6 +129,38 @@ func TestSendMediaUnsupportedAndBad(t *testing.T) {
 		_, err = pool.Say(t.Context(), "carol", "text still works")
 		require.NoError(t, err)
 		assert.Empty(t, world.DeliveredMedia())
+	})
+}
+
+// TestSendMediaRoutesToBotsThatCanSendIt: media goes only through the
+// bots whose puppets can send its kind, never to a bot that would answer
+// "unsupported"; text still goes round robin over both.
+func TestSendMediaRoutesToBotsThatCanSendIt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		world, a, b := carolAndTwoBots(t)
+		pool := startPool(t, nil, textOnly{a}, b)
+		defer pool.Stop(context.Background())
+		bot, ok := pool.State().Bots.Get("bot-a")
+		require.True(t, ok)
+		assert.Equal(t, reducers.MediaKinds("contact,file,image,url"), bot.NoMedia)
+
+		for _, kind := range allMedia {
+			for range 2 {
+				r, err := pool.Send(t.Context(), "carol", puppettest.SampleMedia(kind, "carol"))
+				require.NoError(t, err, kind)
+				assert.Equal(t, "bot-b", r.Bot, kind)
+				assert.Equal(t, 1, r.Attempts, "%s: no attempt on the bot that cannot send it", kind)
+			}
+		}
+		synctest.Wait()
+		assert.Len(t, world.DeliveredMedia(), 2*len(allMedia))
+		var bots []string
+		for range 4 {
+			r, err := pool.Say(t.Context(), "carol", "hi")
+			require.NoError(t, err)
+			bots = append(bots, r.Bot)
+		}
+		assert.ElementsMatch(t, []string{"bot-a", "bot-a", "bot-b", "bot-b"}, bots)
 	})
 }
 

@@ -67,7 +67,7 @@ func (p *Pool) Add(ctx context.Context, pup puppet.Puppet) error {
 		p.roster.Unlock()
 		return err
 	}
-	err = p.st.dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: name, Puppet: kindOf(name)}).WithSource("pool"))
+	err = p.st.dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: name, Puppet: kindOf(name), NoMedia: puppet.CannotSend(pup)}).WithSource("pool"))
 	if err != nil {
 		p.mu.Lock()
 		delete(p.bots, name)

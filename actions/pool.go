@@ -26,6 +26,10 @@ type BotPayload struct {
 type BotAddedPayload struct {
 	Bot    string `json:"bot"`
 	Puppet string `json:"puppet"` // puppet kind, for example "mock"
+	// NoMedia lists the media kinds the bot's puppet cannot send (it
+	// lacks the capability: puppet.CannotSend). Sends of those kinds are
+	// not routed to the bot. Empty: it can send them all, or nobody said.
+	NoMedia []MediaKind `json:"noMedia,omitempty"`
 }
 
 // LoginPayload reports a login.

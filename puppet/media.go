@@ -150,6 +150,24 @@ func SendMedia(ctx context.Context, p Puppet, to string, m Media) (err error) {
 	return unsupported(p, "send "+string(m.Kind))
 }
 
+// CannotSend returns the media kinds p cannot send, because it lacks the
+// capability for them (FileSender for images and files, URLSender,
+// ContactSender), in that order; nil when it can send them all. The pool
+// routes a send of a kind only to bots whose puppets can send it.
+func CannotSend(p Puppet) []MediaKind {
+	var out []MediaKind
+	if _, ok := Capability[FileSender](p); !ok {
+		out = append(out, MediaImage, MediaFile)
+	}
+	if _, ok := Capability[URLSender](p); !ok {
+		out = append(out, MediaURL)
+	}
+	if _, ok := Capability[ContactSender](p); !ok {
+		out = append(out, MediaContact)
+	}
+	return out
+}
+
 // FetchMedia fetches what the message with messageID carries, as kind
 // says, through p's MediaFetcher: the result's File, URL or Contact is
 // set. A puppet without the capability fails with ErrUnsupported.

@@ -57,15 +57,18 @@ func (p *Phase) UnmarshalText(b []byte) error {
 // performs the effect when the field still holds its Seq, and a later
 // action, a replay or a jump in time never makes it perform it again.
 type Bot struct {
-	ID        string    `json:"id"`
-	Puppet    string    `json:"puppet"`
-	Self      string    `json:"self,omitempty"` // the account's own contact ID, from its last login
-	LoggedIn  bool      `json:"loggedIn"`
-	Available bool      `json:"available"`
-	Phase     Phase     `json:"phase"`
-	Reason    string    `json:"reason,omitempty"` // why the bot is unavailable
-	Since     time.Time `json:"since,omitzero"`   // when Available last changed
-	FailedAt  time.Time `json:"failedAt,omitzero"`
+	ID     string `json:"id"`
+	Puppet string `json:"puppet"`
+	// NoMedia holds the media kinds the bot's puppet cannot send
+	// (bot/ADDED): a send of one of them is not routed to the bot.
+	NoMedia   MediaKinds `json:"noMedia,omitempty"`
+	Self      string     `json:"self,omitempty"` // the account's own contact ID, from its last login
+	LoggedIn  bool       `json:"loggedIn"`
+	Available bool       `json:"available"`
+	Phase     Phase      `json:"phase"`
+	Reason    string     `json:"reason,omitempty"` // why the bot is unavailable
+	Since     time.Time  `json:"since,omitzero"`   // when Available last changed
+	FailedAt  time.Time  `json:"failedAt,omitzero"`
 
 	LastSeen  time.Time `json:"lastSeen,omitzero"` // last sign of life: login, message, heartbeat or dong while logged in
 	Dings     int       `json:"dings"`             // dings sent since the last sign of life
@@ -205,7 +208,7 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 		if p.Bot == "" || s.Bots.Has(p.Bot) {
 			return s
 		}
-		b := &Bot{ID: p.Bot, Puppet: p.Puppet, Reason: "added", LastSeen: t, Since: t}
+		b := &Bot{ID: p.Bot, Puppet: p.Puppet, NoMedia: KindsOf(p.NoMedia), Reason: "added", LastSeen: t, Since: t}
 		b.Due = c.next(b)
 		s.Bots = s.Bots.Set(p.Bot, b)
 		s.Avail = s.Avail.Set(p.Bot, false)

@@ -3,6 +3,7 @@ package reducers
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
@@ -17,7 +18,7 @@ import (
 // attempt) or ends: Unreachable when every attempt was refused as not a
 // friend, else NoBot.
 func (c Config) route(s Pool, sd *Send, t time.Time, seq uint64) Pool {
-	tried := func(b string) bool { return slices.Contains(sd.Tried, b) }
+	tried := func(b string) bool { return slices.Contains(sd.Tried, b) || !s.carries(b, sd.Media) }
 	spent := func(b string) bool { return tried(b) || !c.canSend(s, b, t) }
 	var bot string
 	var ok bool
@@ -71,6 +72,8 @@ func (c Config) route(s Pool, sd *Send, t time.Time, seq uint64) Pool {
 			s.Queue = s.Queue.Set(sd.ID, true)
 			s.Sends = s.Sends.Set(sd.ID, sd)
 		}
+	case sd.Media != nil && !s.anyCarries(sd.Media):
+		s = s.end(sd, actions.Permanent, fmt.Sprintf("unsupported: no bot of the pool can send %s (their puppets lack the capability)", sd.Media.Kind))
 	case sd.Attempt > 0 && sd.Refusals == sd.Attempt:
 		s = s.end(sd, actions.Unreachable, fmt.Sprintf("no bot can reach %s: %d refused it as not a friend (%s)", sd.To, sd.Refusals, sd.Error))
 	default:
@@ -328,4 +331,52 @@ func AffinityBot(s Pool, conversation string, exclude func(bot string) bool) (st
 		}
 	}
 	return best, best != ""
+}
+
+// carries reports whether bot's puppet can send m (nil: text, which every
+// puppet sends). A bot the pool does not know carries nothing.
+func (s Pool) carries(bot string, m *actions.Media) bool {
+	if m == nil {
+		return true
+	}
+	b, ok := s.Bots.Get(bot)
+	return ok && !b.NoMedia.Has(m.Kind)
+}
+
+// anyCarries reports whether some bot of the pool, available or not, can
+// send m: when none can, a send of m fails at once as unsupported rather
+// than waiting for a bot.
+func (s Pool) anyCarries(m *actions.Media) bool {
+	for _, b := range s.Bots.All() {
+		if !b.NoMedia.Has(m.Kind) {
+			return true
+		}
+	}
+	return false
+}
+
+// MediaKinds is a set of media kinds, written as their names sorted and
+// joined by commas ("file,image"), so that a Bot stays comparable with ==.
+type MediaKinds string
+
+// KindsOf returns the set of kinds.
+func KindsOf(kinds []actions.MediaKind) MediaKinds {
+	names := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		if k != actions.MediaText && !slices.Contains(names, string(k)) {
+			names = append(names, string(k))
+		}
+	}
+	slices.Sort(names)
+	return MediaKinds(strings.Join(names, ","))
+}
+
+// Has reports whether k is in the set.
+func (ks MediaKinds) Has(k actions.MediaKind) bool {
+	for name := range strings.SplitSeq(string(ks), ",") {
+		if name != "" && name == string(k) {
+			return true
+		}
+	}
+	return false
 }
