@@ -360,17 +360,17 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 		}
 	case actions.SendCollected.Type():
 		p, _ := actions.SendCollected.Match(a)
-		sd, ok := s.Sends.Get(p.ID)
+		sd, at := s.Sends.lookup(p.ID)
 		switch {
-		case !ok:
+		case at < 0:
 			return s
 		case sd.Outcome.Done() || sd.Waiting:
-			s.Sends = s.Sends.Delete(p.ID)
+			s.Sends = s.Sends.deleteAt(p.ID, at)
 			s.Queue = s.Queue.Delete(p.ID)
 		default:
 			n := *sd
 			n.Orphan, n.Canceled = true, true
-			s.Sends = s.Sends.Set(n.ID, &n)
+			s.Sends = s.Sends.setAt(at, &n)
 		}
 	case actions.MessageAccepted.Type():
 		s.Accepted++
@@ -419,8 +419,8 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 // update replaces bot id's record with a changed copy and keeps Avail,
 // Available and Deadlines in step. An unknown bot leaves s unchanged.
 func (c Config) update(s Pool, id string, seq uint64, f func(*Bot)) Pool {
-	old, ok := s.Bots.Get(id)
-	if !ok {
+	old, at := s.Bots.lookup(id)
+	if at < 0 {
 		return s
 	}
 	nb := *old
@@ -447,7 +447,7 @@ func (c Config) update(s Pool, id string, seq uint64, f func(*Bot)) Pool {
 	if !nb.Due.Equal(old.Due) {
 		s.Deadlines = s.Deadlines.Move(id, old.Due, nb.Due)
 	}
-	s.Bots = s.Bots.Set(id, &nb)
+	s.Bots = s.Bots.setAt(at, &nb)
 	return s
 }
 

@@ -145,16 +145,25 @@ func (s Pool) StickyBot(conversation string) (string, bool) {
 // end ends sd with an outcome. An orphan (its caller stopped waiting) is
 // forgotten at once; any other send stays until its caller collects it.
 func (s Pool) end(sd *Send, o actions.Outcome, detail string) Pool {
+	_, at := s.Sends.lookup(sd.ID)
+	return s.endAt(sd, at, o, detail)
+}
+
+// endAt is end for a send whose position in s.Sends is at (-1 for none).
+func (s Pool) endAt(sd *Send, at int, o actions.Outcome, detail string) Pool {
 	sd.Outcome, sd.Error, sd.Waiting, sd.RoutedBy = o, detail, false, 0
 	s.Queue = s.Queue.Delete(sd.ID)
 	if o == actions.Delivered {
 		s.Delivered++
 	}
-	if sd.Orphan {
-		s.Sends = s.Sends.Delete(sd.ID)
-		return s
+	switch {
+	case sd.Orphan:
+		s.Sends = s.Sends.deleteAt(sd.ID, at)
+	case at >= 0:
+		s.Sends = s.Sends.setAt(at, sd)
+	default:
+		s.Sends = s.Sends.Set(sd.ID, sd)
 	}
-	s.Sends = s.Sends.Set(sd.ID, sd)
 	return s
 }
 
@@ -184,11 +193,11 @@ func (c Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uin
 			b.RoomsBy = seq
 		}
 	})
-	old, ok := s.Sends.Get(p.ID)
-	if ok && p.Outcome == actions.Unreachable && s.Bots.Has(p.Bot) {
+	old, at := s.Sends.lookup(p.ID)
+	if at >= 0 && p.Outcome == actions.Unreachable && s.Bots.Has(p.Bot) {
 		s = s.refused(old.To, p.Bot) // true of the bot whatever became of the send
 	}
-	if !ok || old.Outcome.Done() || old.Attempt != p.Attempt || old.Bot != p.Bot {
+	if at < 0 || old.Outcome.Done() || old.Attempt != p.Attempt || old.Bot != p.Bot {
 		return s // not this send's current attempt
 	}
 	sd := *old
@@ -196,7 +205,7 @@ func (c Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uin
 	gone := p.CallerGone || sd.Canceled
 	switch p.Outcome {
 	case actions.Delivered:
-		return s.end(&sd, actions.Delivered, "")
+		return s.endAt(&sd, at, actions.Delivered, "")
 	case actions.NotSent, actions.Unreachable:
 		if gone {
 			return s.end(&sd, actions.Canceled, p.Error)

@@ -50,8 +50,28 @@ type change[T any] struct {
 	val T
 }
 
-func newLeaf[T any]() *node[T]  { return &node[T]{vals: new([width]T)} }
-func newInner[T any]() *node[T] { return &node[T]{kids: new([width]*node[T])} }
+// leafMem and innerMem hold a node and its slots in one allocation.
+type leafMem[T any] struct {
+	n node[T]
+	s [width]T
+}
+
+type innerMem[T any] struct {
+	n node[T]
+	s [width]*node[T]
+}
+
+func newLeaf[T any]() *node[T] {
+	m := new(leafMem[T])
+	m.n.vals = &m.s
+	return &m.n
+}
+
+func newInner[T any]() *node[T] {
+	m := new(innerMem[T])
+	m.n.kids = &m.s
+	return &m.n
+}
 
 // kid returns slot i of an inner node as of version v.
 func (n *node[T]) kid(i int, v uint64) *node[T] {
@@ -97,31 +117,30 @@ func (n *node[T]) record(c change[T]) bool {
 
 // copyAt returns a node without boxes holding n's slots as of version v.
 func (n *node[T]) copyAt(v uint64) *node[T] {
-	c := &node[T]{}
 	used := n.used.Load()
 	if n.kids != nil {
-		kids := *n.kids
+		c := newInner[T]()
+		*c.kids = *n.kids
 		for j := range used {
 			if b := &n.box[j]; b.ver <= v {
-				kids[b.idx] = b.kid
+				c.kids[b.idx] = b.kid
 			}
 		}
-		c.kids = &kids
 		return c
 	}
-	c.vals = n.resolved(v)
+	c := newLeaf[T]()
+	n.resolve(v, c.vals)
 	return c
 }
 
-// resolved returns a copy of a leaf's slots as of version v.
-func (n *node[T]) resolved(v uint64) *[width]T {
-	vals := *n.vals
+// resolve writes a leaf's slots as of version v into out.
+func (n *node[T]) resolve(v uint64, out *[width]T) {
+	*out = *n.vals
 	for j := range n.used.Load() {
 		if b := &n.box[j]; b.ver <= v {
-			vals[b.idx] = b.val
+			out[b.idx] = b.val
 		}
 	}
-	return &vals
 }
 
 // get returns slot i, which must exist, of the trie rooted at n as of
@@ -228,7 +247,10 @@ func walk2[K, V any](a *node[K], b *node[V], shift uint, limit int, v uint64, yi
 
 func walkNodes[K, V any](a *node[K], b *node[V], shift uint, base, limit int, v uint64, yield func(int, K, V) bool) bool {
 	if shift == 0 {
-		ks, vs := a.resolved(v), b.resolved(v)
+		var ks [width]K
+		var vs [width]V
+		a.resolve(v, &ks)
+		b.resolve(v, &vs)
 		for j := range min(width, limit-base) {
 			if !yield(base+j, ks[j], vs[j]) {
 				return false
