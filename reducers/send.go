@@ -18,22 +18,27 @@ import (
 // friend, else NoBot.
 func (c Config) route(s Pool, sd *Send, t time.Time, seq uint64) Pool {
 	tried := func(b string) bool { return slices.Contains(sd.Tried, b) }
-	spent := func(b string) bool { return tried(b) || !c.canSend(s, b, t) }
+	var last budget
+	spent := func(b string) bool { return tried(b) || !c.canSend(s, b, t, &last) }
 	var bot string
 	var ok bool
+	pos := -1
 	if c.Affinity {
 		s, bot, ok = c.stick(s, sd.To, tried, spent)
+		if ok {
+			pos = s.Avail.Position(bot)
+		}
 	} else {
-		bot, ok = NextBot(s, sd.To, spent)
+		bot, pos, ok = nextBot(s, sd.To, spent)
 	}
 	if ok {
-		s = c.spend(s, bot, t)
+		s = c.spend(s, bot, t, last)
 		sd.Bot, sd.Waiting, sd.Throttled, sd.RoutedBy = bot, false, false, seq
 		sd.Attempt++
 		if sd.Attempt > 1 {
 			s.Failovers++
 		}
-		if i := s.Avail.Position(bot); i >= 0 {
+		if i := pos; i >= 0 {
 			s.Cursor = i + 1
 			if s.Cursor >= s.Avail.Slots() {
 				s.Cursor = 0
@@ -233,14 +238,20 @@ func (c Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uin
 // when none of those qualifies. It returns false when no bot qualifies.
 // Send budgets are the caller's to exclude.
 func NextBot(s Pool, target string, exclude func(bot string) bool) (string, bool) {
+	b, _, ok := nextBot(s, target, exclude)
+	return b, ok
+}
+
+// nextBot is NextBot, which also returns the bot's position in s.Avail.
+func nextBot(s Pool, target string, exclude func(bot string) bool) (string, int, bool) {
 	refused, _ := s.Unreachable.Get(target)
 	ex := func(b string) bool { return slices.Contains(refused, b) || (exclude != nil && exclude(b)) }
 	if members, isRoom := s.Rooms.Get(target); isRoom {
 		return firstEligible(s, members, ex, s.Cursor)
 	}
 	if knowers, known := s.Contacts.Get(target); known {
-		if b, ok := firstEligible(s, knowers, ex, s.Cursor); ok {
-			return b, true
+		if b, i, ok := firstEligible(s, knowers, ex, s.Cursor); ok {
+			return b, i, true
 		}
 		return roundRobin(s, func(b string) bool { return listed(s, b) || ex(b) })
 	}
@@ -254,11 +265,11 @@ func listed(s Pool, bot string) bool {
 }
 
 // roundRobin returns the first available bot at or after the cursor that
-// is not excluded.
-func roundRobin(s Pool, exclude func(string) bool) (string, bool) {
+// is not excluded, and its position in s.Avail.
+func roundRobin(s Pool, exclude func(string) bool) (string, int, bool) {
 	n := s.Avail.Slots()
 	if n == 0 || s.Available == 0 {
-		return "", false
+		return "", -1, false
 	}
 	start := s.Cursor
 	if start >= n {
@@ -271,29 +282,30 @@ func roundRobin(s Pool, exclude func(string) bool) (string, bool) {
 		}
 		id, up, ok := s.Avail.At(i)
 		if ok && up && !exclude(id) {
-			return id, true
+			return id, i, true
 		}
 	}
-	return "", false
+	return "", -1, false
 }
 
 // firstEligible returns the first eligible member (members are in pool
-// order) at or after cursor, wrapping around to the first eligible one.
-func firstEligible(s Pool, members []string, exclude func(string) bool, cursor int) (string, bool) {
-	fallback := ""
+// order) at or after cursor, wrapping around to the first eligible one,
+// and its position in s.Avail.
+func firstEligible(s Pool, members []string, exclude func(string) bool, cursor int) (string, int, bool) {
+	fallback, fpos := "", -1
 	for _, id := range members {
-		up, _ := s.Avail.Get(id)
+		up, i := s.Avail.lookup(id)
 		if !up || exclude(id) {
 			continue
 		}
-		if s.Avail.Position(id) >= cursor {
-			return id, true
+		if i >= cursor {
+			return id, i, true
 		}
 		if fallback == "" {
-			fallback = id
+			fallback, fpos = id, i
 		}
 	}
-	return fallback, fallback != ""
+	return fallback, fpos, fallback != ""
 }
 
 // AffinityBot chooses a bot for a conversation by rendezvous hashing: the
