@@ -30,14 +30,14 @@ type Bucket struct {
 }
 
 // tokens returns bot's budget at t.
-func (c Config) tokens(s Pool, bot string, t time.Time) float64 {
+func (c *Config) tokens(s Pool, bot string, t time.Time) float64 {
 	tk, _ := c.tokensAt(s, bot, t)
 	return tk
 }
 
 // tokensAt returns bot's budget at t and the position of its bucket in
 // s.Buckets, -1 for none.
-func (c Config) tokensAt(s Pool, bot string, t time.Time) (float64, int) {
+func (c *Config) tokensAt(s Pool, bot string, t time.Time) (float64, int) {
 	bk, at := s.Buckets.lookup(bot)
 	if at < 0 {
 		return float64(c.RateLimit.Burst), -1
@@ -58,7 +58,7 @@ type budget struct {
 
 // canSend reports whether bot has a send left in its budget at t, and
 // records the budget read in last.
-func (c Config) canSend(s Pool, bot string, t time.Time, last *budget) bool {
+func (c *Config) canSend(s Pool, bot string, t time.Time, last *budget) bool {
 	if c.RateLimit.Off() {
 		return true
 	}
@@ -69,7 +69,7 @@ func (c Config) canSend(s Pool, bot string, t time.Time, last *budget) bool {
 
 // spend takes one send from bot's budget at t; last is the budget
 // canSend read last, at t in s.
-func (c Config) spend(s Pool, bot string, t time.Time, last budget) Pool {
+func (c *Config) spend(s Pool, bot string, t time.Time, last budget) Pool {
 	if c.RateLimit.Off() {
 		return s
 	}
@@ -86,7 +86,7 @@ func (c Config) spend(s Pool, bot string, t time.Time, last budget) Pool {
 }
 
 // refillAt is when bot's budget holds a send again, after t.
-func (c Config) refillAt(s Pool, bot string, t time.Time) time.Time {
+func (c *Config) refillAt(s Pool, bot string, t time.Time) time.Time {
 	missing := 1 - c.tokens(s, bot, t)
 	if missing <= 0 {
 		return t

@@ -16,7 +16,7 @@ import (
 // RefillAt). With no bot at all, the send waits (WaitForBot, before any
 // attempt) or ends: Unreachable when every attempt was refused as not a
 // friend, else NoBot.
-func (c Config) route(s Pool, sd *Send, t time.Time, seq uint64) Pool {
+func (c *Config) route(s Pool, sd *Send, t time.Time, seq uint64) Pool {
 	tried := func(b string) bool { return slices.Contains(sd.Tried, b) }
 	var last budget
 	spent := func(b string) bool { return tried(b) || !c.canSend(s, b, t, &last) }
@@ -90,7 +90,7 @@ func (c Config) route(s Pool, sd *Send, t time.Time, seq uint64) Pool {
 // chooses among those with budget, and the conversation stays. Otherwise
 // (a first send, or a bot that can no longer serve) Rendezvous chooses
 // among the eligible bots, and the conversation moves there for good.
-func (c Config) stick(s Pool, conversation string, tried, spent func(string) bool) (Pool, string, bool) {
+func (c *Config) stick(s Pool, conversation string, tried, spent func(string) bool) (Pool, string, bool) {
 	cur, ok := s.Sticky.Get(conversation)
 	fresh := ok
 	if !ok {
@@ -121,7 +121,7 @@ func serves(s Pool, target, bot string) bool {
 
 // remember records conversation's bot in the young generation of
 // Pool.Sticky, turning the generations over when it is full.
-func (c Config) remember(s Pool, conversation, bot string) Pool {
+func (c *Config) remember(s Pool, conversation, bot string) Pool {
 	if s.Sticky.Len() >= c.AffinitySize && !s.Sticky.Has(conversation) {
 		s.StickyOld, s.Sticky = s.Sticky, Table[string]{}
 	}
@@ -175,7 +175,7 @@ func (s Pool) endAt(sd *Send, at int, o actions.Outcome, detail string) Pool {
 // result reduces the end of one attempt: the bot's record first (a result
 // is the truth about the bot whatever became of the send), then the send:
 // delivered, retried on another bot when certainly not sent, or ended.
-func (c Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uint64) Pool {
+func (c *Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uint64) Pool {
 	s = c.update(s, p.Bot, seq, func(b *Bot) {
 		if !c.Drives(b) {
 			return // its owner counts the attempts it makes
