@@ -153,7 +153,7 @@ func (t Table[V]) lookup(key string) (V, int) {
 // in t (lookup), set to v: Set without the search.
 func (t Table[V]) setAt(i int, v V) Table[V] {
 	h := t.next()
-	h.vals = h.vals.set(h.shift, i, v, h.ver)
+	h.vals = h.vals.set(h.shift, i, v, h.ver, false)
 	return Table[V]{h}
 }
 
@@ -169,18 +169,20 @@ func (t Table[V]) Set(key string, v V) Table[V] {
 	i, hv, hashed := t.h.find(key)
 	h := t.next()
 	if i >= 0 {
-		h.vals = h.vals.set(h.shift, i, v, h.ver)
+		h.vals = h.vals.set(h.shift, i, v, h.ver, false)
 		return Table[V]{h}
 	}
 	if !hashed || h.lin != t.h.lin {
 		hv = h.lin.index.hash(key)
 	}
 	i = h.n
+	fresh := false // a slot no version of the lineage had
 	if j, ok := h.lin.index.loadHash(key, hv); ok {
 		i = j // deleted earlier in this lineage: reuse its hole
 	} else {
 		h.lin.index.storeHash(key, hv, i)
 		h.n++
+		fresh = true
 	}
 	for h.keys == nil || i >= width<<h.shift {
 		if h.keys != nil {
@@ -188,8 +190,8 @@ func (t Table[V]) Set(key string, v V) Table[V] {
 		}
 		h.keys, h.vals = raise(h.keys), raise(h.vals)
 	}
-	h.keys = h.keys.set(h.shift, i, key, h.ver)
-	h.vals = h.vals.set(h.shift, i, v, h.ver)
+	h.keys = h.keys.set(h.shift, i, key, h.ver, fresh)
+	h.vals = h.vals.set(h.shift, i, v, h.ver, fresh)
 	h.live++
 	return Table[V]{h}
 }
@@ -290,8 +292,8 @@ func (t Table[V]) deleteAt(key string, i int) Table[V] {
 	}
 	var zero V
 	h := t.next()
-	h.keys = h.keys.set(h.shift, i, "", h.ver)
-	h.vals = h.vals.set(h.shift, i, zero, h.ver)
+	h.keys = h.keys.set(h.shift, i, "", h.ver, false)
+	h.vals = h.vals.set(h.shift, i, zero, h.ver, false)
 	h.live--
 	return Table[V]{h}
 }

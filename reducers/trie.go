@@ -143,6 +143,18 @@ func (n *node[T]) resolve(v uint64, out *[width]T) {
 	}
 }
 
+// resolveTo writes a leaf's first m slots as of version v into out: a
+// reader must not read the slots past its version's length, which the
+// writer of a newer version may be filling (see set).
+func (n *node[T]) resolveTo(v uint64, m int, out *[width]T) {
+	copy(out[:m], n.vals[:m])
+	for j := range n.used.Load() {
+		if b := &n.box[j]; b.ver <= v && b.idx < m {
+			out[b.idx] = b.val
+		}
+	}
+}
+
 // get returns slot i, which must exist, of the trie rooted at n as of
 // version v.
 func get[T any](n *node[T], shift uint, i int, v uint64) T {
@@ -167,9 +179,19 @@ func raise[T any](n *node[T]) *node[T] {
 // version nv on, and returns n, or n's copy when n was full. nv must be
 // the lineage's newest version, claimed by the caller; the trie is read as
 // of nv-1. A slot past the end is appended.
-func (n *node[T]) set(shift uint, i int, x T, nv uint64) *node[T] {
+//
+// A fresh slot is one no version of the lineage ever had (i is at or past
+// the length of version nv-1, the newest before nv): no reader of any
+// version reads it, nor descends into a subtree that holds only fresh
+// slots, so such a slot is written in place, without a box. Readers read
+// slots below their version's length only (see walkNodes).
+func (n *node[T]) set(shift uint, i int, x T, nv uint64, fresh bool) *node[T] {
 	idx := (i >> shift) & mask
 	if shift == 0 {
+		if fresh {
+			n.vals[idx] = x
+			return n
+		}
 		if n.record(change[T]{ver: nv, idx: idx, val: x}) {
 			return n
 		}
@@ -183,8 +205,12 @@ func (n *node[T]) set(shift uint, i int, x T, nv uint64) *node[T] {
 		// A fresh subtree for an appended slot: nobody can see it yet, so
 		// its slots are written directly.
 		nk = freshPath(shift-bits, i, x)
+		if fresh {
+			n.kids[idx] = nk
+			return n
+		}
 	} else {
-		nk = kid.set(shift-bits, i, x, nv)
+		nk = kid.set(shift-bits, i, x, nv, fresh)
 		if nk == kid {
 			return n
 		}
@@ -249,9 +275,10 @@ func walkNodes[K, V any](a *node[K], b *node[V], shift uint, base, limit int, v 
 	if shift == 0 {
 		var ks [width]K
 		var vs [width]V
-		a.resolve(v, &ks)
-		b.resolve(v, &vs)
-		for j := range min(width, limit-base) {
+		m := min(width, limit-base)
+		a.resolveTo(v, m, &ks)
+		b.resolveTo(v, m, &vs)
+		for j := range m {
 			if !yield(base+j, ks[j], vs[j]) {
 				return false
 			}
