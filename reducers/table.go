@@ -15,8 +15,10 @@ import (
 //
 // Changing one entry of a Table of any size usually allocates nothing: the
 // change is recorded in the entry's node, stamped with the new version,
-// and older versions keep reading around it. Every few changes to a node
-// the node is copied (one node of 32 slots per level at most), so the
+// and older versions keep reading around it (a key added at the end is
+// written in place: no older version reads that far). Every few changes
+// to a node the node is copied (one node of 32 slots per level at most),
+// and every few changes a batch of version heads is allocated, so the
 // allocations per change are a small constant whatever the size; the other
 // entries are shared with the previous version. See trie.go.
 //
