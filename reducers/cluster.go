@@ -33,7 +33,7 @@ func (c Config) Drives(b *Bot) bool { return b.Node == c.Node }
 // bot's lease under its token when it was made (a cluster/OWNED only when
 // it brings a newer token). A fact this process published itself is
 // never reduced twice.
-func (c Config) admit(s Pool, a actions.Action) bool {
+func (c *Config) admit(s Pool, a actions.Action) bool {
 	if a.Meta.Node == c.Node {
 		return false
 	}
@@ -47,7 +47,7 @@ func (c Config) admit(s Pool, a actions.Action) bool {
 // cluster reduces the cluster actions, and the notices of a bot's
 // recovery told by its owner. It returns false for an action it does not
 // know or that changes nothing.
-func (c Config) cluster(s Pool, a actions.Action, t time.Time, seq uint64) (Pool, bool) {
+func (c *Config) cluster(s Pool, a actions.Action, t time.Time, seq uint64) (Pool, bool) {
 	switch a.Type {
 	case actions.Owned.Type():
 		p, _ := actions.Owned.Match(a)
@@ -106,7 +106,7 @@ func (c Config) cluster(s Pool, a actions.Action, t time.Time, seq uint64) (Pool
 // out of rotation) if the pool did not know it: a bot that another
 // process drives is in every process's pool, whether or not this process
 // could drive it.
-func (c Config) known(s Pool, bot string, t time.Time) Pool {
+func (c *Config) known(s Pool, bot string, t time.Time) Pool {
 	if s.Bots.Has(bot) {
 		return s
 	}
@@ -145,7 +145,7 @@ func mirrorFailed(b *Bot, t time.Time, p actions.ReasonPayload) {
 // record older (by its token) than the one held, are left as they are; so is everything else in the snapshot (the
 // sends and inbound messages of the process that wrote it). A snapshot
 // that does not decode changes nothing.
-func (c Config) snapshot(s Pool, p actions.SnapshotPayload, seq uint64) (Pool, bool) {
+func (c *Config) snapshot(s Pool, p actions.SnapshotPayload, seq uint64) (Pool, bool) {
 	var snap Pool
 	if err := json.Unmarshal(p.State, &snap); err != nil {
 		return s, false

@@ -13,7 +13,7 @@ const unreachableCap = 1 << 14
 
 // reduceContacts reduces what a bot's puppet says of its contacts: its
 // whole list (bot/CONTACTS), or one friend more or less.
-func (c Config) reduceContacts(s Pool, a actions.Action) Pool {
+func (c *Config) reduceContacts(s Pool, a actions.Action) Pool {
 	seq := a.Meta.Seq
 	switch a.Type {
 	case actions.ContactsLearned.Type():

@@ -11,17 +11,31 @@ import (
 // previous version. It is a treap whose priorities are a hash of the key,
 // so the same changes give the same shape. The zero value is empty.
 // Deadlines are comparable: == holds for a version and one derived from
-// it without change.
+// it without change. A Deadlines is one pointer wide: every change makes
+// a new root, which holds the count.
 type Deadlines struct {
 	root *dnode
-	n    int
 }
 
 type dnode struct {
 	t    int64 // UnixNano
 	bot  string
 	prio uint64
+	size int // nodes in the subtree rooted here
 	l, r *dnode
+}
+
+// sized sets n's size from its children's and returns n; n is a node
+// nobody can see yet.
+func sized(n *dnode) *dnode {
+	n.size = 1
+	if n.l != nil {
+		n.size += n.l.size
+	}
+	if n.r != nil {
+		n.size += n.r.size
+	}
+	return n
 }
 
 func dless(t1 int64, b1 string, t2 int64, b2 string) bool {
@@ -32,7 +46,12 @@ func dless(t1 int64, b1 string, t2 int64, b2 string) bool {
 }
 
 // Len returns the number of deadlines.
-func (d Deadlines) Len() int { return d.n }
+func (d Deadlines) Len() int {
+	if d.root == nil {
+		return 0
+	}
+	return d.root.size
+}
 
 // Min returns the earliest deadline and its bot.
 func (d Deadlines) Min() (time.Time, string, bool) {
@@ -68,16 +87,11 @@ func (d Deadlines) Move(bot string, old, next time.Time) Deadlines {
 		return d
 	}
 	if !old.IsZero() {
-		var found bool
-		d.root, found = ddel(d.root, old.UnixNano(), bot)
-		if found {
-			d.n--
-		}
+		d.root, _ = ddel(d.root, old.UnixNano(), bot)
 	}
 	if !next.IsZero() {
 		t := next.UnixNano()
-		d.root = dins(d.root, &dnode{t: t, bot: bot, prio: dprio(t, bot)})
-		d.n++
+		d.root = dins(d.root, &dnode{t: t, bot: bot, prio: dprio(t, bot), size: 1})
 	}
 	return d
 }
@@ -97,7 +111,7 @@ func dins(n, x *dnode) *dnode {
 	}
 	if x.prio > n.prio {
 		x.l, x.r = dsplit(n, x.t, x.bot)
-		return x
+		return sized(x)
 	}
 	c := *n
 	if dless(x.t, x.bot, n.t, n.bot) {
@@ -105,7 +119,7 @@ func dins(n, x *dnode) *dnode {
 	} else {
 		c.r = dins(n.r, x)
 	}
-	return &c
+	return sized(&c)
 }
 
 // dsplit splits n into the keys before (t, bot) and those after it.
@@ -117,11 +131,11 @@ func dsplit(n *dnode, t int64, bot string) (*dnode, *dnode) {
 	if dless(n.t, n.bot, t, bot) {
 		var r *dnode
 		c.r, r = dsplit(n.r, t, bot)
-		return &c, r
+		return sized(&c), r
 	}
 	var l *dnode
 	l, c.l = dsplit(n.l, t, bot)
-	return l, &c
+	return l, sized(&c)
 }
 
 func ddel(n *dnode, t int64, bot string) (*dnode, bool) {
@@ -141,7 +155,7 @@ func ddel(n *dnode, t int64, bot string) (*dnode, bool) {
 	if !found {
 		return n, false
 	}
-	return &c, true
+	return sized(&c), true
 }
 
 // dmerge joins a and b, every key of a being before every key of b.
@@ -154,10 +168,10 @@ func dmerge(a, b *dnode) *dnode {
 	case a.prio > b.prio:
 		c := *a
 		c.r = dmerge(a.r, b)
-		return &c
+		return sized(&c)
 	default:
 		c := *b
 		c.l = dmerge(a, b.l)
-		return &c
+		return sized(&c)
 	}
 }

@@ -50,7 +50,7 @@ func Fingerprint(p actions.MessagePayload, self string) string {
 // The risk of a false positive is written in Config.Fingerprint: the same
 // sender sending the same text twice in one conversation within the
 // window is delivered once.
-func (c Config) fingerprinted(s Pool, p actions.MessagePayload, t time.Time) (Pool, bool) {
+func (c *Config) fingerprinted(s Pool, p actions.MessagePayload, t time.Time) (Pool, bool) {
 	if c.Fingerprint < 0 {
 		return s, false
 	}

@@ -12,7 +12,7 @@ import (
 // under -race it checks that lookups never miss a stored key.
 func TestIndexReadersWhileGrowing(t *testing.T) {
 	const keys = 20_000
-	var x index
+	x := &newLineage[int]().index
 	var stored atomic.Int64
 	var wg sync.WaitGroup
 	var misses atomic.Int64
@@ -42,7 +42,7 @@ func TestIndexReadersWhileGrowing(t *testing.T) {
 	if _, ok := x.load("absent"); ok {
 		t.Fatal("found a key never stored")
 	}
-	var empty index
+	empty := &newLineage[int]().index
 	if _, ok := empty.load("a"); ok {
 		t.Fatal("empty index found a key")
 	}

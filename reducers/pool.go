@@ -196,7 +196,7 @@ func (c Config) Reducer() Reducer[Pool] {
 	return func(s Pool, a actions.Action) Pool { return c.reduce(s, a) }
 }
 
-func (c Config) reduce(s Pool, a actions.Action) Pool {
+func (c *Config) reduce(s Pool, a actions.Action) Pool {
 	t, seq := a.Meta.Time, a.Meta.Seq
 	if a.Meta.Node != "" && !c.admit(s, a) {
 		return s // from another process's feed, and stale or our own
@@ -363,17 +363,17 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 		}
 	case actions.SendCollected.Type():
 		p, _ := actions.SendCollected.Match(a)
-		sd, ok := s.Sends.Get(p.ID)
+		sd, at := s.Sends.lookup(p.ID)
 		switch {
-		case !ok:
+		case at < 0:
 			return s
 		case sd.Outcome.Done() || sd.Waiting:
-			s.Sends = s.Sends.Delete(p.ID)
+			s.Sends = s.Sends.deleteAt(p.ID, at)
 			s.Queue = s.Queue.Delete(p.ID)
 		default:
 			n := *sd
 			n.Orphan, n.Canceled = true, true
-			s.Sends = s.Sends.Set(n.ID, &n)
+			s.Sends = s.Sends.setAt(at, &n)
 		}
 	case actions.MessageAccepted.Type():
 		s.Accepted++
@@ -421,9 +421,9 @@ func (c Config) reduce(s Pool, a actions.Action) Pool {
 
 // update replaces bot id's record with a changed copy and keeps Avail,
 // Available and Deadlines in step. An unknown bot leaves s unchanged.
-func (c Config) update(s Pool, id string, seq uint64, f func(*Bot)) Pool {
-	old, ok := s.Bots.Get(id)
-	if !ok {
+func (c *Config) update(s Pool, id string, seq uint64, f func(*Bot)) Pool {
+	old, at := s.Bots.lookup(id)
+	if at < 0 {
 		return s
 	}
 	nb := *old
@@ -450,7 +450,7 @@ func (c Config) update(s Pool, id string, seq uint64, f func(*Bot)) Pool {
 	if !nb.Due.Equal(old.Due) {
 		s.Deadlines = s.Deadlines.Move(id, old.Due, nb.Due)
 	}
-	s.Bots = s.Bots.Set(id, &nb)
+	s.Bots = s.Bots.setAt(at, &nb)
 	return s
 }
 
@@ -475,7 +475,7 @@ func unavailable(b *Bot, t time.Time, reason string) {
 }
 
 // fail takes b out of rotation and schedules its first reset.
-func (c Config) fail(b *Bot, t time.Time, reason string) {
+func (c *Config) fail(b *Bot, t time.Time, reason string) {
 	unavailable(b, t, reason)
 	b.Phase, b.Dings, b.NextDing, b.ScanSince = Failed, 0, time.Time{}, time.Time{}
 	b.Reset, b.Resetting = 0, false
@@ -483,7 +483,7 @@ func (c Config) fail(b *Bot, t time.Time, reason string) {
 }
 
 // dingAt is when b is dinged next, in the Watching phase.
-func (c Config) dingAt(b *Bot) time.Time {
+func (c *Config) dingAt(b *Bot) time.Time {
 	if b.Dings > 0 {
 		return b.NextDing
 	}
@@ -493,7 +493,7 @@ func (c Config) dingAt(b *Bot) time.Time {
 // next is b's next deadline, or zero for none: its heartbeat's, or the
 // refill of its send budget when a send waits for it, whichever is first;
 // none for a bot this process does not drive.
-func (c Config) next(b *Bot) time.Time {
+func (c *Config) next(b *Bot) time.Time {
 	if !c.Drives(b) {
 		return time.Time{}
 	}
@@ -505,7 +505,7 @@ func (c Config) next(b *Bot) time.Time {
 }
 
 // nextBeat is b's next heartbeat deadline, or zero for none.
-func (c Config) nextBeat(b *Bot) time.Time {
+func (c *Config) nextBeat(b *Bot) time.Time {
 	switch b.Phase {
 	case Watching:
 		fail := b.LastSeen.Add(c.FailAfter)
@@ -526,7 +526,7 @@ func (c Config) nextBeat(b *Bot) time.Time {
 
 // due decides what the passing of b's deadline at, seen by the clock,
 // means at t.
-func (c Config) due(b *Bot, at, t time.Time, seq uint64) {
+func (c *Config) due(b *Bot, at, t time.Time, seq uint64) {
 	if b.Due.IsZero() || !at.Equal(b.Due) {
 		return // the deadline moved since the clock looked
 	}
@@ -559,7 +559,7 @@ func (c Config) due(b *Bot, at, t time.Time, seq uint64) {
 
 // accept decides whether an inbound message is new and for the
 // application: not the pool's own, not seen before by another bot.
-func (c Config) accept(s Pool, p actions.MessagePayload, t time.Time, seq uint64) Pool {
+func (c *Config) accept(s Pool, p actions.MessagePayload, t time.Time, seq uint64) Pool {
 	if s.Selves.Has(p.From) {
 		return s
 	}

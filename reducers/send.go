@@ -17,24 +17,29 @@ import (
 // RefillAt). With no bot at all, the send waits (WaitForBot, before any
 // attempt) or ends: Unreachable when every attempt was refused as not a
 // friend, else NoBot.
-func (c Config) route(s Pool, sd *Send, t time.Time, seq uint64) Pool {
+func (c *Config) route(s Pool, sd *Send, t time.Time, seq uint64) Pool {
 	tried := func(b string) bool { return slices.Contains(sd.Tried, b) || !s.carries(b, sd.Media) }
-	spent := func(b string) bool { return tried(b) || !c.canSend(s, b, t) }
+	var last budget
+	spent := func(b string) bool { return tried(b) || !c.canSend(s, b, t, &last) }
 	var bot string
 	var ok bool
+	pos := -1
 	if c.Affinity {
 		s, bot, ok = c.stick(s, sd.To, tried, spent)
+		if ok {
+			pos = s.Avail.Position(bot)
+		}
 	} else {
-		bot, ok = NextBot(s, sd.To, spent)
+		bot, pos, ok = nextBot(s, sd.To, spent)
 	}
 	if ok {
-		s = c.spend(s, bot, t)
+		s = c.spend(s, bot, t, last)
 		sd.Bot, sd.Waiting, sd.Throttled, sd.RoutedBy = bot, false, false, seq
 		sd.Attempt++
 		if sd.Attempt > 1 {
 			s.Failovers++
 		}
-		if i := s.Avail.Position(bot); i >= 0 {
+		if i := pos; i >= 0 {
 			s.Cursor = i + 1
 			if s.Cursor >= s.Avail.Slots() {
 				s.Cursor = 0
@@ -88,7 +93,7 @@ func (c Config) route(s Pool, sd *Send, t time.Time, seq uint64) Pool {
 // chooses among those with budget, and the conversation stays. Otherwise
 // (a first send, or a bot that can no longer serve) Rendezvous chooses
 // among the eligible bots, and the conversation moves there for good.
-func (c Config) stick(s Pool, conversation string, tried, spent func(string) bool) (Pool, string, bool) {
+func (c *Config) stick(s Pool, conversation string, tried, spent func(string) bool) (Pool, string, bool) {
 	cur, ok := s.Sticky.Get(conversation)
 	fresh := ok
 	if !ok {
@@ -119,7 +124,7 @@ func serves(s Pool, target, bot string) bool {
 
 // remember records conversation's bot in the young generation of
 // Pool.Sticky, turning the generations over when it is full.
-func (c Config) remember(s Pool, conversation, bot string) Pool {
+func (c *Config) remember(s Pool, conversation, bot string) Pool {
 	if s.Sticky.Len() >= c.AffinitySize && !s.Sticky.Has(conversation) {
 		s.StickyOld, s.Sticky = s.Sticky, Table[string]{}
 	}
@@ -148,23 +153,32 @@ func (s Pool) StickyBot(conversation string) (string, bool) {
 // end ends sd with an outcome. An orphan (its caller stopped waiting) is
 // forgotten at once; any other send stays until its caller collects it.
 func (s Pool) end(sd *Send, o actions.Outcome, detail string) Pool {
+	_, at := s.Sends.lookup(sd.ID)
+	return s.endAt(sd, at, o, detail)
+}
+
+// endAt is end for a send whose position in s.Sends is at (-1 for none).
+func (s Pool) endAt(sd *Send, at int, o actions.Outcome, detail string) Pool {
 	sd.Outcome, sd.Error, sd.Waiting, sd.RoutedBy = o, detail, false, 0
 	s.Queue = s.Queue.Delete(sd.ID)
 	if o == actions.Delivered {
 		s.Delivered++
 	}
-	if sd.Orphan {
-		s.Sends = s.Sends.Delete(sd.ID)
-		return s
+	switch {
+	case sd.Orphan:
+		s.Sends = s.Sends.deleteAt(sd.ID, at)
+	case at >= 0:
+		s.Sends = s.Sends.setAt(at, sd)
+	default:
+		s.Sends = s.Sends.Set(sd.ID, sd)
 	}
-	s.Sends = s.Sends.Set(sd.ID, sd)
 	return s
 }
 
 // result reduces the end of one attempt: the bot's record first (a result
 // is the truth about the bot whatever became of the send), then the send:
 // delivered, retried on another bot when certainly not sent, or ended.
-func (c Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uint64) Pool {
+func (c *Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uint64) Pool {
 	s = c.update(s, p.Bot, seq, func(b *Bot) {
 		if !c.Drives(b) {
 			return // its owner counts the attempts it makes
@@ -187,11 +201,11 @@ func (c Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uin
 			b.RoomsBy = seq
 		}
 	})
-	old, ok := s.Sends.Get(p.ID)
-	if ok && p.Outcome == actions.Unreachable && s.Bots.Has(p.Bot) {
+	old, at := s.Sends.lookup(p.ID)
+	if at >= 0 && p.Outcome == actions.Unreachable && s.Bots.Has(p.Bot) {
 		s = s.refused(old.To, p.Bot) // true of the bot whatever became of the send
 	}
-	if !ok || old.Outcome.Done() || old.Attempt != p.Attempt || old.Bot != p.Bot {
+	if at < 0 || old.Outcome.Done() || old.Attempt != p.Attempt || old.Bot != p.Bot {
 		return s // not this send's current attempt
 	}
 	sd := *old
@@ -199,7 +213,7 @@ func (c Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uin
 	gone := p.CallerGone || sd.Canceled
 	switch p.Outcome {
 	case actions.Delivered:
-		return s.end(&sd, actions.Delivered, "")
+		return s.endAt(&sd, at, actions.Delivered, "")
 	case actions.NotSent, actions.Unreachable:
 		if gone {
 			return s.end(&sd, actions.Canceled, p.Error)
@@ -227,14 +241,20 @@ func (c Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uin
 // when none of those qualifies. It returns false when no bot qualifies.
 // Send budgets are the caller's to exclude.
 func NextBot(s Pool, target string, exclude func(bot string) bool) (string, bool) {
+	b, _, ok := nextBot(s, target, exclude)
+	return b, ok
+}
+
+// nextBot is NextBot, which also returns the bot's position in s.Avail.
+func nextBot(s Pool, target string, exclude func(bot string) bool) (string, int, bool) {
 	refused, _ := s.Unreachable.Get(target)
 	ex := func(b string) bool { return slices.Contains(refused, b) || (exclude != nil && exclude(b)) }
 	if members, isRoom := s.Rooms.Get(target); isRoom {
 		return firstEligible(s, members, ex, s.Cursor)
 	}
 	if knowers, known := s.Contacts.Get(target); known {
-		if b, ok := firstEligible(s, knowers, ex, s.Cursor); ok {
-			return b, true
+		if b, i, ok := firstEligible(s, knowers, ex, s.Cursor); ok {
+			return b, i, true
 		}
 		return roundRobin(s, func(b string) bool { return listed(s, b) || ex(b) })
 	}
@@ -248,11 +268,11 @@ func listed(s Pool, bot string) bool {
 }
 
 // roundRobin returns the first available bot at or after the cursor that
-// is not excluded.
-func roundRobin(s Pool, exclude func(string) bool) (string, bool) {
+// is not excluded, and its position in s.Avail.
+func roundRobin(s Pool, exclude func(string) bool) (string, int, bool) {
 	n := s.Avail.Slots()
 	if n == 0 || s.Available == 0 {
-		return "", false
+		return "", -1, false
 	}
 	start := s.Cursor
 	if start >= n {
@@ -265,29 +285,30 @@ func roundRobin(s Pool, exclude func(string) bool) (string, bool) {
 		}
 		id, up, ok := s.Avail.At(i)
 		if ok && up && !exclude(id) {
-			return id, true
+			return id, i, true
 		}
 	}
-	return "", false
+	return "", -1, false
 }
 
 // firstEligible returns the first eligible member (members are in pool
-// order) at or after cursor, wrapping around to the first eligible one.
-func firstEligible(s Pool, members []string, exclude func(string) bool, cursor int) (string, bool) {
-	fallback := ""
+// order) at or after cursor, wrapping around to the first eligible one,
+// and its position in s.Avail.
+func firstEligible(s Pool, members []string, exclude func(string) bool, cursor int) (string, int, bool) {
+	fallback, fpos := "", -1
 	for _, id := range members {
-		up, _ := s.Avail.Get(id)
+		up, i := s.Avail.lookup(id)
 		if !up || exclude(id) {
 			continue
 		}
-		if s.Avail.Position(id) >= cursor {
-			return id, true
+		if i >= cursor {
+			return id, i, true
 		}
 		if fallback == "" {
-			fallback = id
+			fallback, fpos = id, i
 		}
 	}
-	return fallback, fallback != ""
+	return fallback, fpos, fallback != ""
 }
 
 // AffinityBot chooses a bot for a conversation by rendezvous hashing: the

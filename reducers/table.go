@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"sync/atomic"
 )
@@ -14,8 +15,10 @@ import (
 //
 // Changing one entry of a Table of any size usually allocates nothing: the
 // change is recorded in the entry's node, stamped with the new version,
-// and older versions keep reading around it. Every few changes to a node
-// the node is copied (one node of 32 slots per level at most), so the
+// and older versions keep reading around it (a key added at the end is
+// written in place: no older version reads that far). Every few changes
+// to a node the node is copied (one node of 32 slots per level at most),
+// and every few changes a batch of version heads is allocated, so the
 // allocations per change are a small constant whatever the size; the other
 // entries are shared with the previous version. See trie.go.
 //
@@ -35,9 +38,21 @@ import (
 // any number of goroutines while another derives new versions from it.
 // Tables are comparable: two Tables are == only when one was derived from
 // the other without change, which is what makes memoized selectors hit.
+//
+// A Table is one pointer wide, to the immutable head of its version (nil
+// for the empty table), so that a state holding many Tables stays small
+// to copy and to box. Every change makes a new head; heads are allocated
+// a few at a time (see lineage.head), so a change still allocates less
+// than once on average.
 type Table[V any] struct {
-	lin   *lineage
-	ver   uint64        // the version this Table reads at
+	h *tableHead[V]
+}
+
+// tableHead is one version of a Table. It is never changed once a Table
+// holds it.
+type tableHead[V any] struct {
+	lin   *lineage[V]
+	ver   uint64        // the version this head reads at
 	keys  *node[string] // slot → key, "" for a hole
 	vals  *node[V]      // slot → value; same shape as keys
 	shift uint          // of both roots; see trie.go
@@ -46,39 +61,78 @@ type Table[V any] struct {
 }
 
 // lineage is what the versions derived one from the other share.
-type lineage struct {
+type lineage[V any] struct {
 	index  index // key → slot; entries are never removed
 	latest atomic.Uint64
+	heads  []tableHead[V] // heads allocated ahead; the newest version's writer's only
+	batch  int            // len of the last heads allocated
+}
+
+// newLineage returns a lineage without versions, whose index hashes with
+// a seed of its own.
+func newLineage[V any]() *lineage[V] {
+	l := &lineage[V]{}
+	l.index.seed = maphash.MakeSeed()
+	return l
+}
+
+// maxHeads is how many heads a lineage allocates at once, at most.
+// Heads allocated together stay in memory while any of them is held,
+// and with them the roots of their versions: a few old nodes at most.
+const maxHeads = 16
+
+// head returns a head for the lineage's next version. Only the writer of
+// the newest version calls it (after its compare-and-swap in next), so
+// the heads allocated ahead need no lock; a head, once returned, is only
+// ever written by that writer, before it publishes the head.
+func (l *lineage[V]) head() *tableHead[V] {
+	if len(l.heads) == 0 {
+		l.batch = min(2*l.batch+2, maxHeads)
+		l.heads = make([]tableHead[V], l.batch)
+	}
+	h := &l.heads[0]
+	l.heads = l.heads[1:]
+	return h
 }
 
 // Len returns the number of keys.
-func (t Table[V]) Len() int { return t.live }
+func (t Table[V]) Len() int {
+	if t.h == nil {
+		return 0
+	}
+	return t.h.live
+}
 
-// slot returns the position of key in t, or -1.
-func (t Table[V]) slot(key string) int {
-	if t.lin == nil || key == "" {
-		return -1
+// find returns the position of key in h, or -1. When hashed, hv is key's
+// hash in h's lineage, for the change that may follow the lookup.
+func (h *tableHead[V]) find(key string) (i int, hv uint64, hashed bool) {
+	if h == nil || key == "" {
+		return -1, 0, false
 	}
-	i, ok := t.lin.index.load(key)
-	if !ok {
-		return -1
-	}
-	if i >= t.n {
-		return -1 // added by a later version
+	hv = h.lin.index.hash(key)
+	i, ok := h.lin.index.loadHash(key, hv)
+	if !ok || i >= h.n {
+		return -1, hv, true // i >= n: added by a later version
 	}
 	// A slot only ever holds the key the index gives it, so in a version
 	// without holes every slot below n holds its key and the check below,
 	// a descent of the keys trie, can be skipped.
-	if t.live != t.n && get(t.keys, t.shift, i, t.ver) != key {
-		return -1 // deleted in this version, or not yet added again
+	if h.live != h.n && get(h.keys, h.shift, i, h.ver) != key {
+		return -1, hv, true // deleted in this version, or not yet added again
 	}
+	return i, hv, true
+}
+
+// slot returns the position of key in t, or -1.
+func (t Table[V]) slot(key string) int {
+	i, _, _ := t.h.find(key)
 	return i
 }
 
 // Get returns the value for key.
 func (t Table[V]) Get(key string) (V, bool) {
 	if i := t.slot(key); i >= 0 {
-		return get(t.vals, t.shift, i, t.ver), true
+		return get(t.h.vals, t.h.shift, i, t.h.ver), true
 	}
 	var zero V
 	return zero, false
@@ -86,6 +140,24 @@ func (t Table[V]) Get(key string) (V, bool) {
 
 // Has reports whether key is present.
 func (t Table[V]) Has(key string) bool { return t.slot(key) >= 0 }
+
+// lookup returns the value for key and its position, or -1, for a change
+// at that position (setAt, deleteAt) that follows without a second search.
+func (t Table[V]) lookup(key string) (V, int) {
+	if i := t.slot(key); i >= 0 {
+		return get(t.h.vals, t.h.shift, i, t.h.ver), i
+	}
+	var zero V
+	return zero, -1
+}
+
+// setAt returns a table with the value at position i, a key's position
+// in t (lookup), set to v: Set without the search.
+func (t Table[V]) setAt(i int, v V) Table[V] {
+	h := t.next()
+	h.vals = h.vals.set(h.shift, i, v, h.ver, false)
+	return Table[V]{h}
+}
 
 // Set returns a table with key set to v. A new key goes last in order; a
 // key deleted earlier returns to the position it had, unless the table was
@@ -96,69 +168,81 @@ func (t Table[V]) Set(key string, v V) Table[V] {
 	if key == "" {
 		return t
 	}
-	if i := t.slot(key); i >= 0 {
-		t.own()
-		t.vals = t.vals.set(t.shift, i, v, t.ver)
-		return t
+	i, hv, hashed := t.h.find(key)
+	h := t.next()
+	if i >= 0 {
+		h.vals = h.vals.set(h.shift, i, v, h.ver, false)
+		return Table[V]{h}
 	}
-	t.own()
-	i := t.n
-	if j, ok := t.lin.index.load(key); ok {
+	if !hashed || h.lin != t.h.lin {
+		hv = h.lin.index.hash(key)
+	}
+	i = h.n
+	fresh := false // a slot no version of the lineage had
+	if j, ok := h.lin.index.loadHash(key, hv); ok {
 		i = j // deleted earlier in this lineage: reuse its hole
 	} else {
-		t.lin.index.store(key, i)
-		t.n++
+		h.lin.index.storeHash(key, hv, i)
+		h.n++
+		fresh = true
 	}
-	for t.keys == nil || i >= width<<t.shift {
-		if t.keys != nil {
-			t.shift += bits
+	for h.keys == nil || i >= width<<h.shift {
+		if h.keys != nil {
+			h.shift += bits
 		}
-		t.keys, t.vals = raise(t.keys), raise(t.vals)
+		h.keys, h.vals = raise(h.keys), raise(h.vals)
 	}
-	t.keys = t.keys.set(t.shift, i, key, t.ver)
-	t.vals = t.vals.set(t.shift, i, v, t.ver)
-	t.live++
-	return t
+	h.keys = h.keys.set(h.shift, i, key, h.ver, fresh)
+	h.vals = h.vals.set(h.shift, i, v, h.ver, fresh)
+	h.live++
+	return Table[V]{h}
 }
 
-// own makes t the next version of its lineage, which t must be the newest
-// of; when it is not (a branch), t is first copied into a new lineage of
-// its own.
-func (t *Table[V]) own() {
-	switch {
-	case t.lin == nil:
-		t.lin = &lineage{}
-	case t.lin.latest.CompareAndSwap(t.ver, t.ver+1):
-		t.ver++
-		return
-	default:
-		*t = t.rebuilt(true, "")
+// next returns a new head holding t's contents as the next version of its
+// lineage, which t must be the newest of; when it is not (a branch), t is
+// first copied into a new lineage of its own. The caller changes the head
+// before it returns it in a Table.
+func (t Table[V]) next() *tableHead[V] {
+	if t.h != nil && t.h.lin.latest.CompareAndSwap(t.h.ver, t.h.ver+1) {
+		h := t.h.lin.head()
+		*h = *t.h
+		h.ver++
+		return h
 	}
-	t.lin.latest.Store(1)
-	t.ver = 1
+	var nh tableHead[V]
+	if t.h == nil {
+		nh.lin = newLineage[V]()
+	} else {
+		nh = t.h.rebuilt(true, "")
+	}
+	nh.lin.latest.Store(1)
+	nh.ver = 1
+	h := nh.lin.head()
+	*h = nh
+	return h
 }
 
-// rebuilt returns t's contents in fresh nodes of a new lineage, whose
+// rebuilt returns h's contents in fresh nodes of a new lineage, whose
 // version 0 it is. With holes, positions are kept; without, the holes and
 // the key drop, if present, are dropped (compaction).
-func (t Table[V]) rebuilt(holes bool, drop string) Table[V] {
-	size := t.live
+func (h *tableHead[V]) rebuilt(holes bool, drop string) tableHead[V] {
+	size := h.live
 	if holes {
-		size = t.n
+		size = h.n
 	}
 	keys, vals := make([]string, 0, size), make([]V, 0, size)
-	lin := &lineage{}
+	lin := newLineage[V]()
 	if holes {
-		// Every key that had a slot in t keeps it, deleted keys included,
+		// Every key that had a slot in h keeps it, deleted keys included,
 		// so that a deleted key set again returns to its place on a branch
 		// as it does on the newest version.
-		t.lin.index.each(func(k string, i int) {
-			if i < t.n {
+		h.lin.index.each(func(k string, i int) {
+			if i < h.n {
 				lin.index.store(k, i)
 			}
 		})
 	}
-	walk2(t.keys, t.vals, t.shift, t.n, t.ver, func(_ int, k string, v V) bool {
+	walk2(h.keys, h.vals, h.shift, h.n, h.ver, func(_ int, k string, v V) bool {
 		if !holes && (k == "" || k == drop) {
 			return true
 		}
@@ -168,7 +252,7 @@ func (t Table[V]) rebuilt(holes bool, drop string) Table[V] {
 		keys, vals = append(keys, k), append(vals, v)
 		return true
 	})
-	out := Table[V]{lin: lin, n: len(keys), live: t.live}
+	out := tableHead[V]{lin: lin, n: len(keys), live: h.live}
 	if !holes {
 		out.live = len(keys)
 	}
@@ -186,47 +270,59 @@ func (t Table[V]) Update(key string, f func(V) V) Table[V] {
 	if i < 0 {
 		return t
 	}
-	t.own()
-	t.vals = t.vals.update(t.shift, i, f, t.ver)
-	return t
+	h := t.next()
+	h.vals = h.vals.update(h.shift, i, f, h.ver)
+	return Table[V]{h}
 }
 
 // Delete returns a table without key. Deleting an absent key returns t.
-func (t Table[V]) Delete(key string) Table[V] {
-	i := t.slot(key)
+func (t Table[V]) Delete(key string) Table[V] { return t.deleteAt(key, t.slot(key)) }
+
+// deleteAt returns a table without key, whose position in t is i (-1 for
+// an absent key): Delete without the search.
+func (t Table[V]) deleteAt(key string, i int) Table[V] {
 	if i < 0 {
 		return t
 	}
-	if holes := t.n - t.live + 1; holes > 32 && holes > t.live-1 {
+	if holes := t.h.n - t.h.live + 1; holes > 32 && holes > t.h.live-1 {
 		// Too many holes: compact straight away, without key, rather
 		// than record the deletion first.
-		return t.rebuilt(false, key)
+		nh := t.h.rebuilt(false, key)
+		h := nh.lin.head()
+		*h = nh
+		return Table[V]{h}
 	}
 	var zero V
-	t.own()
-	t.keys = t.keys.set(t.shift, i, "", t.ver)
-	t.vals = t.vals.set(t.shift, i, zero, t.ver)
-	t.live--
-	return t
+	h := t.next()
+	h.keys = h.keys.set(h.shift, i, "", h.ver, false)
+	h.vals = h.vals.set(h.shift, i, zero, h.ver, false)
+	h.live--
+	return Table[V]{h}
 }
 
 // Slots returns the number of positions, holes included; positions run
 // from 0 to Slots()-1 in insertion order.
-func (t Table[V]) Slots() int { return t.n }
+func (t Table[V]) Slots() int {
+	if t.h == nil {
+		return 0
+	}
+	return t.h.n
+}
 
 // At returns the key and value at position i, and false for a hole or an
 // out-of-range position. With Slots, it lets a caller walk the table from
 // any position, as round robin does.
 func (t Table[V]) At(i int) (string, V, bool) {
 	var zero V
-	if i < 0 || i >= t.n {
+	h := t.h
+	if h == nil || i < 0 || i >= h.n {
 		return "", zero, false
 	}
-	k := get(t.keys, t.shift, i, t.ver)
+	k := get(h.keys, h.shift, i, h.ver)
 	if k == "" {
 		return "", zero, false
 	}
-	return k, get(t.vals, t.shift, i, t.ver), true
+	return k, get(h.vals, h.shift, i, h.ver), true
 }
 
 // Position returns the position of key, or -1.
@@ -235,7 +331,11 @@ func (t Table[V]) Position(key string) int { return t.slot(key) }
 // All yields the keys and values in insertion order.
 func (t Table[V]) All() iter.Seq2[string, V] {
 	return func(yield func(string, V) bool) {
-		walk2(t.keys, t.vals, t.shift, t.n, t.ver, func(_ int, k string, v V) bool {
+		h := t.h
+		if h == nil {
+			return
+		}
+		walk2(h.keys, h.vals, h.shift, h.n, h.ver, func(_ int, k string, v V) bool {
 			return k == "" || yield(k, v)
 		})
 	}
@@ -243,7 +343,7 @@ func (t Table[V]) All() iter.Seq2[string, V] {
 
 // Keys returns the keys in insertion order.
 func (t Table[V]) Keys() []string {
-	out := make([]string, 0, t.live)
+	out := make([]string, 0, t.Len())
 	for k := range t.All() {
 		out = append(out, k)
 	}

@@ -50,8 +50,28 @@ type change[T any] struct {
 	val T
 }
 
-func newLeaf[T any]() *node[T]  { return &node[T]{vals: new([width]T)} }
-func newInner[T any]() *node[T] { return &node[T]{kids: new([width]*node[T])} }
+// leafMem and innerMem hold a node and its slots in one allocation.
+type leafMem[T any] struct {
+	n node[T]
+	s [width]T
+}
+
+type innerMem[T any] struct {
+	n node[T]
+	s [width]*node[T]
+}
+
+func newLeaf[T any]() *node[T] {
+	m := new(leafMem[T])
+	m.n.vals = &m.s
+	return &m.n
+}
+
+func newInner[T any]() *node[T] {
+	m := new(innerMem[T])
+	m.n.kids = &m.s
+	return &m.n
+}
 
 // kid returns slot i of an inner node as of version v.
 func (n *node[T]) kid(i int, v uint64) *node[T] {
@@ -97,31 +117,42 @@ func (n *node[T]) record(c change[T]) bool {
 
 // copyAt returns a node without boxes holding n's slots as of version v.
 func (n *node[T]) copyAt(v uint64) *node[T] {
-	c := &node[T]{}
 	used := n.used.Load()
 	if n.kids != nil {
-		kids := *n.kids
+		c := newInner[T]()
+		*c.kids = *n.kids
 		for j := range used {
 			if b := &n.box[j]; b.ver <= v {
-				kids[b.idx] = b.kid
+				c.kids[b.idx] = b.kid
 			}
 		}
-		c.kids = &kids
 		return c
 	}
-	c.vals = n.resolved(v)
+	c := newLeaf[T]()
+	n.resolve(v, c.vals)
 	return c
 }
 
-// resolved returns a copy of a leaf's slots as of version v.
-func (n *node[T]) resolved(v uint64) *[width]T {
-	vals := *n.vals
+// resolve writes a leaf's slots as of version v into out.
+func (n *node[T]) resolve(v uint64, out *[width]T) {
+	*out = *n.vals
 	for j := range n.used.Load() {
 		if b := &n.box[j]; b.ver <= v {
-			vals[b.idx] = b.val
+			out[b.idx] = b.val
 		}
 	}
-	return &vals
+}
+
+// resolveTo writes a leaf's first m slots as of version v into out: a
+// reader must not read the slots past its version's length, which the
+// writer of a newer version may be filling (see set).
+func (n *node[T]) resolveTo(v uint64, m int, out *[width]T) {
+	copy(out[:m], n.vals[:m])
+	for j := range n.used.Load() {
+		if b := &n.box[j]; b.ver <= v && b.idx < m {
+			out[b.idx] = b.val
+		}
+	}
 }
 
 // get returns slot i, which must exist, of the trie rooted at n as of
@@ -148,9 +179,19 @@ func raise[T any](n *node[T]) *node[T] {
 // version nv on, and returns n, or n's copy when n was full. nv must be
 // the lineage's newest version, claimed by the caller; the trie is read as
 // of nv-1. A slot past the end is appended.
-func (n *node[T]) set(shift uint, i int, x T, nv uint64) *node[T] {
+//
+// A fresh slot is one no version of the lineage ever had (i is at or past
+// the length of version nv-1, the newest before nv): no reader of any
+// version reads it, nor descends into a subtree that holds only fresh
+// slots, so such a slot is written in place, without a box. Readers read
+// slots below their version's length only (see walkNodes).
+func (n *node[T]) set(shift uint, i int, x T, nv uint64, fresh bool) *node[T] {
 	idx := (i >> shift) & mask
 	if shift == 0 {
+		if fresh {
+			n.vals[idx] = x
+			return n
+		}
 		if n.record(change[T]{ver: nv, idx: idx, val: x}) {
 			return n
 		}
@@ -164,8 +205,12 @@ func (n *node[T]) set(shift uint, i int, x T, nv uint64) *node[T] {
 		// A fresh subtree for an appended slot: nobody can see it yet, so
 		// its slots are written directly.
 		nk = freshPath(shift-bits, i, x)
+		if fresh {
+			n.kids[idx] = nk
+			return n
+		}
 	} else {
-		nk = kid.set(shift-bits, i, x, nv)
+		nk = kid.set(shift-bits, i, x, nv, fresh)
 		if nk == kid {
 			return n
 		}
@@ -228,8 +273,12 @@ func walk2[K, V any](a *node[K], b *node[V], shift uint, limit int, v uint64, yi
 
 func walkNodes[K, V any](a *node[K], b *node[V], shift uint, base, limit int, v uint64, yield func(int, K, V) bool) bool {
 	if shift == 0 {
-		ks, vs := a.resolved(v), b.resolved(v)
-		for j := range min(width, limit-base) {
+		var ks [width]K
+		var vs [width]V
+		m := min(width, limit-base)
+		a.resolveTo(v, m, &ks)
+		b.resolveTo(v, m, &vs)
+		for j := range m {
 			if !yield(base+j, ks[j], vs[j]) {
 				return false
 			}
