@@ -262,7 +262,11 @@ func (s *Store[S]) Seq() uint64 {
 
 // Dispatch sends a through the middleware chain to the reducer. It returns
 // ErrStopped after Stop, ErrReducerPanicked (wrapped, with the panic) when
-// the reducer panicked, and never blocks on subscribers or epics.
+// the reducer panicked, and never blocks on subscribers or epics. After
+// the chain returns it hands the queued actions to the epics that take
+// them directly (DirectInput), a batch at most, unless another goroutine
+// is doing so: call it without holding a lock that a middleware or such
+// an epic takes.
 func (s *Store[S]) Dispatch(a actions.Action) error {
 	if s.stopped.Load() {
 		return ErrStopped
