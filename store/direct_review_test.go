@@ -27,7 +27,7 @@ type gcTaker struct {
 }
 
 func (g *gcTaker) Input() func(actions.Action) {
-	for g.collects = 0; g.collects < 100 && g.backlog() > 0; g.collects++ {
+	for g.collects = 0; g.collects < 20 && g.backlog() > 0; g.collects++ {
 		runtime.GC()
 		runtime.Gosched()
 	}
