@@ -49,7 +49,7 @@ func (s *syncBuffer) String() string {
 
 // newFakePuppet returns a stopped puppet on n, closed at cleanup, and its
 // log.
-func newFakePuppet(t *testing.T, n *fakeNet, token string, opts ...wechatyservice.Option) (*wechatyservice.Puppet, *syncBuffer) {
+func newFakePuppet(t testing.TB, n *fakeNet, token string, opts ...wechatyservice.Option) (*wechatyservice.Puppet, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
 	opts = append([]wechatyservice.Option{
