@@ -24,8 +24,8 @@ type fakeUploads struct {
 	failCode  codes.Code
 	// holdAfter > 0: Upload stops reading after that many chunks, signals
 	// uploadHeld, and waits for the client to give up
-	holdAfter  int
-	uploadHeld chan struct{}
+	holdAfter   int
+	uploadHeld  chan struct{}
 	uploadCalls int
 	// sendFileCode: MessageSendFile fails with it (after the checks), as
 	// a service that lost the answer would
