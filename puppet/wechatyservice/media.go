@@ -81,11 +81,12 @@ func (p *Puppet) sendMedia(ctx context.Context, op, to string, call func(ctx con
 
 // SendFile sends a file with MessageSendFile and Wechaty FileBox JSON: a
 // URL box for a remote file; for bytes, a base64 box up to
-// UploadThreshold (1 MiB), and above it a UUID box of the bytes uploaded
+// UploadThreshold (64 KiB), and above it a UUID box of the bytes uploaded
 // first in UploadChunk chunks (Upload), as Wechaty's own clients send big
 // files, so gRPC's 4 MiB message limit does not bound them. Files above
-// MaxFileSize are ErrFileTooLarge. A service without Upload gets files up
-// to 3 MiB base64, and bigger ones are ErrFileTooLarge.
+// MaxFileSize (256 MiB) are ErrFileTooLarge. A service without Upload
+// (Unimplemented) gets files up to 3 MiB − 64 KiB base64, and bigger ones
+// are ErrFileTooLarge.
 //
 // Errors are classified as Say's; an upload that fails (the service
 // refuses it, ctx ends, the connection breaks) sends no message, so it is

@@ -16,8 +16,9 @@ import (
 	"google.golang.org/grpc"
 )
 
-// TestIntegrationLargeFiles: a 300 KB file goes out as base64 FileBox JSON
-// and arrives whole; a 60 KB file a contact sends is handed out by the
+// TestIntegrationLargeFiles: a 60 KB file goes out as base64 FileBox JSON
+// and a 300 KB one is uploaded first (above UploadThreshold), and both
+// arrive whole; a 60 KB file a contact sends is handed out by the
 // server as a UUID box (it does so above 20 KB) and comes back whole
 // through Download.
 func TestIntegrationLargeFiles(t *testing.T) {
@@ -28,9 +29,11 @@ func TestIntegrationLargeFiles(t *testing.T) {
 	waitEvent(t, ctx, p, puppet.EventLogin)
 
 	big := bytes.Repeat([]byte("HAWechaty "), 30_000)
-	out := puppet.FileMedia(puppet.FileFromBytes("big.png", big))
+	out := puppet.FileMedia(puppet.FileFromBytes("small.png", big[:60_000]))
 	require.NoError(t, p.SendFile(ctx, servicetest.Contact, *out.File))
 	require.Eventually(t, func() bool { return srv.DeliveredMedia(servicetest.Contact, out) == 1 }, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, p.SendFile(ctx, servicetest.Contact, puppet.FileFromBytes("big.png", big)))
+	require.Eventually(t, func() bool { return srv.DeliveredFile(servicetest.Contact, "big.png", big) == 1 }, 30*time.Second, 20*time.Millisecond)
 
 	in := puppet.FileMedia(puppet.FileFromBytes("scan.pdf", big[:60_000]))
 	require.NoError(t, srv.PostMedia(servicetest.Contact, "", in, "big-in-1"))
@@ -116,4 +119,20 @@ func TestIntegrationUploadCancelled(t *testing.T) {
 	srv.WaitDelivered(t, ctx, servicetest.Contact, "after the cut", 1)
 	assert.Equal(t, 1, srv.DeliveredFile(servicetest.Contact, "whole.bin", data), "uploaded: %+v", srv.UploadedFiles())
 	assert.Len(t, srv.UploadedFiles(), 1, "the cut file was never sent")
+}
+
+// BenchmarkIntegrationSendFile: SendFile against the real server, base64
+// against upload at each size (as BenchmarkSendFile). The server reads
+// each uploaded file back and hashes it before the send returns, and
+// writes each base64 file back to the test as base64 (server.mjs): both
+// modes pay for the test's harness.
+func BenchmarkIntegrationSendFile(b *testing.B) {
+	benchSendFile(b, func(b *testing.B, opt wechatyservice.Option) (*wechatyservice.Puppet, context.Context) {
+		srv := servicetest.Start(b, servicetest.Config{})
+		p, err := wechatyservice.New(srv.Endpoint, puppet.NewSecret(srv.Token), opt,
+			wechatyservice.WithNoTLS(!srv.TLS), wechatyservice.WithCallTimeout(time.Minute))
+		require.NoError(b, err)
+		b.Cleanup(func() { _ = p.Close() })
+		return p, startPuppet(b, p)
+	}, nil)
 }

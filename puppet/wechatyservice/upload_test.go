@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -30,15 +31,29 @@ func startedFake(t testing.TB) (*fakeNet, *wechatyservice.Puppet, context.Contex
 	t.Helper()
 	n := newFakeNet(t, testToken)
 	p, _ := newFakePuppet(t, n, testToken)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	return n, p, startPuppet(t, p)
+}
+
+// startPuppet starts p and waits for its login; the context it returns
+// ends at t's cleanup.
+func startPuppet(t testing.TB, p *wechatyservice.Puppet) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	require.NoError(t, p.Start(ctx))
-	for ev := range p.Events() {
-		if ev.Kind == puppet.EventLogin {
-			break
+	for {
+		select {
+		case ev, ok := <-p.Events():
+			if !ok {
+				t.Fatal("events closed before the login")
+			}
+			if ev.Kind == puppet.EventLogin {
+				return ctx
+			}
+		case <-ctx.Done():
+			t.Fatal("no login before the deadline")
 		}
 	}
-	return n, p, ctx
 }
 
 // sentFiles returns the files the fake service delivered.
@@ -64,7 +79,8 @@ func TestSendFileUploadsBigFiles(t *testing.T) {
 	sizes := []int{
 		1,
 		wechatyservice.UploadThreshold,     // the biggest base64 box
-		wechatyservice.UploadThreshold + 1, // the smallest upload: one byte in the last chunk
+		wechatyservice.UploadThreshold + 1, // the smallest upload, in one chunk
+		chunk, chunk + 1,                   // one full chunk; one more byte in a second chunk
 		5*chunk - 1, 5 * chunk, 5*chunk + 1,
 		5<<20 + 3,
 	}
@@ -96,7 +112,7 @@ func TestSendFileUploadsBigFiles(t *testing.T) {
 	}
 	n.svc.mu.Lock()
 	defer n.svc.mu.Unlock()
-	assert.Len(t, n.svc.chunks, 5, "one upload per file above the threshold")
+	assert.Len(t, n.svc.chunks, 7, "one upload per file above the threshold")
 }
 
 // TestSendFileUploadFails: an upload the service breaks off mid-stream
@@ -236,31 +252,59 @@ func TestSendFileTooLarge(t *testing.T) {
 	assert.Empty(t, n.svc.sentMedia)
 }
 
-// BenchmarkSendFile: throughput of SendFile over the in-process fake
-// service (bufconn): the base64 box at the threshold, the baseline, and
-// uploads just above it and of 5 MiB.
-func BenchmarkSendFile(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		size int
-	}{
-		{"base64-1MiB", wechatyservice.UploadThreshold},
-		{"upload-1MiB+1", wechatyservice.UploadThreshold + 1},
-		{"upload-5MiB", 5 << 20},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			n, p, ctx := startedFake(b)
-			data := randomBytes(bc.size, 7)
-			b.SetBytes(int64(bc.size))
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := p.SendFile(ctx, fakeContact, puppet.FileBox{Name: "bench.bin", Data: data}); err != nil {
-					b.Fatal(err)
+// benchSizes are the file sizes the SendFile benchmarks compare base64
+// and upload at (3 MiB is the most a base64 box can carry).
+var benchSizes = []struct {
+	name string
+	size int
+}{{"16KiB", 16 << 10}, {"64KiB", 64 << 10}, {"256KiB", 256 << 10}, {"1MiB", 1 << 20}, {"3MiB-64KiB", 3<<20 - 64<<10}, {"5MiB", 5 << 20}}
+
+// benchModes are the ways SendFile can send bytes: base64 in
+// MessageSendFile (the baseline, up to 3 MiB), and uploaded first.
+var benchModes = []struct {
+	name  string
+	above int
+}{{"base64", 3<<20 - 64<<10}, {"upload", 0}}
+
+// benchSendFile runs SendFile on every size in both modes, with a puppet
+// that newPuppet returns for the mode (its service keeps nothing between
+// sends when reset is set).
+func benchSendFile(b *testing.B, newPuppet func(b *testing.B, opt wechatyservice.Option) (*wechatyservice.Puppet, context.Context), reset func()) {
+	for _, mode := range benchModes {
+		b.Run(mode.name, func(b *testing.B) {
+			p, ctx := newPuppet(b, wechatyservice.WithUploadAbove(mode.above))
+			for _, bc := range benchSizes {
+				if mode.name == "upload" || bc.size <= 3<<20-64<<10 {
+					b.Run(bc.name, func(b *testing.B) {
+						data := randomBytes(bc.size, 7)
+						b.SetBytes(int64(bc.size))
+						for b.Loop() {
+							if err := p.SendFile(ctx, fakeContact, puppet.FileBox{Name: "bench.bin", Data: data}); err != nil {
+								b.Fatal(err)
+							}
+							if reset != nil {
+								reset()
+							}
+						}
+					})
 				}
-				n.svc.mu.Lock()
-				n.svc.sentMedia, n.svc.uploaded = nil, nil
-				n.svc.mu.Unlock()
 			}
 		})
 	}
+}
+
+// BenchmarkSendFile: SendFile over the in-process fake service
+// (bufconn), base64 against upload at each size.
+func BenchmarkSendFile(b *testing.B) {
+	var svc *fakeService
+	benchSendFile(b, func(b *testing.B, opt wechatyservice.Option) (*wechatyservice.Puppet, context.Context) {
+		n := newFakeNet(b, testToken)
+		svc = n.svc
+		p, _ := newFakePuppet(b, n, testToken, opt, wechatyservice.WithLogger(slog.New(slog.DiscardHandler)))
+		return p, startPuppet(b, p)
+	}, func() {
+		svc.mu.Lock()
+		svc.sentMedia, svc.uploaded, svc.sendFileBoxes = nil, nil, nil
+		svc.mu.Unlock()
+	})
 }

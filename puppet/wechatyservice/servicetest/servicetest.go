@@ -282,7 +282,9 @@ func (s *Server) launch(port int) error {
 // read consumes the server's stdout until it closes.
 func (s *Server) read(stdout io.Reader, ready chan<- readyLine) {
 	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	// A file sent base64 (up to 3 MiB) comes back base64 in one line;
+	// uploaded files come as their size and hash.
+	sc.Buffer(make([]byte, 64<<10), 8<<20)
 	for sc.Scan() {
 		var line struct {
 			Event string `json:"event"`
