@@ -22,7 +22,9 @@
 //           {"event":"delivered","id":…,"from":…,"to":…,"text":…}   the bot sent a message
 //           {"event":"login"|"logout","self":…}
 //           media the bot sent add "kind" ("image", "file", "url", "contact")
-//           and "file" {name, base64}, "url" {url, title, …} or "contact"
+//           and "file" {name, base64}, "url" {url, title, …} or "contact";
+//           a file the bot uploaded first (a UUID box) comes as "file"
+//           {name, uuid, size, sha256}, read back from the server's store
 //   stdin   {"cmd":"post","from":…,"room":…,"text":…,"id":…}       a contact writes to
 //           the bot (room empty) or to a room; id is optional; with "kind"
 //           and "file", "url" or "contact" it posts media instead of text
@@ -33,6 +35,7 @@
 // SIGTERM or SIGINT stops the server; so does the end of stdin.
 
 import readline from 'node:readline'
+import { createHash } from 'node:crypto'
 import { PuppetServer } from 'wechaty-puppet-service'
 import { PuppetMock, mock } from 'wechaty-puppet-mock'
 
@@ -42,6 +45,7 @@ const MESSAGE_TYPES = { image: 6, file: 1, url: 14, contact: 3 }
 const KINDS = { 6: 'image', 1: 'file', 14: 'url', 3: 'contact', 0: 'file' }
 const SCAN_STATUS_WAITING = 2 // wechaty-puppet types.ScanStatus.Waiting
 const FRIENDSHIP_TYPE_CONFIRM = 1 // wechaty-puppet types.Friendship.Confirm
+const FILEBOX_TYPE_UUID = 7 // file-box FileBoxType.Uuid
 
 const HEARTBEAT = 'gh_051c89260e5d'
 const ROOM = 'room-ha@chatroom'
@@ -86,13 +90,31 @@ mocker.createRoom({
   memberIdList: [self, 'alice', 'bob', ...peers],
 })
 
+// A file the bot uploaded (Upload) and then sent as a UUID box: PuppetMock
+// keeps only the box's JSON, so read the bytes back from the server's
+// store as the send arrives, and report their size and SHA-256.
+const uploads = new Map() // uuid -> { size, sha256 }
+const sendFile = puppet.messageSendFile.bind(puppet)
+puppet.messageSendFile = async (conversationId, fileBox) => {
+  if (fileBox.type === FILEBOX_TYPE_UUID) {
+    const bytes = await fileBox.toBuffer()
+    uploads.set(fileBox.uuid, { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') })
+  }
+  return sendFile(conversationId, fileBox)
+}
+
 puppet.on('message', ({ messageId }) => {
   const p = mocker.messagePayload(messageId)
   if (p.talkerId === self) {
     const d = { event: 'delivered', id: p.id, from: p.talkerId, to: p.roomId || p.listenerId, text: p.text }
     const box = mocker.cacheFileBoxPayload.get(p.id) // a file the bot sent
     if (box) {
-      Object.assign(d, { kind: KINDS[p.type] || 'file', file: { name: box.name, base64: box.base64, url: box.url } })
+      const file = { name: box.name, base64: box.base64, url: box.url }
+      if (box.uuid) {
+        Object.assign(file, { uuid: box.uuid }, uploads.get(box.uuid))
+        uploads.delete(box.uuid)
+      }
+      Object.assign(d, { kind: KINDS[p.type] || 'file', file })
     }
     emit(d)
   }

@@ -91,10 +91,16 @@
 // afterwards, so such an error may come after the message left, and stays
 // outcome unknown.
 //
-// Media: SendFile sends Wechaty FileBox JSON with MessageSendFile (base64
-// for bytes, a URL box for a remote file; keep files in memory below
-// 3 MiB, gRPC's default message limit being 4 MiB), SendURL calls
-// MessageSendUrl, SendContact MessageSendContact. A message's Kind comes
+// Media: SendFile sends Wechaty FileBox JSON with MessageSendFile: a URL
+// box for a remote file; bytes base64 up to UploadThreshold (64 KiB), and
+// above it, as Wechaty's own clients send big files, uploaded first in
+// UploadChunk (256 KiB) chunks through the client-streaming Upload call
+// and sent as a UUID box that names the ID the service answered. No
+// request then carries more than a chunk, so gRPC's default 4 MiB message
+// limit does not bound a file; MaxFileSize (256 MiB) does
+// (ErrFileTooLarge). A send whose upload fails is not sent (no message
+// left). A service without Upload gets files up to 3 MiB − 64 KiB base64.
+// SendURL calls MessageSendUrl, SendContact MessageSendContact. A message's Kind comes
 // from the type the service gives it (numbered as wechaty-puppet numbers
 // message types); MessageFile reads its FileBox (base64, URL, or a UUID
 // box read with Download, which the server uses above 20 KB), MessageURL

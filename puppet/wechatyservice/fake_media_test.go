@@ -52,13 +52,32 @@ func (f *fakeService) MessageSendFile(ctx context.Context, req *pbp.MessageSendF
 		Type         int
 		Name, Base64 string
 		URL          string `json:"url"`
+		UUID         string `json:"uuid"`
+		Size         int
 	}
 	if err := json.Unmarshal([]byte(req.GetFileBox()), &box); err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	data, err := base64.StdEncoding.DecodeString(box.Base64)
-	if err != nil || (box.Type != 1 && box.Type != 2) {
+	switch {
+	case err != nil:
+		return nil, status.Errorf(codes.InvalidArgument, "bad base64 in %q", req.GetFileBox())
+	case box.Type == 7:
+		var ok bool
+		if data, ok = f.uploadedData(box.UUID); !ok || len(data) != box.Size {
+			return nil, status.Errorf(codes.NotFound, "no upload %q of %d bytes", box.UUID, box.Size)
+		}
+	case box.Type != 1 && box.Type != 2:
 		return nil, status.Errorf(codes.InvalidArgument, "bad box %q", req.GetFileBox())
+	}
+	f.mu.Lock()
+	code := f.sendFileCode
+	if code == codes.OK {
+		f.sendFileBoxes = append(f.sendFileBoxes, box.Type)
+	}
+	f.mu.Unlock()
+	if code != codes.OK {
+		return nil, status.Error(code, "injected")
 	}
 	f.record(req.GetConversationId(), puppet.FileMedia(puppet.FileBox{Name: box.Name, Data: data, URL: box.URL}))
 	return &pbp.MessageSendFileResponse{}, nil

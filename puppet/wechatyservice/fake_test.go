@@ -52,6 +52,8 @@ type fakeService struct {
 	media     map[string]puppet.Media
 	// imagesApart: MessageFile refuses images, which MessageImage serves
 	imagesApart bool
+	// uploads (fake_upload_test.go)
+	fakeUploads
 	// friendship as the service tells it (fake_friends_test.go)
 	friendly
 }
@@ -377,13 +379,13 @@ type fakeNet struct {
 	wg  sync.WaitGroup
 }
 
-func newFakeNet(t *testing.T, token string) *fakeNet {
+func newFakeNet(t testing.TB, token string) *fakeNet {
 	t.Helper()
 	return newFakeNetTLS(t, token, nil)
 }
 
 // newFakeNetTLS is newFakeNet with a server that speaks TLS with cfg.
-func newFakeNetTLS(t *testing.T, token string, cfg *tls.Config) *fakeNet {
+func newFakeNetTLS(t testing.TB, token string, cfg *tls.Config) *fakeNet {
 	t.Helper()
 	n := &fakeNet{svc: newFakeService(token), tls: cfg}
 	n.restart()

@@ -22,13 +22,13 @@ import (
 )
 
 // realPuppet returns a stopped puppet on srv, closed at cleanup.
-func realPuppet(t *testing.T, srv *servicetest.Server, token string) *wechatyservice.Puppet {
+func realPuppet(t *testing.T, srv *servicetest.Server, token string, opts ...wechatyservice.Option) *wechatyservice.Puppet {
 	t.Helper()
-	p, err := wechatyservice.New(srv.Endpoint, puppet.NewSecret(token),
+	p, err := wechatyservice.New(srv.Endpoint, puppet.NewSecret(token), append([]wechatyservice.Option{
 		wechatyservice.WithNoTLS(!srv.TLS),
-		wechatyservice.WithName("svc-"+srv.Self),
+		wechatyservice.WithName("svc-" + srv.Self),
 		wechatyservice.WithBackoff(wechatyservice.Backoff{Base: 100 * time.Millisecond, Factor: 1.6, Jitter: 0.2, Max: time.Second}),
-		wechatyservice.WithCallTimeout(10*time.Second))
+		wechatyservice.WithCallTimeout(10 * time.Second)}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Close() })
 	return p

@@ -79,16 +79,41 @@ func (p *Puppet) sendMedia(ctx context.Context, op, to string, call func(ctx con
 	return p.call(ctx, op, func(ctx context.Context) error { return call(ctx, s) })
 }
 
-// SendFile sends a file (MessageSendFile with FileBox JSON: base64 for
-// bytes, a URL box for a remote file). Errors are classified as Say's.
-// gRPC limits a message to 4 MiB by default, so files in memory should
-// stay below 3 MiB; send bigger ones by URL.
+// SendFile sends a file with MessageSendFile and Wechaty FileBox JSON: a
+// URL box for a remote file; for bytes, a base64 box up to
+// UploadThreshold (64 KiB), and above it a UUID box of the bytes uploaded
+// first in UploadChunk chunks (Upload), as Wechaty's own clients send big
+// files, so gRPC's 4 MiB message limit does not bound them. Files above
+// MaxFileSize (256 MiB) are ErrFileTooLarge. A service without Upload
+// (Unimplemented) gets files up to 3 MiB − 64 KiB base64, and bigger ones
+// are ErrFileTooLarge.
+//
+// Errors are classified as Say's; an upload that fails (the service
+// refuses it, ctx ends, the connection breaks) sends no message, so it is
+// not sent (permanent for a code that says it can never work). The upload
+// and the send are each bounded by WithCallTimeout unless ctx has a
+// deadline: give a deadline that fits the file's size over the link.
 func (p *Puppet) SendFile(ctx context.Context, to string, file puppet.FileBox) error {
-	box, err := encodeFileBox(file)
-	if err != nil {
-		return fmt.Errorf("wechatyservice: send file to %q via %q: %w: %w", to, p.name, err, puppet.ErrPermanent)
+	op := fmt.Sprintf("send file %q to %q", file.Name, to)
+	if len(file.Data) > MaxFileSize {
+		return fmt.Errorf("wechatyservice: %s via %q: %w: %d bytes, more than %d (send it by URL): %w",
+			op, p.name, ErrFileTooLarge, len(file.Data), MaxFileSize, puppet.ErrPermanent)
 	}
-	return p.sendMedia(ctx, fmt.Sprintf("send file %q to %q", file.Name, to), to, func(ctx context.Context, s *session) error {
+	if len(file.Data) == 0 && file.URL == "" {
+		return fmt.Errorf("wechatyservice: %s via %q: %w: the file has neither bytes nor a URL: %w", op, p.name, puppet.ErrBadMedia, puppet.ErrPermanent)
+	}
+	s, err := p.connected(op, true)
+	if err != nil {
+		return err
+	}
+	if err := s.checkTarget(ctx, op, to); err != nil {
+		return err
+	}
+	box, err := p.fileBoxFor(ctx, s, op, file)
+	if err != nil {
+		return err
+	}
+	return p.call(ctx, op, func(ctx context.Context) error {
 		_, err := s.client.MessageSendFile(ctx, &pbp.MessageSendFileRequest{ConversationId: to, FileBox: box})
 		return err
 	})

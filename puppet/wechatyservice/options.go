@@ -22,6 +22,7 @@ type options struct {
 	logger      *slog.Logger
 	dial        []grpc.DialOption
 	tls         tlsSettings
+	uploadAbove int // SendFile uploads bytes above this size (UploadThreshold)
 }
 
 func defaultOptions() options {
@@ -29,6 +30,7 @@ func defaultOptions() options {
 		backoff:     DefaultBackoff,
 		callTimeout: 30 * time.Second,
 		logger:      slog.New(slog.DiscardHandler),
+		uploadAbove: UploadThreshold,
 	}
 }
 

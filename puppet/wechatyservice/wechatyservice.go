@@ -121,6 +121,8 @@ type session struct {
 	ctx    context.Context // ends with the session
 	cancel context.CancelFunc
 	done   chan struct{} // closed when run returns
+	// noUpload: the service answered Upload with Unimplemented
+	noUpload atomic.Bool
 
 	// guarded by p.mu
 	connected bool

@@ -30,7 +30,7 @@ var fastBackoff = wechatyservice.Backoff{Base: 10 * time.Millisecond, Factor: 2,
 
 // newFakePuppet returns a stopped puppet on n, closed at cleanup, and its
 // log.
-func newFakePuppet(t *testing.T, n *fakeNet, token string, opts ...wechatyservice.Option) (*wechatyservice.Puppet, *syncbuf.Buffer) {
+func newFakePuppet(t testing.TB, n *fakeNet, token string, opts ...wechatyservice.Option) (*wechatyservice.Puppet, *syncbuf.Buffer) {
 	t.Helper()
 	logs := &syncbuf.Buffer{}
 	opts = append([]wechatyservice.Option{

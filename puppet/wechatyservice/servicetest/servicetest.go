@@ -10,7 +10,8 @@
 // the room "room-ha@chatroom" with the bot, alice, bob and Config.Peers.
 // Every start of the service's puppet scans (a QR code waiting) and logs
 // in; Scan emits more scan events.
-// Servers listen on 127.0.0.1 only.
+// Servers listen on 127.0.0.1 only, and keep the files clients upload in a
+// temporary directory of the test.
 //
 // Servers speak plaintext unless Config.TLS is set (with certificates from
 // NewCerts, or the server's default one); Env tells clients which. PuppetMock
@@ -124,6 +125,7 @@ type Server struct {
 	t    testing.TB
 	cfg  Config
 	port int
+	tmp  string // the process's TMPDIR: the server stores uploads there
 
 	mu        sync.Mutex
 	cmd       *exec.Cmd
@@ -163,6 +165,7 @@ func Start(t testing.TB, cfg Config) *Server {
 	s := &Server{
 		Token: cfg.Token, Self: cfg.Self, Contact: Contact, Heartbeat: Heartbeat, Room: Room,
 		TLS: cfg.TLS != nil, t: t, cfg: cfg, changed: make(chan struct{}),
+		tmp: t.TempDir(), // before the cleanup that stops the server, so removed after it
 	}
 	t.Cleanup(s.stop)
 	if err := s.launch(0); err != nil {
@@ -232,6 +235,7 @@ func (s *Server) launch(port int) error {
 		"SELF="+s.cfg.Self,
 		"PEERS="+strings.Join(s.cfg.Peers, ","),
 		"WECHATY_LOG=warn",
+		"TMPDIR="+s.tmp,
 	)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdin, err := cmd.StdinPipe()
@@ -278,7 +282,9 @@ func (s *Server) launch(port int) error {
 // read consumes the server's stdout until it closes.
 func (s *Server) read(stdout io.Reader, ready chan<- readyLine) {
 	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	// A file sent base64 (up to 3 MiB) comes back base64 in one line;
+	// uploaded files come as their size and hash.
+	sc.Buffer(make([]byte, 64<<10), 8<<20)
 	for sc.Scan() {
 		var line struct {
 			Event string `json:"event"`

@@ -1,6 +1,9 @@
 package servicetest
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"testing"
@@ -45,4 +48,24 @@ func TestEnvPairsPuppetsTokensAndEndpoints(t *testing.T) {
 		// a speaks plaintext; b TLS
 		"WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT_0": "true",
 	}, Env(a, b))
+}
+
+// TestDeliveredFileComparesBytesOrDigest: a base64 delivery is compared
+// byte for byte, an uploaded one (UUID box) by size and SHA-256, and the
+// name and recipient must match.
+func TestDeliveredFileComparesBytesOrDigest(t *testing.T) {
+	data := []byte("HAWechaty upload")
+	sum := sha256.Sum256(data)
+	s := &Server{delivered: []Delivery{
+		{To: "alice", Kind: "file", File: &deliveredFile{Name: "a.bin", Base64: base64.StdEncoding.EncodeToString(data)}},
+		{To: "alice", Kind: "file", File: &deliveredFile{Name: "a.bin", UUID: "u1", Size: len(data), SHA256: hex.EncodeToString(sum[:])}},
+		{To: "alice", Kind: "file", File: &deliveredFile{Name: "a.bin", UUID: "u2", Size: len(data) - 1, SHA256: hex.EncodeToString(sum[:])}},
+		{To: "alice", Kind: "file", File: &deliveredFile{Name: "b.bin", UUID: "u3", Size: len(data), SHA256: hex.EncodeToString(sum[:])}},
+		{To: "bob", Kind: "file", File: &deliveredFile{Name: "a.bin", Base64: base64.StdEncoding.EncodeToString(data)}},
+		{To: "alice", Text: "text"},
+	}}
+	assert.Equal(t, 2, s.DeliveredFile("alice", "a.bin", data))
+	assert.Equal(t, 0, s.DeliveredFile("alice", "a.bin", data[1:]))
+	assert.Equal(t, 1, s.DeliveredFile("bob", "a.bin", data))
+	assert.Len(t, s.UploadedFiles(), 3)
 }
