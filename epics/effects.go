@@ -204,13 +204,20 @@ type runner struct {
 }
 
 func (r *runner) send(it rxgo.Item) bool {
+	if r.direct != nil {
+		// The store's emit refuses items once the epic is over, and may
+		// take direct actions, whose handlers send again: it is called
+		// without the lock, which must not be held twice by one goroutine
+		// (a writer waiting between would deadlock both).
+		r.out.RLock()
+		closed := r.closed
+		r.out.RUnlock()
+		return !closed && r.direct(it)
+	}
 	r.out.RLock()
 	defer r.out.RUnlock()
 	if r.closed {
 		return false
-	}
-	if r.direct != nil {
-		return r.direct(it)
 	}
 	select {
 	case r.next <- it:

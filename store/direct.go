@@ -118,26 +118,31 @@ func (s *Store[S]) drain(limit int) {
 		if !ds.draining.CompareAndSwap(false, true) {
 			return // the goroutine draining sees our action: it checks queued after it lets go
 		}
-		n := 0
-		for {
-			if limit > 0 && n == limit {
-				ds.draining.Store(false)
-				s.kickDrainer()
-				return
-			}
-			s.mu.Lock()
-			d, a := ds.nextLocked()
-			s.mu.Unlock()
-			if d == nil {
-				break
-			}
-			s.takeDirect(d, a)
-			n++
+		if !s.drainHeld(limit) {
+			s.kickDrainer() // a batch's worth: the store's goroutine takes the rest
+			return
 		}
-		ds.draining.Store(false)
 		// An action queued between our last look and letting go found
 		// draining set and left it to us: look again.
 	}
+}
+
+// drainHeld takes the queued actions while this goroutine holds the
+// draining flag, which it lets go however it returns. It reports false
+// when it stopped at limit with actions left.
+func (s *Store[S]) drainHeld(limit int) bool {
+	ds := &s.directs
+	defer ds.draining.Store(false)
+	for n := 0; limit == 0 || n < limit; n++ {
+		s.mu.Lock()
+		d, a := ds.nextLocked()
+		s.mu.Unlock()
+		if d == nil {
+			return true
+		}
+		s.takeDirect(d, a)
+	}
+	return ds.queued.Load() == 0
 }
 
 // takeDirect hands a to d, failing d if take panics.

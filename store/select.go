@@ -19,7 +19,8 @@ import (
 // subscriptions are.
 //
 // f must be quick and pure: it runs under the store's lock, for every
-// new state, and must not call the store. A panic in f ends the
+// new state, and must not call the store. A panic in f, or values that
+// == cannot compare (an interface T holding a slice), end the
 // subscription with an error item. For a StateStream the store did not
 // make (a test's), Select observes it and maps each state itself.
 func Select[S any, T comparable](ss StateStream[S], f func(S) T) rxgo.Observable {
@@ -54,11 +55,15 @@ func (sel *selection[S, T]) offer(state S) {
 		return
 	}
 	v, err := sel.apply(state)
+	var changed bool
+	if err == nil {
+		changed, err = differ(v, sel.last)
+	}
 	switch {
 	case err != nil:
 		sel.broken = true
 		sel.in.push(rxgo.Error(err))
-	case v != sel.last:
+	case changed:
 		sel.last = v
 		sel.in.push(rxgo.Of(v))
 	}
@@ -71,6 +76,17 @@ func (sel *selection[S, T]) apply(state S) (v T, err error) {
 		}
 	}()
 	return sel.f(state), nil
+}
+
+// differ reports a != b, or an error when == cannot compare them (an
+// interface T holding a slice, say), which panics.
+func differ[T comparable](a, b T) (d bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: Select cannot compare its values: %v", r)
+		}
+	}()
+	return a != b, nil
 }
 
 // selectFrom is one subscription of Select on the store's own stream.
@@ -119,8 +135,15 @@ func selectOver[S any, T comparable](ctx context.Context, ss StateStream[S], f f
 			next <- rxgo.Error(err)
 			return
 		}
-		if !first && v == last {
-			continue
+		if !first {
+			d, err := differ(v, last)
+			if err != nil {
+				next <- rxgo.Error(err)
+				return
+			}
+			if !d {
+				continue
+			}
 		}
 		first, last = false, v
 		select {

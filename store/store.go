@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -509,7 +510,8 @@ func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], boxes epicBoxes)
 	ctx, ecancel := context.WithCancel(ctx)
 	ss := &stateStream[S]{store: s, ctx: ctx, box: boxes.states}
 	ss.building.Store(true)
-	out, err := s.callEpic(ctx, e, s.actionSource(ctx, boxes.actions), ss)
+	input := s.actionSource(ctx, boxes.actions)
+	out, err := s.callEpic(ctx, e, input, ss)
 	ss.building.Store(false)
 	// Only state streams Observed while the epic was built may claim the
 	// state mailbox; an epic that made none does not read states from
@@ -531,11 +533,18 @@ func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], boxes epicBoxes)
 		if take != nil {
 			direct = s.addDirect(e.name, take, func(err error) { o.emit(rxgo.Error(err)) }, boxes.actions)
 		}
+		// The input holds the mailbox until addDirect claims it: an epic
+		// that takes its actions directly may have let its input go, and
+		// a garbage collection before the claim would drop the mailbox.
+		runtime.KeepAlive(input)
 		if direct == nil {
 			ecancel()
 			boxes.drop()
-			if take == nil {
+			switch {
+			case take == nil:
 				s.epicFailed(e.name, fmt.Errorf("store: epic %q returned a nil Input", e.name))
+			case !s.stopped.Load():
+				s.epicFailed(e.name, fmt.Errorf("store: epic %q lost its actions before it could take them", e.name))
 			}
 			return
 		}

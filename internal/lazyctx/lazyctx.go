@@ -11,6 +11,7 @@ package lazyctx
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,14 +20,23 @@ import (
 // whichever comes first; its error is the first of those. It carries its
 // first parent's values and the earlier of its parents' deadlines.
 //
-// context.Cause of a Ctx is its Err: a Ctx keeps no cause of its own.
+// context.Cause of a Ctx is the cause of the parent that ended it, or
+// its Err when Cancel ended it: a Ctx keeps no cause of its own.
 type Ctx struct {
 	parent, also context.Context // also may be nil
 
-	mu    sync.Mutex
-	done  chan struct{} // made by the first Done
-	err   error
-	stops [2]func() bool // the parents' AfterFunc registrations, once Done was called
+	mu     sync.Mutex
+	done   chan struct{} // made by the first Done
+	err    error
+	by     context.Context // the parent that ended c; nil when Cancel did or c runs
+	stops  [2]func() bool  // the parents' AfterFunc registrations, once Done was called
+	afters []*after        // AfterFunc's functions, not yet run
+}
+
+// after is one function registered with AfterFunc.
+type after struct {
+	f    func()
+	done bool // started or stopped
 }
 
 // New returns a context that is done when Cancel is called or when parent
@@ -39,7 +49,7 @@ func New(parent, also context.Context) *Ctx {
 // larger object. c must not be in use.
 func (c *Ctx) Init(parent, also context.Context) {
 	c.parent, c.also = parent, also
-	c.done, c.err, c.stops = nil, nil, [2]func() bool{}
+	c.done, c.err, c.by, c.stops, c.afters = nil, nil, nil, [2]func() bool{}, nil
 }
 
 // Deadline returns the earlier of the parents' deadlines.
@@ -54,11 +64,19 @@ func (c *Ctx) Deadline() (time.Time, bool) {
 }
 
 // Value returns the first parent's value for key, except the context
-// package's own key for the cancel state of a context: a Ctx has none, so
-// that context.Cause reports its Err rather than a parent's cause.
+// package's own key for the cancel state of a context: a Ctx answers it
+// with the parent that ended it, if one did, so that context.Cause
+// reports that parent's cause, and otherwise with nothing, so that
+// context.Cause reports Err (nil while c runs, Canceled after Cancel).
 func (c *Ctx) Value(key any) any {
 	if probe.Value(key) == probe {
-		return nil
+		c.mu.Lock()
+		by := c.by
+		c.mu.Unlock()
+		if by == nil {
+			return nil
+		}
+		return by.Value(key)
 	}
 	return c.parent.Value(key)
 }
@@ -72,8 +90,8 @@ func (c *Ctx) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err == nil {
-		if err := c.parentErr(); err != nil {
-			c.cancelLocked(err)
+		if p := c.endedParent(); p != nil {
+			c.cancelLocked(p.Err(), p)
 		}
 	}
 	return c.err
@@ -92,32 +110,60 @@ func (c *Ctx) Done() <-chan struct{} {
 		close(c.done) // cancelled before anybody asked
 		return c.done
 	}
-	if err := c.parentErr(); err != nil {
-		c.cancelLocked(err) // closes done
+	if p := c.endedParent(); p != nil {
+		c.cancelLocked(p.Err(), p) // closes done
 		return c.done
 	}
-	c.stops[0] = context.AfterFunc(c.parent, func() { c.cancel(c.parent.Err()) })
+	c.stops[0] = context.AfterFunc(c.parent, func() { c.cancel(c.parent.Err(), c.parent) })
 	if c.also != nil {
-		c.stops[1] = context.AfterFunc(c.also, func() { c.cancel(c.also.Err()) })
+		c.stops[1] = context.AfterFunc(c.also, func() { c.cancel(c.also.Err(), c.also) })
 	}
 	return c.done
 }
 
-// Cancel makes c done with context.Canceled, unless it is done already,
-// and releases its registration with its parents.
-func (c *Ctx) Cancel() { c.cancel(context.Canceled) }
-
-func (c *Ctx) cancel(err error) {
+// AfterFunc arranges to call f in its own goroutine once c is done, as
+// context.AfterFunc does; stop undoes it, reporting whether it kept f
+// from running. The context package calls it for a context derived from
+// c, which then needs no goroutine of its own to follow c.
+func (c *Ctx) AfterFunc(f func()) (stop func() bool) {
+	_ = c.Done() // follow the parents from now on
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.cancelLocked(err)
+	a := &after{f: f}
+	if c.err != nil {
+		a.done = true
+		go f()
+	} else {
+		c.afters = append(c.afters, a)
+	}
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if a.done {
+			return false
+		}
+		a.done = true
+		c.afters = slices.DeleteFunc(c.afters, func(x *after) bool { return x == a })
+		return true
+	}
 }
 
-func (c *Ctx) cancelLocked(err error) {
+// Cancel makes c done with context.Canceled, unless it is done already,
+// and releases its registration with its parents.
+func (c *Ctx) Cancel() { c.cancel(context.Canceled, nil) }
+
+func (c *Ctx) cancel(err error, by context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cancelLocked(err, by)
+}
+
+// cancelLocked ends c with err; by is the parent that ended it, or nil.
+func (c *Ctx) cancelLocked(err error, by context.Context) {
 	if c.err != nil {
 		return
 	}
-	c.err = err
+	c.err, c.by = err, by
 	if c.done != nil {
 		close(c.done)
 	}
@@ -127,14 +173,20 @@ func (c *Ctx) cancelLocked(err error) {
 			c.stops[i] = nil
 		}
 	}
+	for _, a := range c.afters {
+		a.done = true
+		go a.f()
+	}
+	c.afters = nil
 }
 
-func (c *Ctx) parentErr() error {
-	if err := c.parent.Err(); err != nil {
-		return err
+// endedParent returns a parent that is done, or nil.
+func (c *Ctx) endedParent() context.Context {
+	if c.parent.Err() != nil {
+		return c.parent
 	}
-	if c.also != nil {
-		return c.also.Err()
+	if c.also != nil && c.also.Err() != nil {
+		return c.also
 	}
 	return nil
 }

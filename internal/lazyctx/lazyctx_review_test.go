@@ -9,10 +9,9 @@ import (
 // The context package's contract: "The first cancellation of c or one
 // of its parents sets the cause", so a context that ends because its
 // parent ended has the parent's cause, as context.WithCancel's children
-// do. Ctx reports its Err instead (Value hides the cancel key for every
-// reason it ends), so a puppet given a call context (calls.enter wraps
-// the caller's ctx in a Ctx since this change) no longer sees the cause
-// the caller set: Pool.Add(ctx with WithTimeoutCause) → puppet Start.
+// do. A puppet given a call context (calls.enter wraps the caller's ctx
+// in a Ctx) must see the cause the caller set: Pool.Add(ctx with
+// WithTimeoutCause) → puppet Start.
 func TestReviewCauseOfParent(t *testing.T) {
 	why := errors.New("review: the caller's reason")
 	parent, cancel := context.WithCancelCause(context.Background())

@@ -166,3 +166,48 @@ func BenchmarkNewCancel(b *testing.B) {
 		}
 	})
 }
+
+func TestAfterFunc(t *testing.T) {
+	c := New(context.Background(), nil)
+	ran := make(chan struct{})
+	stopped := c.AfterFunc(func() { t.Error("a stopped function ran") })
+	assert := func(ok bool, msg string) {
+		t.Helper()
+		if !ok {
+			t.Fatal(msg)
+		}
+	}
+	assert(stopped(), "stop before the end keeps the function from running")
+	assert(!stopped(), "a second stop reports false")
+	c.AfterFunc(func() { close(ran) })
+	c.Cancel()
+	select {
+	case <-ran:
+	case <-time.After(10 * time.Second):
+		t.Fatal("AfterFunc's function did not run when the context ended")
+	}
+	late := make(chan struct{})
+	stop := c.AfterFunc(func() { close(late) })
+	select {
+	case <-late:
+	case <-time.After(10 * time.Second):
+		t.Fatal("AfterFunc on an ended context did not run its function")
+	}
+	assert(!stop(), "stop after the function started reports false")
+}
+
+func TestChildFollowsWithoutItsOwnGoroutine(t *testing.T) {
+	p, pcancel := context.WithCancel(context.Background())
+	c := New(p, nil)
+	child, cancel := context.WithTimeout(c, time.Hour)
+	defer cancel()
+	pcancel()
+	select {
+	case <-child.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a child of the context did not end with its parent's parent")
+	}
+	if !errors.Is(context.Cause(child), context.Canceled) {
+		t.Fatalf("Cause = %v", context.Cause(child))
+	}
+}
