@@ -125,15 +125,19 @@ func BenchmarkDispatchW1(b *testing.B) {
 
 // BenchmarkDispatchW1Epics runs W1 through a store with three epics that
 // filter by type, and measures until every epic has seen every action.
-func BenchmarkDispatchW1Epics(b *testing.B) {
+func BenchmarkDispatchW1Epics(b *testing.B) { benchW1Epics(b, w1Filter) }
+
+// benchW1Epics runs W1 through a store with three epics made by filter,
+// one per type, until every epic has seen every action.
+func benchW1Epics(b *testing.B, filter func(typ string, seen *atomic.Int64) store.Epic[w1State]) {
 	for _, n := range []int{100, 10_000} {
 		b.Run(fmt.Sprintf("bots=%d", n), func(b *testing.B) {
 			initial, acts := w1Setup(n)
 			var seen [3]atomic.Int64
 			s, err := store.New(w1Reducer, initial,
-				store.WithEpic("messages", w1Filter(w1Message.Type(), &seen[0])),
-				store.WithEpic("sends", w1Filter(w1Sent.Type(), &seen[1])),
-				store.WithEpic("dongs", w1Filter(w1Dong.Type(), &seen[2])))
+				store.WithEpic("messages", filter(w1Message.Type(), &seen[0])),
+				store.WithEpic("sends", filter(w1Sent.Type(), &seen[1])),
+				store.WithEpic("dongs", filter(w1Dong.Type(), &seen[2])))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -192,42 +196,4 @@ func w1DirectFilter(typ string, seen *atomic.Int64) store.Epic[w1State] {
 
 // BenchmarkDispatchW1Direct is BenchmarkDispatchW1Epics with the three
 // epics taking their actions directly: compare the two in one run.
-func BenchmarkDispatchW1Direct(b *testing.B) {
-	for _, n := range []int{100, 10_000} {
-		b.Run(fmt.Sprintf("bots=%d", n), func(b *testing.B) {
-			initial, acts := w1Setup(n)
-			var seen [3]atomic.Int64
-			s, err := store.New(w1Reducer, initial,
-				store.WithEpic("messages", w1DirectFilter(w1Message.Type(), &seen[0])),
-				store.WithEpic("sends", w1DirectFilter(w1Sent.Type(), &seen[1])),
-				store.WithEpic("dongs", w1DirectFilter(w1Dong.Type(), &seen[2])))
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := s.Start(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-			defer s.Stop()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := range b.N {
-				if err := s.Dispatch(acts[i%len(acts)]); err != nil {
-					b.Fatal(err)
-				}
-			}
-			want := int64(b.N) + 1 // + INIT
-			for k := range seen {
-				for seen[k].Load() < want {
-					select {
-					case <-s.Done():
-						b.Fatal("store stopped")
-					default:
-					}
-					runtimeGosched()
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "actions/s")
-		})
-	}
-}
+func BenchmarkDispatchW1Direct(b *testing.B) { benchW1Epics(b, w1DirectFilter) }
