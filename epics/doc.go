@@ -4,12 +4,17 @@
 // is the reducer's (package reducers). The epics turn those decisions
 // into effects, and effects' results into actions on their output.
 //
-//   - Clock is the only timer: the next deadline in the state, switched to
-//     a timer whose firing is bot/DUE.
-//   - Effect runs handlers on one subscription to the actions: Ding,
-//     Reset, Rooms, Contacts and Send call the puppets; Health and Inbox tell what
-//     the reducer decided (bot/FAILED, bot/RECOVERED, pool/FAILED,
-//     pool/RECOVERED, inbox/ACCEPTED).
+//   - Clock is the only timer: the next deadline in the state
+//     (store.Select, computed as the store commits), switched to a timer
+//     whose firing is bot/DUE.
+//   - Effect runs handlers on every action: Ding, Reset, Rooms, Contacts
+//     and Send call the puppets; Health and Inbox tell what the reducer
+//     decided (bot/FAILED, bot/RECOVERED, pool/FAILED, pool/RECOVERED,
+//     inbox/ACCEPTED). In a store it takes the actions on the dispatching
+//     goroutine (store.DirectInput), as redux-observable hands actions to
+//     its epics, and an effect's result is reduced on the effect's own
+//     goroutine (store.DirectOutput): a Say costs two goroutine switches,
+//     to the effect and back to the caller.
 //
 // # Usage
 //
