@@ -51,3 +51,33 @@ func Example() {
 	// 3 example/RECEIPT 10
 	// store: stopped
 }
+
+// A store's reducer swapped at run time, as Redux's replaceReducer does:
+// the new reducer reduces @@store/REPLACE_REDUCER at once, then every
+// later action.
+func ExampleStore_ReplaceReducer() {
+	add := func(prev int, a actions.Action) int {
+		if n, ok := deposit.Match(a); ok {
+			return prev + n
+		}
+		return prev
+	}
+	st, err := store.New(add, 0)
+	if err != nil {
+		panic(err)
+	}
+	defer st.Stop()
+	_ = st.Dispatch(deposit.New(5))
+	double := func(prev int, a actions.Action) int {
+		if n, ok := deposit.Match(a); ok {
+			return prev + 2*n
+		}
+		return prev
+	}
+	if err := st.ReplaceReducer(double); err != nil {
+		panic(err)
+	}
+	_ = st.Dispatch(deposit.New(5))
+	fmt.Println(st.State())
+	// Output: 15
+}
