@@ -141,6 +141,9 @@ func (s *Server) launch() error {
 		"--protected-mode", "yes",
 		"--daemonize", "no",
 		"--loglevel", "warning",
+		// A replica's sync starts at once, not after the default 5 s
+		// wait for more replicas.
+		"--repl-diskless-sync-delay", "0",
 	}
 	if s.extra != nil {
 		more, err := s.extra(s.dir)
