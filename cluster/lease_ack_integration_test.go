@@ -91,7 +91,7 @@ func TestAcknowledgedGrantSurvivesAFailover(t *testing.T) {
 	require.NoError(t, err)
 
 	srv.Kill() // the primary dies; the replica is promoted (as Sentinel would)
-	require.NoError(t, promoted.SlaveOf(ctx, "NO", "ONE").Err())
+	require.NoError(t, promoted.ReplicaOf(ctx, "NO", "ONE").Err())
 	b, err := NewLeases(promoted, "fo", "b", ackTiming)
 	require.NoError(t, err)
 	_, err = b.Grant(ctx, "bot")
@@ -196,4 +196,29 @@ func BenchmarkGrantReplicaAck(b *testing.B) {
 			require.NoError(b, v.ls.Release(ctx, l, ""))
 		}
 	}
+}
+
+// On Redis Cluster the WAIT goes to the master of the pool's slot, on the
+// grant's connection: a cluster without replicas acknowledges nothing, so
+// the grant is refused as not replicated (not MOVED, not CROSSSLOT) and
+// given back.
+func TestReplicaAckOnRedisCluster(t *testing.T) {
+	rc := redistest.StartCluster(t, 3)
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: rc.Addrs})
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	plain, err := NewLeases(rdb, "rcl", "a", ackTiming)
+	require.NoError(t, err)
+	a, err := plain.WithReplicaAck(ReplicaAck{Replicas: 1, Timeout: 100 * time.Millisecond})
+	require.NoError(t, err)
+	pastQuiet(t, rdb, "rcl", "bot")
+	_, err = a.Grant(ctx, "bot")
+	require.ErrorIs(t, err, ErrNotReplicated)
+	assert.Contains(t, err.Error(), "0 of 1 replicas")
+	assert.ErrorIs(t, rdb.Get(ctx, Keys{Prefix: "rcl"}.Lease("bot")).Err(), redis.Nil, "given back")
+	l, err := plain.Grant(ctx, "bot")
+	require.NoError(t, err, "off: granted")
+	ls := []Lease{l}
+	assert.ErrorIs(t, a.RenewAll(ctx, ls)[0], ErrNotReplicated)
 }
