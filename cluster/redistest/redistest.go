@@ -66,7 +66,7 @@ type Server struct {
 	dir     string
 	port    int
 	extra   func(dir string) ([]string, error) // more arguments (a cluster node's), given the directory
-	replica bool                               // a StartReplica: Restart waits for its sync too
+	primary string                             // a StartReplica's primary: Restart waits for its sync too
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -237,7 +237,7 @@ func (s *Server) Restart() {
 	if err := s.launch(); err != nil {
 		s.t.Fatalf("redistest: restart: %v", err)
 	}
-	if s.replica {
+	if s.primary != "" {
 		if err := s.waitLinkUp(); err != nil {
 			s.t.Fatalf("redistest: restart of a replica: %v; output: %s", err, s.Output())
 		}
