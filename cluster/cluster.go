@@ -121,7 +121,9 @@ func WithDriveThroughOutage() Option {
 // A grant that fewer than n replicas acknowledged is released at once
 // (best effort; else it runs out) and its bot is not driven: the process
 // never drove it, so giving it back cannot make a second driver, and the
-// bot is free again for the next try. A renewal that fewer than n
+// bot is free again for the next try rather than blocked for a lease.
+// Should the release be lost, or the grant reach a replica after all, the
+// worst is a lease nobody drives until it runs out. A renewal that fewer than n
 // acknowledged is treated as one that failed: the holder drives on until
 // its renew deadline from its last acknowledged grant or renewal, and
 // stops then unless a later renewal is acknowledged, so a slow

@@ -87,7 +87,13 @@
 //     Sentinel's choice is best effort, and replicas keep the write in
 //     memory only; the option bounds the window, it does not close it.
 //     Releases, handover offers and login slots are not waited for (their
-//     loss only delays a grant), nor are the feed's fenced writes.
+//     loss only delays a grant), nor are the feed's fenced writes. The
+//     two remedies answer different failures: the fence protects the
+//     shared keys from a holder that lost its lease (Redis checks the
+//     token), WAIT protects the lease itself from a failover; the chat
+//     platform checks no token, so what keeps a bot to one driver there is
+//     the holder stopping at its own deadline, which WAIT keeps true
+//     across a failover to a replica that acknowledged.
 //   - Redis unreachable: holders stop at their renew deadline (the app
 //     sees ErrNoBot for those bots); WithDriveThroughOutage keeps them
 //     driving, at the price of two drivers should this process alone be
