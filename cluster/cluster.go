@@ -129,7 +129,9 @@ func WithDriveThroughOutage() Option {
 // stops then unless a later renewal is acknowledged, so a slow
 // acknowledgement does not stop a bot but a replica gone for longer than
 // the renew deadline does (choose n below the number of replicas to
-// survive one replica's loss). Both are logged and counted
+// survive one replica's loss; after a replica's full resync Redis
+// streams it nothing until its first ACK, up to a second, and WAIT
+// answers short meanwhile). Both are logged and counted
 // (Leases().Unacked()).
 //
 // What it guarantees: the holder drives only within RenewDeadline of a
