@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -29,6 +30,7 @@ type config struct {
 	capacity    int
 	logins      int
 	throughDown bool
+	ack         ReplicaAck
 	client      redis.UniversalClient
 	log         *slog.Logger
 	errs        []error
@@ -110,6 +112,63 @@ func WithDriveThroughOutage() Option {
 	return optionFunc(func(c *config) { c.throughDown = true })
 }
 
+// WithReplicaAck makes a lease survive a Redis failover (Sentinel, or
+// any primary with asynchronous replicas): after every grant and every
+// renewal the process sends WAIT n timeout on the same connection, and
+// counts the grant or renewal only if n replicas acknowledged it within
+// timeout. Default off (n = 0): no WAIT, today's cost.
+//
+// A grant that fewer than n replicas acknowledged is released at once
+// (best effort; else it runs out) and its bot is not driven: the process
+// never drove it, so giving it back cannot make a second driver, and the
+// bot is free again for the next try rather than blocked for a lease.
+// Should the release be lost, or the grant reach a replica after all, the
+// worst is a lease nobody drives until it runs out. A renewal that fewer than n
+// acknowledged is treated as one that failed: the holder drives on until
+// its renew deadline from its last acknowledged grant or renewal, and
+// stops then unless a later renewal is acknowledged, so a slow
+// acknowledgement does not stop a bot but a replica gone for longer than
+// the renew deadline does (choose n below the number of replicas to
+// survive one replica's loss; after a replica's full resync Redis
+// streams it nothing until its first ACK, up to a second, and WAIT
+// answers short meanwhile). Both are logged and counted
+// (Leases().Unacked()).
+//
+// What it guarantees: the holder drives only within RenewDeadline of a
+// grant or renewal that the primary ran and n replicas hold in memory,
+// and Redis expires a lease no earlier than Lease after it ran that
+// command, on the replicas too (Redis 7 replicates the expiry as an
+// absolute time). So if a failover promotes one of the replicas that
+// acknowledged, the new primary still has the lease and its fence, and
+// refuses any other grant until the holder has stopped by its own clock.
+// The grant (fence INCR and lease SET, one script, replicated as one
+// transaction) and each renewal must be acknowledged; releases, handover
+// offers and login slots need not (their loss only delays the next
+// grant or lets one more login run).
+//
+// What it does not: WAIT does not make Redis strongly consistent.
+// Sentinel promotes the best replica it can reach, not necessarily one
+// that acknowledged (with n = every replica it always is one, unless a
+// replica restarted in between); replicas hold the write in memory only
+// (one that restarts before the failover lost it); the Redis servers'
+// wall clocks must agree within Lease−RenewDeadline (a replica whose
+// clock is ahead expires the lease early once promoted). It narrows the
+// window Sentinel loses grants in; it does not close it.
+// WithDriveThroughOutage drives on without any acknowledgement while
+// Redis cannot be reached, which this guarantee does not survive.
+//
+// timeout must be at least 1 ms and less than Timing's Retry, and less
+// than the client's read timeout.
+func WithReplicaAck(n int, timeout time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if n < 0 || (n > 0 && timeout < time.Millisecond) {
+			c.errs = append(c.errs, fmt.Errorf("cluster: WithReplicaAck(%d, %v): want n ≥ 0 and, when n > 0, a timeout of at least 1 ms", n, timeout))
+			return
+		}
+		c.ack = ReplicaAck{Replicas: n, Timeout: timeout}
+	})
+}
+
 // WithClient uses an existing client (a Sentinel failover client, a
 // Cluster client…) instead of one opened from the URL; New's URL must
 // then be empty. The caller closes it.
@@ -144,6 +203,11 @@ func newConfig(opts []Option) (config, error) {
 	}
 	if c.node == "" {
 		c.node = defaultNode()
+	}
+	if len(c.errs) == 0 {
+		if err := c.ack.Validate(c.timing); err != nil {
+			c.errs = append(c.errs, err)
+		}
 	}
 	return c, errors.Join(c.errs...)
 }

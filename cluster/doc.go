@@ -70,6 +70,30 @@
 //     two nodes may drive one bot for up to one lease. The fence check of
 //     shared writes still refuses the loser's writes once the new master
 //     has granted.
+//   - WithReplicaAck(n, timeout) narrows that: a grant (its fence INCR and
+//     lease SET, one script) and each renewal are followed by WAIT n
+//     timeout on their connection, and count only when n replicas
+//     acknowledged them. A node drives a bot only within RenewDeadline of
+//     its last acknowledged grant or renewal; an unacknowledged grant is
+//     released undriven, an unacknowledged renewal leaves the end where it
+//     was (the bot stops at the renew deadline unless a later one is
+//     acknowledged). So a failover to a replica that acknowledged keeps
+//     the lease and the fence, and no other node is granted the bot
+//     before the holder stopped. It rests on Sentinel promoting such a
+//     replica (always, with n = every replica, unless one restarted and
+//     lost its memory), and on the servers' wall clocks agreeing within
+//     Lease−RenewDeadline (Redis 7 replicates a lease's expiry as an
+//     absolute time). WAIT does not make Redis strongly consistent:
+//     Sentinel's choice is best effort, and replicas keep the write in
+//     memory only; the option bounds the window, it does not close it.
+//     Releases, handover offers and login slots are not waited for (their
+//     loss only delays a grant), nor are the feed's fenced writes. The
+//     two remedies answer different failures: the fence protects the
+//     shared keys from a holder that lost its lease (Redis checks the
+//     token), WAIT protects the lease itself from a failover; the chat
+//     platform checks no token, so what keeps a bot to one driver there is
+//     the holder stopping at its own deadline, which WAIT keeps true
+//     across a failover to a replica that acknowledged.
 //   - Redis unreachable: holders stop at their renew deadline (the app
 //     sees ErrNoBot for those bots); WithDriveThroughOutage keeps them
 //     driving, at the price of two drivers should this process alone be
@@ -87,8 +111,8 @@
 //
 // The loop, every Retry:
 //
-//	renew held leases (pipelined)  ─► lost: fence + undrive
+//	renew held leases (pipelined, + WAIT with WithReplicaAck)  ─► lost: fence + undrive
 //	                               ─► Redis unreachable past RenewDeadline: fence + undrive
 //	heartbeat {P}:node:node, SET NX {P}:epoch
-//	room left? GET free leases (pipelined) ─► grant ─► Drive (its Start waits for a login slot)
+//	room left? GET free leases (pipelined) ─► grant (+ WAIT: unacknowledged ─► release) ─► Drive (its Start waits for a login slot)
 package cluster

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/samber/lo"
 )
 
 // Errors of the lease calls.
@@ -86,6 +87,8 @@ type Leases struct {
 	node   string
 	timing Timing
 	now    func() time.Time
+	ack    ReplicaAck   // off unless WithReplicaAck
+	acks   *ackCounters // what the replicas did not acknowledge
 }
 
 // NewLeases returns the lease calls of node on rdb under prefix.
@@ -103,7 +106,7 @@ func NewLeases(rdb redis.UniversalClient, prefix, node string, t Timing) (*Lease
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
-	return &Leases{rdb: rdb, keys: keys, node: node, timing: t, now: time.Now}, nil
+	return &Leases{rdb: rdb, keys: keys, node: node, timing: t, now: time.Now, acks: &ackCounters{}}, nil
 }
 
 // Node is the node these leases are granted to.
@@ -113,12 +116,18 @@ func (ls *Leases) Node() string { return ls.node }
 // ErrQuiet or ErrOffered (wrapped, with how long that lasts) when it is
 // not. A lease this node already holds (a grant whose answer was lost) is
 // returned as granted.
+//
+// With replica acks on (WithReplicaAck), a grant the replicas did not
+// acknowledge is given up at once (released, best effort: else it runs
+// out) and Grant returns ErrNotReplicated: the caller must not drive the
+// bot.
 func (ls *Leases) Grant(ctx context.Context, bot string) (Lease, error) {
 	if err := checkBot(bot); err != nil {
 		return Lease{}, err
 	}
 	sent := ls.now()
-	res, err := grantScript.Run(ctx, ls.rdb, ls.keys.bot(bot), ls.node, ms(ls.timing.Lease)).Slice()
+	cmd, waitErr := ls.runScript(ctx, grantScript, grantLua, ls.keys.bot(bot), ls.node, ms(ls.timing.Lease))
+	res, err := cmd.Slice()
 	if err != nil {
 		return Lease{}, fmt.Errorf("cluster: grant %q: %w", bot, err)
 	}
@@ -129,7 +138,13 @@ func (ls *Leases) Grant(ctx context.Context, bot string) (Lease, error) {
 		if err != nil {
 			return Lease{}, fmt.Errorf("cluster: grant %q: bad token %v", bot, res[1])
 		}
-		return Lease{Bot: bot, Node: ls.node, Token: tok, Until: sent.Add(ls.timing.RenewDeadline)}, nil
+		l := Lease{Bot: bot, Node: ls.node, Token: tok, Until: sent.Add(ls.timing.RenewDeadline)}
+		if waitErr != nil {
+			ls.acks.grants.Add(1)
+			ls.giveUp(ctx, l)
+			return Lease{}, fmt.Errorf("cluster: grant %q (token %d) given up: %w", bot, tok, waitErr)
+		}
+		return l, nil
 	case "HELD":
 		node, tok, ok := parseValue(fmt.Sprint(res[1]))
 		if ok && node == ls.node {
@@ -137,6 +152,9 @@ func (ls *Leases) Grant(ctx context.Context, bot string) (Lease, error) {
 			// Its PTTL says when Redis ends it; renew to know the end.
 			l := Lease{Bot: bot, Node: ls.node, Token: tok}
 			if err := ls.Renew(ctx, &l); err != nil {
+				if errors.Is(err, ErrNotReplicated) {
+					ls.giveUp(ctx, l)
+				}
 				return Lease{}, err
 			}
 			return l, nil
@@ -153,15 +171,22 @@ func (ls *Leases) Grant(ctx context.Context, bot string) (Lease, error) {
 // Renew extends l; on success l.Until moves to RenewDeadline after the
 // moment Renew sent the command. It returns ErrLost when the lease is no
 // longer l's, and Redis's error otherwise (l.Until unchanged: the holder
-// drives until then and may retry).
+// drives until then and may retry). With replica acks on, a renewal the
+// replicas did not acknowledge returns ErrNotReplicated, l.Until
+// unchanged, as for an error.
 func (ls *Leases) Renew(ctx context.Context, l *Lease) error {
 	sent := ls.now()
-	n, err := renewScript.Run(ctx, ls.rdb, []string{ls.keys.Lease(l.Bot)}, l.Value(), ms(ls.timing.Lease)).Int()
+	cmd, waitErr := ls.runScript(ctx, renewScript, renewLua, []string{ls.keys.Lease(l.Bot)}, l.Value(), ms(ls.timing.Lease))
+	n, err := cmd.Int()
 	if err != nil {
 		return fmt.Errorf("cluster: renew %q: %w", l.Bot, err)
 	}
 	if n != 1 {
 		return fmt.Errorf("%w: %q (token %d)", ErrLost, l.Bot, l.Token)
+	}
+	if waitErr != nil {
+		ls.acks.renewals.Add(1)
+		return fmt.Errorf("cluster: renew %q: %w", l.Bot, waitErr)
 	}
 	l.Until = sent.Add(ls.timing.RenewDeadline)
 	return nil
@@ -194,6 +219,14 @@ func IsFenced(err error) bool {
 	return err != nil && (errors.Is(err, ErrFenced) || strings.HasPrefix(err.Error(), "FENCED"))
 }
 
+// giveUp releases a grant the replicas did not acknowledge, best effort
+// (a lease not released runs out by itself).
+func (ls *Leases) giveUp(ctx context.Context, l Lease) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ls.timing.Retry)
+	defer cancel()
+	_ = ls.Release(ctx, l, "")
+}
+
 func checkBot(bot string) error {
 	if bot == "" || strings.ContainsAny(bot, "{}") {
 		return fmt.Errorf("cluster: bot name %q: want a non-empty name without '{' or '}'", bot)
@@ -222,16 +255,31 @@ func ms(d time.Duration) int64 { return d.Milliseconds() }
 
 // RenewAll renews every lease in one round trip (a pipeline) and returns
 // each one's error, as Renew would; the Until of each renewed lease
-// moves.
+// moves. With replica acks on, one WAIT ends the pipeline: it covers
+// every renewal before it on that connection.
 func (ls *Leases) RenewAll(ctx context.Context, leases []Lease) []error {
 	errs := make([]error, len(leases))
-	sent := ls.now()
-	pipe := ls.rdb.Pipeline()
-	cmds := make([]*redis.Cmd, len(leases))
-	for i, l := range leases {
-		cmds[i] = pipe.Eval(ctx, renewLua, []string{ls.keys.Lease(l.Bot)}, l.Value(), ms(ls.timing.Lease))
+	if len(leases) == 0 {
+		return errs
 	}
-	_, _ = pipe.Exec(ctx)
+	sent := ls.now()
+	add := func(pipe redis.Pipeliner, _ bool) []*redis.Cmd {
+		return lo.Map(leases, func(l Lease, _ int) *redis.Cmd {
+			return pipe.Eval(ctx, renewLua, []string{ls.keys.Lease(l.Bot)}, l.Value(), ms(ls.timing.Lease))
+		})
+	}
+	var cmds []*redis.Cmd
+	var waitErr error
+	if ls.ack.Replicas == 0 {
+		pipe := ls.rdb.Pipeline()
+		cmds = add(pipe, false)
+		_, _ = pipe.Exec(ctx)
+	} else if cmds, waitErr = ls.acked(ctx, ls.keys.Lease(leases[0].Bot), add); cmds == nil {
+		for i := range errs {
+			errs[i] = fmt.Errorf("cluster: renew %q: %w", leases[i].Bot, waitErr)
+		}
+		return errs
+	}
 	for i, cmd := range cmds {
 		n, err := cmd.Int()
 		switch {
@@ -239,6 +287,9 @@ func (ls *Leases) RenewAll(ctx context.Context, leases []Lease) []error {
 			errs[i] = fmt.Errorf("cluster: renew %q: %w", leases[i].Bot, err)
 		case n != 1:
 			errs[i] = fmt.Errorf("%w: %q (token %d)", ErrLost, leases[i].Bot, leases[i].Token)
+		case waitErr != nil:
+			ls.acks.renewals.Add(1)
+			errs[i] = fmt.Errorf("cluster: renew %q: %w", leases[i].Bot, waitErr)
 		default:
 			leases[i].Until = sent.Add(ls.timing.RenewDeadline)
 		}

@@ -101,11 +101,41 @@ func New(redisURL string, opts ...Option) (*Cluster, error) {
 		c.closeClient()
 		return nil, err
 	}
+	if cfg.ack.Replicas > 0 {
+		if err = checkReadTimeout(c.rdb, cfg.ack.Timeout); err == nil {
+			c.leases, err = c.leases.WithReplicaAck(cfg.ack)
+		}
+		if err != nil {
+			c.closeClient()
+			return nil, err
+		}
+	}
 	if c.logins, err = NewSemaphore(c.rdb, cfg.prefix, "logins", cfg.node, cfg.logins, cfg.timing.Lease, cfg.timing.Retry/4); err != nil {
 		c.closeClient()
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkReadTimeout refuses a WAIT timeout the client would cut short: a
+// pipeline reads its replies within the client's read timeout.
+func checkReadTimeout(rdb redis.UniversalClient, wait time.Duration) error {
+	var rt time.Duration
+	switch r := rdb.(type) {
+	case *redis.Client:
+		rt = r.Options().ReadTimeout
+	case *redis.ClusterClient:
+		rt = r.Options().ReadTimeout
+	default:
+		return nil
+	}
+	if rt == 0 {
+		rt = 3 * time.Second // go-redis's default
+	}
+	if rt > 0 && wait >= rt {
+		return fmt.Errorf("cluster: WithReplicaAck: WAIT timeout %v, want less than the client's read timeout (%v)", wait, rt)
+	}
+	return nil
 }
 
 func (c *Cluster) closeClient() {
@@ -267,6 +297,14 @@ func (c *Cluster) renew(ctx context.Context) {
 		case errors.Is(err, ErrLost):
 			c.cfg.log.Warn("cluster: lease lost; stopping the bot", "bot", h.lease.Bot, "token", h.lease.Token)
 			c.lose(h, false, "")
+		case errors.Is(err, ErrNotReplicated) && !now.Before(ls[i].Until):
+			c.cfg.log.Warn("cluster: no renewal acknowledged by the replicas within the renew deadline; stopping the bot", "bot", h.lease.Bot, "err", err)
+			c.lose(h, false, "")
+		case errors.Is(err, ErrNotReplicated):
+			// Not WithDriveThroughOutage's case: Redis answered, its
+			// replicas did not; the end moves only on an acknowledged
+			// renewal.
+			c.cfg.log.Warn("cluster: renewal not acknowledged by the replicas; driving until the renew deadline", "bot", h.lease.Bot, "until", ls[i].Until, "err", err)
 		case c.cfg.throughDown:
 			c.cfg.log.Warn("cluster: cannot renew; driving on (WithDriveThroughOutage)", "bot", h.lease.Bot, "err", err)
 			until := now.Add(c.cfg.timing.RenewDeadline)
@@ -353,6 +391,12 @@ func (c *Cluster) fill(ctx context.Context) {
 			continue // held by someone
 		}
 		l, err := c.leases.Grant(fctx, bot)
+		if errors.Is(err, ErrNotReplicated) {
+			// The replicas lag for every grant alike: try again next
+			// time rather than WAIT once per free bot.
+			c.cfg.log.Warn("cluster: grant not acknowledged by the replicas; given up, not driving", "bot", bot, "err", err)
+			return
+		}
 		if err != nil {
 			if !errors.Is(err, ErrHeld) && !errors.Is(err, ErrQuiet) && !errors.Is(err, ErrOffered) {
 				c.cfg.log.Debug("cluster: grant failed", "bot", bot, "err", err)

@@ -1,7 +1,8 @@
 # Debian's redis-server, for the cluster suites: the lease scripts against
 # the real server, and three replica processes sharing one pool through
 # it, with faults (kill -9, SIGSTOP, Redis restarted empty, Redis cut off
-# by a proxy); and redis-tools' redis-cli, which joins three servers into
+# by a proxy), a primary with a real replica (WithReplicaAck's WAIT, a
+# replica killed, a failover to it); and redis-tools' redis-cli, which joins three servers into
 # a Redis Cluster for the pool's suite on Redis Cluster. The tests start
 # their own redis-server on 127.0.0.1 with a free port and a temporary
 # directory (cluster/redistest); the suite fails, never skips, when it

@@ -5,7 +5,8 @@
 // a Redis without persistence comes back after a crash. Proxy is a small
 // TCP proxy in front of it that can cut one client off and let it back.
 // StartCluster runs a Redis Cluster of such servers (cluster mode on,
-// joined by redis-cli).
+// joined by redis-cli). StartReplica runs a replica of a server
+// (--replicaof), for WAIT and failovers.
 //
 // Start and StartCluster fail the test, never skip it, when redis-server
 // (or redis-cli) is not installed: the suites that use them are
@@ -22,6 +23,9 @@
 //	other := redis.NewClient(&redis.Options{Addr: px.Addr})
 //	px.Cut()                 // other's connections drop, new ones are refused
 //	px.Heal()                // and it can connect again
+//
+//	rep := redistest.StartReplica(t, srv) // synced with srv
+//	rep.Kill()                            // the replica is gone
 //
 //	rc := redistest.StartCluster(t, 3) // three masters, cluster_state:ok
 //	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: rc.Addrs}) // a ClusterClient
@@ -57,11 +61,12 @@ type Server struct {
 	// HA_WECHATY_REDIS variable.
 	URL string
 
-	t     testing.TB
-	bin   string
-	dir   string
-	port  int
-	extra func(dir string) ([]string, error) // more arguments (a cluster node's), given the directory
+	t       testing.TB
+	bin     string
+	dir     string
+	port    int
+	extra   func(dir string) ([]string, error) // more arguments (a cluster node's), given the directory
+	primary string                             // a StartReplica's primary: Restart waits for its sync too
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -136,6 +141,9 @@ func (s *Server) launch() error {
 		"--protected-mode", "yes",
 		"--daemonize", "no",
 		"--loglevel", "warning",
+		// A replica's sync starts at once, not after the default 5 s
+		// wait for more replicas.
+		"--repl-diskless-sync-delay", "0",
 	}
 	if s.extra != nil {
 		more, err := s.extra(s.dir)
@@ -228,6 +236,11 @@ func (s *Server) Restart() {
 	s.Kill()
 	if err := s.launch(); err != nil {
 		s.t.Fatalf("redistest: restart: %v", err)
+	}
+	if s.primary != "" {
+		if err := s.waitLinkUp(); err != nil {
+			s.t.Fatalf("redistest: restart of a replica: %v; output: %s", err, s.Output())
+		}
 	}
 }
 

@@ -82,3 +82,35 @@ func TestClusterSpreadsTheSlots(t *testing.T) {
 		assert.Equal(t, i, v)
 	}
 }
+
+func TestReplicaFollowsItsPrimary(t *testing.T) {
+	srv := redistest.Start(t)
+	rep := redistest.StartReplica(t, srv)
+	primary := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer primary.Close()
+	replica := redis.NewClient(&redis.Options{Addr: rep.Addr, MaxRetries: -1})
+	defer replica.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	pipe := primary.Pipeline() // WAIT counts the writes of its own connection
+	pipe.Set(ctx, "k", "v", 0)
+	acks := pipe.Do(ctx, "wait", 1, 5000)
+	_, err := pipe.Exec(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, acks.Val(), "the replica acknowledged")
+	v, err := replica.Get(ctx, "k").Result()
+	require.NoError(t, err, "so it has the write")
+	assert.Equal(t, "v", v)
+
+	rep.Kill()
+	pipe = primary.Pipeline()
+	pipe.Set(ctx, "k", "w", 0)
+	acks = pipe.Do(ctx, "wait", 1, 100)
+	_, err = pipe.Exec(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, 0, acks.Val(), "no replica left to acknowledge")
+
+	rep.Restart() // empty, then synced again
+	require.Eventually(t, func() bool { return replica.Get(ctx, "k").Val() == "w" }, 10*time.Second, 10*time.Millisecond)
+}
