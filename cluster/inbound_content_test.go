@@ -197,7 +197,9 @@ func benchInboundClaim(b *testing.B, rdb redis.UniversalClient) {
 		name string
 		fp   time.Duration
 	}{{"id", -1}, {"id+content", 0}} {
+		round := 0 // b.Run calls the function once per b.N: fresh IDs each time
 		b.Run(c.name, func(b *testing.B) {
+			round++
 			in, err := NewInbound(rdb, "n1", InboundOptions{Prefix: testPrefix + "-" + c.name, Fingerprint: c.fp})
 			require.NoError(b, err)
 			ctx := context.Background()
@@ -208,7 +210,7 @@ func benchInboundClaim(b *testing.B, rdb redis.UniversalClient) {
 			for i := range b.N {
 				// Two copies of each message under two IDs: one wins, one
 				// loses (by its content key when fingerprints are on).
-				s := strconv.Itoa(i)
+				s := strconv.Itoa(round) + "-" + strconv.Itoa(i)
 				fp := reducers.Fingerprint(actions.MessagePayload{MessageID: "a" + s, From: "carol", Room: "r1", Text: "text " + s}, "")
 				if !in.ClaimContent(ctx, "a"+s, fp) {
 					b.Fatal("the first copy lost")
