@@ -225,3 +225,10 @@ func benchInboundClaim(b *testing.B, rdb redis.UniversalClient) {
 		})
 	}
 }
+
+// The content key is in the pool's slot, apart from the ID keys.
+func TestKeysPrintSharesThePoolsHashTag(t *testing.T) {
+	k := Keys{Prefix: "hawechaty"}
+	assert.Equal(t, "{hawechaty}:print:3f2a", k.Print("3f2a"))
+	assert.NotEqual(t, k.Seen("3f2a"), k.Print("3f2a"))
+}
