@@ -193,6 +193,8 @@ func BenchmarkInboundClaim(b *testing.B) {
 }
 
 func benchInboundClaim(b *testing.B, rdb redis.UniversalClient) {
+	var cmds cmdCounter
+	rdb.AddHook(&cmds)
 	for _, c := range []struct {
 		name string
 		fp   time.Duration
@@ -205,6 +207,7 @@ func benchInboundClaim(b *testing.B, rdb redis.UniversalClient) {
 			ctx := context.Background()
 			in.ClaimContent(ctx, "warm", "warm") // the script loaded
 			var lost int
+			cmds.n.Store(0)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
@@ -221,6 +224,7 @@ func benchInboundClaim(b *testing.B, rdb redis.UniversalClient) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(lost)/float64(b.N), "lost/msg")
+			b.ReportMetric(float64(cmds.n.Load())/float64(2*b.N), "redis-cmds/claim")
 			require.Zero(b, in.Unsure())
 		})
 	}
