@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -235,4 +236,39 @@ func TestKeysPrintSharesThePoolsHashTag(t *testing.T) {
 	k := Keys{Prefix: "hawechaty"}
 	assert.Equal(t, "{hawechaty}:print:3f2a", k.Print("3f2a"))
 	assert.NotEqual(t, k.Seen("3f2a"), k.Print("3f2a"))
+}
+
+// TestInboundContentOnceUnderRace: 100 room messages, each reaching b1,
+// b3 (n1) and b2 (n2) at once under three IDs: each is accepted exactly
+// once across both processes.
+func TestInboundContentOnceUnderRace(t *testing.T) {
+	_, rdb := feedRedis(t)
+	n1 := newContentNode(t, rdb, "n1", 0, contentOwners)
+	n2 := newContentNode(t, rdb, "n2", 0, contentOwners)
+	const msgs = 100
+	var wg sync.WaitGroup
+	for i := range msgs {
+		for _, b := range []string{"b1", "b2", "b3"} {
+			n := n1
+			if contentOwners[b] == "n2" {
+				n = n2
+			}
+			wg.Go(func() {
+				assert.NoError(t, n.st.Dispatch(actions.Message.New(roomMsg(b, b+"-"+strconv.Itoa(i), "text "+strconv.Itoa(i)))))
+			})
+		}
+	}
+	wg.Wait()
+	s1, s2 := n1.st.State(), n2.st.State()
+	for i := range msgs {
+		got := 0
+		for _, b := range []string{"b1", "b2", "b3"} {
+			id := b + "-" + strconv.Itoa(i)
+			if s1.AcceptedBy(id) != 0 || s2.AcceptedBy(id) != 0 {
+				got++
+			}
+		}
+		assert.Equal(t, 1, got, "message %d accepted %d times", i, got)
+	}
+	assert.Zero(t, n1.in.Unsure()+n2.in.Unsure())
 }
