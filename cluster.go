@@ -80,7 +80,7 @@ func newPoolCluster(p *Pool, cc *clusterConfig) (*poolCluster, error) {
 	}
 	var in *cluster.Inbound
 	if err == nil {
-		in, err = cluster.NewInbound(c.Client(), c.Node(), cluster.InboundOptions{Prefix: c.Prefix(), Window: ha.DedupeWindow, Log: p.log})
+		in, err = cluster.NewInbound(c.Client(), c.Node(), cluster.InboundOptions{Prefix: c.Prefix(), Window: ha.DedupeWindow, Fingerprint: ha.Fingerprint, Log: p.log})
 	}
 	if err != nil {
 		_ = c.Stop(context.Background())

@@ -237,6 +237,40 @@ func seen(ps ...*proc) map[string]int {
 	return out
 }
 
+// seenText counts, per text, the replicas' inbound reports.
+func seenText(ps ...*proc) map[string]int {
+	out := map[string]int{}
+	for _, p := range ps {
+		for _, e := range p.events("inbound") {
+			if text, ok := e["text"].(string); ok {
+				out[text]++
+			}
+		}
+	}
+	return out
+}
+
+// postCopiesAndWait posts n messages that each account receives under an
+// ID of its own (as from different providers) and waits until a replica
+// saw each; it returns their texts.
+func (s *suite) postCopiesAndWait(n int, ps ...*proc) []string {
+	s.t.Helper()
+	var texts []string
+	for range n {
+		s.posts++
+		text := fmt.Sprintf("copies-%d", s.posts)
+		resp, err := http.Post("http://"+s.httpAddr+"/post?copies=1&text="+text, "text/plain", nil)
+		require.NoError(s.t, err)
+		_ = resp.Body.Close()
+		texts = append(texts, text)
+	}
+	waitFor(s.t, "copies seen", 20*time.Second, func() bool {
+		got := seenText(ps...)
+		return !slices.ContainsFunc(texts, func(text string) bool { return got[text] == 0 })
+	})
+	return texts
+}
+
 // postAndWait posts n messages and waits until a replica saw each.
 func (s *suite) postAndWait(n int, ps ...*proc) []string {
 	s.t.Helper()
@@ -305,6 +339,14 @@ func TestThreeReplicasThroughFaults(t *testing.T) {
 	// Six accounts in one room, driven by two or three processes: each
 	// message reaches the application once, cluster-wide.
 	posted := s.postAndWait(5, r0, r1, r2)
+	// The same, each account receiving the message under an ID of its
+	// own: the claims of the content keys let one process accept it.
+	drivers := map[string]bool{}
+	for _, d := range s.drivers() {
+		drivers[d] = true
+	}
+	require.GreaterOrEqual(t, len(drivers), 2, "the accounts are driven by two processes or more")
+	copies := s.postCopiesAndWait(5, r0, r1, r2)
 
 	// 1. kill -9 in the middle of sends: its accounts are taken within a
 	// lease and a retry.
@@ -452,6 +494,11 @@ func TestThreeReplicasThroughFaults(t *testing.T) {
 		assert.LessOrEqual(t, n, 1, "inbound %s seen %d times", id, n)
 	}
 	t.Logf("inbound: %d room messages, each to 6 accounts, seen once each cluster-wide", len(posted))
+	copiesSeen := seenText(r0, r1, r2, r3)
+	for _, text := range copies {
+		assert.Equal(t, 1, copiesSeen[text], "%s, under 6 IDs, seen once cluster-wide", text)
+	}
+	t.Logf("inbound: %d room messages, each to 6 accounts under 6 IDs (%d processes driving), seen once each cluster-wide", len(copies), len(drivers))
 
 	// Every send ended once and truthfully: delivered ones are in the
 	// world exactly once, not-sent ones never, none twice.

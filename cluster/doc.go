@@ -36,6 +36,7 @@
 //	{P}:sends:node     stream: sends forwarded to node
 //	{P}:results:node   stream: results of node's forwarded sends
 //	{P}:seen:id        PX: an inbound message's claim
+//	{P}:print:fp       PX: an inbound message's content claim (its fingerprint)
 //
 // Every key of a pool carries the hash tag {P}, so Redis Cluster puts the
 // whole pool in one slot: every script passes all the keys it touches in

@@ -47,6 +47,7 @@ func TestOnRedisCluster(t *testing.T) {
 	run("forwarded send", func(t *testing.T) { testForwardedSendIsDeliveredByItsOwner(t, seeds) })
 	run("forward never picked up", func(t *testing.T) { testForwardNeverPickedUpIsRetriedElsewhere(t, seeds) })
 	run("inbound claims", func(t *testing.T) { testInboundOnceClusterWide(t, rdb) })
+	run("inbound content claims", func(t *testing.T) { testInboundContentOnce(t, rdb) })
 	run("owners share the bots", func(t *testing.T) { testOwnersOnRedisCluster(t, rc.Addrs) })
 }
 

@@ -39,6 +39,20 @@ func Fingerprint(p actions.MessagePayload, self string) string {
 	return strconv.FormatUint(h, 36)
 }
 
+// Fingerprint is Fingerprint(p, self) with self the account p's bot is
+// logged in as: the key under which the dedupe remembers p's content.
+// The cluster's inbound claims use it too, so that both layers agree on
+// what is the same message.
+func (s Pool) Fingerprint(p actions.MessagePayload) string {
+	self := ""
+	if p.Room == "" {
+		if b, ok := s.Bots.Get(p.Bot); ok {
+			self = b.Self
+		}
+	}
+	return Fingerprint(p, self)
+}
+
 // fingerprinted is the dedupe's fallback when message IDs differ: it
 // reports whether a message with p's fingerprint was accepted less than
 // Config.Fingerprint before t, and otherwise remembers p's. Fingerprints
@@ -54,13 +68,7 @@ func (c *Config) fingerprinted(s Pool, p actions.MessagePayload, t time.Time) (P
 	if c.Fingerprint < 0 {
 		return s, false
 	}
-	self := ""
-	if p.Room == "" {
-		if b, ok := s.Bots.Get(p.Bot); ok {
-			self = b.Self
-		}
-	}
-	fp := Fingerprint(p, self)
+	fp := s.Fingerprint(p)
 	if fp == "" {
 		return s, false
 	}

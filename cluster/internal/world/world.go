@@ -382,14 +382,29 @@ func (w *World) RoomMemberList(ctx context.Context, req *pbp.RoomMemberListReque
 // Post makes alice write text to the room: every account receives the
 // message, under one ID, which it returns.
 func (w *World) Post(text string) string {
+	return w.post(text, false)
+}
+
+// PostCopies is Post with each account receiving the message under an ID
+// of its own, as accounts on different providers do; it returns the
+// first.
+func (w *World) PostCopies(text string) string {
+	return w.post(text, true)
+}
+
+func (w *World) post(text string, copies bool) string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.seq++
-	id := fmt.Sprintf("room-msg-%d", w.seq)
-	for _, a := range w.accounts {
+	first := fmt.Sprintf("room-msg-%d", w.seq)
+	for name, a := range w.accounts {
+		id := first
+		if copies {
+			id = first + "-" + name
+		}
 		a.messages[id] = &pbp.MessagePayloadResponse{Id: id, TalkerId: Contact, RoomId: Room, Text: text,
 			Type: pbp.MessageType_MESSAGE_TYPE_TEXT, ReceiveTime: timestamppb.Now()}
 		emitLocked(a, pbp.EventType_EVENT_TYPE_MESSAGE, map[string]string{"messageId": id})
 	}
-	return id
+	return first
 }

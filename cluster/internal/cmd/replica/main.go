@@ -7,7 +7,7 @@
 //	{"event":"ready","node":"r0"}
 //	{"event":"said","text":"r0-12","ms":3,"outcome":"delivered","bot":"acct-3","node":"r0"}
 //	{"event":"said","text":"r0-13","outcome":"not sent","err":"…"}
-//	{"event":"inbound","id":"room-msg-4","bot":"acct-1","room":"room@chatroom"}
+//	{"event":"inbound","id":"room-msg-4","bot":"acct-1","room":"room@chatroom","text":"hello-4"}
 //	{"event":"stopped","leaked":0,"err":""}
 //
 // On SIGTERM (or when its standard input closes) it stops the pool (its
@@ -126,7 +126,7 @@ func run(f flags) (int, error) {
 	go func() { // until the pool stops
 		defer wg.Done()
 		for m := range pool.Messages() {
-			emit(map[string]any{"event": "inbound", "id": m.ID, "bot": m.Bot, "room": m.Room})
+			emit(map[string]any{"event": "inbound", "id": m.ID, "bot": m.Bot, "room": m.Room, "text": m.Text})
 		}
 	}()
 	var sends sync.WaitGroup

@@ -58,6 +58,10 @@ func run(n int) error {
 		_ = json.NewEncoder(rw).Encode(w.Status())
 	})
 	mux.HandleFunc("POST /post", func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("copies") { // an ID per account
+			_, _ = io.WriteString(rw, w.PostCopies(r.URL.Query().Get("text")))
+			return
+		}
 		_, _ = io.WriteString(rw, w.Post(r.URL.Query().Get("text")))
 	})
 	hs := &http.Server{Handler: mux}
