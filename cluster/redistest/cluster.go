@@ -1,12 +1,9 @@
 package redistest
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,51 +93,12 @@ func StartCluster(t testing.TB, n int) *Cluster {
 
 // waitClusterOK waits until the node at addr says cluster_state:ok.
 func waitClusterOK(ctx context.Context, addr string) error {
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	var last string
-	for {
-		info, err := clusterInfo(ctx, addr)
-		if err == nil && strings.Contains(info, "cluster_state:ok") {
-			return nil
-		}
-		last = fmt.Sprint(info, err)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("no cluster_state:ok within %v; last CLUSTER INFO: %s", clusterTimeout, last)
-		case <-tick.C:
-		}
-	}
-}
-
-// clusterInfo sends one inline CLUSTER INFO and reads its bulk reply.
-func clusterInfo(ctx context.Context, addr string) (string, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	last, err := poll(ctx, nil, func() (bool, string) {
+		info, err := inlineBulk(ctx, addr, "CLUSTER INFO")
+		return err == nil && strings.Contains(info, "cluster_state:ok"), fmt.Sprint(info, err)
+	})
 	if err != nil {
-		return "", err
+		return fmt.Errorf("no cluster_state:ok within %v; last CLUSTER INFO: %s", clusterTimeout, last)
 	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("CLUSTER INFO\r\n")); err != nil {
-		return "", err
-	}
-	r := bufio.NewReader(c)
-	head, err := r.ReadString('\n')
-	if err != nil {
-		return "", err
-	}
-	head = strings.TrimRight(head, "\r\n")
-	if !strings.HasPrefix(head, "$") {
-		return "", fmt.Errorf("answer %q", head)
-	}
-	size, err := strconv.Atoi(head[1:])
-	if err != nil || size < 0 {
-		return "", fmt.Errorf("answer %q", head)
-	}
-	body := make([]byte, size)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return "", err
-	}
-	return string(body), nil
+	return nil
 }

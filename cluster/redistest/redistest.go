@@ -32,6 +32,7 @@
 package redistest
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -177,41 +178,69 @@ func (s *Server) waitReady(exited <-chan struct{}) error {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
+	_, err := poll(ctx, exited, func() (bool, string) { return ping(ctx, addr) == nil, "" })
+	switch {
+	case errors.Is(err, errExited):
+		return errors.New("exited before answering")
+	case err != nil:
+		return errors.New("no answer to PING within " + readyTimeout.String())
+	}
+	return nil
+}
+
+// errExited is poll's error when the process it waits for exited.
+var errExited = errors.New("exited")
+
+// poll calls check every 20 ms until it reports true (nil), ctx ends
+// (ctx's error) or exited is closed (errExited), and returns what check
+// said last.
+func poll(ctx context.Context, exited <-chan struct{}, check func() (bool, string)) (string, error) {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if ping(ctx, addr) == nil {
-			return nil
+		ok, last := check()
+		if ok {
+			return last, nil
 		}
 		select {
 		case <-exited:
-			return errors.New("exited before answering")
+			return last, errExited
 		case <-ctx.Done():
-			return errors.New("no answer to PING within " + readyTimeout.String())
+			return last, ctx.Err()
 		case <-tick.C:
 		}
 	}
 }
 
-// ping sends one inline PING and reads +PONG.
-func ping(ctx context.Context, addr string) error {
+// roundTrip dials addr, sends commands (inline, each ended by CRLF) and
+// returns the connection, with a one-second deadline, and its reader.
+func roundTrip(ctx context.Context, addr, commands string) (net.Conn, *bufio.Reader, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte(commands)); err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, bufio.NewReader(c), nil
+}
+
+// ping sends one inline PING and reads +PONG.
+func ping(ctx context.Context, addr string) error {
+	c, r, err := roundTrip(ctx, addr, "PING\r\n")
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return err
-	}
-	buf := make([]byte, 7)
-	n, err := c.Read(buf)
+	line, err := r.ReadString('\n')
 	if err != nil {
 		return err
 	}
-	if string(buf[:n]) != "+PONG\r\n" {
-		return fmt.Errorf("answer %q", buf[:n])
+	if line != "+PONG\r\n" {
+		return fmt.Errorf("answer %q", line)
 	}
 	return nil
 }

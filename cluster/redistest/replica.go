@@ -1,7 +1,6 @@
 package redistest
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // StartReplica launches a server that replicates primary (--replicaof,
@@ -42,43 +40,33 @@ func StartReplica(t testing.TB, primary *Server) *Server {
 func (s *Server) waitLinkUp() error {
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
 	online := fmt.Sprintf("ip=127.0.0.1,port=%d,state=online", s.port)
-	var last string
-	for {
+	last, err := poll(ctx, nil, func() (bool, string) {
 		info, err := inlineBulk(ctx, s.Addr, "INFO replication")
 		if err == nil && strings.Contains(info, "master_link_status:up") {
 			info, err = inlineBulk(ctx, s.primary, "INFO replication")
 			if err == nil && strings.Contains(info, online) {
 				if err = acknowledged(ctx, s.primary); err == nil {
-					return nil
+					return true, ""
 				}
 			}
 		}
-		last = fmt.Sprint(info, err)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("not in sync within %v; last INFO replication: %s", readyTimeout, last)
-		case <-tick.C:
-		}
+		return false, fmt.Sprint(info, err)
+	})
+	if err != nil {
+		return fmt.Errorf("not in sync within %v; last INFO replication: %s", readyTimeout, last)
 	}
+	return nil
 }
 
 // acknowledged writes a key on the primary at addr, deletes it, and asks
 // WAIT 1 100 on the same connection: nil when one replica acknowledged.
 func acknowledged(ctx context.Context, addr string) error {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	c, r, err := roundTrip(ctx, addr, "SET redistest:sync 1\r\nDEL redistest:sync\r\nWAIT 1 100\r\n")
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("SET redistest:sync 1\r\nDEL redistest:sync\r\nWAIT 1 100\r\n")); err != nil {
-		return err
-	}
-	r := bufio.NewReader(c)
 	var last string
 	for range 3 {
 		if last, err = r.ReadString('\n'); err != nil {
@@ -93,17 +81,11 @@ func acknowledged(ctx context.Context, addr string) error {
 
 // inlineBulk sends one inline command and reads its bulk string reply.
 func inlineBulk(ctx context.Context, addr, command string) (string, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	c, r, err := roundTrip(ctx, addr, command+"\r\n")
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte(command + "\r\n")); err != nil {
-		return "", err
-	}
-	r := bufio.NewReader(c)
 	head, err := r.ReadString('\n')
 	if err != nil {
 		return "", err
