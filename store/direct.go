@@ -200,7 +200,7 @@ func (s *Store[S]) addDirect(name string, take func(actions.Action), fail func(e
 	in.q.Drop()
 	s.directs.epics = append(s.directs.epics, d)
 	s.mu.Unlock()
-	s.kickDrainer()
+	s.drain(0) // the backlog since Init, on Start's goroutine
 	return d
 }
 
