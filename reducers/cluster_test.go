@@ -42,13 +42,7 @@ var split = []step{
 
 func TestReduceClusterActions(t *testing.T) {
 	const sec = time.Second
-	tests := []struct {
-		name  string
-		setup []step
-		act   step
-		same  bool
-		check func(t *testing.T, w *world, before reducers.Pool, seq uint64)
-	}{
+	tests := []reduceCase{
 		{name: "a bot nobody drives is watched by no one", act: at(0, added("b1")),
 			check: func(t *testing.T, w *world, _ reducers.Pool, _ uint64) {
 				assert.True(t, w.bot("b1").Due.IsZero())
@@ -168,26 +162,7 @@ func TestReduceClusterActions(t *testing.T) {
 				assert.Zero(t, w.s.AcceptedBy("m1"))
 			}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			w := newWorld(t, clustered())
-			for _, st := range tt.setup {
-				w.at(st.at, st.a)
-			}
-			before := w.s
-			frozen := mustJSON(t, before)
-			w.at(tt.act.at, tt.act.a)
-			if tt.same {
-				assert.True(t, w.s == before, "%s: the same value", tt.act.a.Type)
-			} else {
-				assert.False(t, w.s == before, "%s: a new value", tt.act.a.Type)
-			}
-			assert.Equal(t, frozen, mustJSON(t, before), "the reducer wrote the pool it was given")
-			if tt.check != nil {
-				tt.check(t, w, before, w.seq)
-			}
-		})
-	}
+	runReduceCases(t, clustered(), tests)
 }
 
 // TestRemoteBotsAreNeverDue runs the clock for an hour over a bot driven

@@ -21,6 +21,43 @@ type step struct {
 
 func at(d time.Duration, a actions.Action) step { return step{d, a} }
 
+// reduceCase is one action reduced after a setup: whether the reducer must
+// return the very same value, and what else to check.
+type reduceCase struct {
+	name  string
+	setup []step
+	act   step
+	same  bool // the reducer must return the very same value
+	check func(t *testing.T, w *world, before reducers.Pool, seq uint64)
+}
+
+// runReduceCases runs each case in a world of cfg. Each also checks that
+// the reducer did not write the pool it was given (its JSON is the same
+// after), and the invariants (world.do).
+func runReduceCases(t *testing.T, cfg reducers.Config, tests []reduceCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, cfg)
+			for _, st := range tt.setup {
+				w.at(st.at, st.a)
+			}
+			before := w.s
+			frozen := mustJSON(t, before)
+			w.at(tt.act.at, tt.act.a)
+			if tt.same {
+				assert.True(t, w.s == before, "%s: the same value", tt.act.a.Type)
+			} else {
+				assert.False(t, w.s == before, "%s: a new value", tt.act.a.Type)
+			}
+			assert.Equal(t, frozen, mustJSON(t, before), "the reducer wrote the pool it was given")
+			if tt.check != nil {
+				tt.check(t, w, before, w.seq)
+			}
+		})
+	}
+}
+
 // twoUp is b1 and b2 added and logged in at 0 s.
 var twoUp = []step{at(0, added("b1")), at(0, added("b2")), at(0, login("b1")), at(0, login("b2"))}
 
@@ -32,13 +69,7 @@ func with(base []step, more ...step) []step { return append(append([]step(nil), 
 // was given (its JSON is the same after), and the invariants (world.do).
 func TestReduceEachAction(t *testing.T) {
 	const sec = time.Second
-	tests := []struct {
-		name  string
-		setup []step
-		act   step
-		same  bool // the reducer must return the very same value
-		check func(t *testing.T, w *world, before reducers.Pool, seq uint64)
-	}{
+	tests := []reduceCase{
 		// bot/ADDED
 		{name: "added: watched, unavailable, first deadline the first ding", act: at(5*sec, added("b1")),
 			check: func(t *testing.T, w *world, _ reducers.Pool, _ uint64) {
@@ -365,26 +396,7 @@ func TestReduceEachAction(t *testing.T) {
 		{name: "pool notices", setup: twoUp, act: at(sec, actions.PoolFailed.New(actions.Empty{})), same: true},
 		{name: "epic failed", setup: twoUp, act: at(sec, actions.EpicFailed.New(actions.EpicFailedPayload{Epic: "x"})), same: true},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			w := newWorld(t, exact())
-			for _, st := range tt.setup {
-				w.at(st.at, st.a)
-			}
-			before := w.s
-			frozen := mustJSON(t, before)
-			w.at(tt.act.at, tt.act.a)
-			if tt.same {
-				assert.True(t, w.s == before, "%s: the same value", tt.act.a.Type)
-			} else {
-				assert.False(t, w.s == before, "%s: a new value", tt.act.a.Type)
-			}
-			assert.Equal(t, frozen, mustJSON(t, before), "the reducer wrote the pool it was given")
-			if tt.check != nil {
-				tt.check(t, w, before, w.seq)
-			}
-		})
-	}
+	runReduceCases(t, exact(), tests)
 }
 
 // TestBotFailedFromOutsideLeavesScansAndLogoutsAlone: bot/FAILED is both an
