@@ -13,6 +13,7 @@ import (
 
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/internal/recv"
+	"github.com/hawechaty/hawechaty/internal/sleep"
 	"github.com/hawechaty/hawechaty/reducers"
 	"github.com/hawechaty/hawechaty/store"
 	"github.com/reactivex/rxgo/v2"
@@ -252,7 +253,7 @@ func (f *Feed) publishRetrying(ctx context.Context, bot string, token uint64, a 
 			return
 		}
 		f.opts.Log.Warn("cluster: cannot publish; retrying", "bot", bot, "type", a.Type, "err", err)
-		if !sleepCtx(ctx, f.opts.Retry) {
+		if !sleep.For(ctx, f.opts.Retry) {
 			return
 		}
 	}
@@ -329,7 +330,7 @@ func (f *Feed) Follow(ctx context.Context, dispatch func(actions.Action) error) 
 				return nil
 			}
 			f.opts.Log.Warn("cluster: cannot read the feed; retrying", "err", err)
-			if !sleepCtx(ctx, f.opts.Retry) {
+			if !sleep.For(ctx, f.opts.Retry) {
 				return nil
 			}
 			continue
@@ -346,7 +347,7 @@ func (f *Feed) Follow(ctx context.Context, dispatch func(actions.Action) error) 
 			err := f.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{f.events, fl.last}, Count: 1, Block: block}).Err()
 			if err != nil && !errors.Is(err, redis.Nil) && ctx.Err() == nil {
 				f.opts.Log.Warn("cluster: cannot read the feed; retrying", "err", err)
-				sleepCtx(ctx, f.opts.Retry)
+				sleep.For(ctx, f.opts.Retry)
 			}
 			continue
 		}
@@ -419,7 +420,7 @@ func (f *Feed) join(ctx context.Context, dispatch func(actions.Action) error) (*
 				return nil, nil
 			}
 			f.opts.Log.Warn("cluster: cannot read the snapshot; retrying", "err", err)
-			if !sleepCtx(ctx, f.opts.Retry) {
+			if !sleep.For(ctx, f.opts.Retry) {
 				return nil, nil
 			}
 			continue
@@ -439,14 +440,14 @@ func (f *Feed) join(ctx context.Context, dispatch func(actions.Action) error) (*
 					return nil, nil
 				}
 				f.opts.Log.Warn("cluster: cannot read the feed; retrying", "err", err)
-				if !sleepCtx(ctx, f.opts.Retry) {
+				if !sleep.For(ctx, f.opts.Retry) {
 					return nil, nil
 				}
 				continue
 			}
 			if len(got) == 0 {
 				// Trimmed: a newer snapshot is stored, or will be.
-				if !sleepCtx(ctx, f.opts.Retry) {
+				if !sleep.For(ctx, f.opts.Retry) {
 					return nil, nil
 				}
 				continue
@@ -575,17 +576,4 @@ func (f *Feed) Last() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.last
-}
-
-// sleepCtx waits d or until ctx ends; it reports whether ctx is still
-// live.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/epics"
+	"github.com/hawechaty/hawechaty/internal/sleep"
 	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/hawechaty/hawechaty/reducers"
 	"github.com/redis/go-redis/v9"
@@ -321,7 +322,7 @@ func (fw *Forwarder) readResults(ctx context.Context) {
 		if err != nil {
 			if ctx.Err() == nil {
 				fw.opts.Log.Warn("cluster: cannot read forwarded results; retrying", "err", err)
-				sleepCtx(ctx, fw.opts.Block)
+				sleep.For(ctx, fw.opts.Block)
 			}
 			continue
 		}
@@ -371,7 +372,7 @@ func (fw *Forwarder) serve(ctx context.Context, o Owner, wg *sync.WaitGroup) {
 			if err != nil && !isBusyGroup(err) {
 				if ctx.Err() == nil {
 					fw.opts.Log.Warn("cluster: cannot create the forwarded sends' group; retrying", "err", err)
-					sleepCtx(ctx, fw.opts.Block)
+					sleep.For(ctx, fw.opts.Block)
 				}
 				continue
 			}
@@ -386,7 +387,7 @@ func (fw *Forwarder) serve(ctx context.Context, o Owner, wg *sync.WaitGroup) {
 			if ctx.Err() == nil {
 				fw.opts.Log.Warn("cluster: cannot read forwarded sends; retrying", "err", err)
 				ready = !isNoGroup(err)
-				sleepCtx(ctx, fw.opts.Block)
+				sleep.For(ctx, fw.opts.Block)
 			}
 			continue
 		}

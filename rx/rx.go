@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/internal/sleep"
 	"github.com/reactivex/rxgo/v2"
 )
 
@@ -66,21 +67,6 @@ func pump[T any](ctx context.Context, ch <-chan rxgo.Item, out chan<- T, wrap fu
 	}
 }
 
-// wait blocks for d of (virtual) time; false if ctx ended first.
-func wait(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 // Timer emits v once, d after it is observed, then completes. (rxgo's
 // Timer completes without an item.) Use it for a delay before an action,
 // a backoff step for instance.
@@ -104,7 +90,7 @@ func TimerEvery(due, period time.Duration, f func(n int) any) rxgo.Observable {
 	return rxgo.Defer([]rxgo.Producer{func(ctx context.Context, next chan<- rxgo.Item) {
 		start := time.Now().Add(due)
 		for n := 0; ; n++ {
-			if !wait(ctx, time.Until(at(start, n, period))) {
+			if !sleep.For(ctx, time.Until(at(start, n, period))) {
 				return
 			}
 			v, err := guard(func() any { return f(n) })
