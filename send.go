@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -156,7 +155,7 @@ func (p *Pool) send(ctx context.Context, req actions.SendPayload) (Receipt, erro
 		}
 	}()
 	var graceC <-chan time.Time
-	for spins := 0; ; spins++ {
+	for {
 		sd, ok := p.st.pool().Sends.Get(id)
 		if !ok {
 			// Only a state from elsewhere (a Replace that bypassed the
@@ -166,10 +165,6 @@ func (p *Pool) send(ctx context.Context, req actions.SendPayload) (Receipt, erro
 		if sd.Outcome.Done() {
 			p.collect(id)
 			return result(ctx, sd)
-		}
-		if spins < sayYields && graceC == nil {
-			runtime.Gosched()
-			continue
 		}
 		select {
 		case <-bell:
@@ -197,12 +192,6 @@ func (p *Pool) send(ctx context.Context, req actions.SendPayload) (Receipt, erro
 		}
 	}
 }
-
-// sayYields is how many times Say lets other goroutines run, checking
-// the state in between, before it sleeps until its send ends: the
-// attempt's effect usually reports within that, and Say then needs no
-// wake-up (which costs the waker a system call to wake a thread).
-const sayYields = 16
 
 // stoppedDuring is the end of a Say whose pool stopped: the state is final.
 func (p *Pool) stoppedDuring(ctx context.Context, id, to string) (Receipt, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -293,26 +292,6 @@ func (r *runner) start(f func(ctx context.Context, done func(...actions.Action))
 	go r.work(j)
 }
 
-// idleYields is how many times an idle effect goroutine lets others run,
-// looking for a new effect in between, before it sleeps: an effect handed
-// over meanwhile (the next send of a busy pool) then costs no wake-up,
-// which would cost the goroutine that hands it over a system call.
-const idleYields = 16
-
-// yieldFor looks for a job on ch, yielding the processor in between,
-// idleYields times; nil when none came.
-func yieldFor(ch chan *job) *job {
-	for range idleYields {
-		select {
-		case j := <-ch:
-			return j
-		default:
-			runtime.Gosched()
-		}
-	}
-	return nil
-}
-
 // work runs j, then the jobs it is handed while idle, until the runner
 // ends or enough goroutines are idle already.
 func (r *runner) work(j *job) {
@@ -329,9 +308,6 @@ func (r *runner) work(j *job) {
 		}
 		r.idle = append(r.idle, ch)
 		r.mu.Unlock()
-		if j = yieldFor(ch); j != nil {
-			continue
-		}
 		select {
 		case j = <-ch:
 		case <-r.ctx.Done():
