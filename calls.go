@@ -33,17 +33,30 @@ func newCalls() *calls {
 // enter admits a call with a context of its own, derived from ctx and
 // cut short by drain, or refuses it once the puppet is being closed.
 func (c *calls) enter(ctx context.Context) (*lazyctx.Ctx, bool) {
+	if !c.enterNow() {
+		return nil, false
+	}
+	return lazyctx.New(ctx, c.cut), true
+}
+
+// enterNow admits a call that needs no context (it answers at once), or
+// refuses it once the puppet is being closed.
+func (c *calls) enterNow() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
-		return nil, false
+		return false
 	}
 	c.n++
-	return lazyctx.New(ctx, c.cut), true
+	return true
 }
 
 func (c *calls) exit(ctx *lazyctx.Ctx) {
 	ctx.Cancel()
+	c.exitNow()
+}
+
+func (c *calls) exitNow() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.n--; c.n == 0 && c.closing {
@@ -115,6 +128,20 @@ func (t tracked) Stop(ctx context.Context) error { return t.run(ctx, "Stop", t.P
 
 func (t tracked) Say(ctx context.Context, to, text string) error {
 	return t.run(ctx, "Say", func(ctx context.Context) error { return t.Puppet.Say(ctx, to, text) })
+}
+
+// TrySay is the tracked puppet's TrySay (puppet.TrySayer), counted as a
+// call, or done false when it has none. self is ignored: a tracked
+// puppet is the pool's own, never wrapped.
+func (t tracked) TrySay(_ puppet.Puppet, to, text string) (bool, error) {
+	if _, ok := t.Puppet.(puppet.TrySayer); !ok {
+		return false, nil
+	}
+	if !t.c.enterNow() {
+		return true, t.refused("Say")
+	}
+	defer t.c.exitNow()
+	return puppet.TrySay(t.Puppet, to, text)
 }
 
 func (t tracked) Rooms(ctx context.Context) (rooms []puppet.Room, err error) {

@@ -42,6 +42,15 @@ func (p *instant) Contacts(context.Context) ([]puppet.Contact, error) {
 }
 func (p *instant) Close() error { p.once.Do(func() { close(p.events) }); return nil }
 
+// trying is an instant puppet that also says so (puppet.TrySayer): the
+// pool makes its attempts without handing them to another goroutine, as
+// for the mock world's bots.
+type trying struct{ *instant }
+
+func (p trying) TrySay(self puppet.Puppet, _, _ string) (bool, error) {
+	return self == puppet.Puppet(p), nil
+}
+
 // settled is a middleware that closes done once n bots have logged in
 // and everything their logins started (room listings, recovery notices)
 // has been reduced: the store is quiet from then on.
@@ -71,7 +80,7 @@ func settled(n int, done chan<- struct{}) store.Middleware[reducers.Pool] {
 
 // startSayPool starts a pool of n instant bots and returns once the logins'
 // aftermath has settled, so that the clock measures only what follows.
-func startSayPool(b *testing.B, n int) *hawechaty.Pool {
+func startSayPool(b *testing.B, n int, handOver bool) *hawechaty.Pool {
 	b.Helper()
 	quiet := make(chan struct{})
 	pool, err := hawechaty.New(hawechaty.WithDingAfter(time.Hour), hawechaty.WithFailAfter(2*time.Hour), hawechaty.WithRateLimit(0, 0, 0),
@@ -81,7 +90,11 @@ func startSayPool(b *testing.B, n int) *hawechaty.Pool {
 	}
 	ctx := context.Background()
 	for i := range n {
-		if err := pool.Add(ctx, newInstant(fmt.Sprintf("bot-%d", i))); err != nil {
+		var p puppet.Puppet = trying{newInstant(fmt.Sprintf("bot-%d", i))}
+		if handOver {
+			p = newInstant(fmt.Sprintf("bot-%d", i))
+		}
+		if err := pool.Add(ctx, p); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -103,13 +116,22 @@ func startSayPool(b *testing.B, n int) *hawechaty.Pool {
 }
 
 // BenchmarkSay is one Say round trip: send/REQUESTED reduced and routed,
-// the send epic's attempt through a puppet that answers at once,
-// send/RESULT reduced, Say woken, send/COLLECTED reduced. Allocations per
+// the send epic's attempt through a puppet that answers at once (a
+// puppet.TrySayer, as the mock world's bots are), send/RESULT reduced,
+// send/COLLECTED reduced, all on the caller's goroutine. Allocations per
 // Say should not grow with the number of bots.
-func BenchmarkSay(b *testing.B) {
+func BenchmarkSay(b *testing.B) { benchSay(b, false) }
+
+// BenchmarkSayHandOver is BenchmarkSay through puppets that do not say
+// they answer at once (no TrySay), as for a puppet behind a network: the
+// attempt is handed to a goroutine of the effects epic, which reduces
+// send/RESULT and wakes the caller.
+func BenchmarkSayHandOver(b *testing.B) { benchSay(b, true) }
+
+func benchSay(b *testing.B, handOver bool) {
 	for _, n := range []int{2, 100, 10_000} {
 		b.Run(fmt.Sprintf("bots=%d", n), func(b *testing.B) {
-			pool := startSayPool(b, n)
+			pool := startSayPool(b, n, handOver)
 			ctx := context.Background()
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -130,7 +152,7 @@ func BenchmarkSay(b *testing.B) {
 func BenchmarkSayParallel(b *testing.B) {
 	for _, n := range []int{2, 100, 10_000} {
 		b.Run(fmt.Sprintf("bots=%d", n), func(b *testing.B) {
-			pool := startSayPool(b, n)
+			pool := startSayPool(b, n, false)
 			ctx := context.Background()
 			b.ReportAllocs()
 			b.ResetTimer()

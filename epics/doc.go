@@ -14,7 +14,8 @@
 //     goroutine (store.DirectInput), as redux-observable hands actions to
 //     its epics, and an effect's result is reduced on the effect's own
 //     goroutine (store.DirectOutput): a Say costs two goroutine switches,
-//     to the effect and back to the caller.
+//     to the effect and back to the caller, or none when the bot's puppet
+//     can answer at once (puppet.TrySayer, Effects.RunNow).
 //
 // # Usage
 //

@@ -31,7 +31,13 @@ type Handler func(a actions.Action, s reducers.Pool, fx *Effects)
 // Effects collects what handlers ask for while one action is handled.
 type Effects struct {
 	emit []actions.Action
-	run  []func(ctx context.Context, done func(...actions.Action))
+	run  []effect
+}
+
+// effect is one Run or RunNow.
+type effect struct {
+	try func() (actions.Action, bool) // RunNow's, or nil
+	f   func(ctx context.Context, done func(...actions.Action))
 }
 
 // Emit asks for actions to be emitted at once, in order.
@@ -42,7 +48,18 @@ func (fx *Effects) Emit(a ...actions.Action) { fx.emit = append(fx.emit, a...) }
 // so that an effect stuck in a call that ignores its context still
 // reports in time. ctx ends when the store stops or when done was called.
 func (fx *Effects) Run(f func(ctx context.Context, done func(...actions.Action))) {
-	fx.run = append(fx.run, f)
+	fx.run = append(fx.run, effect{f: f})
+}
+
+// RunNow is Run for an effect that can often answer at once, such as a
+// send through a puppet.TrySayer: try runs on the goroutine that handles
+// the action, once the handlers are done and their actions emitted. When
+// it answers (done true) its result action is emitted like f's would be;
+// when it would have to wait, it does nothing and reports false, and f
+// runs as Run runs it. try must never wait: it holds up every action
+// after this one.
+func (fx *Effects) RunNow(try func() (result actions.Action, done bool), f func(ctx context.Context, done func(...actions.Action))) {
+	fx.run = append(fx.run, effect{try: try, f: f})
 }
 
 // Effect combines handlers into one epic: it reads each action once, asks
@@ -114,7 +131,8 @@ func (e *effectEpic[S]) take(a actions.Action) {
 
 // handle asks every handler about a and does what they ask for. It
 // reports false when the output is closed, and an error when a handler
-// (or get) panicked: then nothing they asked for is done.
+// (or get) panicked, and then nothing they asked for is done, or when a
+// RunNow's try panicked, and then the effects after it are not done.
 func (e *effectEpic[S]) handle(r *runner, a actions.Action, fx *Effects) (ok bool, err error) {
 	*fx = Effects{emit: fx.emit[:0], run: fx.run[:0]}
 	if err := e.ask(a, fx); err != nil {
@@ -123,14 +141,37 @@ func (e *effectEpic[S]) handle(r *runner, a actions.Action, fx *Effects) (ok boo
 		return false, err
 	}
 	ok = r.emit(fx.emit)
-	if ok {
-		for _, f := range fx.run {
-			r.start(f)
+	for _, e := range fx.run {
+		if !ok {
+			break
 		}
+		if e.try != nil {
+			res, done, perr := tryNow(e.try)
+			if perr != nil {
+				err = perr
+				break
+			}
+			if done {
+				ok = r.send(rxgo.Of(res))
+				continue
+			}
+		}
+		r.start(e.f)
 	}
 	clear(fx.emit)
 	clear(fx.run)
-	return ok, nil
+	return ok, err
+}
+
+// tryNow runs a RunNow's try, recovering a panic as an error.
+func tryNow(try func() (actions.Action, bool)) (res actions.Action, done bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("epics: an effect's try panicked: %v", p)
+		}
+	}()
+	res, done = try()
+	return res, done, nil
 }
 
 // ask runs the handlers on a, recovering a panic as an error.

@@ -18,7 +18,10 @@ import (
 // calls the bot's puppet and reports actions.SendResult with the puppet's
 // outcome; the reducer retries, ejects or ends the send.
 //
-// An attempt is bounded by SendTimeout, and by nothing else: a puppet that
+// A text attempt through a bot whose puppet can answer at once
+// (puppet.TrySayer) is made on the goroutine that handles the action
+// routing it (Effects.RunNow); any other attempt runs on a goroutine of
+// its own. An attempt is bounded by SendTimeout, and by nothing else: a puppet that
 // has not answered by then is reported at SendTimeout with an unknown
 // outcome, which counts against the bot. When the caller's context ends
 // (send/CANCELED) the attempt goes on, so that a bot whose sends hang is
@@ -79,6 +82,10 @@ func Send(cfg Config, deps Deps) Handler {
 			fx.Run(forward(deps, *sd, b.Node))
 			return
 		}
+		if sd.Media == nil {
+			fx.RunNow(snd.try(sd), snd.attempt(sd))
+			return
+		}
 		fx.Run(snd.attempt(sd))
 	}
 }
@@ -125,6 +132,29 @@ func (snd *sender) attempt(sd *reducers.Send) func(context.Context, func(...acti
 			detail = err.Error()
 		}
 		done(snd.result(sd, puppet.Classify(err), detail))
+	}
+}
+
+// try is a text attempt through a puppet.TrySayer, made at once on the
+// goroutine that handles the action that routed it: no hand-over to the
+// attempt's goroutine and back, no timer. It reports false, having done
+// nothing, when the bot's puppet has no TrySay or would have to wait;
+// attempt then makes the attempt.
+func (snd *sender) try(sd *reducers.Send) func() (actions.Action, bool) {
+	return func() (actions.Action, bool) {
+		pup, ok := snd.deps.Puppet(sd.Bot)
+		if !ok {
+			return actions.Action{}, false
+		}
+		done, err := puppet.TrySay(pup, sd.To, sd.Text)
+		if !done {
+			return actions.Action{}, false
+		}
+		var detail string
+		if err != nil {
+			detail = err.Error()
+		}
+		return snd.result(sd, puppet.Classify(err), detail), true
 	}
 }
 

@@ -250,3 +250,58 @@ func TestSendToARemovedBotIsNotSent(t *testing.T) {
 		assert.Equal(t, []string{"b1"}, sd.Tried)
 	})
 }
+
+// trier is a fake puppet that can answer at once (puppet.TrySayer):
+// TrySay answers for the texts in now, and leaves the others to Say.
+type trier struct {
+	*fakePuppet
+	now map[string]error
+}
+
+func (p *trier) TrySay(self puppet.Puppet, to, text string) (bool, error) {
+	err, ok := p.now[text]
+	if !ok || self != puppet.Puppet(p) {
+		return false, nil
+	}
+	p.record("try " + to + ":" + text)
+	return true, err
+}
+
+// A text attempt through a puppet.TrySayer is made on the dispatching
+// goroutine: the send has its outcome when Dispatch returns, and Say is
+// not called. A TrySay that would have to wait leaves the attempt to Say.
+// The outcome counts as Say's would: "not sent" goes to the next bot.
+func TestSendTriesAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, exact())
+		defer r.stop()
+		for _, b := range []string{"b1", "b2"} {
+			f := &fakePuppet{name: b, start: r.start, events: make(chan puppet.Event)}
+			r.addPuppet(b, &trier{f, map[string]error{"quick": nil, "refused": puppet.ErrNotSent}}, f)
+			r.dispatch(actions.Login.New(actions.LoginPayload{Bot: b, Self: "self-" + b}))
+		}
+		synctest.Wait()
+
+		r.dispatch(actions.SendRequested.New(actions.SendPayload{ID: "s1", To: "alice", Text: "quick"}))
+		sd, ok := r.st.State().Sends.Get("s1")
+		require.True(t, ok)
+		assert.Equal(t, actions.Delivered, sd.Outcome, "the outcome is in the state when Dispatch returns")
+
+		r.dispatch(actions.SendRequested.New(actions.SendPayload{ID: "s2", To: "alice", Text: "slow"}))
+		synctest.Wait()
+		sd, _ = r.st.State().Sends.Get("s2")
+		assert.Equal(t, actions.Delivered, sd.Outcome)
+
+		r.fake("b1").set(func(f *fakePuppet) { f.say = notSent })
+		r.fake("b2").set(func(f *fakePuppet) { f.say = notSent })
+		r.dispatch(actions.SendRequested.New(actions.SendPayload{ID: "s3", To: "alice", Text: "refused"}))
+		sd, _ = r.st.State().Sends.Get("s3")
+		assert.Equal(t, actions.NoBot, sd.Outcome, "tried on both bots at once, each refused")
+		assert.Equal(t, 2, sd.Attempt)
+
+		calls := append(r.fake("b1").Calls(), r.fake("b2").Calls()...)
+		slices.Sort(calls)
+		assert.Equal(t, []string{"0s say alice:slow", "0s try alice:quick", "0s try alice:refused", "0s try alice:refused"},
+			slices.DeleteFunc(calls, func(c string) bool { return !strings.Contains(c, " say ") && !strings.Contains(c, " try ") }))
+	})
+}

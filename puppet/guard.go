@@ -92,6 +92,32 @@ func (g *guarded) Say(ctx context.Context, to, text string) (err error) {
 	return g.p.Say(ctx, to, text)
 }
 
+// TrySay is the guarded puppet's TrySay (TrySayer), called with the
+// guarded puppet as self, or done false when it has none, or when self
+// is not the guard. A panic counts as Say's: the message may have left.
+func (g *guarded) TrySay(self Puppet, to, text string) (done bool, err error) {
+	if !g.is(self) {
+		return false, nil
+	}
+	if _, ok := g.p.(TrySayer); !ok {
+		return false, nil
+	}
+	done = true // what a panic reports, with its *PanicError
+	defer g.recovered("TrySay", &err)
+	return TrySay(g.p, to, text)
+}
+
+// is tells whether p is this guard, with or without its Dinger.
+func (g *guarded) is(p Puppet) bool {
+	switch p := p.(type) {
+	case *guarded:
+		return p == g
+	case *guardedDinger:
+		return p.guarded == g
+	}
+	return false
+}
+
 func (g *guarded) Rooms(ctx context.Context) (rooms []Room, err error) {
 	defer g.recovered("Rooms", &err)
 	return g.p.Rooms(ctx)

@@ -81,3 +81,42 @@ func TestGuardPassesResultsThrough(t *testing.T) {
 	assert.Same(t, g, puppet.Guard(g), "guarding twice changes nothing")
 	assert.Nil(t, puppet.Guard(nil))
 }
+
+type panickyTrier struct{ panicky }
+
+func (p *panickyTrier) TrySay(puppet.Puppet, string, string) (bool, error) {
+	p.maybe()
+	return true, p.err
+}
+
+// renamer wraps a puppet and changes what Say sends: it has no TrySay,
+// so the guard must not find the wrapped puppet's.
+type renamer struct{ puppet.Puppet }
+
+func (r renamer) Unwrap() puppet.Puppet { return r.Puppet }
+
+func TestGuardTrySay(t *testing.T) {
+	p := &panickyTrier{panicky{boom: true}}
+	g := puppet.Guard(p)
+	done, err := puppet.TrySay(g, "to", "hi")
+	assert.True(t, done, "a panic in TrySay may have sent")
+	var pe *puppet.PanicError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "TrySay", pe.Method)
+	assert.Equal(t, puppet.OutcomeUnknown, puppet.Classify(err))
+
+	p.boom, p.err = false, puppet.ErrNotSent
+	done, err = puppet.TrySay(g, "to", "hi")
+	assert.True(t, done)
+	assert.ErrorIs(t, err, puppet.ErrNotSent)
+
+	done, err = puppet.TrySay(puppet.Guard(&panicky{}), "to", "hi")
+	assert.False(t, done, "a puppet without TrySay never answers at once")
+	assert.NoError(t, err)
+	done, err = puppet.TrySay(puppet.Guard(renamer{p}), "to", "hi")
+	assert.False(t, done, "a wrapper's Say is not bypassed for the TrySay it wraps")
+	assert.NoError(t, err)
+	done, err = puppet.TrySay(renamer{g}, "to", "hi")
+	assert.False(t, done, "nor is a wrapper's around the guard")
+	assert.NoError(t, err)
+}

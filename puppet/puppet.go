@@ -48,6 +48,38 @@ type Dinger interface {
 	Ding(ctx context.Context, data string) error
 }
 
+// TrySayer is implemented by puppets that can often send without waiting:
+// an in-process puppet, or one that queues the send and answers at once.
+// The pool then makes a text send's attempt on the goroutine that routed
+// it, instead of handing it to a goroutine of its own and back: for a
+// puppet that answers at once, that hand-over is most of a Say's cost.
+// A puppet that talks to a server over the network has nothing to gain.
+type TrySayer interface {
+	// TrySay is Say, when it can answer at once: without waiting on I/O,
+	// a timer, another goroutine, or a lock held by someone who waits.
+	// It then reports done and Say's error, classified as Say's. When
+	// it would have to wait, it does nothing at all and reports done
+	// false; the pool then calls Say. It must decide that atomically: a
+	// TrySay that starts to send must not wait.
+	//
+	// self is the puppet the caller holds, whose Say TrySay stands for
+	// (see the function TrySay). An implementation answers only when
+	// self is itself (for a pointer receiver p: self == Puppet(p)): a
+	// type that embeds it and defines its own Say inherits its TrySay,
+	// which must then not bypass that Say.
+	TrySay(self Puppet, to, text string) (done bool, err error)
+}
+
+// TrySay calls p's TrySay, with p as self, when p is a TrySayer, and
+// otherwise reports done false: then call p.Say.
+func TrySay(p Puppet, to, text string) (done bool, err error) {
+	t, ok := p.(TrySayer)
+	if !ok {
+		return false, nil
+	}
+	return t.TrySay(p, to, text)
+}
+
 // EventKind tells events apart.
 type EventKind int
 

@@ -255,6 +255,64 @@ func (b *Bot) Say(ctx context.Context, to, text string) error {
 	return b.send(ctx, to, func() { b.w.deliverLocked(b.id, to, text) })
 }
 
+// TrySay implements puppet.TrySayer: it is Say when no fault makes the
+// send wait (a dead, killed or hung bot, a latency), and otherwise does
+// nothing and reports false. It answers only for self == b: a type that
+// embeds a Bot may have a Say of its own.
+func (b *Bot) TrySay(self puppet.Puppet, to, text string) (bool, error) {
+	if self != puppet.Puppet(b) {
+		return false, nil
+	}
+	b.w.mu.Lock()
+	defer b.w.mu.Unlock()
+	wait, err := b.admitLocked(to)
+	switch {
+	case err != nil:
+		return true, err
+	case wait != noWait:
+		return false, nil
+	}
+	b.w.deliverLocked(b.id, to, text)
+	return true, nil
+}
+
+// wait is the fault that makes a send wait.
+type wait int
+
+const (
+	noWait      wait = iota
+	waitDead         // the request goes out and nothing comes back
+	waitHang         // Hang
+	waitLatency      // SetLatency
+)
+
+// admitLocked decides a send to to, with the world locked: the error of
+// a send that fails at once, or the fault it must wait for.
+func (b *Bot) admitLocked(to string) (wait, error) {
+	switch {
+	case b.closed:
+		return noWait, fmt.Errorf("mock: %q says to %q: %w: %w", b.id, to, ErrClosed, puppet.ErrNotSent)
+	case !b.started:
+		return noWait, fmt.Errorf("mock: %q says to %q: not started: %w", b.id, to, puppet.ErrNotSent)
+	case b.f.dead || b.f.killed:
+		return waitDead, nil
+	case !b.loggedIn:
+		return noWait, fmt.Errorf("mock: %q says to %q: logged out: %w", b.id, to, puppet.ErrNotSent)
+	case b.f.failSends:
+		return noWait, fmt.Errorf("mock: %q says to %q: connection refused: %w: %w", b.id, to, ErrInjected, puppet.ErrNotSent)
+	}
+	if err := b.w.reachLocked(b.id, to); err != nil {
+		return noWait, err
+	}
+	switch {
+	case b.f.hang:
+		return waitHang, nil
+	case b.f.latency > 0:
+		return waitLatency, nil
+	}
+	return noWait, nil
+}
+
 // send is Say for any message: deliver, called with the world locked,
 // delivers it once the faults let it through.
 func (b *Bot) send(ctx context.Context, to string, deliver func()) error {
@@ -262,49 +320,38 @@ func (b *Bot) send(ctx context.Context, to string, deliver func()) error {
 		return fmt.Errorf("mock: %q says to %q: %w: %w", b.id, to, puppet.ErrNotSent, err)
 	}
 	b.w.mu.Lock()
+	wait, err := b.admitLocked(to)
 	switch {
-	case b.closed:
+	case err != nil:
 		b.w.mu.Unlock()
-		return fmt.Errorf("mock: %q says to %q: %w: %w", b.id, to, ErrClosed, puppet.ErrNotSent)
-	case !b.started:
-		b.w.mu.Unlock()
-		return fmt.Errorf("mock: %q says to %q: not started: %w", b.id, to, puppet.ErrNotSent)
-	case b.f.dead || b.f.killed:
+		return err
+	case wait == waitDead:
 		b.w.mu.Unlock()
 		err := b.block(ctx) // the request goes out and nothing comes back
 		return fmt.Errorf("mock: %q says to %q: no answer: %w: %w", b.id, to, puppet.ErrOutcomeUnknown, err)
-	case !b.loggedIn:
-		b.w.mu.Unlock()
-		return fmt.Errorf("mock: %q says to %q: logged out: %w", b.id, to, puppet.ErrNotSent)
-	case b.f.failSends:
-		b.w.mu.Unlock()
-		return fmt.Errorf("mock: %q says to %q: connection refused: %w: %w", b.id, to, ErrInjected, puppet.ErrNotSent)
-	}
-	if err := b.w.reachLocked(b.id, to); err != nil {
-		b.w.mu.Unlock()
-		return err
-	}
-	if b.f.hang {
+	case wait == waitHang:
 		if b.f.hangDeliver {
 			deliver()
 		}
 		b.w.mu.Unlock()
 		err := b.block(ctx)
 		return fmt.Errorf("mock: %q says to %q: hung: %w: %w: %w", b.id, to, ErrInjected, puppet.ErrOutcomeUnknown, err)
+	case wait == noWait:
+		defer b.w.mu.Unlock()
+		deliver()
+		return nil
 	}
 	latency := b.f.latency
 	b.w.mu.Unlock()
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("mock: %q says to %q: slow: %w: %w", b.id, to, puppet.ErrOutcomeUnknown, ctx.Err())
-		case <-b.done:
-			t.Stop()
-			return fmt.Errorf("mock: %q says to %q: %w while sending: %w", b.id, to, ErrClosed, puppet.ErrOutcomeUnknown)
-		}
+	t := time.NewTimer(latency)
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		t.Stop()
+		return fmt.Errorf("mock: %q says to %q: slow: %w: %w", b.id, to, puppet.ErrOutcomeUnknown, ctx.Err())
+	case <-b.done:
+		t.Stop()
+		return fmt.Errorf("mock: %q says to %q: %w while sending: %w", b.id, to, ErrClosed, puppet.ErrOutcomeUnknown)
 	}
 	b.w.mu.Lock()
 	defer b.w.mu.Unlock()

@@ -361,3 +361,51 @@ func TestSlowStartIsDeafToItsContext(t *testing.T) {
 		assert.ErrorIs(t, <-done, mock.ErrClosed)
 	})
 }
+
+// TrySay answers at once exactly when Say would, with Say's outcome, and
+// otherwise does nothing at all: a fault that makes a send wait (a dead
+// or hung bot, a latency) is left to Say.
+func TestTrySayAnswersOnlyWithoutWaiting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w, b1, _ := world(t)
+		var _ puppet.TrySayer = b1
+		type ownSay struct{ *mock.Bot } // embeds the bot; its Say would be its own
+
+		done, err := puppet.TrySay(b1, "alice", "stopped")
+		assert.True(t, done)
+		assert.Equal(t, puppet.NotSent, puppet.Classify(err), "not started: refused at once")
+
+		up(t, b1)
+		done, err = puppet.TrySay(b1, "alice", "hello")
+		require.True(t, done)
+		require.NoError(t, err)
+		done, err = puppet.TrySay(ownSay{b1}, "alice", "through a wrapper")
+		assert.False(t, done, "a type embedding the bot gets no TrySay of the bot's")
+		assert.NoError(t, err)
+		done, err = puppet.TrySay(b1, "nowhere", "x")
+		assert.True(t, done)
+		assert.Equal(t, puppet.Permanent, puppet.Classify(err))
+
+		waits := []struct {
+			name   string
+			inject func()
+		}{
+			{"latency", func() { b1.SetLatency(time.Second) }},
+			{"hang that delivers", func() { b1.Hang(true) }},
+			{"hang", func() { b1.Hang(false) }},
+			{"dead", b1.Die},
+		}
+		for _, c := range waits {
+			c.inject()
+			done, err := puppet.TrySay(b1, "alice", c.name)
+			assert.False(t, done, c.name)
+			assert.NoError(t, err, c.name)
+			b1.ClearFaults()
+		}
+		b1.FailSends(true)
+		done, err = puppet.TrySay(b1, "alice", "refused")
+		assert.True(t, done)
+		assert.Equal(t, puppet.NotSent, puppet.Classify(err))
+		assert.Equal(t, []string{"b1>alice:hello"}, texts(w.Delivered()), "only the send that answered delivered")
+	})
+}
