@@ -7,8 +7,9 @@
 NODESAY_NODE      := integration/nodesay
 INTEGRATION       += integration-nodesay
 INTEGRATION_SETUP += nodesay-node
-# go test -benchtime for BenchmarkSay in bench-say.
+# go test -benchtime and -count for bench-say.
 SAY_BENCHTIME     ?= 1s
+SAY_COUNT         ?= 1
 
 .PHONY: integration-nodesay nodesay-node bench-say
 
@@ -20,5 +21,12 @@ nodesay-node:
 integration-nodesay: nodesay-node
 	HAWECHATY_NODESAY_NODE=$(CURDIR)/$(NODESAY_NODE) $(GO) test -tags integration -race -count=1 -timeout 5m -run 'TestNodeWechatySay' .
 
+# One go test runs both benchmarks (internal/benchtable); "faster" is how
+# many times faster than the Node bot each is, in wall and CPU time. The
+# load average before and after tells how busy the machine was.
 bench-say: nodesay-node
-	HAWECHATY_NODESAY_NODE=$(CURDIR)/$(NODESAY_NODE) $(GO) run ./internal/saytable -benchtime $(SAY_BENCHTIME)
+	@echo "load average before: $$(cut -d' ' -f1-3 /proc/loadavg)"
+	HAWECHATY_NODESAY_NODE=$(CURDIR)/$(NODESAY_NODE) $(GO) run ./internal/benchtable -tags integration \
+		-bench '^(BenchmarkNodeWechatySay|BenchmarkSay)$$' -benchtime $(SAY_BENCHTIME) -count $(SAY_COUNT) \
+		-vs BenchmarkNodeWechatySay .
+	@echo "load average after: $$(cut -d' ' -f1-3 /proc/loadavg)"
