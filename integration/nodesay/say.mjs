@@ -33,12 +33,13 @@
 // of deliveries listens on alice's), and then as the puppet's "message"
 // event. PuppetMock returns no message id, so say resolves without
 // loading the message. The puppet's "message" event runs on in Wechaty:
-// Message.find loads the payload through wechaty-puppet's cache, the
-// message is made ready (its talker and listener contacts, cached), and the
-// bot emits "message" (counted as seen) and so does the listener contact.
-// That part runs in promise jobs that interleave with the following says;
-// a round's clock stops once the bot has seen all the round's messages, so
-// it pays for all of it, as Pool.Say's round trip pays for its reducers.
+// Message.find (messageSearch by id, then a new Message made ready: its
+// payload through wechaty-puppet's cache, its talker and listener
+// contacts, cached), then the bot emits "message" (counted as seen) and so
+// does the listener contact. That part runs in promise jobs that
+// interleave with the following says; a round's clock stops once the bot
+// has seen all the round's messages, so it pays for all of it, as
+// Pool.Say's round trip pays for its reducers.
 //
 // Logging is at "warn": nothing is printed per say (wechaty's and the
 // mock's verbose log calls still build their arguments, as in any bot).
