@@ -2,9 +2,15 @@
 // benchmark, time per op, bytes and allocations per op, and any custom
 // metric (actions/s). `make bench` runs it.
 //
+// With -vs NAME, the benchmark NAME (without its -GOMAXPROCS suffix) is
+// the baseline, and two columns follow: how many times faster each
+// benchmark is than the baseline in ns/op, and in cpu-ns/op when both
+// report it. `make bench-say` compares BenchmarkSay with a Node Wechaty
+// bot's say this way.
+//
 // Usage:
 //
-//	go run ./internal/benchtable [-bench regexp] [-benchtime d] [-count n] [packages]
+//	go run ./internal/benchtable [-bench regexp] [-benchtime d] [-count n] [-tags t] [-vs name] [packages]
 package main
 
 import (
@@ -14,6 +20,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -22,13 +30,15 @@ func main() {
 	bench := flag.String("bench", ".", "benchmarks to run (go test -bench)")
 	benchtime := flag.String("benchtime", "1s", "go test -benchtime")
 	count := flag.Int("count", 1, "go test -count")
+	tags := flag.String("tags", "", "go test -tags")
+	vs := flag.String("vs", "", "the baseline benchmark: add how many times faster than it each one is")
 	flag.Parse()
 	pkgs := flag.Args()
 	if len(pkgs) == 0 {
 		pkgs = []string{"./..."}
 	}
 	args := append([]string{"test", "-run", "^$", "-bench", *bench, "-benchmem",
-		"-benchtime", *benchtime, "-count", fmt.Sprint(*count)}, pkgs...)
+		"-benchtime", *benchtime, "-count", fmt.Sprint(*count), "-tags", *tags}, pkgs...)
 	cmd := exec.Command("go", args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -42,7 +52,7 @@ func main() {
 	}
 	rows, perr := parse(out)
 	werr := cmd.Wait()
-	print(os.Stdout, rows)
+	print(os.Stdout, rows, *vs)
 	if perr != nil || werr != nil {
 		fmt.Fprintln(os.Stderr, "benchtable:", perr, werr)
 		os.Exit(1)
@@ -81,9 +91,43 @@ func parse(r io.Reader) ([]row, error) {
 	return rows, sc.Err()
 }
 
-func print(w io.Writer, rows []row) {
+// metric returns the row's value in unit, and whether it has one.
+func (r row) metric(unit string) (float64, bool) {
+	for _, m := range r.metrics {
+		if m[1] == unit {
+			v, err := strconv.ParseFloat(m[0], 64)
+			return v, err == nil && v > 0
+		}
+	}
+	return 0, false
+}
+
+// baseline returns the last row of the benchmark named vs (its name
+// without the -GOMAXPROCS suffix), if any.
+func baseline(rows []row, vs string) (row, bool) {
+	for _, r := range slices.Backward(rows) {
+		name := r.name
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
+		}
+		if name == vs {
+			return r, true
+		}
+	}
+	return row{}, false
+}
+
+// print writes the table; with vs, the speed-up columns against it.
+func print(w io.Writer, rows []row, vs string) {
+	base, cmp := baseline(rows, vs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "package\tbenchmark\tns/op\tB/op\tallocs/op\tother\t")
+	head := "package\tbenchmark\tns/op\tB/op\tallocs/op\tother\t"
+	if cmp {
+		head += "faster\tcpu faster\t"
+	}
+	fmt.Fprintln(tw, head)
 	for _, r := range rows {
 		cols := map[string]string{}
 		var other []string
@@ -96,7 +140,22 @@ func print(w io.Writer, rows []row) {
 			}
 		}
 		short := r.pkg[strings.LastIndex(r.pkg, "/")+1:]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", short, r.name, cols["ns/op"], cols["B/op"], cols["allocs/op"], strings.Join(other, ", "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t", short, r.name, cols["ns/op"], cols["B/op"], cols["allocs/op"], strings.Join(other, ", "))
+		if cmp {
+			fmt.Fprintf(tw, "%s\t%s\t", ratio(base, r, "ns/op"), ratio(base, r, "cpu-ns/op"))
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+}
+
+// ratio is base's value in unit over r's ("12.3x"), or "" when either
+// lacks it.
+func ratio(base, r row, unit string) string {
+	b, ok1 := base.metric(unit)
+	v, ok2 := r.metric(unit)
+	if !ok1 || !ok2 {
+		return ""
+	}
+	return fmt.Sprintf("%.1fx", b/v)
 }
