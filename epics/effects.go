@@ -36,8 +36,19 @@ type Effects struct {
 
 // effect is one Run or RunNow.
 type effect struct {
-	try func() (actions.Action, bool) // RunNow's, or nil
+	now NowEffect // RunNow's, or nil
 	f   func(ctx context.Context, done func(...actions.Action))
+}
+
+// A NowEffect is an effect that can often answer at once (RunNow), such
+// as a send through a puppet.TrySayer.
+type NowEffect interface {
+	// Try answers at once with the effect's result action and done
+	// true, or does nothing and reports false when it would have to
+	// wait. It must never wait: it holds up every action after this one.
+	Try() (result actions.Action, done bool)
+	// Run is the effect when Try did not answer, as Effects.Run runs it.
+	Run(ctx context.Context, done func(...actions.Action))
 }
 
 // Emit asks for actions to be emitted at once, in order.
@@ -51,15 +62,13 @@ func (fx *Effects) Run(f func(ctx context.Context, done func(...actions.Action))
 	fx.run = append(fx.run, effect{f: f})
 }
 
-// RunNow is Run for an effect that can often answer at once, such as a
-// send through a puppet.TrySayer: try runs on the goroutine that handles
-// the action, once the handlers are done and their actions emitted. When
-// it answers (done true) its result action is emitted like f's would be;
-// when it would have to wait, it does nothing and reports false, and f
-// runs as Run runs it. try must never wait: it holds up every action
-// after this one.
-func (fx *Effects) RunNow(try func() (result actions.Action, done bool), f func(ctx context.Context, done func(...actions.Action))) {
-	fx.run = append(fx.run, effect{try: try, f: f})
+// RunNow is Run for an effect that can often answer at once: its Try
+// runs on the goroutine that handles the action, once the handlers are
+// done and their actions emitted. When Try answers, its result action is
+// emitted as Run's would be; when it would have to wait, e.Run runs as
+// Run runs it.
+func (fx *Effects) RunNow(e NowEffect) {
+	fx.run = append(fx.run, effect{now: e})
 }
 
 // Effect combines handlers into one epic: it reads each action once, asks
@@ -145,8 +154,8 @@ func (e *effectEpic[S]) handle(r *runner, a actions.Action, fx *Effects) (ok boo
 		if !ok {
 			break
 		}
-		if e.try != nil {
-			res, done, perr := tryNow(e.try)
+		if e.now != nil {
+			res, done, perr := tryNow(e.now)
 			if perr != nil {
 				err = perr
 				break
@@ -156,6 +165,10 @@ func (e *effectEpic[S]) handle(r *runner, a actions.Action, fx *Effects) (ok boo
 				continue
 			}
 		}
+		if e.now != nil {
+			r.start(e.now.Run)
+			continue
+		}
 		r.start(e.f)
 	}
 	clear(fx.emit)
@@ -163,14 +176,14 @@ func (e *effectEpic[S]) handle(r *runner, a actions.Action, fx *Effects) (ok boo
 	return ok, err
 }
 
-// tryNow runs a RunNow's try, recovering a panic as an error.
-func tryNow(try func() (actions.Action, bool)) (res actions.Action, done bool, err error) {
+// tryNow runs a RunNow's Try, recovering a panic as an error.
+func tryNow(e NowEffect) (res actions.Action, done bool, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("epics: an effect's try panicked: %v", p)
 		}
 	}()
-	res, done = try()
+	res, done = e.Try()
 	return res, done, nil
 }
 

@@ -30,16 +30,25 @@ func countResults(s counted, a actions.Action) counted {
 	return s
 }
 
+// nowFx is a NowEffect made of two functions.
+type nowFx struct {
+	try func() (actions.Action, bool)
+	run func(context.Context, func(...actions.Action))
+}
+
+func (n nowFx) Try() (actions.Action, bool)                           { return n.try() }
+func (n nowFx) Run(ctx context.Context, done func(...actions.Action)) { n.run(ctx, done) }
+
 // runNowStore starts a store whose effects epic answers now/GO with
 // RunNow(try, f); ran counts f's runs.
 func runNowStore(t *testing.T, try func() (actions.Action, bool), ran *atomic.Int32) *store.Store[counted] {
 	t.Helper()
 	h := func(a actions.Action, _ reducers.Pool, fx *epics.Effects) {
 		if nowGo.Is(a) {
-			fx.RunNow(try, func(_ context.Context, done func(...actions.Action)) {
+			fx.RunNow(nowFx{try, func(_ context.Context, done func(...actions.Action)) {
 				ran.Add(1)
 				done(nowResult.New("slow"))
-			})
+			}})
 		}
 	}
 	st, err := store.New(countResults, counted{},
@@ -105,8 +114,8 @@ func TestRunNowOutsideAStore(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		h := func(a actions.Action, _ reducers.Pool, fx *epics.Effects) {
-			fx.RunNow(func() (actions.Action, bool) { return nowResult.New("now"), true },
-				func(context.Context, func(...actions.Action)) { t.Error("f ran") })
+			fx.RunNow(nowFx{func() (actions.Action, bool) { return nowResult.New("now"), true },
+				func(context.Context, func(...actions.Action)) { t.Error("f ran") }})
 		}
 		out := epics.Effect(identity, h)(ctx, rxgo.Just(nowGo.New(actions.Empty{}))(), fixedPool{})
 		item := <-out.Observe(rxgo.WithContext(ctx))

@@ -83,7 +83,7 @@ func Send(cfg Config, deps Deps) Handler {
 			return
 		}
 		if sd.Media == nil {
-			fx.RunNow(snd.try(sd), snd.attempt(sd))
+			fx.RunNow(&textAttempt{snd, sd})
 			return
 		}
 		fx.Run(snd.attempt(sd))
@@ -135,27 +135,34 @@ func (snd *sender) attempt(sd *reducers.Send) func(context.Context, func(...acti
 	}
 }
 
-// try is a text attempt through a puppet.TrySayer, made at once on the
-// goroutine that handles the action that routed it: no hand-over to the
-// attempt's goroutine and back, no timer. It reports false, having done
-// nothing, when the bot's puppet has no TrySay or would have to wait;
-// attempt then makes the attempt.
-func (snd *sender) try(sd *reducers.Send) func() (actions.Action, bool) {
-	return func() (actions.Action, bool) {
-		pup, ok := snd.deps.Puppet(sd.Bot)
-		if !ok {
-			return actions.Action{}, false
-		}
-		done, err := puppet.TrySay(pup, sd.To, sd.Text)
-		if !done {
-			return actions.Action{}, false
-		}
-		var detail string
-		if err != nil {
-			detail = err.Error()
-		}
-		return snd.result(sd, puppet.Classify(err), detail), true
+// textAttempt is a text attempt, tried at once through a
+// puppet.TrySayer on the goroutine that handles the action that routed
+// it: no hand-over to the attempt's goroutine and back, no timer. When
+// the bot's puppet has no TrySay or would have to wait, Run makes the
+// attempt as any other.
+type textAttempt struct {
+	snd *sender
+	sd  *reducers.Send
+}
+
+func (t *textAttempt) Try() (actions.Action, bool) {
+	pup, ok := t.snd.deps.Puppet(t.sd.Bot)
+	if !ok {
+		return actions.Action{}, false
 	}
+	done, err := puppet.TrySay(pup, t.sd.To, t.sd.Text)
+	if !done {
+		return actions.Action{}, false
+	}
+	var detail string
+	if err != nil {
+		detail = err.Error()
+	}
+	return t.snd.result(t.sd, puppet.Classify(err), detail), true
+}
+
+func (t *textAttempt) Run(ctx context.Context, done func(...actions.Action)) {
+	t.snd.attempt(t.sd)(ctx, done)
 }
 
 // result is the send/RESULT of sd's current attempt.
