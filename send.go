@@ -138,8 +138,6 @@ func (p *Pool) send(ctx context.Context, req actions.SendPayload) (Receipt, erro
 	if err := ctx.Err(); err != nil {
 		return Receipt{}, &SendError{ID: id, To: to, Outcome: actions.Canceled, Detail: "the caller's context had ended", cause: err}
 	}
-	bell := p.bell.add(id)
-	defer p.bell.remove(id)
 	req.ID = id
 	if err := p.st.dispatch(actions.SendRequested.New(req).WithSource("pool")); err != nil {
 		if errors.Is(err, store.ErrStopped) {
@@ -147,6 +145,16 @@ func (p *Pool) send(ctx context.Context, req actions.SendPayload) (Receipt, erro
 		}
 		return Receipt{}, fmt.Errorf("hawechaty: %w", err)
 	}
+	// An attempt through a puppet that answers at once (puppet.TrySayer)
+	// is over when dispatch returns, most often: then no bell is needed.
+	// Else the bell rings for every later action about the send; the
+	// state is read again once it is hung, so none is missed.
+	if sd, ok := p.st.pool().Sends.Get(id); ok && sd.Outcome.Done() {
+		p.collect(id)
+		return result(ctx, sd)
+	}
+	bell := p.bell.add(id)
+	defer p.bell.remove(id)
 	cancelled := ctx.Done() // nil for a context that never ends
 	var grace *time.Timer
 	defer func() {
