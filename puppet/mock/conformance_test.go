@@ -44,7 +44,7 @@ func TestConformance(t *testing.T) {
 				},
 			}
 		},
-		Features: puppettest.Features{PuppetDing: true, Inbound: true, Delivery: true, Hang: true,
+		Features: puppettest.Features{PuppetDing: true, Inbound: true, Delivery: true, Hang: true, TrySay: true,
 			SendMedia:    []puppet.MediaKind{puppet.MediaImage, puppet.MediaFile, puppet.MediaURL, puppet.MediaContact},
 			InboundMedia: []puppet.MediaKind{puppet.MediaImage, puppet.MediaFile, puppet.MediaURL, puppet.MediaContact}},
 		Timeout: 10 * time.Second,

@@ -31,6 +31,10 @@
 //   - A done context is respected: Say fails at once, not permanent, not
 //     delivered; with Features.Hang, a hanging Say ends with its deadline
 //     as an unknown outcome.
+//   - TrySay (Features.TrySay, a puppet.TrySayer): when it answers, the
+//     answer is Say's (delivered, permanent for an unknown ID); it never
+//     answers for a type that embeds the puppet; with Features.Hang, it
+//     returns at once and delivers nothing unless it answers.
 //   - Close closes Events; Close twice is fine; Say and Start after Close
 //     fail.
 //   - Media (Features.SendMedia, the kinds the puppet sends): each kind

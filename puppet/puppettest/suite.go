@@ -45,6 +45,7 @@ type Features struct {
 	Inbound    bool // Subject.Post works
 	Delivery   bool // Subject.Delivered works
 	Hang       bool // Subject.Hang works
+	TrySay     bool // the puppet implements puppet.TrySayer
 
 	// SendMedia lists the kinds the puppet sends (MediaImage, MediaFile,
 	// MediaURL, MediaContact) through its capabilities.
@@ -86,6 +87,7 @@ func checks(f Features) []check {
 		{"ConcurrentSays", true, testConcurrentSay},
 		{"DoneContextIsRespected", true, testDoneContext},
 		{"DeadlineEndsAHungSay", f.Hang, testHungSay},
+		{"TrySayAnswersAtOnceOrNotAtAll", f.TrySay, testTrySay},
 		{"SendMedia", len(f.SendMedia) > 0, testSendMedia},
 		{"SendMediaWhenStoppedIsNotSent", len(f.SendMedia) > 0, testSendMediaStopped},
 		{"InboundMedia", len(f.InboundMedia) > 0, testInboundMedia},
@@ -523,6 +525,53 @@ func testHungSay(t *testing.T, h Harness) {
 	}
 	if got := puppet.Classify(err); got != puppet.OutcomeUnknown {
 		t.Errorf("a hung Say: %v (%v), want outcome unknown", err, got)
+	}
+}
+
+// wrapped embeds a puppet and would have a Say of its own: the TrySay
+// it inherits must not answer for it.
+type wrapped struct{ puppet.Puppet }
+
+func testTrySay(t *testing.T, h Harness) {
+	s, ctx := started(t, h)
+	if _, ok := s.Puppet.(puppet.TrySayer); !ok {
+		t.Fatalf("Features.TrySay is set but %T is no puppet.TrySayer", s.Puppet)
+	}
+	try := func(p puppet.Puppet, to, text string) (done bool, err error) {
+		t.Helper()
+		within(t, ctx, "TrySay", func() { done, err = puppet.TrySay(p, to, text) })
+		return done, err
+	}
+	// When TrySay answers, the answer is Say's.
+	for _, to := range []string{s.Contact, s.Room} {
+		text := "try " + to
+		done, err := try(s.Puppet, to, text)
+		if !done {
+			continue // it may always leave the send to Say
+		}
+		if err != nil {
+			t.Errorf("TrySay to %q: %v", to, err)
+		} else if h.Features.Delivery && !eventually(ctx, func() bool { return s.Delivered(to, text) }) {
+			t.Errorf("TrySay to %q reported done but the world never received it", to)
+		}
+	}
+	if done, err := try(s.Puppet, "puppettest-nobody", "x"); done && puppet.Classify(err) != puppet.Permanent {
+		t.Errorf("TrySay to an unknown target: %v (%v), want permanent", err, puppet.Classify(err))
+	}
+	if done, err := try(wrapped{s.Puppet}, s.Contact, "through a wrapper"); done {
+		t.Errorf("TrySay answered for a type that embeds the puppet (%v): it would bypass that type's Say", err)
+	}
+	if !h.Features.Hang {
+		return
+	}
+	// A hung world makes Say wait: TrySay must not, and must send nothing.
+	s.Hang()
+	done, err := try(s.Puppet, s.Contact, "not now")
+	if done && puppet.Classify(err) == puppet.Delivered {
+		t.Error("TrySay reported a send delivered through a hung world")
+	}
+	if !done && h.Features.Delivery && s.Delivered(s.Contact, "not now") {
+		t.Error("TrySay reported done false but the world received the text")
 	}
 }
 
