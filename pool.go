@@ -165,9 +165,7 @@ func storeOptions[S any](p *Pool, get func(S) reducers.Pool) []store.Option[S] {
 	opts := []store.Option[S]{
 		store.WithMiddleware(doorbellMiddleware[S](&p.bell)),
 		store.WithEpic("clock", epics.Clock(get)),
-		store.WithEpic("effects", epics.Effect(get,
-			epics.Ding(ha, deps), epics.Reset(ha, deps), epics.Rooms(ha, deps), epics.Contacts(ha, deps),
-			epics.Send(ha, deps), epics.Health(), epics.Inbox(deps), p.events.handler())),
+		store.WithEpic("effects", epics.Effect(get, epics.All(ha, deps), p.events.handler())),
 	}
 	if p.cl != nil {
 		opts = append(opts, store.WithEpic("cluster-publish", cluster.PublishEpic(p.cl.feed, get)),

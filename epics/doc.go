@@ -24,9 +24,11 @@
 //	self := func(s reducers.Pool) reducers.Pool { return s }
 //	st, err := store.New(cfg.Reducer(), reducers.Pool{},
 //		store.WithEpic("clock", epics.Clock(self)),
-//		store.WithEpic("effects", epics.Effect(self,
-//			epics.Ding(cfg, deps), epics.Reset(cfg, deps), epics.Rooms(cfg, deps), epics.Contacts(cfg, deps),
-//			epics.Send(cfg, deps), epics.Health(), epics.Inbox(deps))))
+//		store.WithEpic("effects", epics.Effect(self, epics.All(cfg, deps))))
+//
+// All is the seven handlers (Ding, Reset, Rooms, Contacts, Send, Health,
+// Inbox), each asked only about the actions it reads; an application
+// adds its own handlers beside it.
 //
 // # The heartbeat, as a timeline
 //
