@@ -110,18 +110,22 @@ type effectEpic[S any] struct {
 	get      func(S) reducers.Pool
 	handlers []Handler
 
-	emit   func(rxgo.Item) bool // the store's, set by Direct before it observes
-	direct *runner              // set by Input: the store hands the actions over
-	fx     Effects              // take's, reused: take is never called concurrently
+	emit   func(rxgo.Item) bool      // the store's, set by Direct before it observes
+	emitA  func(actions.Action) bool // the store's, set by DirectActions
+	direct *runner                   // set by Input: the store hands the actions over
+	fx     Effects                   // take's, reused: take is never called concurrently
 }
 
 // Direct implements store.DirectOutput.
 func (e *effectEpic[S]) Direct(emit func(rxgo.Item) bool) { e.emit = emit }
 
+// DirectActions implements store.DirectActions.
+func (e *effectEpic[S]) DirectActions(emit func(actions.Action) bool) { e.emitA = emit }
+
 // Input implements store.DirectInput.
 func (e *effectEpic[S]) Input() func(actions.Action) {
 	ctx, cancel := context.WithCancel(e.ctx)
-	r := &runner{ctx: ctx, direct: e.emit}
+	r := &runner{ctx: ctx, direct: e.emit, directA: e.emitA}
 	context.AfterFunc(ctx, func() { r.close(cancel) })
 	e.direct = r
 	return e.take
@@ -161,7 +165,7 @@ func (e *effectEpic[S]) handle(r *runner, a actions.Action, fx *Effects) (ok boo
 				break
 			}
 			if done {
-				ok = r.send(rxgo.Of(res))
+				ok = r.sendAction(res)
 				continue
 			}
 		}
@@ -211,7 +215,7 @@ func (e *effectEpic[S]) produce(pctx context.Context, next chan<- rxgo.Item) {
 		return
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
-	r := &runner{ctx: ctx, next: next, direct: e.emit}
+	r := &runner{ctx: ctx, next: next, direct: e.emit, directA: e.emitA}
 	// rxgo closes next when this producer returns: effects that report
 	// later must find the output closed, not send on it.
 	defer r.close(cancel)
@@ -245,15 +249,28 @@ func (e *effectEpic[S]) produce(pctx context.Context, next chan<- rxgo.Item) {
 // epic's output, from its own goroutine: the loop that reads actions is
 // not a step on the way.
 type runner struct {
-	ctx    context.Context
-	next   chan<- rxgo.Item
-	direct func(rxgo.Item) bool // the store's, or nil: send on next
+	ctx     context.Context
+	next    chan<- rxgo.Item
+	direct  func(rxgo.Item) bool      // the store's, or nil: send on next
+	directA func(actions.Action) bool // the store's for bare actions, or nil
 
 	out    sync.RWMutex // held for reading while sending on next
 	closed bool         // next is closed, or about to be
 
 	mu   sync.Mutex
 	idle []chan *job // goroutines waiting for an effect, last idle last
+}
+
+// sendAction is send(rxgo.Of(a)), without the item when the store takes
+// bare actions (store.DirectActions).
+func (r *runner) sendAction(a actions.Action) bool {
+	if r.directA == nil {
+		return r.send(rxgo.Of(a))
+	}
+	r.out.RLock()
+	closed := r.closed
+	r.out.RUnlock()
+	return !closed && r.directA(a)
 }
 
 func (r *runner) send(it rxgo.Item) bool {
@@ -291,7 +308,7 @@ func (r *runner) close(cancel context.CancelFunc) {
 
 func (r *runner) emit(as []actions.Action) bool {
 	for _, a := range as {
-		if !r.send(rxgo.Of(a)) {
+		if !r.sendAction(a) {
 			return false
 		}
 	}

@@ -84,3 +84,45 @@ func TestDirectOutput(t *testing.T) {
 		assert.Equal(t, []string{actions.Init.Type()}, s.State())
 	})
 }
+
+// bareOut is a directOut that also takes bare actions (DirectActions).
+type bareOut struct {
+	*directOut
+	emitAction func(actions.Action) bool
+}
+
+func (o *bareOut) DirectActions(emit func(actions.Action) bool) { o.emitAction = emit }
+
+func TestDirectActions(t *testing.T) {
+	inner, direct := directEpic()
+	out := &bareOut{directOut: direct}
+	epic := func(ctx context.Context, in rxgo.Observable, st store.StateStream[[]string]) rxgo.Observable {
+		inner(ctx, in, st)
+		return out
+	}
+	var mu sync.Mutex
+	var sources []string
+	record := func(store.API[[]string]) func(store.DispatchFunc) store.DispatchFunc {
+		return func(next store.DispatchFunc) store.DispatchFunc {
+			return func(a actions.Action) error {
+				mu.Lock()
+				sources = append(sources, a.Meta.Source)
+				mu.Unlock()
+				return next(a)
+			}
+		}
+	}
+	s, err := store.New(types, nil, store.WithEpic("bare", epic), store.WithMiddleware(record))
+	require.NoError(t, err)
+	require.NoError(t, s.Start(context.Background()))
+	<-out.got
+	require.NotNil(t, out.emitAction, "DirectActions is called with Direct")
+	assert.True(t, out.emitAction(action1.New(actions.Empty{})))
+	assert.Equal(t, []string{actions.Init.Type(), action1.Type()}, s.State(), "reduced when emitAction returns")
+	mu.Lock()
+	assert.Equal(t, "epic/bare", sources[len(sources)-1])
+	mu.Unlock()
+	s.Stop()
+	assert.False(t, out.emitAction(action1.New(actions.Empty{})), "refused after Stop")
+	assert.False(t, out.emit(rxgo.Of(action1.New(actions.Empty{}))))
+}

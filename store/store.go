@@ -526,6 +526,9 @@ func (s *Store[S]) runEpic(ctx context.Context, e namedEpic[S], boxes epicBoxes)
 	o := &output[S]{store: s, ctx: ctx, cancel: ecancel, name: e.name, source: "epic/" + e.name}
 	if d, ok := out.(DirectOutput); ok {
 		d.Direct(o.emit)
+		if d, ok := d.(DirectActions); ok {
+			d.DirectActions(o.emitAction)
+		}
 	}
 	var direct *directEpic
 	if d, ok := out.(DirectInput); ok {
@@ -597,6 +600,14 @@ type DirectOutput interface {
 	Direct(emit func(rxgo.Item) bool)
 }
 
+// DirectActions is a DirectOutput that also hands over bare actions,
+// which saves boxing each into an item: the store calls DirectActions
+// right after Direct, and emitAction(a) is emit(rxgo.Of(a)).
+type DirectActions interface {
+	DirectOutput
+	DirectActions(emitAction func(actions.Action) bool)
+}
+
 // output dispatches what an epic emits, from its channel or directly.
 type output[S any] struct {
 	store  *Store[S]
@@ -614,7 +625,20 @@ func (o *output[S]) emit(item rxgo.Item) bool {
 	if o.over.Load() {
 		return false
 	}
-	if o.dispatch(item) {
+	return o.goesOn(o.dispatch(item))
+}
+
+// emitAction is emit for a bare action (DirectActions).
+func (o *output[S]) emitAction(a actions.Action) bool {
+	if o.over.Load() {
+		return false
+	}
+	return o.goesOn(o.dispatchAction(a))
+}
+
+// goesOn ends the epic's output unless ok.
+func (o *output[S]) goesOn(ok bool) bool {
+	if ok {
 		return true
 	}
 	o.over.Store(true)
@@ -637,6 +661,11 @@ func (o *output[S]) dispatch(item rxgo.Item) bool {
 		}
 		return false
 	}
+	return o.dispatchAction(a)
+}
+
+func (o *output[S]) dispatchAction(a actions.Action) bool {
+	s := o.store
 	if a.Meta.Source == "" {
 		a.Meta.Source = o.source
 	}
