@@ -232,6 +232,12 @@ func (h *tableHead[V]) rebuilt(holes bool, drop string) tableHead[V] {
 	}
 	keys, vals := make([]string, 0, size), make([]V, 0, size)
 	lin := newLineage[V]()
+	// The new lineage is sized as the old one had grown: a table whose keys
+	// come and go (the sends) is compacted every few dozen changes, and
+	// growing its index and its batches of heads from nothing each time
+	// cost more allocations than the changes themselves.
+	lin.index.reserve(h.n)
+	lin.batch = h.lin.batch
 	if holes {
 		// Every key that had a slot in h keeps it, deleted keys included,
 		// so that a deleted key set again returns to its place on a branch
