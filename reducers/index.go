@@ -26,22 +26,25 @@ type index struct {
 // reads one cache line rather than a pointer and then the entry it points
 // to: in a table of 10,000 bots, where every lookup misses the cache,
 // that was half the cost of a lookup. An entry is published by the
-// atomic store of its tag, after its key and slot are written, and never
-// written again; a grown table replaces the old one with another.
+// atomic store of its tag and slot, after its key is written, and never
+// written again; a grown table replaces the old one with another. Slots
+// are below 2^32, as a Table's positions are.
 type indexTable struct {
 	mask  uint64
 	slots []indexEntry
 }
 
 type indexEntry struct {
-	tag  atomic.Uint64 // the key's hash with its low bit set; 0 for an empty entry
-	slot int
+	word atomic.Uint64 // tag<<32 | slot; 0 for an empty entry
 	key  string
 }
 
-// tagOf is the tag of an entry whose key hashes to h: never 0, so that 0
-// marks an empty entry. Probes start at tag&mask.
-func tagOf(h uint64) uint64 { return h | 1 }
+// tagOf is the tag of a key whose hash is h: its high half, never 0, so
+// that a published entry's word is never 0. Probes start at tag>>1&mask.
+func tagOf(h uint64) uint32 { return uint32(h>>32) | 1 }
+
+// probeStart is where the probe for tag starts in a table of mask+1 entries.
+func probeStart(tag uint32, mask uint64) uint64 { return uint64(tag>>1) & mask }
 
 // hash returns key's hash in x.
 func (x *index) hash(key string) uint64 { return maphash.String(x.seed, key) }
@@ -61,15 +64,14 @@ func (x *index) loadHash(key string, h uint64) (int, bool) {
 		return 0, false
 	}
 	tag := tagOf(h)
-	for i := tag & t.mask; ; i = (i + 1) & t.mask {
+	for i := probeStart(tag, t.mask); ; i = (i + 1) & t.mask {
 		e := &t.slots[i]
-		switch e.tag.Load() {
-		case 0:
+		w := e.word.Load()
+		if w == 0 {
 			return 0, false
-		case tag:
-			if e.key == key {
-				return e.slot, true
-			}
+		}
+		if uint32(w>>32) == tag && e.key == key {
+			return int(uint32(w)), true
 		}
 	}
 }
@@ -90,15 +92,15 @@ func (x *index) storeHash(key string, h uint64, slot int) {
 }
 
 // put writes an entry into the first empty slot of its probe sequence,
-// and publishes it by storing its tag last.
-func (t *indexTable) put(tag uint64, key string, slot int) {
-	i := tag & t.mask
-	for t.slots[i].tag.Load() != 0 {
+// and publishes it by storing its word last.
+func (t *indexTable) put(tag uint32, key string, slot int) {
+	i := probeStart(tag, t.mask)
+	for t.slots[i].word.Load() != 0 {
 		i = (i + 1) & t.mask
 	}
 	e := &t.slots[i]
-	e.key, e.slot = key, slot
-	e.tag.Store(tag)
+	e.key = key
+	e.word.Store(uint64(tag)<<32 | uint64(uint32(slot)))
 }
 
 // each calls f for every key stored so far. It is safe while another
@@ -109,8 +111,8 @@ func (x *index) each(f func(key string, slot int)) {
 		return
 	}
 	for i := range t.slots {
-		if e := &t.slots[i]; e.tag.Load() != 0 {
-			f(e.key, e.slot)
+		if e := &t.slots[i]; e.word.Load() != 0 {
+			f(e.key, int(uint32(e.word.Load())))
 		}
 	}
 }
@@ -136,8 +138,9 @@ func (x *index) grow(t *indexTable, n int) *indexTable {
 	g := &indexTable{mask: uint64(size - 1), slots: make([]indexEntry, size)}
 	if t != nil {
 		for i := range t.slots {
-			if e := &t.slots[i]; e.tag.Load() != 0 {
-				g.put(e.tag.Load(), e.key, e.slot)
+			if e := &t.slots[i]; e.word.Load() != 0 {
+				w := e.word.Load()
+				g.put(uint32(w>>32), e.key, int(uint32(w)))
 			}
 		}
 	}

@@ -30,9 +30,12 @@ import (
 // deleted and added again returns to its old position). Deleting many keys
 // compacts the table into a new lineage.
 //
-// A value replaced or deleted in the newest version may stay reachable from
-// it until its node is next copied (after a few more changes to the node),
-// so large values are released a little later than in a plain map.
+// A value replaced in the newest version may stay reachable from it until
+// its node is next copied (after a few more changes to the node), and a
+// deleted value until its key is set again or the table is compacted (a
+// deletion clears the key's slot only, not its value's: holes are at most
+// 32 or as many as the keys), so large values are released a little later
+// than in a plain map.
 //
 // The zero Table is empty and ready to use. A Table is safe to read from
 // any number of goroutines while another derives new versions from it.
@@ -252,6 +255,10 @@ func (h *tableHead[V]) rebuilt(holes bool, drop string) tableHead[V] {
 		if !holes && (k == "" || k == drop) {
 			return true
 		}
+		if k == "" {
+			var zero V
+			v = zero // a deleted key's value, left in its slot (deleteAt)
+		}
 		if !holes {
 			lin.index.store(k, len(keys))
 		}
@@ -298,10 +305,11 @@ func (t Table[V]) deleteAt(key string, i int) Table[V] {
 		*h = nh
 		return Table[V]{h}
 	}
-	var zero V
+	// Only the key is cleared: every reader finds a hole by its key (find,
+	// At, walks), so the value's slot is left as it was, which spares a
+	// change of the values trie per deletion (a send's end is one).
 	h := t.next()
 	h.keys = h.keys.set(h.shift, i, "", h.ver, false)
-	h.vals = h.vals.set(h.shift, i, zero, h.ver, false)
 	h.live--
 	return Table[V]{h}
 }
