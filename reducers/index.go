@@ -22,7 +22,9 @@ type index struct {
 }
 
 // indexTable is an open-addressing hash table, linear probing, at most
-// half full. Its entries are held in the table itself, so that a probe
+// three quarters full (a probe reads 1.5 entries on average then, two or
+// three when the key is absent: entries are small, most probes stay in
+// one cache line). Its entries are held in the table itself, so that a probe
 // reads one cache line rather than a pointer and then the entry it points
 // to: in a table of 10,000 bots, where every lookup misses the cache,
 // that was half the cost of a lookup. An entry is published by the
@@ -84,7 +86,7 @@ func (x *index) store(key string, slot int) { x.storeHash(key, x.hash(key), slot
 func (x *index) storeHash(key string, h uint64, slot int) {
 	n := x.n.Load() + 1
 	t := x.tab.Load()
-	if t == nil || uint64(2*n) > uint64(len(t.slots)) {
+	if t == nil || uint64(4*n) > uint64(3*len(t.slots)) {
 		t = x.grow(t, int(n))
 	}
 	t.put(tagOf(h), key, slot)
@@ -126,13 +128,14 @@ func (x *index) reserve(n int) {
 }
 
 // grow publishes a table at least twice the size of t (16 slots at
-// least), room for n keys at most half full, holding every entry of t.
+// least), room for n keys at most three quarters full, holding every
+// entry of t.
 func (x *index) grow(t *indexTable, n int) *indexTable {
 	size := 16
 	if t != nil {
 		size = 2 * len(t.slots)
 	}
-	for size < 2*n {
+	for 3*size < 4*n {
 		size *= 2
 	}
 	g := &indexTable{mask: uint64(size - 1), slots: make([]indexEntry, size)}

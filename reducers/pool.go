@@ -337,15 +337,11 @@ func (c *Config) reduce(s Pool, a actions.Action) Pool {
 		if p.ID == "" || s.Sends.Has(p.ID) {
 			return s
 		}
-		sd := sends.get()
-		*sd = Send{ID: p.ID, To: p.To, Text: p.Text, Since: t, Media: p.Media}
-		s = c.route(s, sd, t, seq)
+		s = c.route(s, newSend(Send{ID: p.ID, To: p.To, Text: p.Text, Since: t, Media: p.Media}), t, seq)
 	case actions.SendRetry.Type():
 		p, _ := actions.SendRetry.Match(a)
 		if sd, ok := s.Sends.Get(p.ID); ok && sd.Waiting {
-			n := sends.get()
-			*n = *sd
-			s = c.route(s, n, t, seq)
+			s = c.route(s, new(*sd), t, seq)
 		}
 	case actions.SendResult.Type():
 		p, _ := actions.SendResult.Match(a)
@@ -356,15 +352,14 @@ func (c *Config) reduce(s Pool, a actions.Action) Pool {
 		if !ok || sd.Outcome.Done() || sd.Canceled {
 			return s
 		}
-		n := sends.get()
-		*n = *sd
+		n := *sd
 		n.Canceled = true
 		if n.Waiting && n.Throttled {
-			s = s.end(n, actions.RateLimited, "the caller's context ended while every bot that can reach "+n.To+" was over its send budget")
+			s = s.end(&n, actions.RateLimited, "the caller's context ended while every bot that can reach "+n.To+" was over its send budget")
 		} else if n.Waiting {
-			s = s.end(n, actions.Canceled, "the caller's context ended while the send waited for a bot")
+			s = s.end(&n, actions.Canceled, "the caller's context ended while the send waited for a bot")
 		} else {
-			s.Sends = s.Sends.Set(n.ID, n)
+			s.Sends = s.Sends.Set(n.ID, &n)
 		}
 	case actions.SendCollected.Type():
 		p, _ := actions.SendCollected.Match(a)
@@ -376,10 +371,9 @@ func (c *Config) reduce(s Pool, a actions.Action) Pool {
 			s.Sends = s.Sends.deleteAt(p.ID, at)
 			s.Queue = s.Queue.Delete(p.ID)
 		default:
-			n := sends.get()
-			*n = *sd
+			n := *sd
 			n.Orphan, n.Canceled = true, true
-			s.Sends = s.Sends.setAt(at, n)
+			s.Sends = s.Sends.setAt(at, &n)
 		}
 	case actions.MessageAccepted.Type():
 		s.Accepted++
@@ -432,10 +426,9 @@ func (c *Config) update(s Pool, id string, seq uint64, f func(*Bot)) Pool {
 	if at < 0 {
 		return s
 	}
-	nb := bots.get()
-	*nb = *old
-	f(nb)
-	if next := c.next(nb); next.IsZero() || nb.Due.IsZero() || next.Before(nb.Due) {
+	nb := *old
+	f(&nb)
+	if next := c.next(&nb); next.IsZero() || nb.Due.IsZero() || next.Before(nb.Due) {
 		// The clock looks at the bot at its next deadline, or earlier: a
 		// deadline that moved later (a sign of life) is found when the
 		// old one passes, which spares the Deadlines a change per message.
@@ -451,14 +444,13 @@ func (c *Config) update(s Pool, id string, seq uint64, f func(*Bot)) Pool {
 		}
 		s.Avail = s.Avail.Set(id, nb.Available)
 	}
-	if *nb == *old {
-		bots.put(nb)
+	if nb == *old {
 		return s
 	}
 	if !nb.Due.Equal(old.Due) {
 		s.Deadlines = s.Deadlines.Move(id, old.Due, nb.Due)
 	}
-	s.Bots = s.Bots.setAt(at, nb)
+	s.Bots = s.Bots.setAt(at, &nb)
 	return s
 }
 

@@ -208,8 +208,7 @@ func (c *Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq ui
 	if at < 0 || old.Outcome.Done() || old.Attempt != p.Attempt || old.Bot != p.Bot {
 		return s // not this send's current attempt
 	}
-	sd := sends.get()
-	*sd = *old
+	sd := newSend(*old)
 	sd.Node = p.Node
 	gone := p.CallerGone || sd.Canceled
 	switch p.Outcome {

@@ -2,17 +2,18 @@ package reducers
 
 import "sync/atomic"
 
-// slab hands out records of type T (a Bot, a Send) a chunk at a time:
-// one allocation for slabRecs records rather than one each. A Say makes
-// three records (its Send twice, its bot's once); allocated one by one,
-// they were three of the eight allocations of its reduction.
+// slab hands out records of type T a chunk at a time: one allocation for
+// slabRecs records rather than one each. A Say makes its Send record twice
+// (routed, then ended); allocated one by one, they were two of the eight
+// allocations of its reduction.
 //
-// A record, once handed out, belongs to its taker, who fills it before
-// it publishes it in a state; the slab never reads or writes it again. A
-// chunk stays in memory while any of its records is held, so records that
-// live long and are replaced rarely keep their neighbours' memory: chunks
-// are small, and a record that turns out not to be needed is given back
-// (put) when nothing was taken after it.
+// A record, once handed out, belongs to its taker, who fills it before it
+// publishes it in a state; the slab never reads or writes it again, so
+// records stay as immutable as any other. A chunk stays in memory while
+// any of its records is held: slabs are for short-lived records, as sends
+// are (from their request to their collection). A Bot record can live as
+// long as the pool, and a bot that is never replaced would keep its
+// chunk's dead neighbours: Bot records are allocated one by one.
 //
 // Any number of goroutines (reducers of different stores, or branches of
 // one) may take records at once: a record is claimed by an atomic add.
@@ -21,7 +22,7 @@ type slab[T any] struct {
 }
 
 // slabRecs is the number of records in a chunk.
-const slabRecs = 8
+const slabRecs = 16
 
 type chunk[T any] struct {
 	used atomic.Int32 // records claimed, possibly past slabRecs
@@ -45,22 +46,12 @@ func (s *slab[T]) get() *T {
 	}
 }
 
-// put gives back r, the record get returned last, which was never
-// published: it is zeroed and handed out again when no other record was
-// taken since; otherwise it is left unused.
-func (s *slab[T]) put(r *T) {
-	var zero T
-	*r = zero
-	c := s.cur.Load()
-	if c == nil {
-		return
-	}
-	if i := c.used.Load(); i >= 1 && i <= slabRecs && &c.recs[i-1] == r {
-		c.used.CompareAndSwap(i, i-1)
-	}
-}
+// sends is the slab of Send records.
+var sends slab[Send]
 
-var (
-	bots  slab[Bot]
-	sends slab[Send]
-)
+// newSend returns a new Send record holding v.
+func newSend(v Send) *Send {
+	sd := sends.get()
+	*sd = v
+	return sd
+}
