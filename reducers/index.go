@@ -16,25 +16,37 @@ import (
 // and a Table operation hashes its key once (hash, then loadHash and
 // storeHash).
 type index struct {
-	seed  maphash.Seed // set by newLineage, before the index is shared
-	tab   atomic.Pointer[indexTable]
-	n     atomic.Int64 // keys stored
-	spare []indexEntry // entries allocated ahead; the storer's only
+	seed maphash.Seed // set by newLineage, before the index is shared
+	tab  atomic.Pointer[indexTable]
+	n    atomic.Int64 // keys stored
 }
 
 // indexTable is an open-addressing hash table, linear probing, at most
-// half full. Entries are published one by one with atomic stores, and a
-// grown table replaces the old one with another.
+// three quarters full (a probe reads 1.5 entries on average then, two or
+// three when the key is absent: entries are small, most probes stay in
+// one cache line). Its entries are held in the table itself, so that a probe
+// reads one cache line rather than a pointer and then the entry it points
+// to: in a table of 10,000 bots, where every lookup misses the cache,
+// that was half the cost of a lookup. An entry is published by the
+// atomic store of its tag and slot, after its key is written, and never
+// written again; a grown table replaces the old one with another. Slots
+// are below 2^32, as a Table's positions are.
 type indexTable struct {
 	mask  uint64
-	slots []atomic.Pointer[indexEntry]
+	slots []indexEntry
 }
 
 type indexEntry struct {
+	word atomic.Uint64 // tag<<32 | slot; 0 for an empty entry
 	key  string
-	hash uint64
-	slot int
 }
+
+// tagOf is the tag of a key whose hash is h: its high half, never 0, so
+// that a published entry's word is never 0. Probes start at tag>>1&mask.
+func tagOf(h uint64) uint32 { return uint32(h>>32) | 1 }
+
+// probeStart is where the probe for tag starts in a table of mask+1 entries.
+func probeStart(tag uint32, mask uint64) uint64 { return uint64(tag>>1) & mask }
 
 // hash returns key's hash in x.
 func (x *index) hash(key string) uint64 { return maphash.String(x.seed, key) }
@@ -53,13 +65,15 @@ func (x *index) loadHash(key string, h uint64) (int, bool) {
 	if t == nil {
 		return 0, false
 	}
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		e := t.slots[i].Load()
-		if e == nil {
+	tag := tagOf(h)
+	for i := probeStart(tag, t.mask); ; i = (i + 1) & t.mask {
+		e := &t.slots[i]
+		w := e.word.Load()
+		if w == 0 {
 			return 0, false
 		}
-		if e.hash == h && e.key == key {
-			return e.slot, true
+		if uint32(w>>32) == tag && e.key == key {
+			return int(uint32(w)), true
 		}
 	}
 }
@@ -68,30 +82,27 @@ func (x *index) loadHash(key string, h uint64) (int, bool) {
 func (x *index) store(key string, slot int) { x.storeHash(key, x.hash(key), slot) }
 
 // storeHash adds key, whose hash is h and which must not be in x yet, at
-// slot. Entries are allocated a few at a time: an entry, once published,
-// is never written again.
+// slot.
 func (x *index) storeHash(key string, h uint64, slot int) {
 	n := x.n.Load() + 1
 	t := x.tab.Load()
-	if t == nil || uint64(2*n) > uint64(len(t.slots)) {
-		t = x.grow(t)
+	if t == nil || uint64(4*n) > uint64(3*len(t.slots)) {
+		t = x.grow(t, int(n))
 	}
-	if len(x.spare) == 0 {
-		x.spare = make([]indexEntry, min(max(n, 4), 64))
-	}
-	e := &x.spare[0]
-	x.spare = x.spare[1:]
-	*e = indexEntry{key: key, hash: h, slot: slot}
-	t.put(e)
+	t.put(tagOf(h), key, slot)
 	x.n.Store(n)
 }
 
-func (t *indexTable) put(e *indexEntry) {
-	i := e.hash & t.mask
-	for t.slots[i].Load() != nil {
+// put writes an entry into the first empty slot of its probe sequence,
+// and publishes it by storing its word last.
+func (t *indexTable) put(tag uint32, key string, slot int) {
+	i := probeStart(tag, t.mask)
+	for t.slots[i].word.Load() != 0 {
 		i = (i + 1) & t.mask
 	}
-	t.slots[i].Store(e)
+	e := &t.slots[i]
+	e.key = key
+	e.word.Store(uint64(tag)<<32 | uint64(uint32(slot)))
 }
 
 // each calls f for every key stored so far. It is safe while another
@@ -102,24 +113,37 @@ func (x *index) each(f func(key string, slot int)) {
 		return
 	}
 	for i := range t.slots {
-		if e := t.slots[i].Load(); e != nil {
-			f(e.key, e.slot)
+		if e := &t.slots[i]; e.word.Load() != 0 {
+			f(e.key, int(uint32(e.word.Load())))
 		}
 	}
 }
 
-// grow publishes a table twice the size (16 slots at first) holding
-// every entry of t.
-func (x *index) grow(t *indexTable) *indexTable {
+// reserve sizes an empty x for n keys, so that storing them does not grow
+// it step by step. It is called before x is shared.
+func (x *index) reserve(n int) {
+	if x.tab.Load() == nil && n > 0 {
+		x.grow(nil, n)
+	}
+}
+
+// grow publishes a table at least twice the size of t (16 slots at
+// least), room for n keys at most three quarters full, holding every
+// entry of t.
+func (x *index) grow(t *indexTable, n int) *indexTable {
 	size := 16
 	if t != nil {
 		size = 2 * len(t.slots)
 	}
-	g := &indexTable{mask: uint64(size - 1), slots: make([]atomic.Pointer[indexEntry], size)}
+	for 3*size < 4*n {
+		size *= 2
+	}
+	g := &indexTable{mask: uint64(size - 1), slots: make([]indexEntry, size)}
 	if t != nil {
 		for i := range t.slots {
-			if e := t.slots[i].Load(); e != nil {
-				g.put(e)
+			if e := &t.slots[i]; e.word.Load() != 0 {
+				w := e.word.Load()
+				g.put(uint32(w>>32), e.key, int(uint32(w)))
 			}
 		}
 	}

@@ -337,7 +337,7 @@ func (c *Config) reduce(s Pool, a actions.Action) Pool {
 		if p.ID == "" || s.Sends.Has(p.ID) {
 			return s
 		}
-		s = c.route(s, &Send{ID: p.ID, To: p.To, Text: p.Text, Since: t, Media: p.Media}, t, seq)
+		s = c.route(s, newSend(Send{ID: p.ID, To: p.To, Text: p.Text, Since: t, Media: p.Media}), t, seq)
 	case actions.SendRetry.Type():
 		p, _ := actions.SendRetry.Match(a)
 		if sd, ok := s.Sends.Get(p.ID); ok && sd.Waiting {

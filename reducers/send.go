@@ -208,29 +208,29 @@ func (c *Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq ui
 	if at < 0 || old.Outcome.Done() || old.Attempt != p.Attempt || old.Bot != p.Bot {
 		return s // not this send's current attempt
 	}
-	sd := *old
+	sd := newSend(*old)
 	sd.Node = p.Node
 	gone := p.CallerGone || sd.Canceled
 	switch p.Outcome {
 	case actions.Delivered:
-		return s.endAt(&sd, at, actions.Delivered, "")
+		return s.endAt(sd, at, actions.Delivered, "")
 	case actions.NotSent, actions.Unreachable:
 		if gone {
-			return s.end(&sd, actions.Canceled, p.Error)
+			return s.end(sd, actions.Canceled, p.Error)
 		}
 		sd.Tried = append(slices.Clone(sd.Tried), p.Bot)
 		sd.Error = p.Error
 		if p.Outcome == actions.Unreachable {
 			sd.Refusals++
 		}
-		return c.route(s, &sd, t, seq)
+		return c.route(s, sd, t, seq)
 	case actions.Permanent:
-		return s.end(&sd, actions.Permanent, p.Error)
+		return s.end(sd, actions.Permanent, p.Error)
 	default:
 		if gone {
-			return s.end(&sd, actions.Abandoned, p.Error)
+			return s.end(sd, actions.Abandoned, p.Error)
 		}
-		return s.end(&sd, actions.Unknown, p.Error)
+		return s.end(sd, actions.Unknown, p.Error)
 	}
 }
 

@@ -30,9 +30,12 @@ import (
 // deleted and added again returns to its old position). Deleting many keys
 // compacts the table into a new lineage.
 //
-// A value replaced or deleted in the newest version may stay reachable from
-// it until its node is next copied (after a few more changes to the node),
-// so large values are released a little later than in a plain map.
+// A value replaced in the newest version may stay reachable from it until
+// its node is next copied (after a few more changes to the node), and a
+// deleted value until its key is set again or the table is compacted (a
+// deletion clears the key's slot only, not its value's: holes are at most
+// 32 or as many as the keys), so large values are released a little later
+// than in a plain map.
 //
 // The zero Table is empty and ready to use. A Table is safe to read from
 // any number of goroutines while another derives new versions from it.
@@ -55,9 +58,9 @@ type tableHead[V any] struct {
 	ver   uint64        // the version this head reads at
 	keys  *node[string] // slot → key, "" for a hole
 	vals  *node[V]      // slot → value; same shape as keys
-	shift uint          // of both roots; see trie.go
 	n     int           // slots, holes included
-	live  int
+	shift uint32        // of both roots; see trie.go
+	live  int32         // keys; 32 bits, so that a head is 48 bytes, not 56
 }
 
 // lineage is what the versions derived one from the other share.
@@ -79,7 +82,7 @@ func newLineage[V any]() *lineage[V] {
 // maxHeads is how many heads a lineage allocates at once, at most.
 // Heads allocated together stay in memory while any of them is held,
 // and with them the roots of their versions: a few old nodes at most.
-const maxHeads = 16
+const maxHeads = 64
 
 // head returns a head for the lineage's next version. Only the writer of
 // the newest version calls it (after its compare-and-swap in next), so
@@ -100,7 +103,7 @@ func (t Table[V]) Len() int {
 	if t.h == nil {
 		return 0
 	}
-	return t.h.live
+	return int(t.h.live)
 }
 
 // find returns the position of key in h, or -1. When hashed, hv is key's
@@ -117,7 +120,7 @@ func (h *tableHead[V]) find(key string) (i int, hv uint64, hashed bool) {
 	// A slot only ever holds the key the index gives it, so in a version
 	// without holes every slot below n holds its key and the check below,
 	// a descent of the keys trie, can be skipped.
-	if h.live != h.n && get(h.keys, h.shift, i, h.ver) != key {
+	if int(h.live) != h.n && get(h.keys, uint(h.shift), i, h.ver) != key {
 		return -1, hv, true // deleted in this version, or not yet added again
 	}
 	return i, hv, true
@@ -132,7 +135,7 @@ func (t Table[V]) slot(key string) int {
 // Get returns the value for key.
 func (t Table[V]) Get(key string) (V, bool) {
 	if i := t.slot(key); i >= 0 {
-		return get(t.h.vals, t.h.shift, i, t.h.ver), true
+		return get(t.h.vals, uint(t.h.shift), i, t.h.ver), true
 	}
 	var zero V
 	return zero, false
@@ -145,7 +148,7 @@ func (t Table[V]) Has(key string) bool { return t.slot(key) >= 0 }
 // at that position (setAt, deleteAt) that follows without a second search.
 func (t Table[V]) lookup(key string) (V, int) {
 	if i := t.slot(key); i >= 0 {
-		return get(t.h.vals, t.h.shift, i, t.h.ver), i
+		return get(t.h.vals, uint(t.h.shift), i, t.h.ver), i
 	}
 	var zero V
 	return zero, -1
@@ -155,7 +158,7 @@ func (t Table[V]) lookup(key string) (V, int) {
 // in t (lookup), set to v: Set without the search.
 func (t Table[V]) setAt(i int, v V) Table[V] {
 	h := t.next()
-	h.vals = h.vals.set(h.shift, i, v, h.ver, false)
+	h.vals = h.vals.set(uint(h.shift), i, v, h.ver, false)
 	return Table[V]{h}
 }
 
@@ -171,7 +174,7 @@ func (t Table[V]) Set(key string, v V) Table[V] {
 	i, hv, hashed := t.h.find(key)
 	h := t.next()
 	if i >= 0 {
-		h.vals = h.vals.set(h.shift, i, v, h.ver, false)
+		h.vals = h.vals.set(uint(h.shift), i, v, h.ver, false)
 		return Table[V]{h}
 	}
 	if !hashed || h.lin != t.h.lin {
@@ -192,8 +195,8 @@ func (t Table[V]) Set(key string, v V) Table[V] {
 		}
 		h.keys, h.vals = raise(h.keys), raise(h.vals)
 	}
-	h.keys = h.keys.set(h.shift, i, key, h.ver, fresh)
-	h.vals = h.vals.set(h.shift, i, v, h.ver, fresh)
+	h.keys = h.keys.set(uint(h.shift), i, key, h.ver, fresh)
+	h.vals = h.vals.set(uint(h.shift), i, v, h.ver, fresh)
 	h.live++
 	return Table[V]{h}
 }
@@ -226,12 +229,18 @@ func (t Table[V]) next() *tableHead[V] {
 // version 0 it is. With holes, positions are kept; without, the holes and
 // the key drop, if present, are dropped (compaction).
 func (h *tableHead[V]) rebuilt(holes bool, drop string) tableHead[V] {
-	size := h.live
+	size := int(h.live)
 	if holes {
 		size = h.n
 	}
 	keys, vals := make([]string, 0, size), make([]V, 0, size)
 	lin := newLineage[V]()
+	// The new lineage is sized as the old one had grown: a table whose keys
+	// come and go (the sends) is compacted every few dozen changes, and
+	// growing its index and its batches of heads from nothing each time
+	// cost more allocations than the changes themselves.
+	lin.index.reserve(h.n)
+	lin.batch = h.lin.batch
 	if holes {
 		// Every key that had a slot in h keeps it, deleted keys included,
 		// so that a deleted key set again returns to its place on a branch
@@ -242,9 +251,13 @@ func (h *tableHead[V]) rebuilt(holes bool, drop string) tableHead[V] {
 			}
 		})
 	}
-	walk2(h.keys, h.vals, h.shift, h.n, h.ver, func(_ int, k string, v V) bool {
+	walk2(h.keys, h.vals, uint(h.shift), h.n, h.ver, func(_ int, k string, v V) bool {
 		if !holes && (k == "" || k == drop) {
 			return true
+		}
+		if k == "" {
+			var zero V
+			v = zero // a deleted key's value, left in its slot (deleteAt)
 		}
 		if !holes {
 			lin.index.store(k, len(keys))
@@ -254,9 +267,11 @@ func (h *tableHead[V]) rebuilt(holes bool, drop string) tableHead[V] {
 	})
 	out := tableHead[V]{lin: lin, n: len(keys), live: h.live}
 	if !holes {
-		out.live = len(keys)
+		out.live = int32(len(keys))
 	}
-	out.keys, out.shift = build(keys)
+	var shift uint
+	out.keys, shift = build(keys)
+	out.shift = uint32(shift)
 	out.vals, _ = build(vals)
 	return out
 }
@@ -271,7 +286,7 @@ func (t Table[V]) Update(key string, f func(V) V) Table[V] {
 		return t
 	}
 	h := t.next()
-	h.vals = h.vals.update(h.shift, i, f, h.ver)
+	h.vals = h.vals.update(uint(h.shift), i, f, h.ver)
 	return Table[V]{h}
 }
 
@@ -284,7 +299,7 @@ func (t Table[V]) deleteAt(key string, i int) Table[V] {
 	if i < 0 {
 		return t
 	}
-	if holes := t.h.n - t.h.live + 1; holes > 32 && holes > t.h.live-1 {
+	if holes := t.h.n - int(t.h.live) + 1; holes > 32 && holes > int(t.h.live)-1 {
 		// Too many holes: compact straight away, without key, rather
 		// than record the deletion first.
 		nh := t.h.rebuilt(false, key)
@@ -292,10 +307,11 @@ func (t Table[V]) deleteAt(key string, i int) Table[V] {
 		*h = nh
 		return Table[V]{h}
 	}
-	var zero V
+	// Only the key is cleared: every reader finds a hole by its key (find,
+	// At, walks), so the value's slot is left as it was, which spares a
+	// change of the values trie per deletion (a send's end is one).
 	h := t.next()
-	h.keys = h.keys.set(h.shift, i, "", h.ver, false)
-	h.vals = h.vals.set(h.shift, i, zero, h.ver, false)
+	h.keys = h.keys.set(uint(h.shift), i, "", h.ver, false)
 	h.live--
 	return Table[V]{h}
 }
@@ -318,11 +334,11 @@ func (t Table[V]) At(i int) (string, V, bool) {
 	if h == nil || i < 0 || i >= h.n {
 		return "", zero, false
 	}
-	k := get(h.keys, h.shift, i, h.ver)
+	k := get(h.keys, uint(h.shift), i, h.ver)
 	if k == "" {
 		return "", zero, false
 	}
-	return k, get(h.vals, h.shift, i, h.ver), true
+	return k, get(h.vals, uint(h.shift), i, h.ver), true
 }
 
 // Position returns the position of key, or -1.
@@ -335,7 +351,7 @@ func (t Table[V]) All() iter.Seq2[string, V] {
 		if h == nil {
 			return
 		}
-		walk2(h.keys, h.vals, h.shift, h.n, h.ver, func(_ int, k string, v V) bool {
+		walk2(h.keys, h.vals, uint(h.shift), h.n, h.ver, func(_ int, k string, v V) bool {
 			return k == "" || yield(k, v)
 		})
 	}

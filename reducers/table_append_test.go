@@ -83,3 +83,47 @@ func TestTableAppendAfterDelete(t *testing.T) {
 		}
 	}
 }
+
+// TestTableDeletedValuesStayHidden: a deletion clears the key's slot and
+// leaves the value's: no version after it reads that value (Get, At, All,
+// Update, a branch copied from it), the versions before it still do, and
+// the key set again reads its new value.
+func TestTableDeletedValuesStayHidden(t *testing.T) {
+	var a reducers.Table[int]
+	for i := range 10 {
+		a = a.Set(fmt.Sprint(i), i)
+	}
+	b := a.Delete("3")
+	if v, ok := a.Get("3"); !ok || v != 3 {
+		t.Fatalf("the version before the deletion reads %d, %v", v, ok)
+	}
+	if _, ok := b.Get("3"); ok {
+		t.Fatal("the deleted key is still read")
+	}
+	if k, v, ok := b.At(3); ok || k != "" || v != 0 {
+		t.Fatalf("At on the hole: %q %d %v", k, v, ok)
+	}
+	for k := range b.All() {
+		if k == "3" {
+			t.Fatal("All yields the deleted key")
+		}
+	}
+	if c := b.Update("3", func(int) int { t.Fatal("Update called for a deleted key"); return 0 }); c != b {
+		t.Fatal("Update of a deleted key changed the table")
+	}
+	c := b.Set("4", 40) // b is no longer the newest: a branch copies it
+	branch := b.Set("9", 90)
+	if _, ok := branch.Get("3"); ok {
+		t.Fatal("a branch reads the deleted key")
+	}
+	if k, v, ok := branch.At(3); ok || v != 0 {
+		t.Fatalf("a branch's hole holds %q=%d", k, v)
+	}
+	d := c.Set("3", 33)
+	if v, _ := d.Get("3"); v != 33 || d.Position("3") != 3 {
+		t.Fatalf("the key set again reads %d at %d", v, d.Position("3"))
+	}
+	if _, ok := c.Get("3"); ok {
+		t.Fatal("setting the key again changed the version before")
+	}
+}
