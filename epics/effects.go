@@ -58,7 +58,12 @@ func (fx *Effects) Emit(a ...actions.Action) { fx.emit = append(fx.emit, a...) }
 // once (later calls are ignored); done may also be called from a timer,
 // so that an effect stuck in a call that ignores its context still
 // reports in time. ctx ends when the store stops or when done was called.
+// f must not be nil. An f that panics fails the epic, as a handler that
+// panics does.
 func (fx *Effects) Run(f func(ctx context.Context, done func(...actions.Action))) {
+	if f == nil {
+		panic("epics: Effects.Run with a nil effect") // in a handler: the epic fails
+	}
 	fx.run = append(fx.run, effect{f: f})
 }
 
@@ -68,6 +73,9 @@ func (fx *Effects) Run(f func(ctx context.Context, done func(...actions.Action))
 // emitted as Run's would be; when it would have to wait, e.Run runs as
 // Run runs it.
 func (fx *Effects) RunNow(e NowEffect) {
+	if e == nil {
+		panic("epics: Effects.RunNow with a nil effect") // in a handler: the epic fails
+	}
 	fx.run = append(fx.run, effect{now: e})
 }
 
@@ -342,8 +350,16 @@ func (j *job) done(as ...actions.Action) {
 	j.ctx.Cancel()
 }
 
+// run runs the effect. One that forgot to report still reports nothing,
+// once; one that panics fails the epic, as a handler that panics does,
+// instead of ending the program.
 func (j *job) run() {
-	defer j.done() // an effect that forgot to report still reports nothing, once
+	defer func() {
+		if p := recover(); p != nil {
+			j.r.send(rxgo.Error(fmt.Errorf("epics: an effect panicked: %v", p)))
+		}
+		j.done()
+	}()
 	j.f(&j.ctx, j.done)
 }
 

@@ -125,3 +125,50 @@ func TestRunNowOutsideAStore(t *testing.T) {
 		assert.Equal(t, "now", r)
 	})
 }
+
+// A nil effect, or an effect that panics on its goroutine, fails the
+// epic (actions.EpicFailed) and leaves the program running.
+func TestBadEffectsFailTheEpic(t *testing.T) {
+	cases := map[string]struct {
+		ask  func(fx *epics.Effects)
+		want string
+	}{
+		"Run(nil)":    {func(fx *epics.Effects) { fx.Run(nil) }, "Effects.Run with a nil effect"},
+		"RunNow(nil)": {func(fx *epics.Effects) { fx.RunNow(nil) }, "Effects.RunNow with a nil effect"},
+		"an effect that panics": {func(fx *epics.Effects) {
+			fx.Run(func(context.Context, func(...actions.Action)) { panic("effect boom") })
+		}, "an effect panicked: effect boom"},
+		"a RunNow whose Run panics": {func(fx *epics.Effects) {
+			fx.RunNow(nowFx{func() (actions.Action, bool) { return actions.Action{}, false },
+				func(context.Context, func(...actions.Action)) { panic("run boom") }})
+		}, "an effect panicked: run boom"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := func(a actions.Action, _ reducers.Pool, fx *epics.Effects) {
+					if nowGo.Is(a) {
+						c.ask(fx)
+					}
+				}
+				st, err := store.New(countResults, counted{},
+					store.WithEpic("effects", epics.Effect(func(counted) reducers.Pool { return reducers.Pool{} }, h)))
+				require.NoError(t, err)
+				require.NoError(t, st.Start(context.Background()))
+				defer st.Stop()
+				sub := st.Subscribe(64)
+				defer sub.Close()
+				require.NoError(t, st.Dispatch(nowGo.New(actions.Empty{})))
+				synctest.Wait()
+				var failed []string
+				for len(sub.C()) > 0 {
+					if p, ok := actions.EpicFailed.Match((<-sub.C()).Action); ok {
+						failed = append(failed, p.Error)
+					}
+				}
+				require.Len(t, failed, 1)
+				assert.Contains(t, failed[0], c.want)
+			})
+		})
+	}
+}
