@@ -116,7 +116,7 @@ type sender struct {
 // the state, which nobody changes.
 func (snd *sender) attempt(sd *reducers.Send) func(context.Context, func(...actions.Action)) {
 	return func(ctx context.Context, done func(...actions.Action)) {
-		pup, ok := snd.deps.Puppet(sd.Bot)
+		pup, ok := snd.puppet(sd.Bot)
 		var err error
 		if ok {
 			// One timer bounds the attempt: it reports, which ends the
@@ -146,7 +146,7 @@ type textAttempt struct {
 }
 
 func (t *textAttempt) Try() (actions.Action, bool) {
-	pup, ok := t.snd.deps.Puppet(t.sd.Bot)
+	pup, ok := t.snd.puppet(t.sd.Bot)
 	if !ok {
 		return actions.Action{}, false
 	}
@@ -163,6 +163,14 @@ func (t *textAttempt) Try() (actions.Action, bool) {
 
 func (t *textAttempt) Run(ctx context.Context, done func(...actions.Action)) {
 	t.snd.attempt(t.sd)(ctx, done)
+}
+
+// puppet is the bot's puppet; none without Deps.Puppet.
+func (snd *sender) puppet(bot string) (puppet.Puppet, bool) {
+	if snd.deps.Puppet == nil {
+		return nil, false
+	}
+	return snd.deps.Puppet(bot)
 }
 
 // result is the send/RESULT of sd's current attempt.

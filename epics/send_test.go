@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
+	"github.com/hawechaty/hawechaty/epics"
 	"github.com/hawechaty/hawechaty/puppet"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -303,5 +304,24 @@ func TestSendTriesAtOnce(t *testing.T) {
 		slices.Sort(calls)
 		assert.Equal(t, []string{"0s say alice:slow", "0s try alice:quick", "0s try alice:refused", "0s try alice:refused"},
 			slices.DeleteFunc(calls, func(c string) bool { return !strings.Contains(c, " say ") && !strings.Contains(c, " try ") }))
+	})
+}
+
+// Without Deps.Puppet no attempt can be made: it is not sent, and the
+// epic goes on.
+func TestSendWithoutPuppets(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := startRig(t, exact(), func(cfg epics.Config, deps epics.Deps) []epics.Handler {
+			return []epics.Handler{epics.Send(cfg, epics.Deps{})}
+		}, nil)
+		defer r.stop()
+		r.dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: "b1", Puppet: "fake"}))
+		r.dispatch(actions.Login.New(actions.LoginPayload{Bot: "b1", Self: "self-b1"}))
+		r.dispatch(actions.SendRequested.New(actions.SendPayload{ID: "s1", To: "alice", Text: "hi"}))
+		synctest.Wait()
+		sd, ok := r.st.State().Sends.Get("s1")
+		require.True(t, ok)
+		assert.Equal(t, actions.NoBot, sd.Outcome, "not sent by the only bot: no bot left")
+		assert.Equal(t, []string{"b1"}, sd.Tried, "b1 was tried: its attempt was not sent")
 	})
 }
