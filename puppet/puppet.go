@@ -3,6 +3,7 @@ package puppet
 import (
 	"context"
 	"errors"
+	"reflect"
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
@@ -63,18 +64,21 @@ type TrySayer interface {
 	// TrySay that starts to send must not wait.
 	//
 	// self is the puppet the caller holds, whose Say TrySay stands for
-	// (see the function TrySay). An implementation answers only when
-	// self is itself (for a pointer receiver p: self == Puppet(p)): a
-	// type that embeds it and defines its own Say inherits its TrySay,
-	// which must then not bypass that Say.
+	// (see the function TrySay, which passes only comparable ones). An
+	// implementation answers only when self is itself (for a pointer
+	// receiver p: self == Puppet(p)): a type that embeds it and defines
+	// its own Say inherits its TrySay, which must then not bypass that
+	// Say.
 	TrySay(self Puppet, to, text string) (done bool, err error)
 }
 
 // TrySay calls p's TrySay, with p as self, when p is a TrySayer, and
-// otherwise reports done false: then call p.Say.
+// otherwise reports done false: then call p.Say. It also reports done
+// false for a p whose type is not comparable (a struct value holding a
+// map, say): comparing self with == would panic in its TrySay.
 func TrySay(p Puppet, to, text string) (done bool, err error) {
 	t, ok := p.(TrySayer)
-	if !ok {
+	if !ok || !reflect.TypeOf(p).Comparable() {
 		return false, nil
 	}
 	return t.TrySay(p, to, text)

@@ -49,8 +49,13 @@ func (s *slab[T]) get() *T {
 // sends is the slab of Send records.
 var sends slab[Send]
 
-// newSend returns a new Send record holding v.
+// newSend returns a new Send record holding v. A media send's record is
+// allocated alone: it holds the file, which a text send waiting in the
+// same chunk would keep in memory long after the media send ended.
 func newSend(v Send) *Send {
+	if v.Media != nil {
+		return &v
+	}
 	sd := sends.get()
 	*sd = v
 	return sd

@@ -68,7 +68,7 @@ type lineage[V any] struct {
 	index  index // key → slot; entries are never removed
 	latest atomic.Uint64
 	heads  []tableHead[V] // heads allocated ahead; the newest version's writer's only
-	batch  int            // len of the last heads allocated
+	batch  atomic.Int32   // len of the last heads allocated; read by the copies of any version (rebuilt)
 }
 
 // newLineage returns a lineage without versions, whose index hashes with
@@ -90,8 +90,9 @@ const maxHeads = 64
 // ever written by that writer, before it publishes the head.
 func (l *lineage[V]) head() *tableHead[V] {
 	if len(l.heads) == 0 {
-		l.batch = min(2*l.batch+2, maxHeads)
-		l.heads = make([]tableHead[V], l.batch)
+		b := min(2*l.batch.Load()+2, maxHeads)
+		l.batch.Store(b)
+		l.heads = make([]tableHead[V], b)
 	}
 	h := &l.heads[0]
 	l.heads = l.heads[1:]
@@ -240,7 +241,7 @@ func (h *tableHead[V]) rebuilt(holes bool, drop string) tableHead[V] {
 	// growing its index and its batches of heads from nothing each time
 	// cost more allocations than the changes themselves.
 	lin.index.reserve(h.n)
-	lin.batch = h.lin.batch
+	lin.batch.Store(h.lin.batch.Load())
 	if holes {
 		// Every key that had a slot in h keeps it, deleted keys included,
 		// so that a deleted key set again returns to its place on a branch

@@ -532,6 +532,12 @@ func testHungSay(t *testing.T, h Harness) {
 // it inherits must not answer for it.
 type wrapped struct{ puppet.Puppet }
 
+// TrySay is the embedded puppet's, called as Go calls a promoted method
+// (an interface field promotes none): with the wrapper as self.
+func (w wrapped) TrySay(self puppet.Puppet, to, text string) (bool, error) {
+	return w.Puppet.(puppet.TrySayer).TrySay(self, to, text)
+}
+
 func testTrySay(t *testing.T, h Harness) {
 	s, ctx := started(t, h)
 	if _, ok := s.Puppet.(puppet.TrySayer); !ok {

@@ -47,6 +47,7 @@ func TestSuiteCatchesBrokenPuppets(t *testing.T) {
 		{"hang-ignores-deadline", "DeadlineEndsAHungSay", "did not return before the deadline"},
 		{"events-stay-open", "CloseClosesEvents", "Events not closed after Close"},
 		{"no-post", "InboundMessages", "Features.Inbound is set but Subject.Post is nil"},
+		{"try-ignores-self", "TrySayAnswersAtOnceOrNotAtAll", "TrySay answered for a type that embeds the puppet"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.breakage, func(t *testing.T) {
@@ -100,7 +101,7 @@ func harness(breakage string) puppettest.Harness {
 			}
 			return s
 		},
-		Features: puppettest.Features{PuppetDing: true, Inbound: true, Delivery: true, Hang: true},
+		Features: puppettest.Features{PuppetDing: true, Inbound: true, Delivery: true, Hang: true, TrySay: true},
 		Timeout:  2 * time.Second,
 	}
 }
@@ -188,6 +189,15 @@ func (w *wrapped) Say(ctx context.Context, to, text string) error {
 		return errors.New("something went wrong")
 	}
 	return err
+}
+
+// TrySay is the bot's, for the wrapper as self (its Say is the bot's);
+// broken, it answers for any self, a wrapper's around it included.
+func (w *wrapped) TrySay(self puppet.Puppet, to, text string) (bool, error) {
+	if self == puppet.Puppet(w) || w.breakage == "try-ignores-self" {
+		self = w.Bot
+	}
+	return w.Bot.TrySay(self, to, text)
 }
 
 func TestChecksFollowFeatures(t *testing.T) {
