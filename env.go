@@ -77,6 +77,12 @@ func (r renamed) Name() string { return r.name }
 // Unwrap returns the renamed puppet, for puppet.Capability.
 func (r renamed) Unwrap() puppet.Puppet { return r.Puppet }
 
+// TrySay forwards to the puppet's TrySay (puppet.TrySayer), if it has
+// one: renaming changes nothing about sending.
+func (r renamed) TrySay(_ puppet.Puppet, to, text string) (bool, error) {
+	return puppet.TrySay(r.Puppet, to, text)
+}
+
 // Ding forwards to the puppet's Dinger, if it has one.
 func (r renamed) Ding(ctx context.Context, data string) error {
 	if d, ok := r.Puppet.(puppet.Dinger); ok {

@@ -160,3 +160,28 @@ func TestRemovedPuppetsEventsDoNotReachItsSuccessor(t *testing.T) {
 		})
 	}
 }
+
+// A puppet renamed from the environment keeps its TrySay: renaming
+// changes nothing about sending.
+func TestRenamedKeepsTrySay(t *testing.T) {
+	w := mock.NewWorld()
+	defer w.Close()
+	if err := w.AddContact("alice", "Alice"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := w.AddBot("bot-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	done, err := puppet.TrySay(renamed{Puppet: b, name: "renamed-1"}, "alice", "hi")
+	if !done || err != nil {
+		t.Fatalf("TrySay through renamed: done %v, err %v; want done, nil", done, err)
+	}
+	if got := len(w.Delivered()); got != 1 {
+		t.Fatalf("%d deliveries, want 1", got)
+	}
+}
