@@ -54,7 +54,9 @@ var sends slab[Send]
 // same chunk would keep in memory long after the media send ended.
 func newSend(v Send) *Send {
 	if v.Media != nil {
-		return &v
+		sd := new(Send) // not &v: v would escape, and every call allocate
+		*sd = v
+		return sd
 	}
 	sd := sends.get()
 	*sd = v
