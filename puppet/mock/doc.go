@@ -1,6 +1,8 @@
 // Package mock is an in-memory chat platform for tests and demos: bots,
 // contacts, rooms, and an official account that answers "dong" to "ding".
-// Each bot is a puppet.Puppet and a puppet.Dinger; faults can be injected
+// Each bot is a puppet.Puppet, a puppet.Dinger and a puppet.TrySayer (its
+// TrySay sends at once, unless a fault would make Say wait: a dead, killed
+// or hung bot, a latency); faults can be injected
 // into any bot at any time, and the world records every message actually
 // delivered, so tests can count duplicates.
 //
