@@ -71,7 +71,8 @@ func (fx *Effects) Run(f func(ctx context.Context, done func(...actions.Action))
 // runs on the goroutine that handles the action, once the handlers are
 // done and their actions emitted. When Try answers, its result action is
 // emitted as Run's would be; when it would have to wait, e.Run runs as
-// Run runs it.
+// Run runs it. e must not be nil; a Try or a Run that panics fails the
+// epic.
 func (fx *Effects) RunNow(e NowEffect) {
 	if e == nil {
 		panic("epics: Effects.RunNow with a nil effect") // in a handler: the epic fails
