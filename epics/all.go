@@ -43,10 +43,8 @@ func All(cfg Config, deps Deps) Handler {
 // handler acts on.
 func sendReads(typ string) bool {
 	switch typ {
-	case actions.SendRequested.Type(), actions.SendRetry.Type(), actions.SendResult.Type(),
-		actions.BotRecovered.Type(), actions.RoomsLearned.Type(), actions.ContactsLearned.Type(),
-		actions.ContactAdded.Type(), actions.BotRemoved.Type():
+	case actions.SendRequested.Type(), actions.SendRetry.Type(), actions.SendResult.Type():
 		return true
 	}
-	return false
+	return wakesQueue(typ)
 }

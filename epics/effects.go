@@ -270,28 +270,29 @@ type runner struct {
 	idle []chan *job // goroutines waiting for an effect, last idle last
 }
 
+// open reports whether the runner still sends. The store's emit is
+// called after it, without the lock: emit refuses items once the epic is
+// over, and may take direct actions, whose handlers send again, and the
+// lock must not be held twice by one goroutine (a writer waiting between
+// would deadlock both).
+func (r *runner) open() bool {
+	r.out.RLock()
+	defer r.out.RUnlock()
+	return !r.closed
+}
+
 // sendAction is send(rxgo.Of(a)), without the item when the store takes
 // bare actions (store.DirectActions).
 func (r *runner) sendAction(a actions.Action) bool {
 	if r.directA == nil {
 		return r.send(rxgo.Of(a))
 	}
-	r.out.RLock()
-	closed := r.closed
-	r.out.RUnlock()
-	return !closed && r.directA(a)
+	return r.open() && r.directA(a)
 }
 
 func (r *runner) send(it rxgo.Item) bool {
 	if r.direct != nil {
-		// The store's emit refuses items once the epic is over, and may
-		// take direct actions, whose handlers send again: it is called
-		// without the lock, which must not be held twice by one goroutine
-		// (a writer waiting between would deadlock both).
-		r.out.RLock()
-		closed := r.closed
-		r.out.RUnlock()
-		return !closed && r.direct(it)
+		return r.open() && r.direct(it)
 	}
 	r.out.RLock()
 	defer r.out.RUnlock()

@@ -58,10 +58,6 @@ func Send(cfg Config, deps Deps) Handler {
 			// puppet's own answer tells a slow bot from a hung one, and the
 			// reducer ends the send as the caller's (canceled, abandoned).
 			return
-		case actions.BotRecovered.Type(), actions.RoomsLearned.Type(), actions.ContactsLearned.Type(), actions.ContactAdded.Type(),
-			actions.BotRemoved.Type(): // a removed bot takes its refill deadline with it
-			retryQueue(s, fx)
-			return
 		case actions.Due.Type():
 			if p, _ := actions.Due.Match(a); refilled(s, p.Bot, a.Meta.Seq) {
 				for id := range s.Queue.All() { // those over budget: a refill does not help a send with no bot
@@ -72,6 +68,9 @@ func Send(cfg Config, deps Deps) Handler {
 			}
 			return
 		default:
+			if wakesQueue(a.Type) {
+				retryQueue(s, fx)
+			}
 			return
 		}
 		sd, ok := s.Sends.Get(id)
@@ -88,6 +87,18 @@ func Send(cfg Config, deps Deps) Handler {
 		}
 		fx.Run(snd.attempt(sd))
 	}
+}
+
+// wakesQueue tells the action types after which the sends that wait for
+// a bot are routed again: a bot became available or reaches more, or a
+// bot was removed (it takes its refill deadline with it).
+func wakesQueue(typ string) bool {
+	switch typ {
+	case actions.BotRecovered.Type(), actions.RoomsLearned.Type(), actions.ContactsLearned.Type(), actions.ContactAdded.Type(),
+		actions.BotRemoved.Type():
+		return true
+	}
+	return false
 }
 
 func retryQueue(s reducers.Pool, fx *Effects) {

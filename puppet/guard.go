@@ -99,9 +99,6 @@ func (g *guarded) TrySay(self Puppet, to, text string) (done bool, err error) {
 	if !g.is(self) {
 		return false, nil
 	}
-	if _, ok := g.p.(TrySayer); !ok {
-		return false, nil
-	}
 	done = true // what a panic reports, with its *PanicError
 	defer g.recovered("TrySay", &err)
 	return TrySay(g.p, to, text)
