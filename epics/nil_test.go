@@ -34,15 +34,10 @@ func TestBadEpicFunctionsFailTheEpic(t *testing.T) {
 				require.NoError(t, st.Start(context.Background()))
 				defer st.Stop()
 				synctest.Wait()
-				var failed []string
-				for len(sub.C()) > 0 {
-					c := <-sub.C()
-					if p, ok := actions.EpicFailed.Match(c.Action); ok {
-						failed = append(failed, p.Epic+": "+p.Error)
-					}
-				}
+				failed := epicFailures(sub)
 				require.Len(t, failed, 1)
-				assert.Contains(t, failed[0], "bad: epics:")
+				assert.Equal(t, "bad", failed[0].Epic)
+				assert.Contains(t, failed[0].Error, "epics:")
 			})
 		})
 	}

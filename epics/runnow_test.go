@@ -39,16 +39,13 @@ type nowFx struct {
 func (n nowFx) Try() (actions.Action, bool)                           { return n.try() }
 func (n nowFx) Run(ctx context.Context, done func(...actions.Action)) { n.run(ctx, done) }
 
-// runNowStore starts a store whose effects epic answers now/GO with
-// RunNow(try, f); ran counts f's runs.
-func runNowStore(t *testing.T, try func() (actions.Action, bool), ran *atomic.Int32) *store.Store[counted] {
+// nowStore starts a store whose effects epic lets ask ask for effects
+// on every now/GO.
+func nowStore(t *testing.T, ask func(fx *epics.Effects)) *store.Store[counted] {
 	t.Helper()
 	h := func(a actions.Action, _ reducers.Pool, fx *epics.Effects) {
 		if nowGo.Is(a) {
-			fx.RunNow(nowFx{try, func(_ context.Context, done func(...actions.Action)) {
-				ran.Add(1)
-				done(nowResult.New("slow"))
-			}})
+			ask(fx)
 		}
 	}
 	st, err := store.New(countResults, counted{},
@@ -57,6 +54,29 @@ func runNowStore(t *testing.T, try func() (actions.Action, bool), ran *atomic.In
 	require.NoError(t, st.Start(context.Background()))
 	t.Cleanup(func() { st.Stop() })
 	return st
+}
+
+// runNowStore starts a store whose effects epic answers now/GO with
+// RunNow(try, f); ran counts f's runs.
+func runNowStore(t *testing.T, try func() (actions.Action, bool), ran *atomic.Int32) *store.Store[counted] {
+	t.Helper()
+	return nowStore(t, func(fx *epics.Effects) {
+		fx.RunNow(nowFx{try, func(_ context.Context, done func(...actions.Action)) {
+			ran.Add(1)
+			done(nowResult.New("slow"))
+		}})
+	})
+}
+
+// epicFailures returns the EpicFailed actions that sub holds now.
+func epicFailures[S any](sub *store.Subscription[S]) []actions.EpicFailedPayload {
+	var failed []actions.EpicFailedPayload
+	for len(sub.C()) > 0 {
+		if p, ok := actions.EpicFailed.Match((<-sub.C()).Action); ok {
+			failed = append(failed, p)
+		}
+	}
+	return failed
 }
 
 // A try that answers is made on the dispatching goroutine: its result is
@@ -87,27 +107,6 @@ func TestRunNowFallsBackToRun(t *testing.T) {
 	})
 }
 
-// A try that panics fails the epic, as a handler that panics does.
-func TestRunNowPanicFailsTheEpic(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var ran atomic.Int32
-		st := runNowStore(t, func() (actions.Action, bool) { panic("try boom") }, &ran)
-		sub := st.Subscribe(64)
-		defer sub.Close()
-		require.NoError(t, st.Dispatch(nowGo.New(actions.Empty{})))
-		synctest.Wait()
-		var failed []string
-		for len(sub.C()) > 0 {
-			if p, ok := actions.EpicFailed.Match((<-sub.C()).Action); ok {
-				failed = append(failed, p.Error)
-			}
-		}
-		require.Len(t, failed, 1)
-		assert.Contains(t, failed[0], "try panicked: try boom")
-		assert.Zero(t, ran.Load())
-	})
-}
-
 // Outside a store the try's result comes on the epic's output.
 func TestRunNowOutsideAStore(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -126,8 +125,9 @@ func TestRunNowOutsideAStore(t *testing.T) {
 	})
 }
 
-// A nil effect, or an effect that panics on its goroutine, fails the
-// epic (actions.EpicFailed) and leaves the program running.
+// A nil effect, a Try that panics, or an effect that panics on its
+// goroutine fails the epic (actions.EpicFailed) and leaves the program
+// running.
 func TestBadEffectsFailTheEpic(t *testing.T) {
 	cases := map[string]struct {
 		ask  func(fx *epics.Effects)
@@ -138,6 +138,10 @@ func TestBadEffectsFailTheEpic(t *testing.T) {
 		"an effect that panics": {func(fx *epics.Effects) {
 			fx.Run(func(context.Context, func(...actions.Action)) { panic("effect boom") })
 		}, "an effect panicked: effect boom"},
+		"a RunNow whose Try panics": {func(fx *epics.Effects) {
+			fx.RunNow(nowFx{func() (actions.Action, bool) { panic("try boom") },
+				func(context.Context, func(...actions.Action)) { panic("ran after a Try that panicked") }})
+		}, "try panicked: try boom"},
 		"a RunNow whose Run panics": {func(fx *epics.Effects) {
 			fx.RunNow(nowFx{func() (actions.Action, bool) { return actions.Action{}, false },
 				func(context.Context, func(...actions.Action)) { panic("run boom") }})
@@ -146,28 +150,14 @@ func TestBadEffectsFailTheEpic(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				h := func(a actions.Action, _ reducers.Pool, fx *epics.Effects) {
-					if nowGo.Is(a) {
-						c.ask(fx)
-					}
-				}
-				st, err := store.New(countResults, counted{},
-					store.WithEpic("effects", epics.Effect(func(counted) reducers.Pool { return reducers.Pool{} }, h)))
-				require.NoError(t, err)
-				require.NoError(t, st.Start(context.Background()))
-				defer st.Stop()
+				st := nowStore(t, c.ask)
 				sub := st.Subscribe(64)
 				defer sub.Close()
 				require.NoError(t, st.Dispatch(nowGo.New(actions.Empty{})))
 				synctest.Wait()
-				var failed []string
-				for len(sub.C()) > 0 {
-					if p, ok := actions.EpicFailed.Match((<-sub.C()).Action); ok {
-						failed = append(failed, p.Error)
-					}
-				}
+				failed := epicFailures(sub)
 				require.Len(t, failed, 1)
-				assert.Contains(t, failed[0], c.want)
+				assert.Contains(t, failed[0].Error, c.want)
 			})
 		})
 	}
