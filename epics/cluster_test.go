@@ -20,6 +20,13 @@ type fakeForwarder struct {
 	out   func(node string, sd reducers.Send) actions.SendResultPayload
 }
 
+// delivering is a forwarder whose owners deliver every send.
+func delivering() *fakeForwarder {
+	return &fakeForwarder{out: func(node string, _ reducers.Send) actions.SendResultPayload {
+		return actions.SendResultPayload{Outcome: actions.Delivered, Node: node}
+	}}
+}
+
 func (f *fakeForwarder) Forward(_ context.Context, node string, sd reducers.Send) actions.SendResultPayload {
 	f.mu.Lock()
 	f.calls = append(f.calls, node+" "+sd.Bot+" "+sd.ID)
@@ -86,9 +93,7 @@ func TestEpicsActOnlyForLocalBots(t *testing.T) {
 // attempt is not sent and goes to b1.
 func TestSendToRemoteBotIsForwarded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fwd := &fakeForwarder{out: func(node string, sd reducers.Send) actions.SendResultPayload {
-			return actions.SendResultPayload{Outcome: actions.Delivered, Node: node}
-		}}
+		fwd := delivering()
 		r := newClusterRig(t, fwd)
 		defer r.stop()
 		r.say("s1", "alice")

@@ -6,7 +6,6 @@ import (
 	"testing/synctest"
 
 	"github.com/hawechaty/hawechaty/actions"
-	"github.com/hawechaty/hawechaty/reducers"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -27,9 +26,7 @@ func tries(f *fakePuppet) int {
 // through TrySay (it is text only), and a text send here does.
 func TestTrySayNotForRemoteBotsNorMedia(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fwd := &fakeForwarder{out: func(node string, sd reducers.Send) actions.SendResultPayload {
-			return actions.SendResultPayload{Outcome: actions.Delivered, Node: node}
-		}}
+		fwd := delivering()
 		r := newClusterRig(t, fwd)
 		defer r.stop()
 		r.mu.Lock()

@@ -31,21 +31,32 @@ func directEpic() (store.Epic[[]string], *directOut) {
 	}, out
 }
 
+// lastSource is a middleware that records the type and source of the
+// last action dispatched, which last returns.
+func lastSource() (record store.Middleware[[]string], last func() string) {
+	var mu sync.Mutex
+	var seen string
+	record = func(store.API[[]string]) func(store.DispatchFunc) store.DispatchFunc {
+		return func(next store.DispatchFunc) store.DispatchFunc {
+			return func(a actions.Action) error {
+				mu.Lock()
+				seen = a.Type + " " + a.Meta.Source
+				mu.Unlock()
+				return next(a)
+			}
+		}
+	}
+	return record, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen
+	}
+}
+
 func TestDirectOutput(t *testing.T) {
 	t.Run("dispatched at once, after INIT, as the epic's", func(t *testing.T) {
 		epic, out := directEpic()
-		var mu sync.Mutex
-		var sources []string
-		record := func(store.API[[]string]) func(store.DispatchFunc) store.DispatchFunc {
-			return func(next store.DispatchFunc) store.DispatchFunc {
-				return func(a actions.Action) error {
-					mu.Lock()
-					sources = append(sources, a.Type+" "+a.Meta.Source)
-					mu.Unlock()
-					return next(a)
-				}
-			}
-		}
+		record, last := lastSource()
 		s, err := store.New(types, nil, store.WithEpic("direct", epic), store.WithMiddleware(record))
 		require.NoError(t, err)
 		require.NoError(t, s.Start(context.Background()))
@@ -58,9 +69,7 @@ func TestDirectOutput(t *testing.T) {
 		wg.Wait()
 		// emit returns once the action is reduced.
 		assert.Equal(t, []string{actions.Init.Type(), action1.Type(), action1.Type(), action1.Type(), action1.Type()}, s.State())
-		mu.Lock()
-		defer mu.Unlock()
-		assert.Equal(t, "test/ACTION_1 epic/direct", sources[len(sources)-1])
+		assert.Equal(t, "test/ACTION_1 epic/direct", last())
 	})
 	t.Run("a value that is not an action fails the epic once", func(t *testing.T) {
 		epic, out := directEpic()
@@ -100,18 +109,7 @@ func TestDirectActions(t *testing.T) {
 		inner(ctx, in, st)
 		return out
 	}
-	var mu sync.Mutex
-	var sources []string
-	record := func(store.API[[]string]) func(store.DispatchFunc) store.DispatchFunc {
-		return func(next store.DispatchFunc) store.DispatchFunc {
-			return func(a actions.Action) error {
-				mu.Lock()
-				sources = append(sources, a.Meta.Source)
-				mu.Unlock()
-				return next(a)
-			}
-		}
-	}
+	record, last := lastSource()
 	s, err := store.New(types, nil, store.WithEpic("bare", epic), store.WithMiddleware(record))
 	require.NoError(t, err)
 	require.NoError(t, s.Start(context.Background()))
@@ -119,9 +117,7 @@ func TestDirectActions(t *testing.T) {
 	require.NotNil(t, out.emitAction, "DirectActions is called with Direct")
 	assert.True(t, out.emitAction(action1.New(actions.Empty{})))
 	assert.Equal(t, []string{actions.Init.Type(), action1.Type()}, s.State(), "reduced when emitAction returns")
-	mu.Lock()
-	assert.Equal(t, "epic/bare", sources[len(sources)-1])
-	mu.Unlock()
+	assert.Equal(t, "test/ACTION_1 epic/bare", last())
 	s.Stop()
 	assert.False(t, out.emitAction(action1.New(actions.Empty{})), "refused after Stop")
 	assert.False(t, out.emit(rxgo.Of(action1.New(actions.Empty{}))))
