@@ -116,7 +116,16 @@ func TestGuardTrySay(t *testing.T) {
 	done, err = puppet.TrySay(puppet.Guard(renamer{p}), "to", "hi")
 	assert.False(t, done, "a wrapper's Say is not bypassed for the TrySay it wraps")
 	assert.NoError(t, err)
-	done, err = puppet.TrySay(renamer{g}, "to", "hi")
-	assert.False(t, done, "nor is a wrapper's around the guard")
+	// A wrapper around the guard that inherits its TrySay, as embedding
+	// the guard would, calls it with itself as self: the guard declines.
+	done, err = puppet.TrySay(ownSay{g, g.(puppet.TrySayer)}, "to", "hi")
+	assert.False(t, done, "nor is the Say of a wrapper around the guard")
 	assert.NoError(t, err)
+}
+
+// ownSay wraps a puppet, with a Say of its own in a real program, and
+// inherits t's TrySay.
+type ownSay struct {
+	puppet.Puppet
+	puppet.TrySayer
 }
