@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -157,10 +158,10 @@ func TestHeldInputIsKeptUntilClaimed(t *testing.T) {
 func TestSameState(t *testing.T) {
 	type ptr struct{ n int }
 	a, b := &ptr{1}, &ptr{1}
-	if same := sameState[*ptr](); !same(a, a) || same(a, b) {
+	if !sameOf(a, a) || sameOf(a, b) {
 		t.Error("pointers: identity")
 	}
-	if same := sameState[int](); !same(3, 3) || same(3, 4) {
+	if !sameOf(3, 3) || sameOf(3, 4) {
 		t.Error("int: ==")
 	}
 	type withTime struct {
@@ -168,18 +169,28 @@ func TestSameState(t *testing.T) {
 		P  *ptr
 	}
 	at := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	if same := sameState[withTime](); !same(withTime{at, a}, withTime{at, a}) || same(withTime{at, a}, withTime{at, b}) {
+	if !sameOf(withTime{at, a}, withTime{at, a}) || sameOf(withTime{at, a}, withTime{at, b}) {
 		t.Error("struct: == of the fields, identity of the pointers")
 	}
 	type withIface struct{ V any }
-	same := sameState[withIface]()
-	if !same(withIface{1}, withIface{1}) {
+	if !sameOf(withIface{1}, withIface{1}) {
 		t.Error("interface holding an int: ==")
 	}
-	if same(withIface{[]int{1}}, withIface{[]int{1}}) {
+	if sameOf(withIface{[]int{1}}, withIface{[]int{1}}) {
 		t.Error("interface holding a slice: == panics, which is a change")
+	}
+	var e1, e2 error = errors.New("x"), nil
+	if !sameOf(e1, e1) || sameOf(e1, e2) || !sameOf(e2, e2) {
+		t.Error("interface state: == of the dynamic values")
+	}
+	same, x, y := sameState[withTime](), withTime{at, a}, withTime{at, b}
+	if n := testing.AllocsPerRun(10, func() { same(x, y) }); n > 0 {
+		t.Errorf("comparing allocates: %v", n)
 	}
 	if sameState[[]int]() != nil || sameState[map[string]int]() != nil || sameState[struct{ F func() }]() != nil {
 		t.Error("not comparable: every commit is a change")
 	}
 }
+
+// sameOf is sameState[S] applied to a and b.
+func sameOf[S any](a, b S) bool { return sameState[S]()(a, b) }

@@ -13,24 +13,22 @@ import "reflect"
 // A comparable S that holds interfaces can still panic on == (an
 // interface holding a slice): such a comparison counts as a change.
 //
-// The function compares two states boxed as the store keeps them
-// (stateCell): interfaces holding an S compare as the S's do, without a
-// copy of either.
-func sameState[S any]() func(a, b any) bool {
+// Comparing through any allocates nothing: the interfaces do not escape.
+func sameState[S any]() func(a, b S) bool {
 	t := reflect.TypeFor[S]()
 	if !t.Comparable() {
 		return nil
 	}
 	if !holdsInterface(t) {
-		return func(a, b any) bool { return a == b }
+		return func(a, b S) bool { return any(a) == any(b) }
 	}
-	return func(a, b any) (same bool) {
+	return func(a, b S) (same bool) {
 		defer func() {
 			if recover() != nil {
 				same = false
 			}
 		}()
-		return a == b
+		return any(a) == any(b)
 	}
 }
 

@@ -1,53 +1,44 @@
 package store
 
-import (
-	"reflect"
-	"sync/atomic"
-)
+import "sync"
 
-// stateCell holds the store's latest state, boxed once per commit: the
-// box is what State reads and also the value the state streams carry, so
-// a commit allocates one copy of the state, not one for each.
+// stateCell holds the store's latest state. A commit copies the state in
+// under a write lock and allocates nothing; a read copies it out under a
+// read lock, which is held only for that copy (never across a reducer, a
+// middleware or an epic). The state is boxed in an any only when
+// something needs it boxed (the state streams' items, Replaced's
+// payload), once per commit at most.
 type stateCell[S any] struct {
-	box   atomic.Value      // the state in an any, when S is not an interface type
-	ptr   atomic.Pointer[S] // the state, when S is an interface type
-	iface bool              // an any of an interface S has the dynamic type of its content, which may change
+	mu  sync.RWMutex
+	cur S
+	// box is cur in an any, or nil until asked for; only the store's
+	// writers (under Store.mu) touch it.
+	box any
 }
 
-func (c *stateCell[S]) init(initial S) {
-	c.iface = reflect.TypeFor[S]().Kind() == reflect.Interface
-	c.store(initial)
-}
-
-// load returns the latest state.
+// load returns the latest state, from any goroutine.
 func (c *stateCell[S]) load() S {
-	if c.iface {
-		return *c.ptr.Load()
-	}
-	return c.box.Load().(S)
+	c.mu.RLock()
+	v := c.cur
+	c.mu.RUnlock()
+	return v
 }
 
-// boxed returns the latest state in an any.
+// latest returns the latest state; Store.mu is held, so no commit runs.
+func (c *stateCell[S]) latest() S { return c.cur }
+
+// boxed returns the latest state in an any; Store.mu is held.
 func (c *stateCell[S]) boxed() any {
-	if c.iface {
-		return any(*c.ptr.Load())
+	if c.box == nil {
+		c.box = any(c.cur) // for an interface S: its dynamic value
 	}
-	return c.box.Load()
+	return c.box
 }
 
-// store makes next the latest state and returns it boxed.
-func (c *stateCell[S]) store(next S) any {
-	if c.iface {
-		return c.storeIface(next)
-	}
-	b := any(next)
-	c.box.Store(b)
-	return b
-}
-
-// storeIface is store for an interface S, apart so that next does not
-// escape to the heap in store.
-func (c *stateCell[S]) storeIface(next S) any {
-	c.ptr.Store(&next)
-	return any(next)
+// store makes next the latest state; Store.mu is held.
+func (c *stateCell[S]) store(next S) {
+	c.mu.Lock()
+	c.cur = next
+	c.mu.Unlock()
+	c.box = nil
 }

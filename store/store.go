@@ -132,13 +132,13 @@ type Change[S any] struct {
 
 // Store holds a state of type S and changes it only by reducing actions.
 //
-// Dispatch is serialized and safe from any goroutine; State never blocks.
-// A store works without Start (reducers, middleware and subscriptions);
+// Dispatch is serialized and safe from any goroutine; State never waits
+// for a reducer, a middleware, a subscriber or an epic. A store works without Start (reducers, middleware and subscriptions);
 // Start runs its epics until the context ends or Stop is called.
 type Store[S any] struct {
 	reducer Reducer[S]
 	log     *slog.Logger
-	same    func(a, b any) bool // boxed states; nil: every commit is a new state
+	same    func(a, b S) bool // nil: every commit is a new state
 
 	dispatch DispatchFunc  // the middleware chain: written by New before built
 	built    atomic.Bool   // New has finished with the chain
@@ -210,7 +210,7 @@ func New[S any](reducer Reducer[S], initial S, opts ...Option[S]) (*Store[S], er
 		epics:     cfg.epics,
 	}
 	s.done = make(chan struct{})
-	s.state.init(initial)
+	s.state.store(initial)
 	// Until the chain is built, goroutines that middleware started may
 	// dispatch already: they wait for it (Dispatch). A store that New does
 	// not return refuses them, also when a factory panics.
@@ -251,7 +251,9 @@ func (s *Store[S]) build(mw []Middleware[S]) (DispatchFunc, error) {
 	return d, err
 }
 
-// State returns the latest state without locking.
+// State returns the latest state. It takes a read lock only to copy the
+// state out: it never waits for a reducer, a middleware, a subscriber or
+// an epic.
 func (s *Store[S]) State() S { return s.state.load() }
 
 // Seq returns the number of actions reduced so far.
@@ -314,11 +316,11 @@ func (s *Store[S]) reduce(a actions.Action) (err error) {
 		a.Meta.Time = s.clock.now()
 	}
 	a.Meta.Seq = s.seq + 1 // reducers may key decisions on it
-	prev := s.state.boxed()
 	if s.pending != nil && actions.Init.Is(a) {
-		s.registerPending(prev)
+		s.registerPending(s.state.boxed())
 	}
-	s.commit(a, prev, s.reducer(s.state.load(), a), false)
+	prev := s.state.latest()
+	s.commit(a, prev, s.reducer(prev, a), false)
 	return nil
 }
 
@@ -336,9 +338,9 @@ func (s *Store[S]) reducerPanicked(a actions.Action, r any) error {
 // commit publishes a new state; s.mu is held and a.Meta.Seq is s.seq+1.
 // The state streams get next only when it is a new state: always, or
 // not the same as prev.
-func (s *Store[S]) commit(a actions.Action, prev any, next S, always bool) {
+func (s *Store[S]) commit(a actions.Action, prev, next S, always bool) {
 	s.seq = a.Meta.Seq
-	box := s.state.store(next)
+	s.state.store(next)
 	for _, sub := range s.subs {
 		sub.offer(Change[S]{Action: a, State: next})
 	}
@@ -346,9 +348,9 @@ func (s *Store[S]) commit(a actions.Action, prev any, next S, always bool) {
 	if s.actionHub.active() {
 		publish(s.actionHub, rxgo.Of(a))
 	}
-	if always || s.same == nil || !s.same(prev, box) {
+	if always || s.same == nil || !s.same(prev, next) {
 		if s.stateHub.active() {
-			publish(s.stateHub, rxgo.Item{V: box})
+			publish(s.stateHub, rxgo.Item{V: s.state.boxed()})
 		}
 		for _, sel := range s.selects {
 			sel.offer(next)
@@ -392,11 +394,10 @@ func (s *Store[S]) replace(state S, source string) (err error) {
 	if s.stopped.Load() {
 		return ErrStopped
 	}
-	prev := s.state.boxed()
-	a.Payload = actions.ReplacedPayload{Prev: prev}
+	a.Payload = actions.ReplacedPayload{Prev: s.state.boxed()}
 	a.Meta.Time = s.clock.now()
 	a.Meta.Seq = s.seq + 1
-	s.commit(a, prev, s.reducer(state, a), true)
+	s.commit(a, s.state.latest(), s.reducer(state, a), true)
 	return nil
 }
 
@@ -430,8 +431,8 @@ func (s *Store[S]) replaceReducer(r Reducer[S]) (err error) {
 	}
 	a.Meta.Time = s.clock.now()
 	a.Meta.Seq = s.seq + 1
-	prev := s.state.boxed()
-	next := r(s.state.load(), a)
+	prev := s.state.latest()
+	next := r(prev, a)
 	s.reducer = r
 	s.commit(a, prev, next, false)
 	return nil
