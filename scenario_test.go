@@ -630,8 +630,9 @@ func (h *harness) describeState() string {
 	fmt.Fprintf(&b, "available %d of %d, down=%v, delivered=%d, failovers=%d, accepted=%d\n",
 		s.Available, s.Bots.Len(), s.Down, s.Delivered, s.Failovers, s.Accepted)
 	for id, bot := range s.Bots.All() {
+		sent, _ := s.Sent.Get(id)
 		fmt.Fprintf(&b, "%s: %s available=%v loggedIn=%v sent=%d failures=%d dings=%d reset=%d",
-			id, bot.Phase, bot.Available, bot.LoggedIn, bot.Sent, bot.Failures, bot.Dings, bot.Reset)
+			id, bot.Phase, bot.Available, bot.LoggedIn, sent, bot.Failures, bot.Dings, bot.Reset)
 		if !bot.LastSeen.IsZero() {
 			fmt.Fprintf(&b, " seen=%v", bot.LastSeen.Sub(h.start).Round(time.Millisecond))
 		}

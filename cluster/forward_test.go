@@ -170,7 +170,7 @@ func testForwardedSendIsDeliveredByItsOwner(t *testing.T, addr string) {
 	assert.Zero(t, n1.puppets["b2"].n.Load(), "n1 never calls a puppet of n2's bot")
 	sub := n2.st.Subscribe(1)
 	defer sub.Close()
-	for b, _ := n2.st.State().Bots.Get("b2"); b.Sent != 1; b, _ = n2.st.State().Bots.Get("b2") {
+	for n, _ := n2.st.State().Sent.Get("b2"); n != 1; n, _ = n2.st.State().Sent.Get("b2") {
 		<-sub.C()
 	}
 

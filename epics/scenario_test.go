@@ -148,7 +148,8 @@ func (r *rig) describe() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "available %d of %d, down=%v, delivered=%d, failovers=%d\n", s.Available, s.Bots.Len(), s.Down, s.Delivered, s.Failovers)
 	for id, bot := range s.Bots.All() {
-		fmt.Fprintf(&b, "%s: %v available=%v loggedIn=%v dings=%d sent=%d failures=%d resets=%d", id, bot.Phase, bot.Available, bot.LoggedIn, bot.Dings, bot.Sent, bot.Failures, bot.Reset)
+		sent, _ := s.Sent.Get(id)
+		fmt.Fprintf(&b, "%s: %v available=%v loggedIn=%v dings=%d sent=%d failures=%d resets=%d", id, bot.Phase, bot.Available, bot.LoggedIn, bot.Dings, sent, bot.Failures, bot.Reset)
 		if bot.Reason != "" {
 			fmt.Fprintf(&b, " reason=%q", bot.Reason)
 		}

@@ -242,6 +242,7 @@ func (h *handler) document(s reducers.Pool, stopping bool, now time.Time) Health
 	for id, b := range s.Bots.All() {
 		st := BotStatus(b)
 		doc.Health.Pool.Statuses[st]++
+		sent, _ := s.Sent.Get(id)
 		bh := BotHealth{
 			GatewayStatus: st,
 			Phase:         b.Phase.String(),
@@ -254,7 +255,7 @@ func (h *handler) document(s reducers.Pool, stopping bool, now time.Time) Health
 			ResetAttempt:  b.Reset,
 			Resetting:     b.Resetting,
 			NextReset:     utc(b.ResetAt),
-			Sent:          b.Sent,
+			Sent:          sent,
 			FailedSends:   b.Failures,
 			Puppet:        h.scrub.scrub(b.Puppet),
 

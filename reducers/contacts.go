@@ -97,6 +97,9 @@ func (s Pool) forgetBot(bot string) Pool {
 	if s.Buckets.Has(bot) {
 		s.Buckets = s.Buckets.Delete(bot)
 	}
+	if s.Sent.Has(bot) {
+		s.Sent = s.Sent.Delete(bot)
+	}
 	return s
 }
 

@@ -79,7 +79,6 @@ type Bot struct {
 	ResetAt   time.Time `json:"resetAt,omitzero"`  // the next reset, when one is scheduled
 	Resetting bool      `json:"resetting"`         // a reset is running
 	Due       time.Time `json:"due,omitzero"`      // when the clock looks at the bot next (its key in Pool.Deadlines)
-	Sent      int       `json:"sent"`              // messages delivered
 	Failures  int       `json:"failures"`          // consecutive failed sends
 	DingBy    uint64    `json:"dingBy,omitempty"`  // a ding is due: send it
 	ResetBy   uint64    `json:"resetBy,omitempty"` // a reset is due: run it
@@ -147,6 +146,10 @@ type Pool struct {
 	StickyOld Table[string] `json:"stickyOld"`
 	// Buckets holds each bot's send budget (Config.RateLimit).
 	Buckets Table[Bucket] `json:"buckets"`
+	// Sent counts the messages each bot delivered, for the bots this
+	// process drives. It is kept apart from Bots so that a delivery
+	// changes one counter, not the bot's whole record.
+	Sent Table[int] `json:"sent"`
 	// Selves counts the bots logged in as each account: their messages
 	// are the pool's own.
 	Selves Table[int] `json:"-"`

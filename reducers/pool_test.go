@@ -322,7 +322,8 @@ func TestReduceEachAction(t *testing.T) {
 			act: at(sec, result("s1", "b1", 1, actions.Delivered)),
 			check: func(t *testing.T, w *world, _ reducers.Pool, _ uint64) {
 				assert.Equal(t, actions.Delivered, w.send("s1").Outcome)
-				assert.Equal(t, 1, w.bot("b1").Sent)
+				sent, _ := w.s.Sent.Get("b1")
+				assert.Equal(t, 1, sent)
 				assert.Equal(t, 1, w.s.Delivered)
 			}},
 		{name: "result not sent: the next bot", setup: with(twoUp, at(0, requested("s1", "alice"))),

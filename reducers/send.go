@@ -179,28 +179,27 @@ func (s Pool) endAt(sd *Send, at int, o actions.Outcome, detail string) Pool {
 // is the truth about the bot whatever became of the send), then the send:
 // delivered, retried on another bot when certainly not sent, or ended.
 func (c *Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uint64) Pool {
-	s = c.update(s, p.Bot, seq, func(b *Bot) {
-		if !c.Drives(b) {
-			return // its owner counts the attempts it makes
-		}
-		switch p.Outcome {
-		case actions.Delivered:
-			b.Sent++
-			b.Failures = 0
-		case actions.NotSent, actions.Unknown:
-			if p.CallerGone {
-				return
+	if b, ok := s.Bots.Get(p.Bot); ok && c.Drives(b) { // its owner counts the attempts another process makes
+		switch {
+		case p.Outcome == actions.Delivered:
+			n, _ := s.Sent.Get(p.Bot)
+			s.Sent = s.Sent.Set(p.Bot, n+1)
+			if b.Failures > 0 {
+				s = c.update(s, p.Bot, seq, func(b *Bot) { b.Failures = 0 })
 			}
-			b.Failures++
-			if b.Available && c.EjectAfter > 0 && b.Failures >= c.EjectAfter {
-				c.fail(b, t, fmt.Sprintf("%d consecutive failed sends", b.Failures))
-			}
-		case actions.Permanent:
+		case (p.Outcome == actions.NotSent || p.Outcome == actions.Unknown) && !p.CallerGone:
+			s = c.update(s, p.Bot, seq, func(b *Bot) {
+				b.Failures++
+				if b.Available && c.EjectAfter > 0 && b.Failures >= c.EjectAfter {
+					c.fail(b, t, fmt.Sprintf("%d consecutive failed sends", b.Failures))
+				}
+			})
+		case p.Outcome == actions.Permanent:
 			// A bot that left a room fails there for good: list its rooms
 			// again, so that the next send goes to a member.
-			b.RoomsBy = seq
+			s = c.update(s, p.Bot, seq, func(b *Bot) { b.RoomsBy = seq })
 		}
-	})
+	}
 	old, at := s.Sends.lookup(p.ID)
 	if at >= 0 && p.Outcome == actions.Unreachable && s.Bots.Has(p.Bot) {
 		s = s.refused(old.To, p.Bot) // true of the bot whatever became of the send

@@ -354,7 +354,8 @@ func describe(s reducers.Pool) string {
 		field(bot.Reset > 0, "reset", bot.Reset)
 		flag(bot.Resetting, "resetting")
 		field(!bot.ResetAt.IsZero(), "resetAt", since(bot.ResetAt))
-		field(bot.Sent > 0, "sent", bot.Sent)
+		sent, _ := s.Sent.Get(id)
+		field(sent > 0, "sent", sent)
 		field(bot.Failures > 0, "failures", bot.Failures)
 		b.WriteByte('\n')
 	}
