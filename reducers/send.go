@@ -182,8 +182,11 @@ func (c *Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq ui
 	if b, ok := s.Bots.Get(p.Bot); ok && c.Drives(b) { // its owner counts the attempts another process makes
 		switch {
 		case p.Outcome == actions.Delivered:
-			n, _ := s.Sent.Get(p.Bot)
-			s.Sent = s.Sent.Set(p.Bot, n+1)
+			if n, at := s.Sent.lookup(p.Bot); at >= 0 {
+				s.Sent = s.Sent.setAt(at, n+1)
+			} else {
+				s.Sent = s.Sent.Set(p.Bot, 1)
+			}
 			if b.Failures > 0 {
 				s = c.update(s, p.Bot, seq, func(b *Bot) { b.Failures = 0 })
 			}

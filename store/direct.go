@@ -134,6 +134,12 @@ func (s *Store[S]) drainHeld(limit int) bool {
 	ds := &s.directs
 	defer ds.draining.Store(false)
 	for n := 0; limit == 0 || n < limit; n++ {
+		if ds.queued.Load() == 0 {
+			// Nothing to take. An action queued from now on is its
+			// dispatcher's to drain: it sees draining false after the
+			// deferred store, or drain's loop sees queued > 0.
+			return true
+		}
 		s.mu.Lock()
 		d, a := ds.nextLocked()
 		s.mu.Unlock()
