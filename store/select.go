@@ -39,7 +39,7 @@ func Select[S any, T comparable](ss StateStream[S], f func(S) T) rxgo.Observable
 
 // selectionOf is one subscription of Select, offered every new state.
 type selectionOf[S any] interface {
-	offer(S)
+	offer(*S)
 }
 
 type selection[S any, T comparable] struct {
@@ -49,8 +49,10 @@ type selection[S any, T comparable] struct {
 	broken bool // f panicked: the subscription ended with an error
 }
 
-// offer pushes f(state) when it changed; the store's lock is held.
-func (sel *selection[S, T]) offer(state S) {
+// offer pushes f(*state) when it changed; the store's lock is held. The
+// state comes by pointer: a commit offers it to every selection, and a
+// large state is copied once, for f.
+func (sel *selection[S, T]) offer(state *S) {
 	if sel.broken {
 		return
 	}
@@ -69,13 +71,13 @@ func (sel *selection[S, T]) offer(state S) {
 	}
 }
 
-func (sel *selection[S, T]) apply(state S) (v T, err error) {
+func (sel *selection[S, T]) apply(state *S) (v T, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("store: Select's function panicked: %v", r)
 		}
 	}()
-	return sel.f(state), nil
+	return sel.f(*state), nil
 }
 
 // differ reports a != b, or an error when == cannot compare them (an
@@ -97,7 +99,7 @@ func selectFrom[S any, T comparable](ctx context.Context, s *Store[S], f func(S)
 		s.mu.Unlock()
 		return
 	}
-	v, err := sel.apply(s.state.load())
+	v, err := sel.apply(s.state.latestRef())
 	if err != nil {
 		s.mu.Unlock()
 		next <- rxgo.Error(err)
@@ -130,7 +132,7 @@ func selectOver[S any, T comparable](ctx context.Context, ss StateStream[S], f f
 			continue
 		}
 		sel := selection[S, T]{f: f}
-		v, err := sel.apply(state)
+		v, err := sel.apply(&state)
 		if err != nil {
 			next <- rxgo.Error(err)
 			return

@@ -27,6 +27,10 @@ func (c *stateCell[S]) load() S {
 // latest returns the latest state; Store.mu is held, so no commit runs.
 func (c *stateCell[S]) latest() S { return c.cur }
 
+// latestRef is latest without the copy, for a reader that runs under
+// Store.mu and keeps no reference.
+func (c *stateCell[S]) latestRef() *S { return &c.cur }
+
 // boxed returns the latest state in an any; Store.mu is held.
 func (c *stateCell[S]) boxed() any {
 	if c.box == nil {

@@ -353,7 +353,7 @@ func (s *Store[S]) commit(a actions.Action, prev, next S, always bool) {
 			publish(s.stateHub, rxgo.Item{V: s.state.boxed()})
 		}
 		for _, sel := range s.selects {
-			sel.offer(next)
+			sel.offer(s.state.latestRef()) // next, without making it escape
 		}
 	}
 }
