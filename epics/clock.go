@@ -8,14 +8,13 @@ import (
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/reducers"
 	"github.com/hawechaty/hawechaty/rx"
-	"github.com/hawechaty/hawechaty/selectors"
 	"github.com/hawechaty/hawechaty/store"
 	"github.com/reactivex/rxgo/v2"
 )
 
 // Clock is the pool's only timer. It reads as its timeline:
 //
-//	state$ ─► next deadline (selectors.NextDeadline) ─► distinct
+//	state$ ─► next deadline (Deadlines.Min) ─► distinct
 //	       ─switchMap─► timer(deadline) ─► bot/DUE for every bot due
 //
 // The first step is store.Select: the store computes the next deadline as
@@ -33,7 +32,9 @@ func Clock[S any](get func(S) reducers.Pool) store.Epic[S] {
 			return rxgo.Thrown(errors.New("epics: Clock with a nil get"))
 		}
 		deadlines := store.Select(state, func(s S) int64 { // UnixNano; 0 for none
-			if t, ok := selectors.NextDeadline(get(s)); ok && !t.IsZero() {
+			// The deadlines alone, not NextDeadline(get(s)): that would
+			// copy the whole state once more on every commit.
+			if t, _, ok := get(s).Deadlines.Min(); ok && !t.IsZero() {
 				return t.UnixNano()
 			}
 			return 0
