@@ -340,15 +340,15 @@ func (c *Config) reduce(s Pool, a actions.Action) Pool {
 		if p.ID == "" || s.Sends.Has(p.ID) {
 			return s
 		}
-		s = c.route(s, newSend(Send{ID: p.ID, To: p.To, Text: p.Text, Since: t, Media: p.Media}), t, seq)
+		c.route(&s, newSend(Send{ID: p.ID, To: p.To, Text: p.Text, Since: t, Media: p.Media}), t, seq)
 	case actions.SendRetry.Type():
 		p, _ := actions.SendRetry.Match(a)
 		if sd, ok := s.Sends.Get(p.ID); ok && sd.Waiting {
-			s = c.route(s, new(*sd), t, seq)
+			c.route(&s, new(*sd), t, seq)
 		}
 	case actions.SendResult.Type():
 		p, _ := actions.SendResult.Match(a)
-		s = c.result(s, p, t, seq)
+		c.result(&s, p, t, seq)
 	case actions.SendCanceled.Type():
 		p, _ := actions.SendCanceled.Match(a)
 		sd, ok := s.Sends.Get(p.ID)
@@ -358,9 +358,9 @@ func (c *Config) reduce(s Pool, a actions.Action) Pool {
 		n := *sd
 		n.Canceled = true
 		if n.Waiting && n.Throttled {
-			s = s.end(&n, actions.RateLimited, "the caller's context ended while every bot that can reach "+n.To+" was over its send budget")
+			s.end(&n, actions.RateLimited, "the caller's context ended while every bot that can reach "+n.To+" was over its send budget")
 		} else if n.Waiting {
-			s = s.end(&n, actions.Canceled, "the caller's context ended while the send waited for a bot")
+			s.end(&n, actions.Canceled, "the caller's context ended while the send waited for a bot")
 		} else {
 			s.Sends = s.Sends.Set(n.ID, &n)
 		}

@@ -17,15 +17,15 @@ import (
 // RefillAt). With no bot at all, the send waits (WaitForBot, before any
 // attempt) or ends: Unreachable when every attempt was refused as not a
 // friend, else NoBot.
-func (c *Config) route(s Pool, sd *Send, t time.Time, seq uint64) Pool {
+func (c *Config) route(s *Pool, sd *Send, t time.Time, seq uint64) {
 	tried := func(b string) bool { return slices.Contains(sd.Tried, b) || !s.carries(b, sd.Media) }
 	var last budget
-	spent := func(b string) bool { return tried(b) || !c.canSend(s, b, t, &last) }
+	spent := func(b string) bool { return tried(b) || !c.canSend(*s, b, t, &last) }
 	var bot string
 	var ok bool
 	pos := -1
 	if c.Affinity {
-		s, bot, ok = c.stick(s, sd.To, tried, spent)
+		*s, bot, ok = c.stick(*s, sd.To, tried, spent)
 		if ok {
 			pos = s.Avail.Position(bot)
 		}
@@ -33,7 +33,7 @@ func (c *Config) route(s Pool, sd *Send, t time.Time, seq uint64) Pool {
 		bot, pos, ok = nextBot(s, sd.To, spent)
 	}
 	if ok {
-		s = c.spend(s, bot, t, last)
+		*s = c.spend(*s, bot, t, last)
 		sd.Bot, sd.Waiting, sd.Throttled, sd.RoutedBy = bot, false, false, seq
 		sd.Attempt++
 		if sd.Attempt > 1 {
@@ -47,14 +47,14 @@ func (c *Config) route(s Pool, sd *Send, t time.Time, seq uint64) Pool {
 		}
 		s.Queue = s.Queue.Delete(sd.ID)
 		s.Sends = s.Sends.Set(sd.ID, sd)
-		return s
+		return
 	}
 	// Bots that could send but for their budget: wait for the first refill.
 	first, at := "", time.Time{}
 	if !c.RateLimit.Off() && !sd.Canceled {
-		NextBot(s, sd.To, func(b string) bool {
+		NextBot(*s, sd.To, func(b string) bool {
 			if !tried(b) {
-				if r := c.refillAt(s, b, t); first == "" || r.Before(at) {
+				if r := c.refillAt(*s, b, t); first == "" || r.Before(at) {
 					first, at = b, r
 				}
 			}
@@ -63,7 +63,7 @@ func (c *Config) route(s Pool, sd *Send, t time.Time, seq uint64) Pool {
 	}
 	switch {
 	case first != "":
-		s = c.update(s, first, seq, func(b *Bot) {
+		*s = c.update(*s, first, seq, func(b *Bot) {
 			if b.RefillAt.IsZero() || at.Before(b.RefillAt) {
 				b.RefillAt = at
 			}
@@ -78,13 +78,12 @@ func (c *Config) route(s Pool, sd *Send, t time.Time, seq uint64) Pool {
 			s.Sends = s.Sends.Set(sd.ID, sd)
 		}
 	case sd.Media != nil && !s.anyCarries(sd.Media):
-		s = s.end(sd, actions.Permanent, fmt.Sprintf("unsupported: no bot of the pool can send %s (their puppets lack the capability)", sd.Media.Kind))
+		s.end(sd, actions.Permanent, fmt.Sprintf("unsupported: no bot of the pool can send %s (their puppets lack the capability)", sd.Media.Kind))
 	case sd.Attempt > 0 && sd.Refusals == sd.Attempt:
-		s = s.end(sd, actions.Unreachable, fmt.Sprintf("no bot can reach %s: %d refused it as not a friend (%s)", sd.To, sd.Refusals, sd.Error))
+		s.end(sd, actions.Unreachable, fmt.Sprintf("no bot can reach %s: %d refused it as not a friend (%s)", sd.To, sd.Refusals, sd.Error))
 	default:
-		s = s.end(sd, actions.NoBot, "no available bot can reach "+sd.To)
+		s.end(sd, actions.NoBot, "no available bot can reach "+sd.To)
 	}
-	return s
 }
 
 // stick is the affinity choice for conversation: the bot it sticks to
@@ -152,13 +151,13 @@ func (s Pool) StickyBot(conversation string) (string, bool) {
 
 // end ends sd with an outcome. An orphan (its caller stopped waiting) is
 // forgotten at once; any other send stays until its caller collects it.
-func (s Pool) end(sd *Send, o actions.Outcome, detail string) Pool {
+func (s *Pool) end(sd *Send, o actions.Outcome, detail string) {
 	_, at := s.Sends.lookup(sd.ID)
-	return s.endAt(sd, at, o, detail)
+	s.endAt(sd, at, o, detail)
 }
 
 // endAt is end for a send whose position in s.Sends is at (-1 for none).
-func (s Pool) endAt(sd *Send, at int, o actions.Outcome, detail string) Pool {
+func (s *Pool) endAt(sd *Send, at int, o actions.Outcome, detail string) {
 	sd.Outcome, sd.Error, sd.Waiting, sd.RoutedBy = o, detail, false, 0
 	s.Queue = s.Queue.Delete(sd.ID)
 	if o == actions.Delivered {
@@ -172,13 +171,12 @@ func (s Pool) endAt(sd *Send, at int, o actions.Outcome, detail string) Pool {
 	default:
 		s.Sends = s.Sends.Set(sd.ID, sd)
 	}
-	return s
 }
 
 // result reduces the end of one attempt: the bot's record first (a result
 // is the truth about the bot whatever became of the send), then the send:
 // delivered, retried on another bot when certainly not sent, or ended.
-func (c *Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq uint64) Pool {
+func (c *Config) result(s *Pool, p actions.SendResultPayload, t time.Time, seq uint64) {
 	if b, ok := s.Bots.Get(p.Bot); ok && c.Drives(b) { // its owner counts the attempts another process makes
 		switch {
 		case p.Outcome == actions.Delivered:
@@ -188,10 +186,10 @@ func (c *Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq ui
 				s.Sent = s.Sent.Set(p.Bot, 1)
 			}
 			if b.Failures > 0 {
-				s = c.update(s, p.Bot, seq, func(b *Bot) { b.Failures = 0 })
+				*s = c.update(*s, p.Bot, seq, func(b *Bot) { b.Failures = 0 })
 			}
 		case (p.Outcome == actions.NotSent || p.Outcome == actions.Unknown) && !p.CallerGone:
-			s = c.update(s, p.Bot, seq, func(b *Bot) {
+			*s = c.update(*s, p.Bot, seq, func(b *Bot) {
 				b.Failures++
 				if b.Available && c.EjectAfter > 0 && b.Failures >= c.EjectAfter {
 					c.fail(b, t, fmt.Sprintf("%d consecutive failed sends", b.Failures))
@@ -200,39 +198,41 @@ func (c *Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq ui
 		case p.Outcome == actions.Permanent:
 			// A bot that left a room fails there for good: list its rooms
 			// again, so that the next send goes to a member.
-			s = c.update(s, p.Bot, seq, func(b *Bot) { b.RoomsBy = seq })
+			*s = c.update(*s, p.Bot, seq, func(b *Bot) { b.RoomsBy = seq })
 		}
 	}
 	old, at := s.Sends.lookup(p.ID)
 	if at >= 0 && p.Outcome == actions.Unreachable && s.Bots.Has(p.Bot) {
-		s = s.refused(old.To, p.Bot) // true of the bot whatever became of the send
+		*s = s.refused(old.To, p.Bot) // true of the bot whatever became of the send
 	}
 	if at < 0 || old.Outcome.Done() || old.Attempt != p.Attempt || old.Bot != p.Bot {
-		return s // not this send's current attempt
+		return // not this send's current attempt
 	}
 	sd := newSend(*old)
 	sd.Node = p.Node
 	gone := p.CallerGone || sd.Canceled
 	switch p.Outcome {
 	case actions.Delivered:
-		return s.endAt(sd, at, actions.Delivered, "")
+		s.endAt(sd, at, actions.Delivered, "")
 	case actions.NotSent, actions.Unreachable:
 		if gone {
-			return s.end(sd, actions.Canceled, p.Error)
+			s.end(sd, actions.Canceled, p.Error)
+			return
 		}
 		sd.Tried = append(slices.Clone(sd.Tried), p.Bot)
 		sd.Error = p.Error
 		if p.Outcome == actions.Unreachable {
 			sd.Refusals++
 		}
-		return c.route(s, sd, t, seq)
+		c.route(s, sd, t, seq)
 	case actions.Permanent:
-		return s.end(sd, actions.Permanent, p.Error)
+		s.end(sd, actions.Permanent, p.Error)
 	default:
 		if gone {
-			return s.end(sd, actions.Abandoned, p.Error)
+			s.end(sd, actions.Abandoned, p.Error)
+			return
 		}
-		return s.end(sd, actions.Unknown, p.Error)
+		s.end(sd, actions.Unknown, p.Error)
 	}
 }
 
@@ -243,12 +243,12 @@ func (c *Config) result(s Pool, p actions.SendResultPayload, t time.Time, seq ui
 // when none of those qualifies. It returns false when no bot qualifies.
 // Send budgets are the caller's to exclude.
 func NextBot(s Pool, target string, exclude func(bot string) bool) (string, bool) {
-	b, _, ok := nextBot(s, target, exclude)
+	b, _, ok := nextBot(&s, target, exclude)
 	return b, ok
 }
 
 // nextBot is NextBot, which also returns the bot's position in s.Avail.
-func nextBot(s Pool, target string, exclude func(bot string) bool) (string, int, bool) {
+func nextBot(s *Pool, target string, exclude func(bot string) bool) (string, int, bool) {
 	refused, _ := s.Unreachable.Get(target)
 	ex := func(b string) bool { return slices.Contains(refused, b) || (exclude != nil && exclude(b)) }
 	if members, isRoom := s.Rooms.Get(target); isRoom {
@@ -264,14 +264,14 @@ func nextBot(s Pool, target string, exclude func(bot string) bool) (string, int,
 }
 
 // listed reports whether bot's contacts were listed.
-func listed(s Pool, bot string) bool {
+func listed(s *Pool, bot string) bool {
 	b, ok := s.Bots.Get(bot)
 	return ok && b.Listed
 }
 
 // roundRobin returns the first available bot at or after the cursor that
 // is not excluded, and its position in s.Avail.
-func roundRobin(s Pool, exclude func(string) bool) (string, int, bool) {
+func roundRobin(s *Pool, exclude func(string) bool) (string, int, bool) {
 	n := s.Avail.Slots()
 	if n == 0 || s.Available == 0 {
 		return "", -1, false
@@ -296,7 +296,7 @@ func roundRobin(s Pool, exclude func(string) bool) (string, int, bool) {
 // firstEligible returns the first eligible member (members are in pool
 // order) at or after cursor, wrapping around to the first eligible one,
 // and its position in s.Avail.
-func firstEligible(s Pool, members []string, exclude func(string) bool, cursor int) (string, int, bool) {
+func firstEligible(s *Pool, members []string, exclude func(string) bool, cursor int) (string, int, bool) {
 	fallback, fpos := "", -1
 	for _, id := range members {
 		up, i := s.Avail.lookup(id)
@@ -341,7 +341,7 @@ func AffinityBot(s Pool, conversation string, exclude func(bot string) bool) (st
 		}
 		if best == "" {
 			for id, up := range s.Avail.All() {
-				if up && !listed(s, id) {
+				if up && !listed(&s, id) {
 					consider(id)
 				}
 			}
