@@ -25,9 +25,10 @@ type calls struct {
 	cutCancel context.CancelFunc
 }
 
-func newCalls() *calls {
-	cut, cancel := context.WithCancel(context.Background())
-	return &calls{idle: make(chan struct{}), cut: cut, cutCancel: cancel}
+// init readies c, which counts no call yet.
+func (c *calls) init() {
+	c.idle = make(chan struct{})
+	c.cut, c.cutCancel = context.WithCancel(context.Background())
 }
 
 // enter admits a call with a context of its own, derived from ctx and
@@ -99,14 +100,6 @@ type tracked struct {
 	c *calls
 }
 
-// track returns p with its calls counted by c, keeping Dinger.
-func track(p puppet.Puppet, c *calls) puppet.Puppet {
-	t := tracked{Puppet: p, c: c}
-	if d, ok := p.(puppet.Dinger); ok {
-		return trackedDinger{tracked: t, d: d}
-	}
-	return t
-}
 
 func (t tracked) refused(method string) error {
 	return fmt.Errorf("hawechaty: %s on %s: the puppet is being closed: %w", method, t.Name(), puppet.ErrNotSent)

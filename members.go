@@ -16,14 +16,30 @@ import (
 type member struct {
 	p     puppet.Puppet // guarded and tracked: what everyone calls
 	raw   puppet.Puppet // guarded only: Remove and Stop stop and close it
-	calls *calls        // the calls under way through p
+	calls *calls        // the calls under way through p: &c
 	done  chan struct{} // closed to stop the pump
+
+	// The counter and the tracked puppet live in the member itself, so
+	// that a call through p touches one object, not three: in a pool of
+	// thousands of bots each send goes to a bot whose records are not in
+	// the cache.
+	c calls
+	t trackedDinger // p points at t, or at t.tracked for a puppet without Dinger
 }
 
-// newMember returns the member for a guarded puppet.
+// newMember returns the member for a guarded puppet: p counts its calls
+// in calls, and keeps its Dinger.
 func newMember(pup puppet.Puppet) *member {
-	c := newCalls()
-	return &member{p: track(pup, c), raw: pup, calls: c, done: make(chan struct{})}
+	m := &member{raw: pup, done: make(chan struct{})}
+	m.c.init()
+	m.calls = &m.c
+	m.t.tracked = tracked{Puppet: pup, c: &m.c}
+	m.p = &m.t.tracked
+	if d, ok := pup.(puppet.Dinger); ok {
+		m.t.d = d
+		m.p = &m.t
+	}
+	return m
 }
 
 func (p *Pool) puppet(bot string) (puppet.Puppet, bool) {
