@@ -1,9 +1,9 @@
 // Package store is a Redux-style store for Go: typed actions, a pure
 // reducer, middleware, subscriptions, and redux-observable epics on rxgo.
 //
-// Dispatch is serialized and safe from any goroutine; State returns a copy
-// of the latest state, taking a read lock only for the copy, and a commit
-// allocates nothing for it. Subscribers and epics see every action
+// Dispatch is serialized and safe from any goroutine; State returns the
+// latest snapshot without a lock, and a commit allocates nothing for it
+// (the state is copied into one of a few reused slots). Subscribers and epics see every action
 // in dispatch order. Nothing the store feeds can block it: subscriptions
 // drop (and count) what a slow reader cannot take, and epic inputs are
 // unbounded queues, so an epic that answers every action with more actions

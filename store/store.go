@@ -132,8 +132,8 @@ type Change[S any] struct {
 
 // Store holds a state of type S and changes it only by reducing actions.
 //
-// Dispatch is serialized and safe from any goroutine; State never waits
-// for a reducer, a middleware, a subscriber or an epic. A store works without Start (reducers, middleware and subscriptions);
+// Dispatch is serialized and safe from any goroutine; State never blocks.
+// A store works without Start (reducers, middleware and subscriptions);
 // Start runs its epics until the context ends or Stop is called.
 type Store[S any] struct {
 	reducer Reducer[S]
@@ -251,9 +251,9 @@ func (s *Store[S]) build(mw []Middleware[S]) (DispatchFunc, error) {
 	return d, err
 }
 
-// State returns the latest state. It takes a read lock only to copy the
-// state out: it never waits for a reducer, a middleware, a subscriber or
-// an epic.
+// State returns the latest state without a lock: it never waits for a
+// commit, a reducer, a middleware, a subscriber or an epic, and a commit
+// never waits for it.
 func (s *Store[S]) State() S { return s.state.load() }
 
 // Seq returns the number of actions reduced so far.
