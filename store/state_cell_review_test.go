@@ -435,3 +435,67 @@ func TestReviewDrainStrandsNothing(t *testing.T) {
 		assert.Zero(t, s.EpicBacklog())
 	}
 }
+
+// handOffTaker is a direct epic whose take of PING 1 has another
+// goroutine dispatch PING 2 and waits until that Dispatch returned: the
+// other dispatcher finds this one draining and leaves PING 2 to it.
+type handOffTaker struct {
+	rxgo.Observable
+	s     *store.Store[int]
+	mu    sync.Mutex
+	taken []string
+}
+
+func (t *handOffTaker) Input() func(actions.Action) {
+	return func(a actions.Action) {
+		t.mu.Lock()
+		t.taken = append(t.taken, fmt.Sprint(a))
+		t.mu.Unlock()
+		if n, ok := ping.Match(a); ok && n == 1 {
+			done := make(chan error)
+			go func() { done <- t.s.Dispatch(ping.New(2)) }()
+			if err := <-done; err != nil {
+				panic(err)
+			}
+		}
+	}
+}
+
+// TestReviewDrainTakesWhatAnotherQueuedDuringTheLastTake: an action
+// another goroutine queues while the drainer takes what it believes is
+// the last one is taken by that drainer before its Dispatch returns,
+// with no further dispatch.
+func TestReviewDrainTakesWhatAnotherQueuedDuringTheLastTake(t *testing.T) {
+	tk := &handOffTaker{}
+	s, err := store.New(counter, 0, store.WithEpic("handoff", func(ctx context.Context, _ rxgo.Observable, _ store.StateStream[int]) rxgo.Observable {
+		tk.Observable = rxgo.Defer([]rxgo.Producer{func(ctx context.Context, _ chan<- rxgo.Item) { <-ctx.Done() }}, rxgo.WithContext(ctx))
+		return tk
+	}))
+	require.NoError(t, err)
+	tk.s = s
+	require.NoError(t, s.Start(t.Context()))
+	defer s.Stop()
+	require.NoError(t, s.Dispatch(ping.New(1)))
+	tk.mu.Lock()
+	assert.Equal(t, []string{actions.Init.Type(), "test/PING 1", "test/PING 2"}, tk.taken)
+	tk.mu.Unlock()
+	assert.Zero(t, s.EpicBacklog())
+}
+
+// TestReviewStateWhileNewBuildsTheChain: a middleware factory reads the
+// initial state while New builds the chain.
+func TestReviewStateWhileNewBuildsTheChain(t *testing.T) {
+	var seen []int
+	mw := func(api store.API[int]) func(store.DispatchFunc) store.DispatchFunc {
+		seen = append(seen, api.State())
+		return func(next store.DispatchFunc) store.DispatchFunc {
+			seen = append(seen, api.State())
+			return next
+		}
+	}
+	s, err := store.New(counter, 41, store.WithMiddleware(mw))
+	require.NoError(t, err)
+	require.NoError(t, s.Dispatch(add.New(1)))
+	assert.Equal(t, []int{41, 41}, seen)
+	assert.Equal(t, 42, s.State())
+}
