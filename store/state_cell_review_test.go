@@ -499,3 +499,58 @@ func TestReviewStateWhileNewBuildsTheChain(t *testing.T) {
 	assert.Equal(t, []int{41, 41}, seen)
 	assert.Equal(t, 42, s.State())
 }
+
+// TestReviewStateStreamFollowsTheCommitsUnderConcurrency: with several
+// goroutines dispatching and replacing at once, the state stream is
+// exactly the committed states in commit order (as a subscriber sees
+// them), each emitted when it is not == the one before or came from a
+// Replace, and nothing else.
+func TestReviewStateStreamFollowsTheCommitsUnderConcurrency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var got []any
+		s, err := store.New(counter, 0, store.WithEpic("watch", recordStates[int](&mu, &got)))
+		require.NoError(t, err)
+		sub := s.Subscribe(store.MaxBuffer)
+		require.NoError(t, s.Start(t.Context()))
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				for i := range 300 {
+					switch (g + i) % 4 {
+					case 0:
+						assert.NoError(t, s.Replace(i%3, "test"))
+					case 1:
+						assert.NoError(t, s.Dispatch(add.New(0)))
+					default:
+						assert.NoError(t, s.Dispatch(add.New(i%2)))
+					}
+					if i%50 == 0 {
+						runtime.Gosched()
+					}
+				}
+			})
+		}
+		wg.Wait()
+		synctest.Wait()
+		s.Stop()
+		want := []any{0}
+		last := 0
+		seq := uint64(0)
+		for c := range sub.C() {
+			require.Equal(t, seq+1, c.Action.Meta.Seq, "a subscriber sees every commit")
+			seq = c.Action.Meta.Seq
+			if actions.Replaced.Is(c.Action) || c.State != last {
+				want = append(want, c.State)
+			}
+			if p, ok := actions.Replaced.Match(c.Action); ok {
+				require.Equal(t, last, p.Prev, "Replaced's Prev is the state before")
+			}
+			last = c.State
+		}
+		require.Zero(t, sub.Dropped())
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Equal(t, want, got)
+	})
+}
