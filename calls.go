@@ -100,7 +100,6 @@ type tracked struct {
 	c *calls
 }
 
-
 func (t tracked) refused(method string) error {
 	return fmt.Errorf("hawechaty: %s on %s: the puppet is being closed: %w", method, t.Name(), puppet.ErrNotSent)
 }
