@@ -124,9 +124,14 @@ attempts:
 		deadline := time.Now().Add(30 * time.Second)
 		tick := time.NewTicker(50 * time.Millisecond)
 		for {
+			// Ready means this prometheus answers: another suite's
+			// server may have taken the port first (then prometheus
+			// exits, and the next attempt takes another port), and its
+			// 200 is not prometheus's.
 			if resp, err := http.Get(p.base + "/-/ready"); err == nil {
+				body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
+				if resp.StatusCode == http.StatusOK && bytes.Contains(body, []byte("Prometheus Server is Ready")) {
 					tick.Stop()
 					t.Cleanup(stop)
 					return p
