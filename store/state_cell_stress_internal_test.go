@@ -48,7 +48,7 @@ func (s stressState) whole() bool {
 // and a marked slot is never written.
 func TestCellStress(t *testing.T) {
 	const (
-		n       = 20000
+		n       = 50000
 		readers = 4
 		every   = 97 // commits between two rounds of marking every slot
 	)
@@ -155,6 +155,11 @@ func TestCellStress(t *testing.T) {
 	}
 	stop.Store(true)
 	wg.Wait()
+	for i, sl := range c.slots {
+		if n := sl.readers.Load(); n != 0 {
+			t.Errorf("slot %d still marked by %d readers after every reader left", i, n)
+		}
+	}
 	if fresh == 0 {
 		t.Error("no commit went to a fresh slot: the fallback was not exercised")
 	}
