@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Review of the state cell (a state copied in and out under a RWMutex,
-// boxed lazily) and of the typed sameState.
+// Review of the state cell (the state copied into reused slots, read
+// without a lock, boxed lazily) and of the typed sameState.
 
 var setTo = actions.Define[setPayload]("review/SET")
 
