@@ -329,12 +329,14 @@ func TestStartStopsTheEpicsWhenMiddlewareRefusesInit(t *testing.T) {
 type box struct{ n int }
 
 // observeStates is an epic that records every state its state stream
-// emits, subscribing when the epic is built.
+// emits, subscribing when the epic is built. A nil item (an interface S
+// holding nil) is recorded as S's zero value.
 func observeStates[S any](mu *sync.Mutex, got *[]S) store.Epic[S] {
 	return func(ctx context.Context, _ rxgo.Observable, st store.StateStream[S]) rxgo.Observable {
 		return st.Observe().Filter(func(v any) bool {
 			mu.Lock()
-			*got = append(*got, v.(S))
+			s, _ := v.(S)
+			*got = append(*got, s)
 			mu.Unlock()
 			return false
 		}, rxgo.WithContext(ctx))

@@ -39,19 +39,6 @@ func setReducer(prev any, a actions.Action) any {
 	return prev
 }
 
-// recordStates is an epic that records every item its state stream
-// emits, nil included (a type assertion to any would panic on nil).
-func recordStates[S any](mu *sync.Mutex, got *[]any) store.Epic[S] {
-	return func(ctx context.Context, _ rxgo.Observable, st store.StateStream[S]) rxgo.Observable {
-		return st.Observe().Filter(func(v any) bool {
-			mu.Lock()
-			*got = append(*got, v)
-			mu.Unlock()
-			return false
-		}, rxgo.WithContext(ctx))
-	}
-}
-
 // TestReviewInterfaceStateStream: with S = any, the state stream emits the
 // state before Init, then each state that is not == the one before:
 // another dynamic type is a change, nil after nil is not, a slice (==
@@ -61,7 +48,7 @@ func TestReviewInterfaceStateStream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex
 		var got []any
-		s, err := store.New(setReducer, nil, store.WithEpic("watch", recordStates[any](&mu, &got)))
+		s, err := store.New(setReducer, nil, store.WithEpic("watch", observeStates(&mu, &got)))
 		require.NoError(t, err)
 		sub := s.Subscribe(64)
 		require.NoError(t, s.Start(t.Context()))
@@ -112,8 +99,8 @@ func TestReviewErrorStateStream(t *testing.T) {
 			return p.V.(error)
 		}
 		var mu sync.Mutex
-		var got []any
-		s, err := store.New(reducer, error(nil), store.WithEpic("watch", recordStates[error](&mu, &got)))
+		var got []error
+		s, err := store.New(reducer, error(nil), store.WithEpic("watch", observeStates(&mu, &got)))
 		require.NoError(t, err)
 		require.NoError(t, s.Start(t.Context()))
 		for _, v := range []any{nil, e1, e1, e2, nil, nil, e2} {
@@ -172,24 +159,13 @@ func TestReviewInterfaceStateIsNeverTorn(t *testing.T) {
 		return false
 	}
 	const n = 3000
-	stop := make(chan struct{})
-	var bad atomic.Value
+	stop := readInLoops(func() string {
+		if v := s.State(); !whole(v) {
+			return fmt.Sprintf("%T %#v", v, v)
+		}
+		return ""
+	})
 	var wg sync.WaitGroup
-	for range 2 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if v := s.State(); !whole(v) {
-					bad.CompareAndSwap(nil, fmt.Sprintf("%T %#v", v, v))
-					return
-				}
-			}
-		})
-	}
 	// A reader that is told, after Dispatch returned, what to expect.
 	told := make(chan int)
 	stale := make(chan string, 1)
@@ -210,9 +186,8 @@ func TestReviewInterfaceStateIsNeverTorn(t *testing.T) {
 		<-told
 	}
 	close(told)
-	close(stop)
 	wg.Wait()
-	assert.Nil(t, bad.Load(), "a torn read")
+	assert.Empty(t, stop(), "a torn read")
 	select {
 	case msg := <-stale:
 		t.Fatal("a stale read: " + msg)
@@ -231,8 +206,8 @@ func TestReviewNonComparableStateReads(t *testing.T) {
 			return append(prev[:len(prev):len(prev)], a.Type)
 		}
 		var mu sync.Mutex
-		var got []any
-		s, err := store.New(appendType, []string{}, store.WithEpic("watch", recordStates[[]string](&mu, &got)))
+		var got [][]string
+		s, err := store.New(appendType, []string{}, store.WithEpic("watch", observeStates(&mu, &got)))
 		require.NoError(t, err)
 		require.NoError(t, s.Start(t.Context()))
 		require.NoError(t, s.Dispatch(noise.New(actions.Empty{})))
@@ -242,7 +217,7 @@ func TestReviewNonComparableStateReads(t *testing.T) {
 		s.Stop()
 		mu.Lock()
 		defer mu.Unlock()
-		assert.Equal(t, []any{[]string{}, []string{actions.Init.Type()}, []string{actions.Init.Type()}, []string{actions.Init.Type(), add.Type()}}, got)
+		assert.Equal(t, [][]string{{}, {actions.Init.Type()}, {actions.Init.Type()}, {actions.Init.Type(), add.Type()}}, got)
 	})
 }
 
@@ -508,8 +483,8 @@ func TestReviewStateWhileNewBuildsTheChain(t *testing.T) {
 func TestReviewStateStreamFollowsTheCommitsUnderConcurrency(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex
-		var got []any
-		s, err := store.New(counter, 0, store.WithEpic("watch", recordStates[int](&mu, &got)))
+		var got []int
+		s, err := store.New(counter, 0, store.WithEpic("watch", observeStates(&mu, &got)))
 		require.NoError(t, err)
 		sub := s.Subscribe(store.MaxBuffer)
 		require.NoError(t, s.Start(t.Context()))
@@ -534,7 +509,7 @@ func TestReviewStateStreamFollowsTheCommitsUnderConcurrency(t *testing.T) {
 		wg.Wait()
 		synctest.Wait()
 		s.Stop()
-		want := []any{0}
+		want := []int{0}
 		last := 0
 		seq := uint64(0)
 		for c := range sub.C() {

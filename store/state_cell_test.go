@@ -1,7 +1,9 @@
 package store_test
 
 import (
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hawechaty/hawechaty/actions"
@@ -51,40 +53,49 @@ func TestCommitAllocatesNoState(t *testing.T) {
 func TestStateIsNeverTorn(t *testing.T) {
 	s, err := store.New(wideReducer, wide{})
 	require.NoError(t, err)
-	const n = 2000
+	stop := readInLoops(func() string {
+		st := s.State()
+		for _, v := range st.Copy {
+			if v != st.N {
+				return fmt.Sprintf("N %d, copies %v", st.N, st.Copy)
+			}
+		}
+		return ""
+	})
+	for i := range 2000 {
+		require.NoError(t, s.Dispatch(add.New(1)))
+		require.Equal(t, i+1, s.State().N, "a read after Dispatch returned misses it")
+	}
+	assert.Empty(t, stop(), "a torn state")
+}
+
+// readInLoops runs check on two goroutines, each in a loop, until the
+// returned stop is called; stop waits for them and returns the first
+// failure a check reported ("" for none). A check that fails ends its
+// loop.
+func readInLoops(check func() string) (stop func() string) {
+	done := make(chan struct{})
+	var bad atomic.Value
 	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	torn := make(chan wide, 1)
 	for range 2 {
 		wg.Go(func() {
 			for {
 				select {
-				case <-stop:
+				case <-done:
 					return
 				default:
 				}
-				st := s.State()
-				for _, v := range st.Copy {
-					if v != st.N {
-						select {
-						case torn <- st:
-						default:
-						}
-						return
-					}
+				if msg := check(); msg != "" {
+					bad.CompareAndSwap(nil, msg)
+					return
 				}
 			}
 		})
 	}
-	for i := range n {
-		require.NoError(t, s.Dispatch(add.New(1)))
-		require.Equal(t, i+1, s.State().N, "a read after Dispatch returned misses it")
-	}
-	close(stop)
-	wg.Wait()
-	select {
-	case st := <-torn:
-		t.Fatalf("a torn state: N %d, copies %v", st.N, st.Copy)
-	default:
+	return func() string {
+		close(done)
+		wg.Wait()
+		msg, _ := bad.Load().(string)
+		return msg
 	}
 }
