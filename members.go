@@ -14,26 +14,24 @@ import (
 
 // member is one bot's puppet: a resource the pool holds, not state.
 type member struct {
-	p     puppet.Puppet // guarded and tracked: what everyone calls
-	raw   puppet.Puppet // guarded only: Remove and Stop stop and close it
-	calls *calls        // the calls under way through p: &c
-	done  chan struct{} // closed to stop the pump
+	p    puppet.Puppet // guarded and tracked: what everyone calls
+	raw  puppet.Puppet // guarded only: Remove and Stop stop and close it
+	done chan struct{} // closed to stop the pump
 
-	// The counter and the tracked puppet live in the member itself, so
-	// that a call through p touches one object, not three: in a pool of
-	// thousands of bots each send goes to a bot whose records are not in
-	// the cache.
-	c calls
-	t trackedDinger // p points at t, or at t.tracked for a puppet without Dinger
+	// The calls under way through p, and p itself, live in the member,
+	// so that a call through p touches one object, not three: in a pool
+	// of thousands of bots each send goes to a bot whose records are not
+	// in the cache.
+	calls calls
+	t     trackedDinger // p points at t, or at t.tracked for a puppet without Dinger
 }
 
 // newMember returns the member for a guarded puppet: p counts its calls
 // in calls, and keeps its Dinger.
 func newMember(pup puppet.Puppet) *member {
 	m := &member{raw: pup, done: make(chan struct{})}
-	m.c.init()
-	m.calls = &m.c
-	m.t.tracked = tracked{Puppet: pup, c: &m.c}
+	m.calls.init()
+	m.t.tracked = tracked{Puppet: pup, c: &m.calls}
 	m.p = &m.t.tracked
 	if d, ok := pup.(puppet.Dinger); ok {
 		m.t.d = d
