@@ -348,8 +348,12 @@ func (s *Store[S]) commit(a actions.Action, prev, next S, always bool) {
 	if s.actionHub.active() {
 		publish(s.actionHub, rxgo.Of(a))
 	}
+	hub := s.stateHub.active()
+	if !hub && len(s.selects) == 0 {
+		return // nobody watches the state: no comparison
+	}
 	if always || s.same == nil || !s.same(prev, next) {
-		if s.stateHub.active() {
+		if hub {
 			publish(s.stateHub, rxgo.Item{V: s.state.boxed()})
 		}
 		for _, sel := range s.selects {
