@@ -15,11 +15,12 @@ import (
 //   - bot/MESSAGE: Inbox;
 //   - the send actions and the actions that make bots available
 //     (Send's list): Send;
-//   - any action about a bot (actions.BotOf): Rooms and Contacts;
-//   - every action: Health (a bot's availability flips, or the pool's).
+//   - any action about a bot (actions.BotOf): Rooms, Contacts and Health,
+//     which read only that bot's record: All looks it up once for the three;
+//   - every action: Health (the pool's availability flips).
 func All(cfg Config, deps Deps) Handler {
-	ding, reset, send := Ding(cfg, deps), Reset(cfg, deps), Send(cfg, deps)
-	rooms, contacts, health, inbox := Rooms(cfg, deps), Contacts(cfg, deps), Health(), Inbox(deps)
+	ding, reset, send, inbox := Ding(cfg, deps), Reset(cfg, deps), Send(cfg, deps), Inbox(deps)
+	rooms, contacts := rooms(cfg, deps), contacts(cfg, deps)
 	return func(a actions.Action, s reducers.Pool, fx *Effects) {
 		switch {
 		case a.Type == actions.Due.Type():
@@ -31,11 +32,13 @@ func All(cfg Config, deps Deps) Handler {
 		case sendReads(a.Type):
 			send(a, s, fx)
 		}
-		if actions.BotOf(a) != "" {
-			rooms(a, s, fx)
-			contacts(a, s, fx)
+		if bot := actions.BotOf(a); bot != "" {
+			b, _ := s.Bots.Get(bot) // once for the three
+			rooms(a, bot, b, fx)
+			contacts(a, bot, b, fx)
+			botHealth(a, bot, b, fx)
 		}
-		health(a, s, fx)
+		poolHealth(a, &s, fx)
 	}
 }
 

@@ -18,7 +18,9 @@ import (
 // When the list lacks the heartbeat contact, the handler says so in the
 // log: the reducer marks the bot (Pool.Unfollowed) and the Ding handler
 // dings it through the puppet protocol (puppet.Dinger) instead.
-func Contacts(cfg Config, deps Deps) Handler {
+func Contacts(cfg Config, deps Deps) Handler { return onBot(contacts(cfg, deps)) }
+
+func contacts(cfg Config, deps Deps) botHandler {
 	cfg = cfg.Defaults()
 	return lister(cfg, deps, "contacts", func(b *reducers.Bot) uint64 { return b.ContactsBy },
 		func(ctx context.Context, bot string, pup puppet.Puppet) (actions.Action, error) {

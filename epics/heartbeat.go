@@ -116,7 +116,9 @@ func Reset(cfg Config, deps Deps) Handler {
 // login, and after a permanent send failure, which is what a bot that left
 // a room gets), and reports actions.RoomsLearned, so that sends to a room
 // go through its members.
-func Rooms(cfg Config, deps Deps) Handler {
+func Rooms(cfg Config, deps Deps) Handler { return onBot(rooms(cfg, deps)) }
+
+func rooms(cfg Config, deps Deps) botHandler {
 	cfg = cfg.Defaults()
 	return lister(cfg, deps, "rooms", func(b *reducers.Bot) uint64 { return b.RoomsBy },
 		func(ctx context.Context, bot string, pup puppet.Puppet) (actions.Action, error) {
@@ -134,14 +136,9 @@ func Rooms(cfg Config, deps Deps) Handler {
 // the deciding action's Seq), and reports what list returns. A listing
 // that fails is logged and reports nothing.
 func lister(cfg Config, deps Deps, what string, by func(*reducers.Bot) uint64,
-	list func(ctx context.Context, bot string, pup puppet.Puppet) (actions.Action, error)) Handler {
-	return func(a actions.Action, s reducers.Pool, fx *Effects) {
-		bot := actions.BotOf(a)
-		if bot == "" {
-			return
-		}
-		b, ok := s.Bots.Get(bot)
-		if !ok || by(b) != a.Meta.Seq || deps.Puppet == nil || !cfg.Drives(b) {
+	list func(ctx context.Context, bot string, pup puppet.Puppet) (actions.Action, error)) botHandler {
+	return func(a actions.Action, bot string, b *reducers.Bot, fx *Effects) {
+		if b == nil || by(b) != a.Meta.Seq || deps.Puppet == nil || !cfg.Drives(b) {
 			return
 		}
 		pup, ok := deps.Puppet(bot)
@@ -169,23 +166,50 @@ func lister(cfg Config, deps Deps, what string, by func(*reducers.Bot) uint64,
 // Flips that the state has already undone by the time the epic reads it
 // are told only by their undoing.
 func Health() Handler {
+	bot := onBot(botHealth)
 	return func(a actions.Action, s reducers.Pool, fx *Effects) {
-		seq := a.Meta.Seq
+		bot(a, s, fx)
+		poolHealth(a, &s, fx)
+	}
+}
+
+// botHealth is Health's part for the bot an action is about.
+func botHealth(a actions.Action, bot string, b *reducers.Bot, fx *Effects) {
+	if b == nil || b.FlipBy != a.Meta.Seq {
+		return
+	}
+	if b.Available {
+		fx.Emit(actions.BotRecovered.New(actions.BotPayload{Bot: bot}))
+	} else {
+		fx.Emit(actions.BotFailed.New(actions.ReasonPayload{Bot: bot, Reason: b.Reason, Decided: true}))
+	}
+}
+
+// poolHealth is Health's part for the pool.
+func poolHealth(a actions.Action, s *reducers.Pool, fx *Effects) {
+	if s.DownBy != a.Meta.Seq {
+		return
+	}
+	if s.Down {
+		fx.Emit(actions.PoolFailed.New(actions.Empty{}))
+	} else {
+		fx.Emit(actions.PoolRecovered.New(actions.Empty{}))
+	}
+}
+
+// botHandler is the part of a handler that reads only the bot an action
+// is about (actions.BotOf): bot, and b, its record in the state the
+// handler reads, nil when the state has no such bot. All looks the record
+// up once for all of them.
+type botHandler func(a actions.Action, bot string, b *reducers.Bot, fx *Effects)
+
+// onBot is h as a Handler: asked about every action, it looks up the bot
+// of those about one.
+func onBot(h botHandler) Handler {
+	return func(a actions.Action, s reducers.Pool, fx *Effects) {
 		if bot := actions.BotOf(a); bot != "" {
-			if b, ok := s.Bots.Get(bot); ok && b.FlipBy == seq {
-				if b.Available {
-					fx.Emit(actions.BotRecovered.New(actions.BotPayload{Bot: bot}))
-				} else {
-					fx.Emit(actions.BotFailed.New(actions.ReasonPayload{Bot: bot, Reason: b.Reason, Decided: true}))
-				}
-			}
-		}
-		if s.DownBy == seq {
-			if s.Down {
-				fx.Emit(actions.PoolFailed.New(actions.Empty{}))
-			} else {
-				fx.Emit(actions.PoolRecovered.New(actions.Empty{}))
-			}
+			b, _ := s.Bots.Get(bot)
+			h(a, bot, b, fx)
 		}
 	}
 }
