@@ -141,7 +141,7 @@ func newPool(opts []Option) (*Pool, error) {
 		stopDone: make(chan struct{}),
 		inbox:    newInbox(cfg.msgBuffer),
 		events:   newEventHub(cfg.evBuffer),
-		bell:     doorbell{waiters: map[string]chan struct{}{}},
+		bell:     doorbell{waiters: map[string]*waiter{}},
 	}
 	p.Room = RoomFinder{pool: p}
 	p.Contact = ContactFinder{pool: p}
@@ -163,7 +163,7 @@ func storeOptions[S any](p *Pool, get func(S) reducers.Pool) []store.Option[S] {
 	}
 	ha := p.cfg.ha
 	opts := []store.Option[S]{
-		store.WithMiddleware(doorbellMiddleware[S](&p.bell)),
+		store.WithCommitHook(doorbellHook(&p.bell, get)),
 		store.WithEpic("clock", epics.Clock(get)),
 		store.WithEpic("effects", epics.Effect(get, epics.All(ha, deps), p.events.handler())),
 	}

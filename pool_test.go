@@ -824,6 +824,10 @@ func TestSayIsInTheStateUntilItsCallerHasTheResult(t *testing.T) {
 		require.NoError(t, <-said)
 		synctest.Wait()
 		assert.Zero(t, pool.State().Sends.Len(), "the send outlived its Say")
+		if ended := pool.State().Ended; assert.NotNil(t, ended) {
+			assert.Equal(t, sd.ID, ended.ID, "the state says how the last send ended")
+			assert.Equal(t, actions.Delivered, ended.Outcome)
+		}
 
 		// A caller that gives up, with a puppet deaf to the cancellation.
 		a.SetSayDelay(0)
@@ -842,5 +846,42 @@ func TestSayIsInTheStateUntilItsCallerHasTheResult(t *testing.T) {
 		time.Sleep(5 * time.Second) // the attempt ends at SendTimeout
 		synctest.Wait()
 		assert.Zero(t, pool.State().Sends.Len(), "the orphan was not forgotten")
+	})
+}
+
+// Says whose sends end together each get their own send's end: a Say that
+// looks after later sends have ended (and replaced the state's Ended)
+// still has its own, handed over as its send ended.
+func TestSaysEndingTogetherEachGetTheirOwnEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bots := []*fakePuppet{newFake("a"), newFake("b"), newFake("c")}
+		for _, b := range bots {
+			b.SetSayDelay(time.Second) // every send ends at the same instant
+		}
+		pool := startPool(t, nil, bots[0], bots[1], bots[2])
+		defer pool.Stop(context.Background())
+
+		const says = 60
+		receipts := make(chan hawechaty.Receipt, says)
+		for i := range says {
+			go func() {
+				r, err := pool.Say(t.Context(), "alice", fmt.Sprint("m", i))
+				assert.NoError(t, err)
+				receipts <- r
+			}()
+		}
+		ids := map[string]bool{}
+		for range says {
+			r := <-receipts
+			assert.False(t, ids[r.ID], "receipt %s twice", r.ID)
+			ids[r.ID] = true
+			assert.Equal(t, 1, r.Attempts)
+			assert.Contains(t, []string{"a", "b", "c"}, r.Bot)
+		}
+		assert.Len(t, ids, says)
+		synctest.Wait()
+		s := pool.State()
+		assert.Zero(t, s.Sends.Len())
+		assert.Equal(t, says, s.Delivered)
 	})
 }

@@ -608,6 +608,9 @@ func withError(s, err string) string {
 func (h *harness) decided(c store.Change[reducers.Pool], id string) string {
 	sd, ok := c.State.Sends.Get(id)
 	old, had := h.prev.Sends.Get(id)
+	if e := c.State.Ended; !ok && e != nil && e != h.prev.Ended && e.ID == id {
+		return " → ended: " + e.Outcome.String() // and forgotten: Say has it (SendPayload.Collect)
+	}
 	switch {
 	case !ok && had:
 		return " → forgotten (nobody waits)"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
@@ -98,10 +99,14 @@ const abandonGrace = 100 * time.Millisecond
 // bot; an unknown outcome is reported, never sent twice. When every bot
 // that could send is over its budget, Say waits for a refill within ctx.
 //
-// Say dispatches actions.SendRequested; the reducer routes it and the send
-// epic makes each attempt; Say waits for the state to say how it ended,
-// then dispatches actions.SendCollected. The send is in the state (and in
-// DevTools) all along.
+// Say dispatches actions.SendRequested (with SendPayload.Collect); the
+// reducer routes it and the send epic makes each attempt; Say waits for
+// the state to say how it ended. The send is in the state's Sends (and in
+// DevTools) until it ends; the action that ends it moves it to the
+// state's Ended, with its outcome, and Say takes it from that state (a
+// store commit hook hands it over when later actions have replaced that
+// state by the time Say looks). A Say that gives up on an attempt under
+// way dispatches actions.SendCollected: the send is then an orphan.
 //
 // ctx bounds the caller's wait; each attempt is bounded by the send
 // timeout. When ctx ends first the error wraps ctx.Err(): "canceled" when
@@ -138,23 +143,17 @@ func (p *Pool) send(ctx context.Context, req actions.SendPayload) (Receipt, erro
 	if err := ctx.Err(); err != nil {
 		return Receipt{}, &SendError{ID: id, To: to, Outcome: actions.Canceled, Detail: "the caller's context had ended", cause: err}
 	}
-	req.ID = id
+	req.ID, req.Collect = id, true
+	// The waiter is there before the request: the hook hands it the
+	// send's end, whichever goroutine's action ends it.
+	w := p.bell.add(id)
+	defer p.bell.remove(id, w)
 	if err := p.st.dispatch(actions.SendRequested.New(req).WithSource("pool")); err != nil {
 		if errors.Is(err, store.ErrStopped) {
 			return Receipt{}, ErrStopped
 		}
 		return Receipt{}, fmt.Errorf("hawechaty: %w", err)
 	}
-	// An attempt through a puppet that answers at once (puppet.TrySayer)
-	// is over when dispatch returns, most often: then no bell is needed.
-	// Else the bell rings for every later action about the send; the
-	// state is read again once it is hung, so none is missed.
-	if sd, ok := p.st.pool().Sends.Get(id); ok && sd.Outcome.Done() {
-		p.collect(id)
-		return result(ctx, sd)
-	}
-	bell := p.bell.add(id)
-	defer p.bell.remove(id)
 	cancelled := ctx.Done() // nil for a context that never ends
 	var grace *time.Timer
 	defer func() {
@@ -164,36 +163,38 @@ func (p *Pool) send(ctx context.Context, req actions.SendPayload) (Receipt, erro
 	}()
 	var graceC <-chan time.Time
 	for {
-		sd, ok := p.st.pool().Sends.Get(id)
-		if !ok {
-			// Only a state from elsewhere (a Replace that bypassed the
-			// pool's reducer) loses a send: it may have left.
-			return Receipt{}, &SendError{ID: id, To: to, Outcome: actions.Unknown, Detail: "the send is no longer in the pool's state", cause: ctx.Err()}
-		}
-		if sd.Outcome.Done() {
-			p.collect(id)
+		// An attempt through a puppet that answers at once
+		// (puppet.TrySayer) is over when dispatch returns, most often:
+		// then the send has ended at the first look, and nothing waits.
+		sd, ok := p.ended(id, w)
+		if ok {
+			if sd == nil {
+				// Only a state from elsewhere (a Replace that bypassed the
+				// pool's reducer) loses a send: it may have left.
+				return Receipt{}, &SendError{ID: id, To: to, Outcome: actions.Unknown, Detail: "the send is no longer in the pool's state", cause: ctx.Err()}
+			}
 			return result(ctx, sd)
 		}
 		select {
-		case <-bell:
+		case <-w.ch:
 		case <-p.st.done():
-			return p.stoppedDuring(ctx, id, to)
+			return p.stoppedDuring(ctx, id, to, w)
 		case <-cancelled:
 			cancelled = nil
 			if err := p.st.dispatch(actions.SendCanceled.New(actions.SendIDPayload{ID: id}).WithSource("pool")); err != nil {
-				return p.stoppedDuring(ctx, id, to)
+				return p.stoppedDuring(ctx, id, to, w)
 			}
 			grace = time.NewTimer(abandonGrace)
 			graceC = grace.C
 		case <-graceC:
-			sd, _ := p.st.pool().Sends.Get(id)
-			if sd != nil && sd.Outcome.Done() {
-				p.collect(id)
+			if sd, ok := p.ended(id, w); ok && sd != nil {
 				return result(ctx, sd)
 			}
-			p.collect(id) // an orphan: forgotten when its attempt ends
+			// An orphan now: the send stays in the state until its
+			// attempt ends, and the pool forgets it then.
+			p.collect(id)
 			e := &SendError{ID: id, To: to, Outcome: actions.Abandoned, Detail: "the caller's context ended during the attempt", cause: ctx.Err()}
-			if sd != nil {
+			if sd, ok := p.st.pool().Sends.Get(id); ok {
 				e.Bot, e.Attempts = sd.Bot, sd.Attempt
 			}
 			return Receipt{}, e
@@ -201,19 +202,41 @@ func (p *Pool) send(ctx context.Context, req actions.SendPayload) (Receipt, erro
 	}
 }
 
+// ended reports whether send id has ended and how: its record as it
+// ended, or nil when the state lost it (a state from elsewhere). The
+// state is read first: a send that the commit hook has not handed to w
+// yet is the state's Ended, or still in Sends; one that a later send's
+// end has pushed out of Ended was handed to w before that later end was
+// committed.
+func (p *Pool) ended(id string, w *waiter) (*reducers.Send, bool) {
+	st := p.st.pool()
+	if sd := w.end.Load(); sd != nil {
+		return sd, true
+	}
+	if sd, ok := st.Sends.Get(id); ok {
+		return sd, sd.Outcome.Done()
+	}
+	if st.Ended != nil && st.Ended.ID == id {
+		return st.Ended, true
+	}
+	return nil, true
+}
+
 // stoppedDuring is the end of a Say whose pool stopped: the state is final.
-func (p *Pool) stoppedDuring(ctx context.Context, id, to string) (Receipt, error) {
-	sd, ok := p.st.pool().Sends.Get(id)
-	switch {
-	case ok && sd.Outcome.Done():
+func (p *Pool) stoppedDuring(ctx context.Context, id, to string, w *waiter) (Receipt, error) {
+	if sd, ok := p.ended(id, w); ok && sd != nil {
 		return result(ctx, sd)
-	case ok && sd.Attempt > 0 && !sd.Waiting: // an attempt was decided: the message may have left
+	}
+	sd, ok := p.st.pool().Sends.Get(id)
+	if ok && sd.Attempt > 0 && !sd.Waiting { // an attempt was decided: the message may have left
 		return Receipt{}, &SendError{ID: id, To: to, Bot: sd.Bot, Attempts: sd.Attempt, Outcome: actions.Unknown,
 			Detail: "the pool stopped during the attempt", cause: ErrStopped}
 	}
 	return Receipt{}, ErrStopped
 }
 
+// collect tells the pool that the caller of send id stopped waiting for
+// it (actions.SendCollected): an orphan, which the state says.
 func (p *Pool) collect(id string) {
 	if err := p.st.dispatch(actions.SendCollected.New(actions.SendIDPayload{ID: id}).WithSource("pool")); err != nil && !errors.Is(err, store.ErrStopped) {
 		p.log.Warn("hawechaty: cannot collect a send", "id", id, "err", err)
@@ -227,60 +250,70 @@ func result(ctx context.Context, sd *reducers.Send) (Receipt, error) {
 	return Receipt{}, &SendError{ID: sd.ID, To: sd.To, Bot: sd.Bot, Node: sd.Node, Attempts: sd.Attempt, Outcome: sd.Outcome, Detail: sd.Error, cause: ctx.Err()}
 }
 
-// doorbell wakes the Say waiting for a send when an action about it was
-// reduced; Say then reads the state. It carries no result. Its bells are
-// reused from Say to Say: waiting allocates nothing. (They are the
-// doorbell's own, not a process-wide sync.Pool's: a channel made in one
-// synctest bubble must not be used in another.)
+// doorbell hands each waiting Say the end of its send, and wakes it when
+// an action about the send was reduced. Its waiters are reused from Say
+// to Say: waiting allocates nothing. (They are the doorbell's own, not a
+// process-wide sync.Pool's: a channel made in one synctest bubble must
+// not be used in another.)
 type doorbell struct {
 	mu      sync.Mutex
-	waiters map[string]chan struct{}
-	spare   []chan struct{} // bells not in use, empty
+	waiters map[string]*waiter
+	spare   []*waiter // waiters not in use, empty
 }
 
-func (d *doorbell) add(id string) <-chan struct{} {
+// waiter is one Say's: end is its send's record as the send ended, set
+// by the commit hook; ch is rung after every action about the send.
+type waiter struct {
+	end atomic.Pointer[reducers.Send]
+	ch  chan struct{}
+}
+
+func (d *doorbell) add(id string) *waiter {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var ch chan struct{}
+	var w *waiter
 	if n := len(d.spare); n > 0 {
-		ch = d.spare[n-1]
+		w = d.spare[n-1]
 		d.spare = d.spare[:n-1]
 	} else {
-		ch = make(chan struct{}, 1)
+		w = &waiter{ch: make(chan struct{}, 1)}
 	}
-	d.waiters[id] = ch
-	return ch
+	d.waiters[id] = w
+	return w
 }
 
-// remove forgets id's bell and keeps it for another Say. A ring sends
-// only under d.mu, so none reaches the bell once it is out of the map.
-func (d *doorbell) remove(id string) {
+// remove forgets id's waiter and keeps it for another Say. The hook and
+// ring reach a waiter only under d.mu, so none does once it is out of
+// the map.
+func (d *doorbell) remove(id string, w *waiter) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	ch := d.waiters[id]
-	if ch == nil {
-		return
-	}
 	delete(d.waiters, id)
+	w.end.Store(nil)
 	select {
-	case <-ch:
+	case <-w.ch:
 	default:
 	}
 	if len(d.spare) < maxSpareBells {
-		d.spare = append(d.spare, ch)
+		d.spare = append(d.spare, w)
 	}
 }
 
-// maxSpareBells bounds the bells a doorbell keeps: as many as Says that
+// maxSpareBells bounds the waiters a doorbell keeps: as many as Says that
 // waited at once, up to this.
 const maxSpareBells = 1024
 
-func (d *doorbell) ring(id string) {
+// ring wakes the Say of send id, handing it end, the send's record as it
+// ended, when it has.
+func (d *doorbell) ring(id string, end *reducers.Send) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if ch := d.waiters[id]; ch != nil {
+	if w := d.waiters[id]; w != nil {
+		if end != nil {
+			w.end.Store(end)
+		}
 		select {
-		case ch <- struct{}{}:
+		case w.ch <- struct{}{}:
 		default:
 		}
 	}
@@ -289,36 +322,34 @@ func (d *doorbell) ring(id string) {
 func (d *doorbell) ringAll() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, ch := range d.waiters {
+	for _, w := range d.waiters {
 		select {
-		case ch <- struct{}{}:
+		case w.ch <- struct{}{}:
 		default:
 		}
 	}
 }
 
-// doorbellMiddleware rings after the reducer ran an action that may have
-// ended a send.
-func doorbellMiddleware[S any](d *doorbell) store.Middleware[S] {
-	return func(store.API[S]) func(store.DispatchFunc) store.DispatchFunc {
-		return func(next store.DispatchFunc) store.DispatchFunc {
-			return func(a actions.Action) error {
-				err := next(a)
-				switch a.Type {
-				case actions.SendResult.Type():
-					p, _ := actions.SendResult.Match(a)
-					d.ring(p.ID)
-				case actions.SendCanceled.Type():
-					p, _ := actions.SendCanceled.Match(a)
-					d.ring(p.ID)
-				case actions.SendRetry.Type():
-					p, _ := actions.SendRetry.Match(a)
-					d.ring(p.ID)
-				case actions.Replaced.Type():
-					d.ringAll()
-				}
-				return err
-			}
+// doorbellHook is the store's commit hook that rings: it sees every
+// state with the action that made it (store.WithCommitHook), so the
+// Say of a send that an action ended gets the send's record from the
+// state that action made, even when later actions have replaced that
+// state by the time the Say looks.
+func doorbellHook[S any](d *doorbell, get func(S) reducers.Pool) func(actions.Action, *S) {
+	return func(a actions.Action, s *S) {
+		switch a.Type {
+		case actions.SendRequested.Type(), actions.SendResult.Type(), actions.SendCanceled.Type(), actions.SendRetry.Type():
+		case actions.Replaced.Type():
+			d.ringAll()
+			return
+		default:
+			return
 		}
+		id := actions.SendOf(a)
+		var end *reducers.Send
+		if e := get(*s).Ended; e != nil && e.ID == id {
+			end = e
+		}
+		d.ring(id, end)
 	}
 }

@@ -119,6 +119,12 @@ type SendPayload struct {
 
 	// Media is what the send carries instead of text; nil for text.
 	Media *Media `json:"media,omitempty"`
+
+	// Collect: the caller takes the outcome from the state that ends the
+	// send (the pool's Ended), so the pool forgets the send as it ends
+	// and needs no send/COLLECTED. Without it the ended send stays in the
+	// state until send/COLLECTED. Say sets it.
+	Collect bool `json:"collect,omitempty"`
 }
 
 // SendIDPayload names one send.
@@ -184,7 +190,8 @@ var (
 	// SendCanceled: the caller's context ended.
 	SendCanceled = Define[SendIDPayload]("send/CANCELED")
 	// SendCollected: the caller has the result (or gave up waiting); the
-	// pool forgets the send once it has ended.
+	// pool forgets the send once it has ended. A send requested with
+	// SendPayload.Collect needs none.
 	SendCollected = Define[SendIDPayload]("send/COLLECTED")
 )
 

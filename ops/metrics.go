@@ -379,6 +379,11 @@ func (m *Metrics) sendEnd(a actions.Action, prev, s reducers.Pool) {
 	if id == "" {
 		return
 	}
+	if e := s.Ended; e != nil && e != prev.Ended && e.ID == id {
+		// Ended and forgotten in one action (SendPayload.Collect).
+		m.ended(e.Outcome, e.Since, a.Meta.Time)
+		return
+	}
 	old, had := prev.Sends.Get(id)
 	if had && old.Outcome.Done() {
 		return

@@ -117,6 +117,9 @@ type Send struct {
 	Since     time.Time       `json:"since,omitzero"`
 	Media     *actions.Media  `json:"media,omitempty"` // what the send carries besides Text; nil for text
 	Node      string          `json:"node,omitempty"`  // the process of the last attempt, in a cluster
+	// Collect: forgotten as it ends, its caller reading Pool.Ended
+	// (actions.SendPayload.Collect).
+	Collect bool `json:"collect,omitempty"`
 }
 
 // Pool is the state of a pool of bots: everything the pool knows.
@@ -156,8 +159,13 @@ type Pool struct {
 	// Deadlines orders the bots by Due, for the clock.
 	Deadlines Deadlines `json:"-"`
 	// Sends holds the sends in flight, and the ended ones until their
-	// caller collects them.
+	// caller collects them (send/COLLECTED). A send requested with
+	// actions.SendPayload.Collect leaves as it ends.
 	Sends Table[*Send] `json:"sends"`
+	// Ended is the last send that ended as it was collected
+	// (actions.SendPayload.Collect), with how it ended: its caller reads
+	// the outcome from the state that ended it.
+	Ended *Send `json:"ended,omitempty"`
 	// Queue holds the sends that wait for a bot, in order.
 	Queue Table[bool] `json:"queue"`
 	// Seen and SeenOld remember inbound message IDs, each with the Seq of
@@ -340,7 +348,7 @@ func (c *Config) reduce(s Pool, a actions.Action) Pool {
 		if p.ID == "" || s.Sends.Has(p.ID) {
 			return s
 		}
-		c.route(&s, newSend(Send{ID: p.ID, To: p.To, Text: p.Text, Since: t, Media: p.Media}), t, seq)
+		c.route(&s, newSend(Send{ID: p.ID, To: p.To, Text: p.Text, Since: t, Media: p.Media, Collect: p.Collect}), t, seq)
 	case actions.SendRetry.Type():
 		p, _ := actions.SendRetry.Match(a)
 		if sd, ok := s.Sends.Get(p.ID); ok && sd.Waiting {

@@ -136,7 +136,13 @@ func (f *fuzzRun) action(op, arg byte) (actions.Action, bool) {
 	case 13:
 		f.sends++
 		to := []string{"alice", "r0", "r1", "bob"}[arg%4]
-		return requested(fmt.Sprintf("s%d", f.sends), to), true
+		a := requested(fmt.Sprintf("s%d", f.sends), to)
+		if arg&4 != 0 { // collected as it ends, as Say's are
+			p, _ := actions.SendRequested.Match(a)
+			p.Collect = true
+			a = actions.SendRequested.New(p)
+		}
+		return a, true
 	case 14, 15: // an attempt in flight ends
 		id := pick(s.Sends, arg)
 		if id == "" {
@@ -212,12 +218,26 @@ func (f *fuzzRun) step(a actions.Action) {
 			continue
 		}
 		switch {
+		case old.Collect && s.Ended != prev.Ended && s.Ended.ID == id:
+			// Ended and forgotten at once: Ended is how it ended (checked
+			// below).
 		case actions.SendCollected.Is(a) && (old.Outcome.Done() || old.Waiting):
 		case actions.SendResult.Is(a) && old.Orphan:
 			f.ended[id] = actions.Canceled // forgotten: it must not come back
 		default:
 			t.Fatalf("%s: send %s lost: %+v", a, id, *old)
 		}
+	}
+	// A send collected as it ends leaves Sends with its end in Ended, in
+	// the action about it that ended it.
+	if e := s.Ended; e != prev.Ended {
+		switch {
+		case e == nil || actions.SendOf(a) != e.ID || !e.Collect || !e.Outcome.Done() || s.Sends.Has(e.ID):
+			t.Fatalf("%s: Ended became %+v", a, e)
+		case f.ended[e.ID] != 0:
+			t.Fatalf("%s: send %s ended twice: %v, then %v", a, e.ID, f.ended[e.ID], e.Outcome)
+		}
+		f.ended[e.ID] = e.Outcome
 	}
 	// JSON hands the same pool over.
 	f.desc = frozen(t, s)

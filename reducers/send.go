@@ -164,6 +164,9 @@ func (s *Pool) endAt(sd *Send, at int, o actions.Outcome, detail string) {
 		s.Delivered++
 	}
 	switch {
+	case sd.Collect:
+		s.Sends = s.Sends.deleteAt(sd.ID, at)
+		s.Ended = sd
 	case sd.Orphan:
 		s.Sends = s.Sends.deleteAt(sd.ID, at)
 	case at >= 0:

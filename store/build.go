@@ -21,7 +21,11 @@ var buildingFunc = runtime.FuncForPC(reflect.ValueOf(building).Pointer()).Name()
 // onBuildingStack reports whether the calling goroutine is inside
 // building. It walks the stack, which is fine for the few dispatches made
 // while New runs; Dispatch never calls it afterwards.
-func onBuildingStack() bool {
+func onBuildingStack() bool { return onStack(buildingFunc) }
+
+// onStack reports whether the calling goroutine is inside the function
+// named fn.
+func onStack(fn string) bool {
 	pcs := make([]uintptr, 64)
 	for {
 		n := runtime.Callers(2, pcs)
@@ -34,7 +38,7 @@ func onBuildingStack() bool {
 	frames := runtime.CallersFrames(pcs)
 	for {
 		f, more := frames.Next()
-		if f.Function == buildingFunc {
+		if f.Function == fn {
 			return true
 		}
 		if !more {

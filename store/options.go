@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+
+	"github.com/hawechaty/hawechaty/actions"
 )
 
 // Option configures a Store.
@@ -15,6 +17,7 @@ type config[S any] struct {
 	log        *slog.Logger
 	middleware []Middleware[S]
 	epics      []namedEpic[S]
+	hooks      []func(actions.Action, *S)
 	errs       []error
 }
 

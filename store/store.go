@@ -27,6 +27,10 @@ var (
 	// middleware factory, or from the function it returns, while New is
 	// building the middleware chain.
 	ErrBuilding = errors.New("store: dispatch while middleware is being built")
+	// ErrInHook is returned by Dispatch, Replace and ReplaceReducer
+	// called from a commit hook (WithCommitHook), which runs under the
+	// lock they need.
+	ErrInHook = errors.New("store: dispatch from a commit hook")
 	// ErrReducerPanicked is returned by Dispatch and Replace when the
 	// reducer panicked on the action. The state is unchanged, nobody sees
 	// the action, and the store goes on.
@@ -155,6 +159,8 @@ type Store[S any] struct {
 	stateHub  *itemHub
 	directs   directs          // epics that take their actions directly (DirectInput)
 	selects   []selectionOf[S] // Select's subscriptions; guarded by mu
+	hooks     []func(actions.Action, *S)
+	hooking   atomic.Bool // a commit hook runs
 
 	epics []namedEpic[S]
 	lifecycle
@@ -208,6 +214,7 @@ func New[S any](reducer Reducer[S], initial S, opts ...Option[S]) (*Store[S], er
 		actionHub: newHub[inlet](),
 		stateHub:  newHub[inlet](),
 		epics:     cfg.epics,
+		hooks:     cfg.hooks,
 	}
 	s.done = make(chan struct{})
 	s.state.store(initial)
@@ -302,6 +309,9 @@ func (s *Store[S]) reduce(a actions.Action) (err error) {
 	if a.Type == "" {
 		return ErrNoType
 	}
+	if s.inHook() {
+		return ErrInHook
+	}
 	s.mu.Lock()
 	defer func() {
 		if r := recover(); r != nil { // the reducer's: nothing else here panics
@@ -341,6 +351,9 @@ func (s *Store[S]) reducerPanicked(a actions.Action, r any) error {
 func (s *Store[S]) commit(a actions.Action, prev, next S, always bool) {
 	s.seq = a.Meta.Seq
 	s.state.store(next)
+	if len(s.hooks) > 0 {
+		s.runHooks(a)
+	}
 	for _, sub := range s.subs {
 		sub.offer(Change[S]{Action: a, State: next})
 	}
@@ -388,6 +401,9 @@ func (s *Store[S]) Replace(state S, source string) error {
 
 func (s *Store[S]) replace(state S, source string) (err error) {
 	a := actions.Replaced.New(actions.ReplacedPayload{}).WithSource(source)
+	if s.inHook() {
+		return ErrInHook
+	}
 	s.mu.Lock()
 	defer func() {
 		if r := recover(); r != nil {
@@ -423,6 +439,9 @@ func (s *Store[S]) ReplaceReducer(r Reducer[S]) error {
 
 func (s *Store[S]) replaceReducer(r Reducer[S]) (err error) {
 	a := actions.ReducerReplaced.New(actions.Empty{}).WithSource("store")
+	if s.inHook() {
+		return ErrInHook
+	}
 	s.mu.Lock()
 	defer func() {
 		if p := recover(); p != nil {

@@ -1,0 +1,74 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/hawechaty/hawechaty/actions"
+)
+
+// WithCommitHook adds h, which the store calls with every action it
+// reduces (Meta.Seq and Meta.Time set) and the state that action produced,
+// as it commits that state: on the dispatching goroutine, under the
+// store's lock, in dispatch order, once State returns the new state and
+// before any later action is reduced. So a hook sees each state the store
+// holds, in order and with the action that made it. A middleware cannot
+// promise that (when its next returns, other goroutines' actions may have
+// been reduced), nor can a subscription (a full buffer drops).
+//
+// s points at the store's own copy of the state: read it during the call;
+// never keep the pointer or write through it.
+//
+// Every dispatch waits while a hook runs: a hook must be quick and must
+// not call the store. Dispatch, Replace and ReplaceReducer called from a
+// hook return ErrInHook; Seq, Subscribe, Start and Stop would wait for the
+// lock the hook runs under (State is fine). A hook that panics is logged,
+// and the store goes on.
+func WithCommitHook[S any](h func(a actions.Action, s *S)) Option[S] {
+	return optionFunc[S](func(c *config[S]) {
+		if h == nil {
+			c.errs = append(c.errs, errors.New("store: WithCommitHook(nil)"))
+			return
+		}
+		c.hooks = append(c.hooks, h)
+	})
+}
+
+// runHooks calls the commit hooks with a and the state just committed;
+// s.mu is held.
+func (s *Store[S]) runHooks(a actions.Action) {
+	s.hooking.Store(true)
+	defer s.hooking.Store(false)
+	hooking(func() {
+		st := s.state.latestRef()
+		for _, h := range s.hooks {
+			s.callHook(h, a, st)
+		}
+	})
+}
+
+func (s *Store[S]) callHook(h func(actions.Action, *S), a actions.Action, st *S) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("store: commit hook panicked", "type", a.Type, "seq", a.Meta.Seq,
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	h(a, st)
+}
+
+// inHook reports whether the calling goroutine is inside a commit hook.
+// It walks the stack only while some hook runs, when the caller is either
+// that hook or a dispatcher about to wait for the lock anyway.
+func (s *Store[S]) inHook() bool { return s.hooking.Load() && onStack(hookingFunc) }
+
+// hooking runs f, the calls of the commit hooks, under a frame that
+// inHook can find on the goroutine's stack (see building).
+//
+//go:noinline
+func hooking(f func()) { f() }
+
+var hookingFunc = runtime.FuncForPC(reflect.ValueOf(hooking).Pointer()).Name()
