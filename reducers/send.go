@@ -166,7 +166,7 @@ func (s *Pool) endAt(sd *Send, at int, o actions.Outcome, detail string) {
 	switch {
 	case sd.Collect:
 		s.Sends = s.Sends.deleteAt(sd.ID, at)
-		s.Ended = sd
+		s.Ended = withoutBytes(sd)
 	case sd.Orphan:
 		s.Sends = s.Sends.deleteAt(sd.ID, at)
 	case at >= 0:
@@ -174,6 +174,22 @@ func (s *Pool) endAt(sd *Send, at int, o actions.Outcome, detail string) {
 	default:
 		s.Sends = s.Sends.Set(sd.ID, sd)
 	}
+}
+
+// withoutBytes is sd, or a copy of it without its file's bytes when it
+// carries a file in memory: Pool.Ended keeps the last send that ended
+// until another one does, and a file's bytes would stay in memory that
+// long (its Size says how big it was).
+func withoutBytes(sd *Send) *Send {
+	if sd.Media == nil || sd.Media.File == nil || sd.Media.File.Data == nil {
+		return sd
+	}
+	m, f := *sd.Media, *sd.Media.File
+	f.Data = nil
+	m.File = &f
+	n := *sd
+	n.Media = &m
+	return &n
 }
 
 // result reduces the end of one attempt: the bot's record first (a result

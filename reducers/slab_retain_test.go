@@ -54,3 +54,46 @@ func TestEndedMediaSendIsReleased(t *testing.T) {
 	}
 	runtime.KeepAlive(held)
 }
+
+// TestEndedKeepsNoFileBytes: a media send collected as it ends (as Say's
+// are) stays in Pool.Ended until another send ends, so Ended keeps it
+// without its file's bytes, which are garbage once the send ended; the
+// record in Sends, which older states hold, still has them.
+func TestEndedKeepsNoFileBytes(t *testing.T) {
+	reduce := reducers.Config{}.Defaults().Reducer()
+	start := time.Unix(1_700_000_000, 0)
+	seq := uint64(0)
+	var s reducers.Pool
+	do := func(a actions.Action) {
+		seq++
+		a.Meta.Seq, a.Meta.Time = seq, start.Add(time.Duration(seq)*time.Millisecond)
+		s = reduce(s, a)
+	}
+	do(added("bot-0"))
+	do(login("bot-0"))
+	file := &actions.FileBox{Name: "big.bin", Data: make([]byte, 1<<20), Size: 1 << 20}
+	gone := weak.Make(file)
+	do(actions.SendRequested.New(actions.SendPayload{ID: "media", To: "alice", Collect: true, Media: &actions.Media{Kind: actions.MediaFile, File: file}}))
+	file = nil
+	routed, _ := s.Sends.Get("media")
+	do(result("media", routed.Bot, routed.Attempt, actions.Delivered))
+	if routed.Media.File.Data == nil {
+		t.Fatal("the routed record, which an older state holds, lost its bytes")
+	}
+	routed = nil
+	ended := s.Ended
+	if ended == nil || ended.ID != "media" || ended.Outcome != actions.Delivered || s.Sends.Has("media") {
+		t.Fatalf("Ended %+v, in Sends: %v", ended, s.Sends.Has("media"))
+	}
+	if f := ended.Media.File; f.Data != nil || f.Size != 1<<20 || f.Name != "big.bin" {
+		t.Fatalf("Ended's file: %+v", *f)
+	}
+	s = reducers.Pool{} // a deletion may leave the value in the live table; only Ended is held
+	for range 3 {
+		runtime.GC()
+	}
+	if gone.Value() != nil {
+		t.Fatal("the file is still in memory, kept by Ended")
+	}
+	runtime.KeepAlive(ended)
+}
