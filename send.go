@@ -213,11 +213,11 @@ func (p *Pool) ended(id string, w *waiter) (*reducers.Send, bool) {
 	if sd := w.end.Load(); sd != nil {
 		return sd, true
 	}
-	if sd, ok := st.Sends.Get(id); ok {
-		return sd, sd.Outcome.Done()
-	}
 	if st.Ended != nil && st.Ended.ID == id {
 		return st.Ended, true
+	}
+	if sd, ok := st.Sends.Get(id); ok {
+		return sd, sd.Outcome.Done()
 	}
 	return nil, true
 }
@@ -250,8 +250,8 @@ func result(ctx context.Context, sd *reducers.Send) (Receipt, error) {
 	return Receipt{}, &SendError{ID: sd.ID, To: sd.To, Bot: sd.Bot, Node: sd.Node, Attempts: sd.Attempt, Outcome: sd.Outcome, Detail: sd.Error, cause: ctx.Err()}
 }
 
-// doorbell hands each waiting Say the end of its send, and wakes it when
-// an action about the send was reduced. Its waiters are reused from Say
+// doorbell hands each waiting Say the end of its send, and wakes it then
+// (and after a Replace, which may have lost the send). Its waiters are reused from Say
 // to Say: waiting allocates nothing. (They are the doorbell's own, not a
 // process-wide sync.Pool's: a channel made in one synctest bubble must
 // not be used in another.)
@@ -262,7 +262,7 @@ type doorbell struct {
 }
 
 // waiter is one Say's: end is its send's record as the send ended, set
-// by the commit hook; ch is rung after every action about the send.
+// by the commit hook, which then rings ch.
 type waiter struct {
 	end atomic.Pointer[reducers.Send]
 	ch  chan struct{}
@@ -303,15 +303,12 @@ func (d *doorbell) remove(id string, w *waiter) {
 // waited at once, up to this.
 const maxSpareBells = 1024
 
-// ring wakes the Say of send id, handing it end, the send's record as it
-// ended, when it has.
+// ring hands the Say of send id its send's end and wakes it.
 func (d *doorbell) ring(id string, end *reducers.Send) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if w := d.waiters[id]; w != nil {
-		if end != nil {
-			w.end.Store(end)
-		}
+		w.end.Store(end)
 		select {
 		case w.ch <- struct{}{}:
 		default:
@@ -345,11 +342,9 @@ func doorbellHook[S any](d *doorbell, get func(S) reducers.Pool) func(actions.Ac
 		default:
 			return
 		}
-		id := actions.SendOf(a)
-		var end *reducers.Send
-		if e := get(*s).Ended; e != nil && e.ID == id {
-			end = e
+		// Only an end concerns the Say: it waits for nothing else.
+		if e := get(*s).Ended; e != nil && e.ID == actions.SendOf(a) {
+			d.ring(e.ID, e)
 		}
-		d.ring(id, end)
 	}
 }
