@@ -17,17 +17,8 @@ import (
 // neighbours alive while any of them is held: a send that waits for a
 // bot must not keep the files of the sends made around it.
 func TestEndedMediaSendIsReleased(t *testing.T) {
-	reduce := reducers.Config{}.Defaults().Reducer()
-	start := time.Unix(1_700_000_000, 0)
-	seq := uint64(0)
 	var s reducers.Pool
-	do := func(a actions.Action) {
-		seq++
-		a.Meta.Seq, a.Meta.Time = seq, start.Add(time.Duration(seq)*time.Millisecond)
-		s = reduce(s, a)
-	}
-	do(added("bot-0"))
-	do(login("bot-0"))
+	do := oneBot(&s)
 	file := &actions.FileBox{Name: "big.bin", Data: make([]byte, 1<<20)}
 	gone := weak.Make(file)
 	do(requested("text-0", "alice"))
@@ -60,17 +51,8 @@ func TestEndedMediaSendIsReleased(t *testing.T) {
 // without its file's bytes, which are garbage once the send ended; the
 // record in Sends, which older states hold, still has them.
 func TestEndedKeepsNoFileBytes(t *testing.T) {
-	reduce := reducers.Config{}.Defaults().Reducer()
-	start := time.Unix(1_700_000_000, 0)
-	seq := uint64(0)
 	var s reducers.Pool
-	do := func(a actions.Action) {
-		seq++
-		a.Meta.Seq, a.Meta.Time = seq, start.Add(time.Duration(seq)*time.Millisecond)
-		s = reduce(s, a)
-	}
-	do(added("bot-0"))
-	do(login("bot-0"))
+	do := oneBot(&s)
 	file := &actions.FileBox{Name: "big.bin", Data: make([]byte, 1<<20), Size: 1 << 20}
 	gone := weak.Make(file)
 	do(actions.SendRequested.New(actions.SendPayload{ID: "media", To: "alice", Collect: true, Media: &actions.Media{Kind: actions.MediaFile, File: file}}))
@@ -96,4 +78,20 @@ func TestEndedKeepsNoFileBytes(t *testing.T) {
 		t.Fatal("the file is still in memory, kept by Ended")
 	}
 	runtime.KeepAlive(ended)
+}
+
+// oneBot returns a function that reduces an action into *s, stamped as
+// the store stamps it, after reducing a bot, bot-0, added and logged in.
+func oneBot(s *reducers.Pool) func(actions.Action) {
+	reduce := reducers.Config{}.Defaults().Reducer()
+	start := time.Unix(1_700_000_000, 0)
+	seq := uint64(0)
+	do := func(a actions.Action) {
+		seq++
+		a.Meta.Seq, a.Meta.Time = seq, start.Add(time.Duration(seq)*time.Millisecond)
+		*s = reduce(*s, a)
+	}
+	do(added("bot-0"))
+	do(login("bot-0"))
+	return do
 }
