@@ -22,10 +22,11 @@ import (
 // s points at the store's own copy of the state: read it during the call;
 // never keep the pointer or write through it.
 //
-// Every dispatch waits while a hook runs: a hook must be quick and must
-// not call the store. Dispatch, Replace and ReplaceReducer called from a
-// hook return ErrInHook; Seq, Subscribe, Start and Stop would wait for the
-// lock the hook runs under (State is fine). A hook that panics is logged,
+// Every dispatch waits while a hook runs: a hook must be quick. It must
+// not change the store: Dispatch, Replace, ReplaceReducer and Start
+// called from a hook return ErrInHook, and Stop begins stopping once the
+// hook has returned, without waiting. State, Seq, Subscribe and a
+// subscription's Close work as anywhere. A hook that panics is logged,
 // and the store goes on.
 func WithCommitHook[S any](h func(a actions.Action, s *S)) Option[S] {
 	return optionFunc[S](func(c *config[S]) {

@@ -112,3 +112,43 @@ func TestCommitHookNil(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "WithCommitHook(nil)")
 }
+
+// Every other method of the store works from a hook, or says it cannot:
+// none waits for the lock the hook runs under.
+func TestCommitHookCallsTheStore(t *testing.T) {
+	var st *store.Store[int]
+	type got struct {
+		seq      uint64
+		start    error
+		sub      bool
+		subClose bool
+	}
+	var in []got
+	st, err := store.New(counter, 0, store.WithCommitHook(func(a actions.Action, s *int) {
+		if !add.Is(a) {
+			return
+		}
+		g := got{seq: st.Seq(), start: st.Start(t.Context())}
+		sub := st.Subscribe(1)
+		sub.Close()
+		_, open := <-sub.C()
+		g.sub, g.subClose = sub != nil, !open
+		in = append(in, g)
+		if *s == 3 {
+			st.Stop()
+		}
+	}))
+	require.NoError(t, err)
+	keep := st.Subscribe(10) // a subscription made outside stays
+	require.NoError(t, st.Dispatch(add.New(1)))
+	require.NoError(t, st.Dispatch(add.New(2)))
+	require.Equal(t, []got{{1, store.ErrInHook, true, true}, {2, store.ErrInHook, true, true}}, in)
+	assert.Equal(t, 1, (<-keep.C()).State)
+	assert.Equal(t, 3, (<-keep.C()).State)
+
+	<-st.Done() // Stop from the hook stopped the store once the hook returned
+	st.Stop()
+	assert.ErrorIs(t, st.Dispatch(add.New(1)), store.ErrStopped)
+	_, open := <-keep.C()
+	assert.False(t, open, "stopping closed the subscription")
+}

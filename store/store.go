@@ -27,9 +27,9 @@ var (
 	// middleware factory, or from the function it returns, while New is
 	// building the middleware chain.
 	ErrBuilding = errors.New("store: dispatch while middleware is being built")
-	// ErrInHook is returned by Dispatch, Replace and ReplaceReducer
-	// called from a commit hook (WithCommitHook), which runs under the
-	// lock they need.
+	// ErrInHook is returned by Dispatch, Replace, ReplaceReducer and
+	// Start called from a commit hook (WithCommitHook), which runs under
+	// the lock they need.
 	ErrInHook = errors.New("store: dispatch from a commit hook")
 	// ErrReducerPanicked is returned by Dispatch and Replace when the
 	// reducer panicked on the action. The state is unchanged, nobody sees
@@ -265,6 +265,9 @@ func (s *Store[S]) State() S { return s.state.load() }
 
 // Seq returns the number of actions reduced so far.
 func (s *Store[S]) Seq() uint64 {
+	if s.inHook() {
+		return s.seq // the hook's goroutine holds the lock
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.seq
@@ -470,6 +473,9 @@ func (s *Store[S]) replaceReducer(r Reducer[S]) (err error) {
 // When the middleware refuses Init (returns an error), Start stops the
 // store, as Stop does, and returns that error: no epic runs.
 func (s *Store[S]) Start(ctx context.Context) error {
+	if s.inHook() {
+		return ErrInHook
+	}
 	s.stopMu.Lock()
 	if s.stopped.Load() {
 		s.stopMu.Unlock()
@@ -785,6 +791,12 @@ func (s *Store[S]) beginStop() {
 // it would wait for itself. There, cancel the context given to Start: the
 // store then stops the same way without waiting.
 func (s *Store[S]) Stop() {
+	if s.inHook() {
+		// The hook runs under the lock that stopping takes: stop once it
+		// has returned, without waiting here.
+		go s.Stop()
+		return
+	}
 	s.beginStop()
 	s.wg.Wait()
 }

@@ -35,8 +35,10 @@ func (s *Store[S]) Subscribe(buffer int) *Subscription[S] {
 	}
 	buffer = min(buffer, MaxBuffer)
 	sub := &Subscription[S]{ch: make(chan Change[S], buffer), store: s}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if !s.inHook() { // a hook's goroutine holds the lock
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
 	if s.stopped.Load() {
 		sub.closeLocked()
 		return sub
@@ -56,8 +58,10 @@ func (sub *Subscription[S]) Dropped() uint64 { return sub.dropped.Load() }
 // Close unsubscribes and closes the channel. It is safe to call twice.
 func (sub *Subscription[S]) Close() {
 	s := sub.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if !s.inHook() { // a hook's goroutine holds the lock
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
 	for i, x := range s.subs {
 		if x == sub {
 			subs := make([]*Subscription[S], 0, len(s.subs)-1)
