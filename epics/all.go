@@ -33,7 +33,7 @@ func All(cfg Config, deps Deps) Handler {
 			send(a, s, fx)
 		}
 		if bot := actions.BotOf(a); bot != "" {
-			b, _ := s.Bots.Get(bot) // once for the three
+			b := botOf(&s, a, bot) // once for the three
 			rooms(a, bot, b, fx)
 			contacts(a, bot, b, fx)
 			botHealth(a, bot, b, fx)
@@ -50,4 +50,19 @@ func sendReads(typ string) bool {
 		return true
 	}
 	return wakesQueue(typ)
+}
+
+// botOf returns the record of bot, the bot a is about, or nil. For the
+// result that ended a send it reads the record where the send says its
+// bot is (Pool.SendBot), which costs no key lookup.
+func botOf(s *reducers.Pool, a actions.Action, bot string) *reducers.Bot {
+	if p, ok := a.Payload.(actions.SendResultPayload); ok {
+		if e := s.Ended; e != nil && e.ID == p.ID && e.Bot == bot {
+			if b, ok := s.SendBot(e); ok {
+				return b
+			}
+		}
+	}
+	b, _ := s.Bots.Get(bot)
+	return b
 }

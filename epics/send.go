@@ -77,7 +77,7 @@ func Send(cfg Config, deps Deps) Handler {
 		if !ok || sd.RoutedBy != a.Meta.Seq || sd.Outcome.Done() {
 			return
 		}
-		if b, ok := s.Bots.Get(sd.Bot); ok && !cfg.Drives(b) {
+		if b, ok := s.SendBot(sd); ok && !cfg.Drives(b) {
 			fx.Run(forward(deps, *sd, b.Node))
 			return
 		}

@@ -112,10 +112,7 @@ func (c *Config) known(s Pool, bot string, t time.Time) Pool {
 	}
 	b := &Bot{ID: bot, Reason: "added", LastSeen: t, Since: t}
 	b.Due = c.next(b)
-	s.Bots = s.Bots.Set(bot, b)
-	s.Avail = s.Avail.Set(bot, false)
-	s.Deadlines = s.Deadlines.Move(bot, time.Time{}, b.Due)
-	return s
+	return s.added(b)
 }
 
 // restart sets b's heartbeat back to the start: watched from t, no ding

@@ -175,12 +175,15 @@ func checkPool(cfg reducers.Config, s reducers.Pool) error {
 		bad("Down %v with EverUp %v and %d available", s.Down, s.EverUp, s.Available)
 	}
 
+	if s.Sent.Len() != s.Bots.Len() || s.Sent.Slots() != s.Bots.Slots() {
+		bad("Sent has %d bots in %d slots, Bots %d in %d", s.Sent.Len(), s.Sent.Slots(), s.Bots.Len(), s.Bots.Slots())
+	}
 	for id, b := range s.Bots.All() {
 		if b.ID != id {
 			bad("bot %q has the ID %q", id, b.ID)
 		}
-		if s.Avail.Position(id) != s.Bots.Position(id) {
-			bad("bot %q at %d in Bots, %d in Avail", id, s.Bots.Position(id), s.Avail.Position(id))
+		if s.Avail.Position(id) != s.Bots.Position(id) || s.Sent.Position(id) != s.Bots.Position(id) {
+			bad("bot %q at %d in Bots, %d in Avail, %d in Sent", id, s.Bots.Position(id), s.Avail.Position(id), s.Sent.Position(id))
 		}
 		if b.Available && (!b.LoggedIn || b.Phase != reducers.Watching) {
 			bad("bot %q available while logged in %v, %v", id, b.LoggedIn, b.Phase)

@@ -49,11 +49,15 @@ func (s *Pool) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// rebuilt returns s with the fields derived from Bots made anew.
+// rebuilt returns s with the fields derived from Bots made anew, and
+// Sent in Bots' order (a count for a bot not in Bots is dropped).
 func (s Pool) rebuilt() Pool {
-	s.Avail, s.Selves, s.Deadlines, s.Available = Table[bool]{}, Table[int]{}, Deadlines{}, 0
+	sent := s.Sent
+	s.Avail, s.Sent, s.Selves, s.Deadlines, s.Available = Table[bool]{}, Table[int]{}, Table[int]{}, Deadlines{}, 0
 	for id, b := range s.Bots.All() {
 		s.Avail = s.Avail.Set(id, b.Available)
+		n, _ := sent.Get(id)
+		s.Sent = s.Sent.Set(id, n)
 		if b.Available {
 			s.Available++
 		}
@@ -61,4 +65,33 @@ func (s Pool) rebuilt() Pool {
 		s.Deadlines = s.Deadlines.Move(id, time.Time{}, b.Due)
 	}
 	return s
+}
+
+// added returns s with b, a bot it did not have, in Bots, Avail and Sent:
+// the three hold every bot at the same position (Send.slot), as they are
+// changed together (added, and forgetBot's callers) and rebuilt together.
+func (s Pool) added(b *Bot) Pool {
+	s.Bots = s.Bots.Set(b.ID, b)
+	s.Avail = s.Avail.Set(b.ID, false)
+	s.Sent = s.Sent.Set(b.ID, 0)
+	s.Deadlines = s.Deadlines.Move(b.ID, time.Time{}, b.Due)
+	return s
+}
+
+// botAt returns bot's record and its position in Bots, looking at
+// position hint first (a Send's slot): Bots, Avail and Sent keep every bot
+// at one position, and a read at a known position costs no key lookup.
+func (s *Pool) botAt(bot string, hint int) (*Bot, int) {
+	if id, b, ok := s.Bots.At(hint); ok && id == bot {
+		return b, hint
+	}
+	b, at := s.Bots.lookup(bot)
+	return b, at
+}
+
+// SendBot returns the record of the bot of sd's current or last attempt
+// (Send.Bot), when the pool has it.
+func (s Pool) SendBot(sd *Send) (*Bot, bool) {
+	b, at := s.botAt(sd.Bot, sd.slot)
+	return b, at >= 0
 }

@@ -120,6 +120,11 @@ type Send struct {
 	// Collect: forgotten as it ends, its caller reading Pool.Ended
 	// (actions.SendPayload.Collect).
 	Collect bool `json:"collect,omitempty"`
+
+	// slot is where Bot was in Bots, Avail and Sent when the reducer
+	// chose it: a hint that spares the send's later steps a key lookup
+	// (see Pool.botAt), checked before use, never needed.
+	slot int
 }
 
 // Pool is the state of a pool of bots: everything the pool knows.
@@ -150,8 +155,9 @@ type Pool struct {
 	// Buckets holds each bot's send budget (Config.RateLimit).
 	Buckets Table[Bucket] `json:"buckets"`
 	// Sent counts the messages each bot delivered, for the bots this
-	// process drives. It is kept apart from Bots so that a delivery
-	// changes one counter, not the bot's whole record.
+	// process drives (0 for the others). It is kept apart from Bots so
+	// that a delivery changes one counter, not the bot's whole record. It
+	// has every bot of Bots, at the same position.
 	Sent Table[int] `json:"sent"`
 	// Selves counts the bots logged in as each account: their messages
 	// are the pool's own.
@@ -221,9 +227,7 @@ func (c *Config) reduce(s Pool, a actions.Action) Pool {
 		}
 		b := &Bot{ID: p.Bot, Puppet: p.Puppet, NoMedia: KindsOf(p.NoMedia), Reason: "added", LastSeen: t, Since: t}
 		b.Due = c.next(b)
-		s.Bots = s.Bots.Set(p.Bot, b)
-		s.Avail = s.Avail.Set(p.Bot, false)
-		s.Deadlines = s.Deadlines.Move(p.Bot, time.Time{}, b.Due)
+		s = s.added(b)
 	case actions.BotRemoved.Type():
 		p, _ := actions.BotRemoved.Match(a)
 		b, ok := s.Bots.Get(p.Bot)

@@ -34,7 +34,7 @@ func (c *Config) route(s *Pool, sd *Send, t time.Time, seq uint64) {
 	}
 	if ok {
 		*s = c.spend(*s, bot, t, last)
-		sd.Bot, sd.Waiting, sd.Throttled, sd.RoutedBy = bot, false, false, seq
+		sd.Bot, sd.Waiting, sd.Throttled, sd.RoutedBy, sd.slot = bot, false, false, seq, pos
 		sd.Attempt++
 		if sd.Attempt > 1 {
 			s.Failovers++
@@ -196,10 +196,17 @@ func withoutBytes(sd *Send) *Send {
 // is the truth about the bot whatever became of the send), then the send:
 // delivered, retried on another bot when certainly not sent, or ended.
 func (c *Config) result(s *Pool, p actions.SendResultPayload, t time.Time, seq uint64) {
-	if b, ok := s.Bots.Get(p.Bot); ok && c.Drives(b) { // its owner counts the attempts another process makes
+	old, at := s.Sends.lookup(p.ID)
+	hint := -1
+	if at >= 0 && old.Bot == p.Bot {
+		hint = old.slot
+	}
+	if b, bi := s.botAt(p.Bot, hint); b != nil && c.Drives(b) { // its owner counts the attempts another process makes
 		switch {
 		case p.Outcome == actions.Delivered:
-			if n, at := s.Sent.lookup(p.Bot); at >= 0 {
+			if id, n, ok := s.Sent.At(bi); ok && id == p.Bot {
+				s.Sent = s.Sent.setAt(bi, n+1)
+			} else if n, at := s.Sent.lookup(p.Bot); at >= 0 {
 				s.Sent = s.Sent.setAt(at, n+1)
 			} else {
 				s.Sent = s.Sent.Set(p.Bot, 1)
@@ -220,7 +227,6 @@ func (c *Config) result(s *Pool, p actions.SendResultPayload, t time.Time, seq u
 			*s = c.update(*s, p.Bot, seq, func(b *Bot) { b.RoomsBy = seq })
 		}
 	}
-	old, at := s.Sends.lookup(p.ID)
 	if at >= 0 && p.Outcome == actions.Unreachable && s.Bots.Has(p.Bot) {
 		*s = s.refused(old.To, p.Bot) // true of the bot whatever became of the send
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hawechaty/hawechaty/actions"
 	"github.com/hawechaty/hawechaty/reducers"
+	"github.com/samber/lo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -15,8 +16,11 @@ import (
 // Review of Pool.Sent, the delivered count of the bots this process
 // drives, kept apart from their records.
 
-// sentOf returns the table as a map, 0-counts absent.
-func sentOf(s reducers.Pool) map[string]int { return maps.Collect(s.Sent.All()) }
+// sentOf returns the table as a map, 0-counts absent (Sent has a count
+// for every bot of the pool, 0 until it delivers).
+func sentOf(s reducers.Pool) map[string]int {
+	return lo.OmitByValues(maps.Collect(s.Sent.All()), []int{0})
+}
 
 // sentOnlyOfBots checks that Sent names no bot the pool does not hold.
 func sentOnlyOfBots(t *testing.T, s reducers.Pool) {
@@ -124,8 +128,9 @@ func TestReviewSentForgottenWithTheBot(t *testing.T) {
 	assert.Equal(t, map[string]int{"b2": 1}, sentOf(w.s), "a result for a bot no longer in the pool counts nothing")
 	w.at(3*time.Second, added("b1"))
 	w.at(3*time.Second, login("b1"))
-	_, has := w.s.Sent.Get("b1")
-	assert.False(t, has, "added again: no count")
+	n, has := w.s.Sent.Get("b1")
+	assert.True(t, has, "added again: a count")
+	assert.Zero(t, n, "added again: counted from 0")
 	w.at(3*time.Second, result("old", "b1", 1, actions.Delivered))
 	assert.Equal(t, map[string]int{"b1": 1, "b2": 1}, sentOf(w.s))
 	sentOnlyOfBots(t, w.s)
@@ -151,7 +156,7 @@ func TestReviewSentJSONRoundTrip(t *testing.T) {
 		Sent map[string]int `json:"sent"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(data), &raw))
-	assert.Equal(t, map[string]int{"b2": 2}, raw.Sent)
+	assert.Equal(t, map[string]int{"b1": 0, "b2": 2}, raw.Sent, "a count for every bot")
 	var back reducers.Pool
 	require.NoError(t, json.Unmarshal([]byte(data), &back))
 	assert.Equal(t, sentOf(w.s), sentOf(back))
