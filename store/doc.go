@@ -13,7 +13,9 @@
 // EpicBacklog measures. An epic whose output is a DirectInput takes its
 // actions on the dispatching goroutine instead, as redux-observable's
 // epics do: queued behind the dispatch under way, one at a time, with no
-// goroutine switch. Select is a state stream mapped and made distinct as
+// goroutine switch. A commit hook (WithCommitHook) sees each state with
+// the action that made it, under the store's lock, before any later
+// action. Select is a state stream mapped and made distinct as
 // the store commits, so a state that leaves the selected value as it was
 // wakes nobody. A reducer that panics fails that one dispatch
 // (ErrReducerPanicked); the store goes on.
@@ -43,6 +45,7 @@
 //		a.Meta.Time, a.Meta.Seq = now, seq+1
 //		next = reducer(state, a)    // a panic: ErrReducerPanicked, nothing changes
 //		state = next
+//		call every commit hook with (a, &state)   // WithCommitHook
 //		offer (a, state) to every subscription    // never blocks
 //		push a to every epic input; state to every state stream if it changed
 //		queue a for every direct epic; offer state to every Select
