@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"slices"
+	"strings"
 
 	"github.com/hawechaty/hawechaty/actions"
 )
@@ -43,12 +45,10 @@ func WithCommitHook[S any](h func(a actions.Action, s *S)) Option[S] {
 func (s *Store[S]) runHooks(a actions.Action) {
 	s.hooking.Store(true)
 	defer s.hooking.Store(false)
-	hooking(func() {
-		st := s.state.latestRef()
-		for _, h := range s.hooks {
-			s.callHook(h, a, st)
-		}
-	})
+	st := s.state.latestRef()
+	for _, h := range s.hooks {
+		s.callHook(h, a, st)
+	}
 }
 
 func (s *Store[S]) callHook(h func(actions.Action, *S), a actions.Action, st *S) {
@@ -61,15 +61,45 @@ func (s *Store[S]) callHook(h func(actions.Action, *S), a actions.Action, st *S)
 	h(a, st)
 }
 
-// inHook reports whether the calling goroutine is inside a commit hook.
-// It walks the stack only while some hook runs, when the caller is either
+// inHook reports whether the calling goroutine is inside one of this
+// store's commit hooks: one runs, and one of its functions is on the
+// goroutine's stack. (Go has no goroutine identity; a mark common to all
+// stores would refuse a hook of another store that dispatches here while
+// this store's hook runs on a third goroutine, which only has to wait.)
+// It walks the stack only while a hook runs, when the caller is either
 // that hook or a dispatcher about to wait for the lock anyway.
-func (s *Store[S]) inHook() bool { return s.hooking.Load() && onStack(hookingFunc) }
+func (s *Store[S]) inHook() bool { return s.hooking.Load() && onStackNamed(s.hookNames) }
 
-// hooking runs f, the calls of the commit hooks, under a frame that
-// inHook can find on the goroutine's stack (see building).
-//
-//go:noinline
-func hooking(f func()) { f() }
+// hookNames are the names of hooks' functions, as stack frames show them
+// (a method value's wrapper is not in the frames: its method is).
+func hookNames[S any](hooks []func(actions.Action, *S)) []string {
+	out := make([]string, len(hooks))
+	for i, h := range hooks {
+		out[i] = strings.TrimSuffix(runtime.FuncForPC(reflect.ValueOf(h).Pointer()).Name(), "-fm")
+	}
+	return out
+}
 
-var hookingFunc = runtime.FuncForPC(reflect.ValueOf(hooking).Pointer()).Name()
+// onStackNamed reports whether a function named in names is on the
+// calling goroutine's stack.
+func onStackNamed(names []string) bool {
+	pcs := make([]uintptr, 64)
+	for {
+		n := runtime.Callers(2, pcs)
+		if n < len(pcs) {
+			pcs = pcs[:n]
+			break
+		}
+		pcs = make([]uintptr, 2*len(pcs))
+	}
+	frames := runtime.CallersFrames(pcs)
+	for {
+		f, more := frames.Next()
+		if slices.Contains(names, f.Function) {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}

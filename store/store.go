@@ -161,6 +161,7 @@ type Store[S any] struct {
 	selects   []selectionOf[S] // Select's subscriptions; guarded by mu
 	hooks     []func(actions.Action, *S)
 	hooking   atomic.Bool // a commit hook runs
+	hookNames []string    // of hooks' functions (inHook)
 
 	epics []namedEpic[S]
 	lifecycle
@@ -215,6 +216,7 @@ func New[S any](reducer Reducer[S], initial S, opts ...Option[S]) (*Store[S], er
 		stateHub:  newHub[inlet](),
 		epics:     cfg.epics,
 		hooks:     cfg.hooks,
+		hookNames: hookNames(cfg.hooks),
 	}
 	s.done = make(chan struct{})
 	s.state.store(initial)
