@@ -92,6 +92,6 @@ func (s *Pool) botAt(bot string, hint int) (*Bot, int) {
 // SendBot returns the record of the bot of sd's current or last attempt
 // (Send.Bot), when the pool has it.
 func (s Pool) SendBot(sd *Send) (*Bot, bool) {
-	b, at := s.botAt(sd.Bot, sd.slot)
+	b, at := s.botAt(sd.Bot, int(sd.slot))
 	return b, at >= 0
 }

@@ -107,24 +107,24 @@ type Send struct {
 	Waiting bool     `json:"waiting,omitempty"` // no bot yet (WaitForBot, or Throttled)
 	// Throttled: the send waits because every bot that could send it is
 	// over its send budget (Config.RateLimit).
-	Throttled bool            `json:"throttled,omitempty"`
-	Refusals  int             `json:"refusals,omitempty"` // attempts refused as unreachable (not a friend)
-	Canceled  bool            `json:"canceled,omitempty"` // the caller's context ended
-	Orphan    bool            `json:"orphan,omitempty"`   // the caller stopped waiting: forget it when it ends
-	RoutedBy  uint64          `json:"routedBy,omitempty"` // the current attempt was decided by this action: make it
-	Outcome   actions.Outcome `json:"outcome"`            // Pending until the send ends
-	Error     string          `json:"error,omitempty"`
-	Since     time.Time       `json:"since,omitzero"`
-	Media     *actions.Media  `json:"media,omitempty"` // what the send carries besides Text; nil for text
-	Node      string          `json:"node,omitempty"`  // the process of the last attempt, in a cluster
+	Throttled bool `json:"throttled,omitempty"`
 	// Collect: forgotten as it ends, its caller reading Pool.Ended
 	// (actions.SendPayload.Collect).
-	Collect bool `json:"collect,omitempty"`
-
+	Collect  bool `json:"collect,omitempty"`
+	Refusals int  `json:"refusals,omitempty"` // attempts refused as unreachable (not a friend)
+	Canceled bool `json:"canceled,omitempty"` // the caller's context ended
+	Orphan   bool `json:"orphan,omitempty"`   // the caller stopped waiting: forget it when it ends
 	// slot is where Bot was in Bots, Avail and Sent when the reducer
 	// chose it: a hint that spares the send's later steps a key lookup
-	// (see Pool.botAt), checked before use, never needed.
-	slot int
+	// (see Pool.botAt), checked before use, never needed. (32 bits, next
+	// to the flags: a Send stays 200 bytes.)
+	slot     int32
+	RoutedBy uint64          `json:"routedBy,omitempty"` // the current attempt was decided by this action: make it
+	Outcome  actions.Outcome `json:"outcome"`            // Pending until the send ends
+	Error    string          `json:"error,omitempty"`
+	Since    time.Time       `json:"since,omitzero"`
+	Media    *actions.Media  `json:"media,omitempty"` // what the send carries besides Text; nil for text
+	Node     string          `json:"node,omitempty"`  // the process of the last attempt, in a cluster
 }
 
 // Pool is the state of a pool of bots: everything the pool knows.

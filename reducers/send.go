@@ -2,6 +2,7 @@ package reducers
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -34,7 +35,7 @@ func (c *Config) route(s *Pool, sd *Send, t time.Time, seq uint64) {
 	}
 	if ok {
 		*s = c.spend(*s, bot, t, last)
-		sd.Bot, sd.Waiting, sd.Throttled, sd.RoutedBy, sd.slot = bot, false, false, seq, pos
+		sd.Bot, sd.Waiting, sd.Throttled, sd.RoutedBy, sd.slot = bot, false, false, seq, int32(min(pos, math.MaxInt32))
 		sd.Attempt++
 		if sd.Attempt > 1 {
 			s.Failovers++
@@ -199,7 +200,7 @@ func (c *Config) result(s *Pool, p actions.SendResultPayload, t time.Time, seq u
 	old, at := s.Sends.lookup(p.ID)
 	hint := -1
 	if at >= 0 && old.Bot == p.Bot {
-		hint = old.slot
+		hint = int(old.slot)
 	}
 	if b, bi := s.botAt(p.Bot, hint); b != nil && c.Drives(b) { // its owner counts the attempts another process makes
 		switch {

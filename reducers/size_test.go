@@ -20,5 +20,11 @@ func TestPoolIsSmall(t *testing.T) {
 	if got := unsafe.Sizeof(reducers.Pool{}); got > 256 {
 		t.Errorf("a Pool is %d bytes, want at most 256", got)
 	}
-	t.Logf("Pool: %d bytes", unsafe.Sizeof(reducers.Pool{}))
+	// Two Send records are made per Say, from a slab of 16: at 200 bytes
+	// a slab's chunk is in the same size class as before Send had
+	// Collect and its bot's position.
+	if got := unsafe.Sizeof(reducers.Send{}); got > 200 {
+		t.Errorf("a Send is %d bytes, want at most 200", got)
+	}
+	t.Logf("Pool: %d bytes, Send: %d", unsafe.Sizeof(reducers.Pool{}), unsafe.Sizeof(reducers.Send{}))
 }
