@@ -30,6 +30,12 @@ import (
 // hook has returned, without waiting. State, Seq, Subscribe and a
 // subscription's Close work as anywhere. A hook that panics is logged,
 // and the store goes on.
+//
+// The store knows a call comes from its own hook by finding the hook's
+// function on the caller's stack. So a hook given to two stores, which
+// dispatches from one store's commit into the other while the other's
+// commit runs the same function on another goroutine, gets ErrInHook
+// where it should have waited: give each store a hook of its own there.
 func WithCommitHook[S any](h func(a actions.Action, s *S)) Option[S] {
 	return optionFunc[S](func(c *config[S]) {
 		if h == nil {
