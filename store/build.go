@@ -3,6 +3,7 @@ package store
 import (
 	"reflect"
 	"runtime"
+	"slices"
 )
 
 // building runs f, New's building of the middleware chain, under a frame
@@ -23,9 +24,9 @@ var buildingFunc = runtime.FuncForPC(reflect.ValueOf(building).Pointer()).Name()
 // while New runs; Dispatch never calls it afterwards.
 func onBuildingStack() bool { return onStack(buildingFunc) }
 
-// onStack reports whether the calling goroutine is inside the function
-// named fn.
-func onStack(fn string) bool {
+// onStack reports whether the calling goroutine is inside a function
+// named in fns.
+func onStack(fns ...string) bool {
 	pcs := make([]uintptr, 64)
 	for {
 		n := runtime.Callers(2, pcs)
@@ -38,7 +39,7 @@ func onStack(fn string) bool {
 	frames := runtime.CallersFrames(pcs)
 	for {
 		f, more := frames.Next()
-		if f.Function == fn {
+		if slices.Contains(fns, f.Function) {
 			return true
 		}
 		if !more {

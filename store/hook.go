@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strings"
 
 	"github.com/hawechaty/hawechaty/actions"
@@ -74,7 +73,7 @@ func (s *Store[S]) callHook(h func(actions.Action, *S), a actions.Action, st *S)
 // this store's hook runs on a third goroutine, which only has to wait.)
 // It walks the stack only while a hook runs, when the caller is either
 // that hook or a dispatcher about to wait for the lock anyway.
-func (s *Store[S]) inHook() bool { return s.hooking.Load() && onStackNamed(s.hookNames) }
+func (s *Store[S]) inHook() bool { return s.hooking.Load() && onStack(s.hookNames...) }
 
 // hookNames are the names of hooks' functions, as stack frames show them
 // (a method value's wrapper is not in the frames: its method is).
@@ -84,28 +83,4 @@ func hookNames[S any](hooks []func(actions.Action, *S)) []string {
 		out[i] = strings.TrimSuffix(runtime.FuncForPC(reflect.ValueOf(h).Pointer()).Name(), "-fm")
 	}
 	return out
-}
-
-// onStackNamed reports whether a function named in names is on the
-// calling goroutine's stack.
-func onStackNamed(names []string) bool {
-	pcs := make([]uintptr, 64)
-	for {
-		n := runtime.Callers(2, pcs)
-		if n < len(pcs) {
-			pcs = pcs[:n]
-			break
-		}
-		pcs = make([]uintptr, 2*len(pcs))
-	}
-	frames := runtime.CallersFrames(pcs)
-	for {
-		f, more := frames.Next()
-		if slices.Contains(names, f.Function) {
-			return true
-		}
-		if !more {
-			return false
-		}
-	}
 }
