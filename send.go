@@ -187,14 +187,15 @@ func (p *Pool) send(ctx context.Context, req actions.SendPayload) (Receipt, erro
 			grace = time.NewTimer(abandonGrace)
 			graceC = grace.C
 		case <-graceC:
-			if sd, ok := p.ended(id, w); ok && sd != nil {
+			sd, done := p.ended(id, w)
+			if done && sd != nil {
 				return result(ctx, sd)
 			}
 			// An orphan now: the send stays in the state until its
 			// attempt ends, and the pool forgets it then.
 			p.collect(id)
 			e := &SendError{ID: id, To: to, Outcome: actions.Abandoned, Detail: "the caller's context ended during the attempt", cause: ctx.Err()}
-			if sd, ok := p.st.pool().Sends.Get(id); ok {
+			if !done {
 				e.Bot, e.Attempts = sd.Bot, sd.Attempt
 			}
 			return Receipt{}, e
@@ -203,7 +204,8 @@ func (p *Pool) send(ctx context.Context, req actions.SendPayload) (Receipt, erro
 }
 
 // ended reports whether send id has ended and how: its record as it
-// ended, or nil when the state lost it (a state from elsewhere). The
+// ended, or nil when the state lost it (a state from elsewhere); while
+// it has not ended, its record in flight. The
 // state is read first: a send that the commit hook has not handed to w
 // yet is the state's Ended, or still in Sends; one that a later send's
 // end has pushed out of Ended was handed to w before that later end was
@@ -224,11 +226,11 @@ func (p *Pool) ended(id string, w *waiter) (*reducers.Send, bool) {
 
 // stoppedDuring is the end of a Say whose pool stopped: the state is final.
 func (p *Pool) stoppedDuring(ctx context.Context, id, to string, w *waiter) (Receipt, error) {
-	if sd, ok := p.ended(id, w); ok && sd != nil {
+	sd, done := p.ended(id, w)
+	if done && sd != nil {
 		return result(ctx, sd)
 	}
-	sd, ok := p.st.pool().Sends.Get(id)
-	if ok && sd.Attempt > 0 && !sd.Waiting { // an attempt was decided: the message may have left
+	if !done && sd.Attempt > 0 && !sd.Waiting { // an attempt was decided: the message may have left
 		return Receipt{}, &SendError{ID: id, To: to, Bot: sd.Bot, Attempts: sd.Attempt, Outcome: actions.Unknown,
 			Detail: "the pool stopped during the attempt", cause: ErrStopped}
 	}
