@@ -28,7 +28,7 @@ import (
 // lineage: correct, just slower. The key index is shared by a lineage and
 // only grows: a key keeps its position for the life of the lineage (a key
 // deleted and added again returns to its old position). Deleting many keys
-// compacts the table into a new lineage.
+// compacts the table into a new lineage (or a small table).
 //
 // A value replaced in the newest version may stay reachable from it until
 // its node is next copied (after a few more changes to the node), and a
@@ -36,6 +36,10 @@ import (
 // deletion clears the key's slot only, not its value's: holes are at most
 // 32 or as many as the keys), so large values are released a little later
 // than in a plain map.
+//
+// A table of at most 8 slots is small (see small.go): one block, copied
+// on every change, read by a scan. A send in flight is in such a table
+// most of the time, and comes and goes for one small allocation.
 //
 // The zero Table is empty and ready to use. A Table is safe to read from
 // any number of goroutines while another derives new versions from it.
@@ -60,7 +64,8 @@ type tableHead[V any] struct {
 	vals  *node[V]      // slot → value; same shape as keys
 	n     int           // slots, holes included
 	shift uint32        // of both roots; see trie.go
-	live  int32         // keys; 32 bits, so that a head is 48 bytes, not 56
+	live  int32         // keys
+	sm    *entry[V]     // a small table's first slot; nil for a big one (see small.go)
 }
 
 // lineage is what the versions derived one from the other share.
@@ -113,6 +118,9 @@ func (h *tableHead[V]) find(key string) (i int, hv uint64, hashed bool) {
 	if h == nil || key == "" {
 		return -1, 0, false
 	}
+	if h.small() {
+		return h.smallFind(key), 0, false
+	}
 	hv = h.lin.index.hash(key)
 	i, ok := h.lin.index.loadHash(key, hv)
 	if !ok || i >= h.n {
@@ -127,6 +135,14 @@ func (h *tableHead[V]) find(key string) (i int, hv uint64, hashed bool) {
 	return i, hv, true
 }
 
+// valAt returns the value at position i, which must hold a key.
+func (h *tableHead[V]) valAt(i int) V {
+	if h.small() {
+		return h.entries()[i].val
+	}
+	return get(h.vals, uint(h.shift), i, h.ver)
+}
+
 // slot returns the position of key in t, or -1.
 func (t Table[V]) slot(key string) int {
 	i, _, _ := t.h.find(key)
@@ -136,7 +152,7 @@ func (t Table[V]) slot(key string) int {
 // Get returns the value for key.
 func (t Table[V]) Get(key string) (V, bool) {
 	if i := t.slot(key); i >= 0 {
-		return get(t.h.vals, uint(t.h.shift), i, t.h.ver), true
+		return t.h.valAt(i), true
 	}
 	var zero V
 	return zero, false
@@ -149,7 +165,7 @@ func (t Table[V]) Has(key string) bool { return t.slot(key) >= 0 }
 // at that position (setAt, deleteAt) that follows without a second search.
 func (t Table[V]) lookup(key string) (V, int) {
 	if i := t.slot(key); i >= 0 {
-		return get(t.h.vals, uint(t.h.shift), i, t.h.ver), i
+		return t.h.valAt(i), i
 	}
 	var zero V
 	return zero, -1
@@ -158,6 +174,9 @@ func (t Table[V]) lookup(key string) (V, int) {
 // setAt returns a table with the value at position i, a key's position
 // in t (lookup), set to v: Set without the search.
 func (t Table[V]) setAt(i int, v V) Table[V] {
+	if t.h.small() {
+		return t.smallWith(i, entry[V]{key: t.h.entries()[i].key, val: v}, int(t.h.live))
+	}
 	h := t.next()
 	h.vals = h.vals.set(uint(h.shift), i, v, h.ver, false)
 	return Table[V]{h}
@@ -171,6 +190,11 @@ func (t Table[V]) setAt(i int, v V) Table[V] {
 func (t Table[V]) Set(key string, v V) Table[V] {
 	if key == "" {
 		return t
+	}
+	if t.h == nil || t.h.small() {
+		if s, ok := t.smallSet(key, v); ok {
+			return s
+		}
 	}
 	i, hv, hashed := t.h.find(key)
 	h := t.next()
@@ -203,21 +227,25 @@ func (t Table[V]) Set(key string, v V) Table[V] {
 }
 
 // next returns a new head holding t's contents as the next version of its
-// lineage, which t must be the newest of; when it is not (a branch), t is
-// first copied into a new lineage of its own. The caller changes the head
+// lineage, which t must be the newest of; when it is not (a branch), or
+// is small (a key is set into it when full), t is first copied into a
+// new lineage of its own. The caller changes the head
 // before it returns it in a Table.
 func (t Table[V]) next() *tableHead[V] {
-	if t.h != nil && t.h.lin.latest.CompareAndSwap(t.h.ver, t.h.ver+1) {
+	if t.h != nil && !t.h.small() && t.h.lin.latest.CompareAndSwap(t.h.ver, t.h.ver+1) {
 		h := t.h.lin.head()
 		*h = *t.h
 		h.ver++
 		return h
 	}
 	var nh tableHead[V]
-	if t.h == nil {
+	switch {
+	case t.h == nil:
 		nh.lin = newLineage[V]()
-	} else {
-		nh = t.h.rebuilt(true, "")
+	case t.h.small():
+		nh = t.h.grown()
+	default:
+		nh = t.h.rebuilt()
 	}
 	nh.lin.latest.Store(1)
 	nh.ver = 1
@@ -227,54 +255,48 @@ func (t Table[V]) next() *tableHead[V] {
 }
 
 // rebuilt returns h's contents in fresh nodes of a new lineage, whose
-// version 0 it is. With holes, positions are kept; without, the holes and
-// the key drop, if present, are dropped (compaction).
-func (h *tableHead[V]) rebuilt(holes bool, drop string) tableHead[V] {
-	size := int(h.live)
-	if holes {
-		size = h.n
-	}
-	keys, vals := make([]string, 0, size), make([]V, 0, size)
+// version 0 it is, every position kept: a branch's copy. Every key that
+// had a slot in h keeps it, deleted keys included, so that a deleted key
+// set again returns to its place on a branch as it does on the newest
+// version.
+func (h *tableHead[V]) rebuilt() tableHead[V] {
+	keys, vals := make([]string, 0, h.n), make([]V, 0, h.n)
 	lin := newLineage[V]()
-	// The new lineage is sized as the old one had grown: a table whose keys
-	// come and go (the sends) is compacted every few dozen changes, and
-	// growing its index and its batches of heads from nothing each time
-	// cost more allocations than the changes themselves.
+	// Sized as the old lineage had grown (see compacted).
 	lin.index.reserve(h.n)
 	lin.batch.Store(h.lin.batch.Load())
-	if holes {
-		// Every key that had a slot in h keeps it, deleted keys included,
-		// so that a deleted key set again returns to its place on a branch
-		// as it does on the newest version.
-		h.lin.index.each(func(k string, i int) {
-			if i < h.n {
-				lin.index.store(k, i)
-			}
-		})
-	}
-	walk2(h.keys, h.vals, uint(h.shift), h.n, h.ver, func(_ int, k string, v V) bool {
-		if !holes && (k == "" || k == drop) {
-			return true
+	h.lin.index.each(func(k string, i int) {
+		if i < h.n {
+			lin.index.store(k, i)
 		}
+	})
+	walk2(h.keys, h.vals, uint(h.shift), h.n, h.ver, func(_ int, k string, v V) bool {
 		if k == "" {
 			var zero V
 			v = zero // a deleted key's value, left in its slot (deleteAt)
-		}
-		if !holes {
-			lin.index.store(k, len(keys))
 		}
 		keys, vals = append(keys, k), append(vals, v)
 		return true
 	})
 	out := tableHead[V]{lin: lin, n: len(keys), live: h.live}
-	if !holes {
-		out.live = int32(len(keys))
-	}
 	var shift uint
 	out.keys, shift = build(keys)
 	out.shift = uint32(shift)
 	out.vals, _ = build(vals)
 	return out
+}
+
+// compact returns big head h's keys and values but drop, without holes:
+// see compacted.
+func (h *tableHead[V]) compact(drop string) Table[V] {
+	keys, vals := make([]string, 0, h.live), make([]V, 0, h.live)
+	walk2(h.keys, h.vals, uint(h.shift), h.n, h.ver, func(_ int, k string, v V) bool {
+		if k != "" && k != drop {
+			keys, vals = append(keys, k), append(vals, v)
+		}
+		return true
+	})
+	return compacted(keys, vals, h.lin.batch.Load(), h.n)
 }
 
 // Update returns a table with key's value replaced by f(old). If key is
@@ -285,6 +307,9 @@ func (t Table[V]) Update(key string, f func(V) V) Table[V] {
 	i := t.slot(key)
 	if i < 0 {
 		return t
+	}
+	if t.h.small() {
+		return t.smallWith(i, entry[V]{key: key, val: f(t.h.entries()[i].val)}, int(t.h.live))
 	}
 	h := t.next()
 	h.vals = h.vals.update(uint(h.shift), i, f, h.ver)
@@ -300,13 +325,14 @@ func (t Table[V]) deleteAt(key string, i int) Table[V] {
 	if i < 0 {
 		return t
 	}
-	if holes := t.h.n - int(t.h.live) + 1; holes > 32 && holes > int(t.h.live)-1 {
-		// Too many holes: compact straight away, without key, rather
-		// than record the deletion first.
-		nh := t.h.rebuilt(false, key)
-		h := nh.lin.head()
-		*h = nh
-		return Table[V]{h}
+	if t.h.small() {
+		return t.smallDelete(i)
+	}
+	if holes, rest := t.h.n-int(t.h.live)+1, int(t.h.live)-1; holes > rest && (holes > 32 || rest <= smallMax) {
+		// Too many holes (or few enough keys left for a small table):
+		// compact straight away, without key, rather than record the
+		// deletion first.
+		return t.h.compact(key)
 	}
 	// Only the key is cleared: every reader finds a hole by its key (find,
 	// At, walks), so the value's slot is left as it was, which spares a
@@ -335,6 +361,12 @@ func (t Table[V]) At(i int) (string, V, bool) {
 	if h == nil || i < 0 || i >= h.n {
 		return "", zero, false
 	}
+	if h.small() {
+		if e := h.entries()[i]; !e.gone {
+			return e.key, e.val, true
+		}
+		return "", zero, false
+	}
 	k := get(h.keys, uint(h.shift), i, h.ver)
 	if k == "" {
 		return "", zero, false
@@ -350,6 +382,14 @@ func (t Table[V]) All() iter.Seq2[string, V] {
 	return func(yield func(string, V) bool) {
 		h := t.h
 		if h == nil {
+			return
+		}
+		if h.small() {
+			for _, e := range h.entries() {
+				if !e.gone && !yield(e.key, e.val) {
+					return
+				}
+			}
 			return
 		}
 		walk2(h.keys, h.vals, uint(h.shift), h.n, h.ver, func(_ int, k string, v V) bool {

@@ -1,0 +1,198 @@
+package reducers
+
+import "unsafe"
+
+// A Table of at most smallMax slots is kept small: its version is one
+// allocation, the head and its entries together, copied whole on every
+// change, with no lineage, key index or tries. A lookup is a scan of a
+// few entries, and a change allocates one small block (a table whose
+// keys come and go, as the sends in flight do, allocates nothing when
+// its last key goes: the empty Table is nil). A small table keeps the
+// Table's positions: a deleted key leaves a hole, where it returns if it
+// is set again, until the table is compacted, which a small table is as
+// soon as it has more holes than keys. A key set into a full small table
+// makes it a big one; a big one compacted to smallMax keys or fewer
+// becomes small again.
+const smallMax = 8
+
+// entry is one slot of a small table; gone marks a hole, which keeps the
+// deleted key so that the key returns to its place when set again.
+type entry[V any] struct {
+	key  string
+	val  V
+	gone bool
+}
+
+// small reports whether h is a small table's head.
+func (h *tableHead[V]) small() bool { return h.lin == nil }
+
+// entries returns a small head's slots.
+func (h *tableHead[V]) entries() []entry[V] { return unsafe.Slice(h.sm, h.n) }
+
+// The blocks a small version is allocated in, by capacity.
+type (
+	small1[V any] struct {
+		h tableHead[V]
+		e [1]entry[V]
+	}
+	small2[V any] struct {
+		h tableHead[V]
+		e [2]entry[V]
+	}
+	small4[V any] struct {
+		h tableHead[V]
+		e [4]entry[V]
+	}
+	small8[V any] struct {
+		h tableHead[V]
+		e [smallMax]entry[V]
+	}
+)
+
+// newSmall returns a Table holding es (1 to smallMax slots, holes
+// included, live of them keys) in one new block.
+func newSmall[V any](es []entry[V], live int) Table[V] {
+	var h *tableHead[V]
+	var e []entry[V]
+	switch n := len(es); {
+	case n <= 1:
+		m := new(small1[V])
+		h, e = &m.h, m.e[:]
+	case n <= 2:
+		m := new(small2[V])
+		h, e = &m.h, m.e[:]
+	case n <= 4:
+		m := new(small4[V])
+		h, e = &m.h, m.e[:]
+	default:
+		m := new(small8[V])
+		h, e = &m.h, m.e[:]
+	}
+	copy(e, es)
+	h.sm, h.n, h.live = &e[0], len(es), int32(live)
+	return Table[V]{h}
+}
+
+// smallWith returns a copy of small table t with slot i set to x, the
+// slot appended when i is past the end.
+func (t Table[V]) smallWith(i int, x entry[V], live int) Table[V] {
+	var buf [smallMax]entry[V]
+	es := buf[:0]
+	if t.h != nil {
+		es = append(es, t.h.entries()...)
+	}
+	if i == len(es) {
+		es = append(es, x)
+	} else {
+		es[i] = x
+	}
+	return newSmall(es, live)
+}
+
+// smallFind returns the position of key in small head h, or -1.
+func (h *tableHead[V]) smallFind(key string) int {
+	for i, e := range h.entries() {
+		if e.key == key && !e.gone {
+			return i
+		}
+	}
+	return -1
+}
+
+// smallSet is Set on a small table (or the empty one). It reports false
+// when the key is new and the table is full: the caller makes it big.
+func (t Table[V]) smallSet(key string, v V) (Table[V], bool) {
+	if t.h == nil {
+		return newSmall([]entry[V]{{key: key, val: v}}, 1), true
+	}
+	live := int(t.h.live)
+	for i, e := range t.h.entries() {
+		if e.key == key {
+			if e.gone {
+				live++
+			}
+			return t.smallWith(i, entry[V]{key: key, val: v}, live), true
+		}
+	}
+	if t.h.n < smallMax {
+		return t.smallWith(t.h.n, entry[V]{key: key, val: v}, live+1), true
+	}
+	return t, false
+}
+
+// smallDelete is deleteAt on a small table: the key's slot becomes a
+// hole, or, when that leaves more holes than keys, the table is
+// compacted (to the empty Table when no key is left).
+func (t Table[V]) smallDelete(i int) Table[V] {
+	h := t.h
+	live := int(h.live) - 1
+	if holes := h.n - live; holes > live {
+		var buf [smallMax]entry[V]
+		es := buf[:0]
+		for j, e := range h.entries() {
+			if j != i && !e.gone {
+				es = append(es, e)
+			}
+		}
+		if len(es) == 0 {
+			return Table[V]{}
+		}
+		return newSmall(es, live)
+	}
+	return t.smallWith(i, entry[V]{key: h.entries()[i].key, gone: true}, live)
+}
+
+// compacted returns a table of keys and vals (keys without holes, in
+// order): a small table when they fit, else version 0 of a new big
+// lineage, whose index is sized for reserve keys and whose batches of
+// heads start at batch (as the table compacted had grown: a table whose
+// keys come and go is compacted every few dozen changes, and growing
+// these from nothing each time cost more than the changes themselves).
+func compacted[V any](keys []string, vals []V, batch int32, reserve int) Table[V] {
+	if len(keys) == 0 {
+		return Table[V]{}
+	}
+	if len(keys) <= smallMax {
+		var buf [smallMax]entry[V]
+		es := buf[:len(keys)]
+		for i, k := range keys {
+			es[i] = entry[V]{key: k, val: vals[i]}
+		}
+		return newSmall(es, len(keys))
+	}
+	lin := newLineage[V]()
+	lin.index.reserve(max(reserve, len(keys)))
+	lin.batch.Store(batch)
+	for i, k := range keys {
+		lin.index.store(k, i)
+	}
+	nh := tableHead[V]{lin: lin, n: len(keys), live: int32(len(keys))}
+	var shift uint
+	nh.keys, shift = build(keys)
+	nh.shift = uint32(shift)
+	nh.vals, _ = build(vals)
+	h := lin.head()
+	*h = nh
+	return Table[V]{h}
+}
+
+// grown returns a small head's slots as version 0 of a new big lineage;
+// its holes stay holes, their keys indexed at their places.
+func (h *tableHead[V]) grown() tableHead[V] {
+	es := h.entries()
+	keys, vals := make([]string, len(es)), make([]V, len(es))
+	lin := newLineage[V]()
+	lin.index.reserve(len(es) + 1)
+	for i, e := range es {
+		lin.index.store(e.key, i)
+		if !e.gone {
+			keys[i], vals[i] = e.key, e.val
+		}
+	}
+	out := tableHead[V]{lin: lin, n: len(es), live: h.live}
+	var shift uint
+	out.keys, shift = build(keys)
+	out.shift = uint32(shift)
+	out.vals, _ = build(vals)
+	return out
+}
