@@ -56,11 +56,7 @@ func (sel *selection[S, T]) offer(state *S) {
 	if sel.broken {
 		return
 	}
-	v, err := sel.apply(state)
-	var changed bool
-	if err == nil {
-		changed, err = differ(v, sel.last)
-	}
+	v, changed, err := sel.step(state)
 	switch {
 	case err != nil:
 		sel.broken = true
@@ -69,6 +65,24 @@ func (sel *selection[S, T]) offer(state *S) {
 		sel.last = v
 		sel.in.push(rxgo.Of(v))
 	}
+}
+
+// step is apply and differ in one call, under one recover: offer runs at
+// every commit.
+func (sel *selection[S, T]) step(state *S) (v T, changed bool, err error) {
+	applied := false
+	defer func() {
+		if r := recover(); r != nil {
+			if !applied {
+				err = fmt.Errorf("store: Select's function panicked: %v", r)
+			} else {
+				err = fmt.Errorf("store: Select cannot compare its values: %v", r)
+			}
+		}
+	}()
+	v = sel.f(*state)
+	applied = true
+	return v, v != sel.last, nil
 }
 
 func (sel *selection[S, T]) apply(state *S) (v T, err error) {

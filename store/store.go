@@ -370,10 +370,15 @@ func (s *Store[S]) commit(a actions.Action, prev, next S, always bool) {
 	if !hub && len(s.selects) == 0 {
 		return // nobody watches the state: no comparison
 	}
-	if always || s.same == nil || !s.same(prev, next) {
-		if hub {
-			publish(s.stateHub, rxgo.Item{V: s.state.boxed()})
-		}
+	// Only the state stream needs the comparison: a selection compares
+	// its own values, and its function gives the same value for the same
+	// state. Without the stream, the comparison of two states (a few
+	// hundred bytes) would cost more than the selections it spares.
+	changed := always || s.same == nil || (hub && !s.same(prev, next))
+	if hub && changed {
+		publish(s.stateHub, rxgo.Item{V: s.state.boxed()})
+	}
+	if changed || !hub {
 		for _, sel := range s.selects {
 			sel.offer(s.state.latestRef()) // next, without making it escape
 		}
