@@ -203,23 +203,23 @@ func (p *Pool) send(ctx context.Context, req actions.SendPayload) (Receipt, erro
 	}
 }
 
-// ended reports whether send id has ended and how: its record as it
-// ended, or nil when the state lost it (a state from elsewhere); while
-// it has not ended, its record in flight. The
+// ended reports whether send id has ended and how: its end, or nil when
+// the state lost it (a state from elsewhere); while it has not ended, its
+// record in flight (as an End whose Outcome is Pending). The
 // state is read first: a send that the commit hook has not handed to w
 // yet is the state's Ended, or still in Sends; one that a later send's
 // end has pushed out of Ended was handed to w before that later end was
 // committed.
-func (p *Pool) ended(id string, w *waiter) (*reducers.Send, bool) {
+func (p *Pool) ended(id string, w *waiter) (*reducers.End, bool) {
 	st := p.st.pool()
-	if sd := w.end.Load(); sd != nil {
-		return sd, true
+	if e := w.end.Load(); e != nil {
+		return e, true
 	}
 	if st.Ended != nil && st.Ended.ID == id {
 		return st.Ended, true
 	}
 	if sd, ok := st.Sends.Get(id); ok {
-		return sd, sd.Outcome.Done()
+		return &reducers.End{Send: sd, Outcome: sd.Outcome, Error: sd.Error, Node: sd.Node}, sd.Outcome.Done()
 	}
 	return nil, true
 }
@@ -245,7 +245,7 @@ func (p *Pool) collect(id string) {
 	}
 }
 
-func result(ctx context.Context, sd *reducers.Send) (Receipt, error) {
+func result(ctx context.Context, sd *reducers.End) (Receipt, error) {
 	if sd.Outcome == actions.Delivered {
 		return Receipt{ID: sd.ID, Bot: sd.Bot, Node: sd.Node, Attempts: sd.Attempt}, nil
 	}
@@ -266,7 +266,7 @@ type doorbell struct {
 // waiter is one Say's: end is its send's record as the send ended, set
 // by the commit hook, which then rings ch.
 type waiter struct {
-	end atomic.Pointer[reducers.Send]
+	end atomic.Pointer[reducers.End]
 	ch  chan struct{}
 }
 
@@ -306,7 +306,7 @@ func (d *doorbell) remove(id string, w *waiter) {
 const maxSpareBells = 1024
 
 // ring hands the Say of send id its send's end and wakes it.
-func (d *doorbell) ring(id string, end *reducers.Send) {
+func (d *doorbell) ring(id string, end *reducers.End) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if w := d.waiters[id]; w != nil {

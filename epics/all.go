@@ -58,7 +58,7 @@ func sendReads(typ string) bool {
 func botOf(s *reducers.Pool, a actions.Action, bot string) *reducers.Bot {
 	if p, ok := a.Payload.(actions.SendResultPayload); ok {
 		if e := s.Ended; e != nil && e.ID == p.ID && e.Bot == bot {
-			if b, ok := s.SendBot(e); ok {
+			if b, ok := s.SendBot(e.Send); ok {
 				return b
 			}
 		}

@@ -127,6 +127,19 @@ type Send struct {
 	Node     string          `json:"node,omitempty"`  // the process of the last attempt, in a cluster
 }
 
+// End is how a send collected as it ended (Pool.Ended) ended: Outcome,
+// Error and Node, the process of its last attempt, beside the send's
+// record as its last attempt was made (Send). The record is the one the
+// state held while the attempt was under way, shared, not copied: read
+// the end's Outcome, Error and Node from End, not from End.Send. In JSON
+// an End is the send's record with its end in place.
+type End struct {
+	*Send
+	Outcome actions.Outcome `json:"outcome"`
+	Error   string          `json:"error,omitempty"`
+	Node    string          `json:"node,omitempty"`
+}
+
 // Pool is the state of a pool of bots: everything the pool knows.
 type Pool struct {
 	// Bots holds every bot, in the order they were added.
@@ -171,7 +184,7 @@ type Pool struct {
 	// Ended is the last send that ended as it was collected
 	// (actions.SendPayload.Collect), with how it ended: its caller reads
 	// the outcome from the state that ended it.
-	Ended *Send `json:"ended,omitempty"`
+	Ended *End `json:"ended,omitempty"`
 	// Queue holds the sends that wait for a bot, in order.
 	Queue Table[bool] `json:"queue"`
 	// Seen and SeenOld remember inbound message IDs, each with the Seq of

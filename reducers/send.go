@@ -158,16 +158,21 @@ func (s *Pool) end(sd *Send, o actions.Outcome, detail string) {
 }
 
 // endAt is end for a send whose position in s.Sends is at (-1 for none).
+// sd is the reducer's own record, which it changes, unless it is
+// collected as it ends (Collect): then it is only read, and may be the
+// record the state holds.
 func (s *Pool) endAt(sd *Send, at int, o actions.Outcome, detail string) {
-	sd.Outcome, sd.Error, sd.Waiting, sd.RoutedBy = o, detail, false, 0
 	s.Queue = s.Queue.Delete(sd.ID)
 	if o == actions.Delivered {
 		s.Delivered++
 	}
-	switch {
-	case sd.Collect:
+	if sd.Collect {
 		s.Sends = s.Sends.deleteAt(sd.ID, at)
-		s.Ended = withoutBytes(sd)
+		s.Ended = &End{Send: withoutBytes(sd), Outcome: o, Error: detail, Node: sd.Node}
+		return
+	}
+	sd.Outcome, sd.Error, sd.Waiting, sd.RoutedBy = o, detail, false, 0
+	switch {
 	case sd.Orphan:
 		s.Sends = s.Sends.deleteAt(sd.ID, at)
 	case at >= 0:
@@ -233,6 +238,11 @@ func (c *Config) result(s *Pool, p actions.SendResultPayload, t time.Time, seq u
 	}
 	if at < 0 || old.Outcome.Done() || old.Attempt != p.Attempt || old.Bot != p.Bot {
 		return // not this send's current attempt
+	}
+	if p.Outcome == actions.Delivered && old.Collect && old.Node == p.Node {
+		// Its end is a record of its own, beside the send's: no copy.
+		s.endAt(old, at, actions.Delivered, "")
+		return
 	}
 	sd := newSend(*old)
 	sd.Node = p.Node
