@@ -138,12 +138,13 @@ type SendResultPayload struct {
 	Bot     string  `json:"bot"`
 	Attempt int     `json:"attempt"`
 	Outcome Outcome `json:"outcome"` // Delivered, NotSent, Unknown or Permanent
-	Error   string  `json:"error,omitempty"`
 	// CallerGone: the attempt was cut short for its caller, so its
 	// failure is not the bot's. The pool's send epic never sets it (an
 	// attempt runs to the puppet's answer or the send timeout); an
-	// application's own effect runner may.
-	CallerGone bool `json:"callerGone,omitempty"`
+	// application's own effect runner may. (Beside Outcome: the payload
+	// is boxed for every attempt, in 80 bytes rather than 96.)
+	CallerGone bool   `json:"callerGone,omitempty"`
+	Error      string `json:"error,omitempty"`
 	// Node is the process that made the attempt, in a cluster (package
 	// cluster); empty in a pool of one process.
 	Node string `json:"node,omitempty"`
