@@ -26,10 +26,15 @@ type entry[V any] struct {
 // small reports whether h is a small table's head.
 func (h *tableHead[V]) small() bool { return h.lin == nil }
 
-// entries returns a small head's slots.
-func (h *tableHead[V]) entries() []entry[V] { return unsafe.Slice(h.sm, h.n) }
+// entries returns a small head's slots, which follow the head in its
+// block (every block below puts them at the same offset).
+func (h *tableHead[V]) entries() []entry[V] {
+	first := unsafe.Add(unsafe.Pointer(h), unsafe.Offsetof(small1[V]{}.e))
+	return unsafe.Slice((*entry[V])(first), h.n)
+}
 
-// The blocks a small version is allocated in, by capacity.
+// The blocks a small version is allocated in, by capacity: the head, then
+// the slots.
 type (
 	small1[V any] struct {
 		h tableHead[V]
@@ -69,7 +74,7 @@ func newSmall[V any](es []entry[V], live int) Table[V] {
 		h, e = &m.h, m.e[:]
 	}
 	copy(e, es)
-	h.sm, h.n, h.live = &e[0], len(es), int32(live)
+	h.n, h.live = len(es), int32(live)
 	return Table[V]{h}
 }
 

@@ -64,8 +64,7 @@ type tableHead[V any] struct {
 	vals  *node[V]      // slot → value; same shape as keys
 	n     int           // slots, holes included
 	shift uint32        // of both roots; see trie.go
-	live  int32         // keys
-	sm    *entry[V]     // a small table's first slot; nil for a big one (see small.go)
+	live  int32         // keys; 32 bits, so that a head is 48 bytes, not 56
 }
 
 // lineage is what the versions derived one from the other share.
