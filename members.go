@@ -15,6 +15,7 @@ import (
 // member is one bot's puppet: a resource the pool holds, not state.
 type member struct {
 	p    puppet.Puppet // guarded and tracked: what everyone calls
+	name string        // its bot's, as the pool's members index finds it
 	raw  puppet.Puppet // guarded only: Remove and Stop stop and close it
 	done chan struct{} // closed to stop the pump
 
@@ -40,14 +41,23 @@ func newMember(pup puppet.Puppet) *member {
 	return m
 }
 
+// puppet is epics.Deps.Puppet: it takes no lock (memberIndex).
 func (p *Pool) puppet(bot string) (puppet.Puppet, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	m, ok := p.bots[bot]
-	if !ok {
-		return nil, false
+	if m := p.index.get(bot); m != nil {
+		return m.p, true
 	}
-	return m.p, true
+	return nil, false
+}
+
+// dropLocked takes the bot named name out of the pool's members and
+// returns its member. The caller holds p.mu.
+func (p *Pool) dropLocked(name string) (*member, bool) {
+	m, ok := p.bots[name]
+	if ok {
+		delete(p.bots, name)
+		p.index.drop(name)
+	}
+	return m, ok
 }
 
 func (p *Pool) membersLocked() map[string]*member { return maps.Clone(p.bots) }
@@ -84,7 +94,7 @@ func (p *Pool) Add(ctx context.Context, pup puppet.Puppet) error {
 	err = p.st.dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: name, Puppet: kindOf(name), NoMedia: puppet.CannotSend(pup)}).WithSource("pool"))
 	if err != nil {
 		p.mu.Lock()
-		delete(p.bots, name)
+		p.dropLocked(name)
 		p.mu.Unlock()
 		p.roster.Unlock()
 		if errors.Is(err, store.ErrStopped) {
@@ -115,7 +125,9 @@ func (p *Pool) claim(name string, m *member) (started bool, err error) {
 	case p.bots[name] != nil:
 		return false, fmt.Errorf("%w: %q", ErrDuplicateBot, name)
 	}
+	m.name = name
 	p.bots[name] = m
+	p.index.put(m)
 	return p.state == starting || p.state == running, nil
 }
 
@@ -136,8 +148,7 @@ func (p *Pool) Remove(ctx context.Context, name string) error {
 	}
 	p.roster.Lock()
 	p.mu.Lock()
-	m, ok := p.bots[name]
-	delete(p.bots, name)
+	m, ok := p.dropLocked(name)
 	p.mu.Unlock()
 	if !ok {
 		p.roster.Unlock()

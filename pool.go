@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"slices"
 	"sync"
@@ -60,6 +61,7 @@ type Pool struct {
 	roster sync.Mutex // serializes Add and Remove: a puppet and its bot's record change together
 	mu     sync.Mutex
 	bots   map[string]*member
+	index  memberIndex // bots, for lookups without mu
 	state  lifeState
 	wg     sync.WaitGroup // pumps
 
@@ -138,6 +140,7 @@ func newPool(opts []Option) (*Pool, error) {
 		cfg:      cfg,
 		log:      cfg.log,
 		bots:     map[string]*member{},
+		index:    memberIndex{seed: maphash.MakeSeed()},
 		stopDone: make(chan struct{}),
 		inbox:    newInbox(cfg.msgBuffer),
 		events:   newEventHub(cfg.evBuffer),
@@ -366,6 +369,7 @@ func (p *Pool) shutdown(ctx context.Context) error {
 	p.state = stopped
 	bots := p.bots
 	p.bots = map[string]*member{}
+	p.index.reset()
 	cancel := p.cancel
 	p.mu.Unlock()
 	p.roster.Unlock()
