@@ -19,9 +19,17 @@ import (
 // once written, keeps its hash; dropping a member clears its pointer,
 // and the table is rebuilt, without the dropped ones, when its entries
 // are half used.
+//
+// A send attempt knows where its bot is in the state's tables
+// (reducers.Send.BotPosition), and the round robin walks them in order:
+// at keeps the members by those positions, as lookups learned them, so
+// that consecutive sends read consecutive entries. An entry is a hint,
+// used when its member has the name asked for; at is changed under
+// Pool.mu only, and drop clears a member's entries there.
 type memberIndex struct {
 	tab  atomic.Pointer[memberTable]
 	seed maphash.Seed
+	at   atomic.Pointer[[]atomic.Pointer[member]]
 }
 
 type memberTable struct {
@@ -58,6 +66,46 @@ func (x *memberIndex) get(name string) *member {
 	}
 }
 
+// getAt returns the member at position pos of at when it is named
+// name, or nil.
+func (x *memberIndex) getAt(name string, pos int) *member {
+	if at := x.at.Load(); at != nil && uint(pos) < uint(len(*at)) {
+		if m := (*at)[pos].Load(); m != nil && m.name == name {
+			return m
+		}
+	}
+	return nil
+}
+
+// learn puts m at position pos of at, if m is still the member of its
+// name. Pool.mu is held. The table grows to twice the members at most.
+func (x *memberIndex) learn(pos int, m *member) {
+	if x.get(m.name) != m {
+		return // dropped since
+	}
+	at := x.at.Load()
+	n := 0
+	if at != nil {
+		n = len(*at)
+	}
+	if pos >= n {
+		live := 0
+		if t := x.tab.Load(); t != nil {
+			live = t.live
+		}
+		if pos >= 2*live+64 {
+			return // not a position of the state's tables
+		}
+		g := make([]atomic.Pointer[member], max(2*n, pos+1, 64))
+		for i := range n {
+			g[i].Store((*at)[i].Load())
+		}
+		at = &g
+		x.at.Store(at)
+	}
+	(*at)[pos].Store(m)
+}
+
 // put adds m, whose name the index does not have. Pool.mu is held.
 func (x *memberIndex) put(m *member) {
 	t := x.tab.Load()
@@ -83,14 +131,27 @@ func (x *memberIndex) drop(name string) {
 			if m := e.m.Load(); m != nil && m.name == name {
 				e.m.Store(nil)
 				t.live--
+				x.unlearn(m)
 				return
 			}
 		}
 	}
 }
 
+// unlearn clears the entries of at that hold m. Pool.mu is held.
+func (x *memberIndex) unlearn(m *member) {
+	if at := x.at.Load(); at != nil {
+		for i := range *at {
+			(*at)[i].CompareAndSwap(m, nil)
+		}
+	}
+}
+
 // reset forgets every member. Pool.mu is held.
-func (x *memberIndex) reset() { x.tab.Store(nil) }
+func (x *memberIndex) reset() {
+	x.tab.Store(nil)
+	x.at.Store(nil)
+}
 
 // rebuild publishes a table of the members of t (nil: none) with room
 // for as many again, at least 16 entries and at most half used.

@@ -78,3 +78,35 @@ func TestMemberIndexReadsWhileWritten(t *testing.T) {
 	wg.Wait()
 	assert.Zero(t, misses, "a member that stays is always found")
 }
+
+// TestMemberIndexLearnsPositions: a member learned at a position is
+// found there by its name only, and not once dropped; a learn after the
+// drop, or at a position far past the members, is ignored.
+func TestMemberIndexLearnsPositions(t *testing.T) {
+	x := memberIndex{seed: maphash.MakeSeed()}
+	a, b := &member{name: "a"}, &member{name: "b"}
+	x.put(a)
+	x.put(b)
+	assert.Nil(t, x.getAt("a", 0), "nothing learned yet")
+	x.learn(0, a)
+	x.learn(50, b)
+	x.learn(1000, b)
+	assert.Same(t, a, x.getAt("a", 0))
+	assert.Same(t, b, x.getAt("b", 50))
+	assert.Nil(t, x.getAt("b", 0), "a hint is checked by name")
+	assert.Nil(t, x.getAt("a", -1))
+	assert.Nil(t, x.getAt("b", 1000), "past twice the members: not learned")
+	x.learn(7, a)
+	assert.Same(t, a, x.getAt("a", 7), "a member may be at two positions")
+	x.drop("a")
+	assert.Nil(t, x.getAt("a", 0))
+	assert.Nil(t, x.getAt("a", 7))
+	x.learn(0, a)
+	assert.Nil(t, x.getAt("a", 0), "a dropped member is not learned")
+	a2 := &member{name: "a"}
+	x.put(a2)
+	x.learn(0, a2)
+	assert.Same(t, a2, x.getAt("a", 0))
+	x.reset()
+	assert.Nil(t, x.getAt("b", 50))
+}

@@ -49,6 +49,25 @@ func (p *Pool) puppet(bot string) (puppet.Puppet, bool) {
 	return nil, false
 }
 
+// puppetAt is epics.Deps.PuppetAt: pos is where the state has the bot.
+// It takes no lock when the index has learned the bot there; else it
+// finds the bot by name and learns it there.
+func (p *Pool) puppetAt(bot string, pos int) (puppet.Puppet, bool) {
+	if m := p.index.getAt(bot, pos); m != nil {
+		return m.p, true
+	}
+	m := p.index.get(bot)
+	if m == nil {
+		return nil, false
+	}
+	if pos >= 0 {
+		p.mu.Lock()
+		p.index.learn(pos, m)
+		p.mu.Unlock()
+	}
+	return m.p, true
+}
+
 // dropLocked takes the bot named name out of the pool's members and
 // returns its member. The caller holds p.mu.
 func (p *Pool) dropLocked(name string) (*member, bool) {

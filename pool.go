@@ -160,7 +160,7 @@ func newPool(opts []Option) (*Pool, error) {
 // storeOptions are the pool's epics and its doorbell, for a store whose
 // state holds the pool where get says.
 func storeOptions[S any](p *Pool, get func(S) reducers.Pool) []store.Option[S] {
-	deps := epics.Deps{Puppet: p.puppet, Deliver: p.deliver, Log: p.log}
+	deps := epics.Deps{Puppet: p.puppet, PuppetAt: p.puppetAt, Deliver: p.deliver, Log: p.log}
 	if p.cl != nil {
 		deps.Forward = p.cl.fw
 	}
