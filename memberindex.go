@@ -13,14 +13,13 @@ import (
 //
 // It is an open-addressing table whose entries are a hash and a member
 // pointer, 16 bytes: the member holds its name, and a lookup reads the
-// entry, then the member it needs anyway. (A map reads its group's
-// control word, then its key and value: in a pool of thousands of bots,
-// whose sends each go to another bot, each is a cache miss.) An entry,
-// once written, keeps its hash; dropping a member clears its pointer,
-// and the table is rebuilt, without the dropped ones, when its entries
-// are half used.
+// entry, then the member it needs anyway. An entry, once written, keeps
+// its hash; dropping a member clears its pointer, and the table is
+// rebuilt, without the dropped ones, when its entries are half used.
 //
-// A send attempt knows where its bot is in the state's tables
+// In a pool of thousands of bots, whose sends each go to another bot,
+// any table keyed by name costs a cache miss a lookup (a map as well).
+// But a send attempt knows where its bot is in the state's tables
 // (reducers.Send.BotPosition), and the round robin walks them in order:
 // at keeps the members by those positions, as lookups learned them, so
 // that consecutive sends read consecutive entries. An entry is a hint,
@@ -78,7 +77,7 @@ func (x *memberIndex) getAt(name string, pos int) *member {
 }
 
 // learn puts m at position pos of at, if m is still the member of its
-// name. Pool.mu is held. The table grows to twice the members at most.
+// name. Pool.mu is held. at grows to twice the members, and 64, at most.
 func (x *memberIndex) learn(pos int, m *member) {
 	if x.get(m.name) != m {
 		return // dropped since
@@ -93,10 +92,11 @@ func (x *memberIndex) learn(pos int, m *member) {
 		if t := x.tab.Load(); t != nil {
 			live = t.live
 		}
-		if pos >= 2*live+64 {
+		limit := 2*live + 64
+		if pos >= limit {
 			return // not a position of the state's tables
 		}
-		g := make([]atomic.Pointer[member], max(2*n, pos+1, 64))
+		g := make([]atomic.Pointer[member], min(max(2*n, pos+1, 64), limit))
 		for i := range n {
 			g[i].Store((*at)[i].Load())
 		}
