@@ -211,8 +211,7 @@ func (p *Pool) attach(ctx context.Context, pup puppet.Puppet) error {
 func (p *Pool) detach(ctx context.Context, name string) error {
 	p.roster.Lock()
 	p.mu.Lock()
-	m, ok := p.bots[name]
-	delete(p.bots, name)
+	m, ok := p.dropLocked(name)
 	p.mu.Unlock()
 	p.roster.Unlock()
 	if !ok {

@@ -3,7 +3,5 @@ package hawechaty
 // Bells returns how many Says wait on the pool's doorbell and how many
 // spare waiters it keeps.
 func Bells(p *Pool) (waiting, spare int) {
-	p.bell.mu.Lock()
-	defer p.bell.mu.Unlock()
-	return len(p.bell.waiters), len(p.bell.spare)
+	return p.bell.count()
 }

@@ -15,6 +15,7 @@ import (
 // member is one bot's puppet: a resource the pool holds, not state.
 type member struct {
 	p    puppet.Puppet // guarded and tracked: what everyone calls
+	name string        // its bot's, as the pool's members index finds it
 	raw  puppet.Puppet // guarded only: Remove and Stop stop and close it
 	done chan struct{} // closed to stop the pump
 
@@ -40,14 +41,42 @@ func newMember(pup puppet.Puppet) *member {
 	return m
 }
 
+// puppet is epics.Deps.Puppet: it takes no lock (memberIndex).
 func (p *Pool) puppet(bot string) (puppet.Puppet, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	m, ok := p.bots[bot]
-	if !ok {
+	if m := p.index.get(bot); m != nil {
+		return m.p, true
+	}
+	return nil, false
+}
+
+// puppetAt is epics.Deps.PuppetAt: pos is where the state has the bot.
+// It takes no lock when the index has learned the bot there; else it
+// finds the bot by name and learns it there.
+func (p *Pool) puppetAt(bot string, pos int) (puppet.Puppet, bool) {
+	if m := p.index.getAt(bot, pos); m != nil {
+		return m.p, true
+	}
+	m := p.index.get(bot)
+	if m == nil {
 		return nil, false
 	}
+	if pos >= 0 {
+		p.mu.Lock()
+		p.index.learn(pos, m)
+		p.mu.Unlock()
+	}
 	return m.p, true
+}
+
+// dropLocked takes the bot named name out of the pool's members and
+// returns its member. The caller holds p.mu.
+func (p *Pool) dropLocked(name string) (*member, bool) {
+	m, ok := p.bots[name]
+	if ok {
+		delete(p.bots, name)
+		p.index.drop(name)
+	}
+	return m, ok
 }
 
 func (p *Pool) membersLocked() map[string]*member { return maps.Clone(p.bots) }
@@ -84,7 +113,7 @@ func (p *Pool) Add(ctx context.Context, pup puppet.Puppet) error {
 	err = p.st.dispatch(actions.BotAdded.New(actions.BotAddedPayload{Bot: name, Puppet: kindOf(name), NoMedia: puppet.CannotSend(pup)}).WithSource("pool"))
 	if err != nil {
 		p.mu.Lock()
-		delete(p.bots, name)
+		p.dropLocked(name)
 		p.mu.Unlock()
 		p.roster.Unlock()
 		if errors.Is(err, store.ErrStopped) {
@@ -115,7 +144,9 @@ func (p *Pool) claim(name string, m *member) (started bool, err error) {
 	case p.bots[name] != nil:
 		return false, fmt.Errorf("%w: %q", ErrDuplicateBot, name)
 	}
+	m.name = name
 	p.bots[name] = m
+	p.index.put(m)
 	return p.state == starting || p.state == running, nil
 }
 
@@ -136,8 +167,7 @@ func (p *Pool) Remove(ctx context.Context, name string) error {
 	}
 	p.roster.Lock()
 	p.mu.Lock()
-	m, ok := p.bots[name]
-	delete(p.bots, name)
+	m, ok := p.dropLocked(name)
 	p.mu.Unlock()
 	if !ok {
 		p.roster.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"slices"
 	"sync"
@@ -60,6 +61,7 @@ type Pool struct {
 	roster sync.Mutex // serializes Add and Remove: a puppet and its bot's record change together
 	mu     sync.Mutex
 	bots   map[string]*member
+	index  memberIndex // bots, for lookups without mu
 	state  lifeState
 	wg     sync.WaitGroup // pumps
 
@@ -138,6 +140,7 @@ func newPool(opts []Option) (*Pool, error) {
 		cfg:      cfg,
 		log:      cfg.log,
 		bots:     map[string]*member{},
+		index:    memberIndex{seed: maphash.MakeSeed()},
 		stopDone: make(chan struct{}),
 		inbox:    newInbox(cfg.msgBuffer),
 		events:   newEventHub(cfg.evBuffer),
@@ -157,7 +160,7 @@ func newPool(opts []Option) (*Pool, error) {
 // storeOptions are the pool's epics and its doorbell, for a store whose
 // state holds the pool where get says.
 func storeOptions[S any](p *Pool, get func(S) reducers.Pool) []store.Option[S] {
-	deps := epics.Deps{Puppet: p.puppet, Deliver: p.deliver, Log: p.log}
+	deps := epics.Deps{Puppet: p.puppet, PuppetAt: p.puppetAt, Deliver: p.deliver, Log: p.log}
 	if p.cl != nil {
 		deps.Forward = p.cl.fw
 	}
@@ -366,6 +369,7 @@ func (p *Pool) shutdown(ctx context.Context) error {
 	p.state = stopped
 	bots := p.bots
 	p.bots = map[string]*member{}
+	p.index.reset()
 	cancel := p.cancel
 	p.mu.Unlock()
 	p.roster.Unlock()

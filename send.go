@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hawechaty/hawechaty/actions"
@@ -139,15 +137,16 @@ func (p *Pool) send(ctx context.Context, req actions.SendPayload) (Receipt, erro
 		return Receipt{}, fmt.Errorf("%w: Say before Start has started the pool", ErrNotStarted)
 	}
 	var buf [24]byte
-	id := string(strconv.AppendUint(append(buf[:0], "say-"...), p.sendSeq.Add(1), 10)) // one allocation
+	seq := p.sendSeq.Add(1)
+	id := string(strconv.AppendUint(append(buf[:0], "say-"...), seq, 10)) // one allocation
 	if err := ctx.Err(); err != nil {
 		return Receipt{}, &SendError{ID: id, To: to, Outcome: actions.Canceled, Detail: "the caller's context had ended", cause: err}
 	}
 	req.ID, req.Collect = id, true
 	// The waiter is there before the request: the hook hands it the
 	// send's end, whichever goroutine's action ends it.
-	w := p.bell.add(id)
-	defer p.bell.remove(id, w)
+	w := p.bell.add(id, seq)
+	defer p.bell.remove(id, seq, w)
 	if err := p.st.dispatch(actions.SendRequested.New(req).WithSource("pool")); err != nil {
 		if errors.Is(err, store.ErrStopped) {
 			return Receipt{}, ErrStopped
@@ -250,83 +249,6 @@ func result(ctx context.Context, sd *reducers.End) (Receipt, error) {
 		return Receipt{ID: sd.ID, Bot: sd.Bot, Node: sd.Node, Attempts: sd.Attempt}, nil
 	}
 	return Receipt{}, &SendError{ID: sd.ID, To: sd.To, Bot: sd.Bot, Node: sd.Node, Attempts: sd.Attempt, Outcome: sd.Outcome, Detail: sd.Error, cause: ctx.Err()}
-}
-
-// doorbell hands each waiting Say the end of its send, and wakes it then
-// (and after a Replace, which may have lost the send). Its waiters are reused from Say
-// to Say: waiting allocates nothing. (They are the doorbell's own, not a
-// process-wide sync.Pool's: a channel made in one synctest bubble must
-// not be used in another.)
-type doorbell struct {
-	mu      sync.Mutex
-	waiters map[string]*waiter
-	spare   []*waiter // waiters not in use, empty
-}
-
-// waiter is one Say's: end is its send's record as the send ended, set
-// by the commit hook, which then rings ch.
-type waiter struct {
-	end atomic.Pointer[reducers.End]
-	ch  chan struct{}
-}
-
-func (d *doorbell) add(id string) *waiter {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var w *waiter
-	if n := len(d.spare); n > 0 {
-		w = d.spare[n-1]
-		d.spare = d.spare[:n-1]
-	} else {
-		w = &waiter{ch: make(chan struct{}, 1)}
-	}
-	d.waiters[id] = w
-	return w
-}
-
-// remove forgets id's waiter and keeps it for another Say. The hook and
-// ring reach a waiter only under d.mu, so none does once it is out of
-// the map.
-func (d *doorbell) remove(id string, w *waiter) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	delete(d.waiters, id)
-	w.end.Store(nil)
-	select {
-	case <-w.ch:
-	default:
-	}
-	if len(d.spare) < maxSpareBells {
-		d.spare = append(d.spare, w)
-	}
-}
-
-// maxSpareBells bounds the waiters a doorbell keeps: as many as Says that
-// waited at once, up to this.
-const maxSpareBells = 1024
-
-// ring hands the Say of send id its send's end and wakes it.
-func (d *doorbell) ring(id string, end *reducers.End) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if w := d.waiters[id]; w != nil {
-		w.end.Store(end)
-		select {
-		case w.ch <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (d *doorbell) ringAll() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, w := range d.waiters {
-		select {
-		case w.ch <- struct{}{}:
-		default:
-		}
-	}
 }
 
 // doorbellHook is the store's commit hook that rings: it sees every

@@ -26,6 +26,12 @@ const DefaultHeartbeatContact = reducers.DefaultHeartbeatContact
 type Deps struct {
 	// Puppet returns the puppet of a bot.
 	Puppet func(bot string) (puppet.Puppet, bool)
+	// PuppetAt, when set, is what a send attempt calls instead of
+	// Puppet: it also gets where the bot is in the state's Bots
+	// (reducers.Send.BotPosition), a hint that spares a lookup kept by
+	// position a search by name. It must return what Puppet returns for
+	// bot, whatever the hint: a hint is checked, never trusted.
+	PuppetAt func(bot string, pos int) (puppet.Puppet, bool)
 	// Deliver hands a message the reducer accepted to the application. It
 	// must not block. Nil: accepted messages are only announced with
 	// actions.MessageAccepted.

@@ -127,7 +127,7 @@ type sender struct {
 // the state, which nobody changes.
 func (snd *sender) attempt(sd *reducers.Send) func(context.Context, func(...actions.Action)) {
 	return func(ctx context.Context, done func(...actions.Action)) {
-		pup, ok := snd.puppet(sd.Bot)
+		pup, ok := snd.puppet(sd)
 		var err error
 		if ok {
 			// One timer bounds the attempt: it reports, which ends the
@@ -157,7 +157,7 @@ type textAttempt struct {
 }
 
 func (t *textAttempt) Try() (actions.Action, bool) {
-	pup, ok := t.snd.puppet(t.sd.Bot)
+	pup, ok := t.snd.puppet(t.sd)
 	if !ok {
 		return actions.Action{}, false
 	}
@@ -176,12 +176,15 @@ func (t *textAttempt) Run(ctx context.Context, done func(...actions.Action)) {
 	t.snd.attempt(t.sd)(ctx, done)
 }
 
-// puppet is the bot's puppet; none without Deps.Puppet.
-func (snd *sender) puppet(bot string) (puppet.Puppet, bool) {
+// puppet is the puppet of sd's bot; none without Deps.Puppet.
+func (snd *sender) puppet(sd *reducers.Send) (puppet.Puppet, bool) {
+	if snd.deps.PuppetAt != nil {
+		return snd.deps.PuppetAt(sd.Bot, sd.BotPosition())
+	}
 	if snd.deps.Puppet == nil {
 		return nil, false
 	}
-	return snd.deps.Puppet(bot)
+	return snd.deps.Puppet(sd.Bot)
 }
 
 // result is the send/RESULT of sd's current attempt.
