@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"slices"
 	"sync"
@@ -140,7 +139,6 @@ func newPool(opts []Option) (*Pool, error) {
 		cfg:      cfg,
 		log:      cfg.log,
 		bots:     map[string]*member{},
-		index:    memberIndex{seed: maphash.MakeSeed()},
 		stopDone: make(chan struct{}),
 		inbox:    newInbox(cfg.msgBuffer),
 		events:   newEventHub(cfg.evBuffer),
