@@ -252,10 +252,17 @@ func (c *Config) reduce(s Pool, a actions.Action) Pool {
 		}
 		s.Selves = selvesMove(s.Selves, b.Self, "")
 		s.Deadlines = s.Deadlines.Move(p.Bot, b.Due, time.Time{})
+		resume := s.resumesAt(p.Bot)
+		slots := s.Avail.Slots()
 		s.Bots = s.Bots.Delete(p.Bot)
 		s.Avail = s.Avail.Delete(p.Bot)
 		s.Rooms = roomsWithout(s.Rooms, p.Bot)
 		s = s.forgetBot(p.Bot)
+		if s.Avail.Slots() != slots {
+			// Compacted: the positions moved, and round robin resumes
+			// where it would have, at the same bot.
+			s.Cursor = max(s.Avail.Position(resume), 0)
+		}
 		if s.Cursor > s.Avail.Slots() {
 			s.Cursor = 0
 		}
@@ -445,6 +452,17 @@ func (c *Config) reduce(s Pool, a actions.Action) Pool {
 		}
 	}
 	return s
+}
+
+// resumesAt returns the bot at or after the round robin's cursor, other
+// than bot, where round robin resumes; "" when none is, and it wraps.
+func (s Pool) resumesAt(bot string) string {
+	for i := s.Cursor; i < s.Avail.Slots(); i++ {
+		if id, _, ok := s.Avail.At(i); ok && id != bot {
+			return id
+		}
+	}
+	return ""
 }
 
 // update replaces bot id's record with a changed copy and keeps Avail,

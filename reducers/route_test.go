@@ -328,3 +328,30 @@ func TestFingerprintKey(t *testing.T) {
 	assert.Empty(t, reducers.Fingerprint(m("a", "carol", "r", ""), ""))
 	assert.Empty(t, reducers.Fingerprint(m("", "carol", "r", "hi"), ""))
 }
+
+// TestRoundRobinResumesAfterCompaction: removing bots compacts the tables
+// once few bots are left (positions move), and round robin resumes at the
+// bot it would have chosen, every bot in turn.
+func TestRoundRobinResumesAfterCompaction(t *testing.T) {
+	w := newWorld(t, exact())
+	var ids []string
+	for i := range 12 {
+		ids = append(ids, fmt.Sprint("b", i))
+	}
+	upBots(w, ids...)
+	for i := range 7 {
+		assert.Equal(t, ids[i], w.deliver(fmt.Sprint("s", i), "zed"))
+	}
+	// b7 is next. Removing b0-b5 and b8 leaves 5 bots in 12 slots: the
+	// tables are compacted on the way.
+	slots := w.s.Avail.Slots()
+	for _, id := range []string{"b0", "b1", "b2", "b3", "b4", "b5", "b8"} {
+		w.do(removed(id))
+	}
+	require.Less(t, w.s.Avail.Slots(), slots, "compacted")
+	var got []string
+	for i := range 10 {
+		got = append(got, w.deliver(fmt.Sprint("t", i), "zed"))
+	}
+	assert.Equal(t, []string{"b7", "b9", "b10", "b11", "b6", "b7", "b9", "b10", "b11", "b6"}, got)
+}
