@@ -171,13 +171,8 @@ func compacted[V any](keys []string, vals []V, batch int32, reserve int) Table[V
 	for i, k := range keys {
 		lin.index.store(k, i)
 	}
-	nh := tableHead[V]{lin: lin, n: len(keys), live: int32(len(keys))}
-	var shift uint
-	nh.keys, shift = build(keys)
-	nh.shift = uint32(shift)
-	nh.vals, _ = build(vals)
 	h := lin.head()
-	*h = nh
+	*h = built(lin, keys, vals, int32(len(keys)))
 	return Table[V]{h}
 }
 
@@ -194,10 +189,5 @@ func (h *tableHead[V]) grown() tableHead[V] {
 			keys[i], vals[i] = e.key, e.val
 		}
 	}
-	out := tableHead[V]{lin: lin, n: len(es), live: h.live}
-	var shift uint
-	out.keys, shift = build(keys)
-	out.shift = uint32(shift)
-	out.vals, _ = build(vals)
-	return out
+	return built(lin, keys, vals, h.live)
 }

@@ -37,39 +37,18 @@ func FuzzTableSmallAndBig(f *testing.F) {
 	f.Add([]byte{0, 1, 0, 129, 0, 2, 0, 130, 0, 3, 1, 131, 0, 3})
 	f.Add([]byte{0, 1, 0, 2, 0, 3, 0, 129, 0, 1, 0, 130, 0, 131, 0, 2, 3, 5, 0, 200})
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		type version struct {
-			tb   reducers.Table[int]
-			want map[string]int
-		}
-		history := []version{{want: map[string]int{}}}
+		history := []tableVersion{{want: map[string]int{}}}
 		for i := 0; i+1 < len(ops); i += 2 {
-			from, op := ops[i], ops[i+1]
-			base := history[len(history)-1]
-			if from&1 == 1 {
-				base = history[int(from>>1)%len(history)]
-			}
+			op, base := ops[i+1], baseOf(history, ops[i])
 			key := fmt.Sprint(op % 12)
 			model := maps.Clone(base.want)
-			var tb reducers.Table[int]
-			switch op >> 6 {
-			case 0, 1:
-				tb = base.tb.Set(key, i)
-				model[key] = i
-			case 2:
-				tb = base.tb.Delete(key)
-				delete(model, key)
-			default:
-				tb = base.tb.Update(key, func(v int) int { return v + 1000 })
-				if v, ok := model[key]; ok {
-					model[key] = v + 1000
-				}
-			}
+			tb := fuzzChange(base.tb, model, op, key, i)
 			before, _ := walkAt(base.tb)
 			after, _ := walkAt(tb)
 			if b, a := without(before, key), without(after, key); !slices.Equal(b, a) {
 				t.Fatalf("step %d (%q): the other keys' order went from %v to %v", i, key, b, a)
 			}
-			history = append(history, version{tb: tb, want: model})
+			history = append(history, tableVersion{tb: tb, want: model})
 		}
 		for i, h := range history {
 			if got := contents(h.tb); !maps.Equal(got, h.want) {

@@ -277,12 +277,18 @@ func (h *tableHead[V]) rebuilt() tableHead[V] {
 		keys, vals = append(keys, k), append(vals, v)
 		return true
 	})
-	out := tableHead[V]{lin: lin, n: len(keys), live: h.live}
+	return built(lin, keys, vals, h.live)
+}
+
+// built returns version 0 of lin: its slots keys and vals (holes as
+// empty keys), live of them keys, in fresh tries.
+func built[V any](lin *lineage[V], keys []string, vals []V, live int32) tableHead[V] {
+	h := tableHead[V]{lin: lin, n: len(keys), live: live}
 	var shift uint
-	out.keys, shift = build(keys)
-	out.shift = uint32(shift)
-	out.vals, _ = build(vals)
-	return out
+	h.keys, shift = build(keys)
+	h.shift = uint32(shift)
+	h.vals, _ = build(vals)
+	return h
 }
 
 // compact returns big head h's keys and values but drop, without holes:

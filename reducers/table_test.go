@@ -189,51 +189,59 @@ func TestTableUpdatePanicLeavesTableUsable(t *testing.T) {
 // FuzzTableBranches derives each version from a version chosen by the
 // input, often not the newest (as a reducer does after time travel), and
 // checks that every version keeps exactly its own contents.
+// tableVersion is a version of a fuzzed table and what it must hold.
+type tableVersion struct {
+	tb   reducers.Table[int]
+	want map[string]int
+}
+
+// baseOf returns the version a fuzzed step changes: the newest, or, when
+// from's low bit is set, an older one (a branch).
+func baseOf(history []tableVersion, from byte) tableVersion {
+	if from&1 == 1 {
+		return history[int(from>>1)%len(history)]
+	}
+	return history[len(history)-1]
+}
+
+// fuzzChange makes the change op says (its top two bits: set, set,
+// delete, update) to key, setting i, on tb and on model (tb's contents,
+// changed in place; nil for none).
+func fuzzChange(tb reducers.Table[int], model map[string]int, op byte, key string, i int) reducers.Table[int] {
+	switch op >> 6 {
+	case 0, 1:
+		if model != nil {
+			model[key] = i
+		}
+		return tb.Set(key, i)
+	case 2:
+		delete(model, key)
+		return tb.Delete(key)
+	default:
+		if v, ok := model[key]; ok {
+			model[key] = v + 1000
+		}
+		return tb.Update(key, func(v int) int { return v + 1000 })
+	}
+}
+
 func FuzzTableBranches(f *testing.F) {
 	f.Add([]byte{0, 1, 0, 2, 0, 3, 1, 4, 3, 5, 0, 6})
 	f.Add([]byte{0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 200, 2, 70})
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		type version struct {
-			tb   reducers.Table[int]
-			want map[string]int
-		}
-		history := []version{{want: map[string]int{}}}
+		history := []tableVersion{{want: map[string]int{}}}
 		for i := 0; i+1 < len(ops); i += 2 {
-			from, op := ops[i], ops[i+1]
-			base := history[len(history)-1]
-			if from&1 == 1 {
-				base = history[int(from>>1)%len(history)]
-			}
+			op, base := ops[i+1], baseOf(history, ops[i])
 			model := maps.Clone(base.want)
 			key := fmt.Sprint(op % 50)
-			apply := func(tb reducers.Table[int]) reducers.Table[int] {
-				switch op >> 6 {
-				case 0, 1:
-					return tb.Set(key, i)
-				case 2:
-					return tb.Delete(key)
-				default:
-					return tb.Update(key, func(v int) int { return v + 1000 })
-				}
-			}
-			switch op >> 6 {
-			case 0, 1:
-				model[key] = i
-			case 2:
-				delete(model, key)
-			case 3:
-				if v, ok := model[key]; ok {
-					model[key] = v + 1000
-				}
-			}
-			tb := apply(base.tb)
+			tb := fuzzChange(base.tb, model, op, key, i)
 			// The same change to the same table, now a branch (base is no
 			// longer the newest of its lineage), gives the same table.
-			if again := apply(base.tb); !slices.Equal(again.Keys(), tb.Keys()) || again.Slots() != tb.Slots() {
+			if again := fuzzChange(base.tb, nil, op, key, i); !slices.Equal(again.Keys(), tb.Keys()) || again.Slots() != tb.Slots() {
 				t.Fatalf("step %d: the same change gave keys %v, then %v (slots %d, %d)",
 					i, tb.Keys(), again.Keys(), tb.Slots(), again.Slots())
 			}
-			history = append(history, version{tb: tb, want: model})
+			history = append(history, tableVersion{tb: tb, want: model})
 		}
 		for i, h := range history {
 			if got := contents(h.tb); !maps.Equal(got, h.want) {
