@@ -65,3 +65,35 @@ func BenchmarkTableGet(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTableChurn is the sends in flight: a key set and deleted again
+// (a send that comes and goes) beside others that stay. With up to 4
+// slots the table is small, one block copied on the set and on the
+// delete, nothing on the delete that leaves it empty; past that it is big
+// (version heads, a change recorded in the keys' node, a compaction
+// every few dozen keys).
+func BenchmarkTableChurn(b *testing.B) {
+	for _, stay := range []int{0, 2, 4, 40} {
+		b.Run(fmt.Sprintf("others=%d", stay), func(b *testing.B) {
+			var tb reducers.Table[*benchBot]
+			for i := range stay {
+				tb = tb.Set(fmt.Sprintf("keep-%d", i), &benchBot{})
+			}
+			keys := make([]string, 1024)
+			for i := range keys {
+				keys[i] = fmt.Sprintf("say-%d", i)
+			}
+			v := &benchBot{}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				k := keys[i%len(keys)]
+				tb = tb.Set(k, v).Delete(k)
+			}
+			if tb.Len() != stay {
+				b.Fatalf("%d keys left, want %d", tb.Len(), stay)
+			}
+		})
+	}
+}

@@ -335,23 +335,23 @@ func TestFingerprintKey(t *testing.T) {
 func TestRoundRobinResumesAfterCompaction(t *testing.T) {
 	w := newWorld(t, exact())
 	var ids []string
-	for i := range 12 {
+	for i := range 40 {
 		ids = append(ids, fmt.Sprint("b", i))
 	}
 	upBots(w, ids...)
 	for i := range 7 {
 		assert.Equal(t, ids[i], w.deliver(fmt.Sprint("s", i), "zed"))
 	}
-	// b7 is next. Removing b0-b5 and b8 leaves 5 bots in 12 slots: the
-	// tables are compacted on the way.
+	// b7 is next. Removing b0-b5 and b8-b34 leaves 7 bots in 40 slots:
+	// the tables are compacted on the way (past 32 holes).
 	slots := w.s.Avail.Slots()
-	for _, id := range []string{"b0", "b1", "b2", "b3", "b4", "b5", "b8"} {
+	for _, id := range append(ids[0:6:6], ids[8:35]...) {
 		w.do(removed(id))
 	}
 	require.Less(t, w.s.Avail.Slots(), slots, "compacted")
 	var got []string
-	for i := range 10 {
+	for i := range 9 {
 		got = append(got, w.deliver(fmt.Sprint("t", i), "zed"))
 	}
-	assert.Equal(t, []string{"b7", "b9", "b10", "b11", "b6", "b7", "b9", "b10", "b11", "b6"}, got)
+	assert.Equal(t, []string{"b7", "b35", "b36", "b37", "b38", "b39", "b6", "b7", "b35"}, got)
 }

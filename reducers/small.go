@@ -11,9 +11,10 @@ import "unsafe"
 // Table's positions: a deleted key leaves a hole, where it returns if it
 // is set again, until the table is compacted, which a small table is as
 // soon as it has more holes than keys. A key set into a full small table
-// makes it a big one; a big one compacted to smallMax keys or fewer
-// becomes small again.
-const smallMax = 8
+// makes it a big one (a full one with holes is compacted first); a big
+// one compacted to smallMax keys or fewer becomes small again. Holes at
+// the end of a small table go at once: that moves no key.
+const smallMax = 4
 
 // entry is one slot of a small table; gone marks a hole, which keeps the
 // deleted key so that the key returns to its place when set again.
@@ -46,10 +47,6 @@ type (
 	}
 	small4[V any] struct {
 		h tableHead[V]
-		e [4]entry[V]
-	}
-	small8[V any] struct {
-		h tableHead[V]
 		e [smallMax]entry[V]
 	}
 )
@@ -66,11 +63,8 @@ func newSmall[V any](es []entry[V], live int) Table[V] {
 	case n <= 2:
 		m := new(small2[V])
 		h, e = &m.h, m.e[:]
-	case n <= 4:
-		m := new(small4[V])
-		h, e = &m.h, m.e[:]
 	default:
-		m := new(small8[V])
+		m := new(small4[V])
 		h, e = &m.h, m.e[:]
 	}
 	copy(e, es)
@@ -122,29 +116,48 @@ func (t Table[V]) smallSet(key string, v V) (Table[V], bool) {
 	if t.h.n < smallMax {
 		return t.smallWith(t.h.n, entry[V]{key: key, val: v}, live+1), true
 	}
+	if live < smallMax {
+		// Full of holes: compacted, with the key last, it stays small.
+		var buf [smallMax]entry[V]
+		es := append(t.h.keysOnly(-1, buf[:0]), entry[V]{key: key, val: v})
+		return newSmall(es, live+1), true
+	}
 	return t, false
 }
 
+// keysOnly appends to es h's slots that hold a key, but slot skip.
+func (h *tableHead[V]) keysOnly(skip int, es []entry[V]) []entry[V] {
+	for j, e := range h.entries() {
+		if j != skip && !e.gone {
+			es = append(es, e)
+		}
+	}
+	return es
+}
+
 // smallDelete is deleteAt on a small table: the key's slot becomes a
-// hole, or, when that leaves more holes than keys, the table is
-// compacted (to the empty Table when no key is left).
+// hole; holes at the end go (no key moves), and when more holes than
+// keys are left, the table is compacted (to the empty Table when no key
+// is left).
 func (t Table[V]) smallDelete(i int) Table[V] {
 	h := t.h
 	live := int(h.live) - 1
+	es := h.entries()
 	if holes := h.n - live; holes > live {
-		var buf [smallMax]entry[V]
-		es := buf[:0]
-		for j, e := range h.entries() {
-			if j != i && !e.gone {
-				es = append(es, e)
-			}
-		}
-		if len(es) == 0 {
+		if live == 0 {
 			return Table[V]{}
 		}
-		return newSmall(es, live)
+		var buf [smallMax]entry[V]
+		return newSmall(h.keysOnly(i, buf[:0]), live)
 	}
-	return t.smallWith(i, entry[V]{key: h.entries()[i].key, gone: true}, live)
+	if i == len(es)-1 {
+		end := i
+		for end > 0 && es[end-1].gone {
+			end--
+		}
+		return newSmall(es[:end], live)
+	}
+	return t.smallWith(i, entry[V]{key: es[i].key, gone: true}, live)
 }
 
 // compacted returns a table of keys and vals (keys without holes, in

@@ -28,7 +28,7 @@ func without(keys []string, k string) []string {
 }
 
 // FuzzTableSmallAndBig changes tables of up to 12 keys, so that they turn
-// from small to big and back (a small table holds at most 8 slots), on
+// from small to big and back (a small table holds at most 4 slots), on
 // the newest version and on branches, against a map model. Every version
 // reads as its model whichever way it is read (Get, Has, Len, All, At,
 // Position), and a change keeps the order of the keys it does not touch.
@@ -118,11 +118,11 @@ func TestTableGrowsAndShrinks(t *testing.T) {
 		tb = tb.Set(fmt.Sprint(i), i)
 		want = append(want, fmt.Sprint(i))
 	}
-	for i := range 97 {
+	for i := range 98 {
 		tb = tb.Delete(fmt.Sprint(i))
 	}
-	assert.Equal(t, want[97:], tb.Keys())
-	assert.Equal(t, 3, tb.Slots(), "compacted")
-	allocs := testing.AllocsPerRun(100, func() { tb.Set("98", 1) })
+	assert.Equal(t, want[98:], tb.Keys())
+	assert.LessOrEqual(t, tb.Slots(), 4, "compacted")
+	allocs := testing.AllocsPerRun(100, func() { tb.Set("99", 1) })
 	assert.Equal(t, 1.0, allocs, "small again: a change is one block")
 }

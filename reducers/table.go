@@ -37,7 +37,7 @@ import (
 // 32 or as many as the keys), so large values are released a little later
 // than in a plain map.
 //
-// A table of at most 8 slots is small (see small.go): one block, copied
+// A table of at most 4 slots is small (see small.go): one block, copied
 // on every change, read by a scan. A send in flight is in such a table
 // most of the time, and comes and goes for one small allocation.
 //
@@ -333,10 +333,12 @@ func (t Table[V]) deleteAt(key string, i int) Table[V] {
 	if t.h.small() {
 		return t.smallDelete(i)
 	}
-	if holes, rest := t.h.n-int(t.h.live)+1, int(t.h.live)-1; holes > rest && (holes > 32 || rest <= smallMax) {
-		// Too many holes (or few enough keys left for a small table):
-		// compact straight away, without key, rather than record the
-		// deletion first.
+	if holes, rest := t.h.n-int(t.h.live)+1, int(t.h.live)-1; holes > rest && (holes > 32 || rest <= smallMax/2) {
+		// Too many holes (or few enough keys left for a small table, with
+		// room to grow, so that a table whose keys hover around
+		// smallMax is not made small and big again and again): compact
+		// straight away, without key, rather than record the deletion
+		// first.
 		return t.h.compact(key)
 	}
 	// Only the key is cleared: every reader finds a hole by its key (find,
