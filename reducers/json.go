@@ -95,3 +95,27 @@ func (s Pool) SendBot(sd *Send) (*Bot, bool) {
 	b, at := s.botAt(sd.Bot, int(sd.slot))
 	return b, at >= 0
 }
+
+// MarshalJSON encodes an End as the send's record with its end in place,
+// as the record of a send that ended reads: no attempt under way
+// (RoutedBy) and no wait for a bot (Waiting), which the shared record of
+// the last attempt may still say.
+func (e End) MarshalJSON() ([]byte, error) {
+	var sd Send
+	if e.Send != nil {
+		sd = *e.Send
+	}
+	sd.Outcome, sd.Error, sd.Node, sd.Waiting, sd.RoutedBy = e.Outcome, e.Error, e.Node, false, 0
+	return json.Marshal(&sd)
+}
+
+// UnmarshalJSON decodes an End from a send's record: the End always has
+// one (a JSON object without the send's fields gives an empty record).
+func (e *End) UnmarshalJSON(data []byte) error {
+	var sd Send
+	if err := json.Unmarshal(data, &sd); err != nil {
+		return fmt.Errorf("reducers: ended send: %w", err)
+	}
+	*e = End{Send: &sd, Outcome: sd.Outcome, Error: sd.Error, Node: sd.Node}
+	return nil
+}

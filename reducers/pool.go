@@ -260,8 +260,13 @@ func (c *Config) reduce(s Pool, a actions.Action) Pool {
 		s = s.forgetBot(p.Bot)
 		if s.Avail.Slots() != slots {
 			// Compacted: the positions moved, and round robin resumes
-			// where it would have, at the same bot.
-			s.Cursor = max(s.Avail.Position(resume), 0)
+			// where it would have, at the same bot; past the last bot
+			// when none follows (a bot added next comes next, as without
+			// compaction).
+			s.Cursor = s.Avail.Slots()
+			if resume != "" {
+				s.Cursor = s.Avail.Position(resume)
+			}
 		}
 		if s.Cursor > s.Avail.Slots() {
 			s.Cursor = 0
@@ -455,7 +460,7 @@ func (c *Config) reduce(s Pool, a actions.Action) Pool {
 }
 
 // resumesAt returns the bot at or after the round robin's cursor, other
-// than bot, where round robin resumes; "" when none is, and it wraps.
+// than bot, where round robin resumes; "" when none is.
 func (s Pool) resumesAt(bot string) string {
 	for i := s.Cursor; i < s.Avail.Slots(); i++ {
 		if id, _, ok := s.Avail.At(i); ok && id != bot {

@@ -37,9 +37,13 @@ func Select[S any, T comparable](ss StateStream[S], f func(S) T) rxgo.Observable
 	}})
 }
 
-// selectionOf is one subscription of Select, offered every new state.
+// selectionOf is one subscription of Select, offered every new state:
+// offer computes its value and reports whether it has something to push
+// (a changed value, or an error); settle then pushes it, or drops it
+// when the state did not change after all.
 type selectionOf[S any] interface {
-	offer(*S)
+	offer(*S) bool
+	settle(push bool)
 }
 
 type selection[S any, T comparable] struct {
@@ -47,21 +51,41 @@ type selection[S any, T comparable] struct {
 	last   T
 	in     *inlet
 	broken bool // f panicked: the subscription ended with an error
+
+	pending bool  // offer's value (next) or error (err) waits for settle
+	next    T     // offer's changed value
+	err     error // offer's error
 }
 
-// offer pushes f(*state) when it changed; the store's lock is held. The
-// state comes by pointer: a commit offers it to every selection, and a
-// large state is copied once, for f.
-func (sel *selection[S, T]) offer(state *S) {
+// offer computes f(*state) and reports whether it changed (or failed);
+// the store's lock is held. The state comes by pointer: a commit offers
+// it to every selection, and a large state is copied once, for f.
+func (sel *selection[S, T]) offer(state *S) bool {
 	if sel.broken {
-		return
+		return false
 	}
 	v, changed, err := sel.step(state)
+	if err == nil && !changed {
+		return false
+	}
+	sel.pending, sel.next, sel.err = true, v, err
+	return true
+}
+
+// settle pushes what offer found, when push (the state changed), and
+// forgets it; the store's lock is held.
+func (sel *selection[S, T]) settle(push bool) {
+	if !sel.pending {
+		return
+	}
+	v, err := sel.next, sel.err
+	sel.pending, sel.next, sel.err = false, *new(T), nil
 	switch {
+	case !push:
 	case err != nil:
 		sel.broken = true
 		sel.in.push(rxgo.Error(err))
-	case changed:
+	default:
 		sel.last = v
 		sel.in.push(rxgo.Of(v))
 	}

@@ -370,17 +370,28 @@ func (s *Store[S]) commit(a actions.Action, prev, next S, always bool) {
 	if !hub && len(s.selects) == 0 {
 		return // nobody watches the state: no comparison
 	}
-	// Only the state stream needs the comparison: a selection compares
-	// its own values, and its function gives the same value for the same
-	// state. Without the stream, the comparison of two states (a few
-	// hundred bytes) would cost more than the selections it spares.
+	// The state stream needs the comparison at every commit; the
+	// selections only when one of their values changed: a function may
+	// give a new value for the same state (a new pointer each call), and
+	// a state that did not change emits nothing. Most commits change no
+	// selection's value, and then the states (a few hundred bytes) are
+	// not compared for them.
 	changed := always || s.same == nil || (hub && !s.same(prev, next))
 	if hub && changed {
 		publish(s.stateHub, rxgo.Item{V: s.state.boxed()})
 	}
 	if changed || !hub {
+		want := false
 		for _, sel := range s.selects {
-			sel.offer(s.state.latestRef()) // next, without making it escape
+			if sel.offer(s.state.latestRef()) { // next, without making it escape
+				want = true
+			}
+		}
+		if want {
+			push := changed || !s.same(prev, next)
+			for _, sel := range s.selects {
+				sel.settle(push)
+			}
 		}
 	}
 }
