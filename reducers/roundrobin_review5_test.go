@@ -8,9 +8,10 @@ import (
 )
 
 // The bot round robin resumes at is removed, the last in order: a removal
-// that compacts the tables must leave the cursor where one that does not
-// compact leaves it, past the last bot, so that a bot added before the
-// next send is the next one, not the bot that has just sent.
+// that compacts the tables (or drops their trailing hole) must leave the
+// cursor past the last bot, as a removal that leaves a hole does, so that
+// a bot added before the next send is the next one, not the bot that has
+// just sent.
 func TestReview5RoundRobinRemovedLastThenAdded(t *testing.T) {
 	for _, compact := range []bool{false, true} {
 		w := newWorld(t, exact())
@@ -24,9 +25,7 @@ func TestReview5RoundRobinRemovedLastThenAdded(t *testing.T) {
 			last = w.deliver("s2", "zed")
 		}
 		require.Equal(t, "b", last, "c is next")
-		slots := w.s.Avail.Slots()
-		w.do(removed("c"))
-		require.Equal(t, compact, w.s.Avail.Slots() != slots, "compacted")
+		w.do(removed("c")) // either way a small table drops its trailing hole
 		upBots(w, "d")
 		assert.Equal(t, "d", w.deliver("s3", "zed"), "compact %v: b has just sent, d is after it", compact)
 	}
