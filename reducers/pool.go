@@ -197,8 +197,11 @@ type Pool struct {
 	Prints      Table[time.Time] `json:"prints"`
 	PrintsOld   Table[time.Time] `json:"printsOld"`
 	PrintsSince time.Time        `json:"printsSince,omitzero"`
-	// Cursor is the position in Avail where round robin resumes. In JSON it
-	// counts the bots before that position (see MarshalJSON).
+	// Cursor is the position in Avail where round robin resumes; past the
+	// last slot after the last bot was chosen, so that a bot added next
+	// comes next (round robin wraps to the first). In JSON it counts the
+	// bots before that position (see MarshalJSON), and a pool chooses the
+	// same bots after a JSON round trip, which drops the tables' holes.
 	Cursor int `json:"cursor"`
 	// Available counts available bots.
 	Available int `json:"available"`
@@ -240,7 +243,9 @@ func (c *Config) reduce(s Pool, a actions.Action) Pool {
 		}
 		b := &Bot{ID: p.Bot, Puppet: p.Puppet, NoMedia: KindsOf(p.NoMedia), Reason: "added", LastSeen: t, Since: t}
 		b.Due = c.next(b)
+		resume := s.resumesAt("")
 		s = s.added(b)
+		s.follow(resume, p.Bot) // a small table full of holes is compacted on the way
 	case actions.BotRemoved.Type():
 		p, _ := actions.BotRemoved.Match(a)
 		b, ok := s.Bots.Get(p.Bot)
@@ -253,24 +258,11 @@ func (c *Config) reduce(s Pool, a actions.Action) Pool {
 		s.Selves = selvesMove(s.Selves, b.Self, "")
 		s.Deadlines = s.Deadlines.Move(p.Bot, b.Due, time.Time{})
 		resume := s.resumesAt(p.Bot)
-		slots := s.Avail.Slots()
 		s.Bots = s.Bots.Delete(p.Bot)
 		s.Avail = s.Avail.Delete(p.Bot)
 		s.Rooms = roomsWithout(s.Rooms, p.Bot)
 		s = s.forgetBot(p.Bot)
-		if s.Avail.Slots() != slots {
-			// Compacted: the positions moved, and round robin resumes
-			// where it would have, at the same bot; past the last bot
-			// when none follows (a bot added next comes next, as without
-			// compaction).
-			s.Cursor = s.Avail.Slots()
-			if resume != "" {
-				s.Cursor = s.Avail.Position(resume)
-			}
-		}
-		if s.Cursor > s.Avail.Slots() {
-			s.Cursor = 0
-		}
+		s.follow(resume, "") // compacting moves the positions
 	case actions.Login.Type():
 		p, _ := actions.Login.Match(a)
 		if b, ok := s.Bots.Get(p.Bot); ok && b.Self != p.Self {
@@ -457,6 +449,25 @@ func (c *Config) reduce(s Pool, a actions.Action) Pool {
 		}
 	}
 	return s
+}
+
+// follow keeps round robin where it was across a change of Avail that
+// may have moved the positions (a compaction): it resumes at resume (what
+// resumesAt said before the change) or, when none followed the cursor,
+// past the last bot, at added if it is a bot just added. So the pool
+// chooses the same bots whether its tables were compacted or not (as
+// after a JSON round trip, which drops every hole).
+func (s *Pool) follow(resume, added string) {
+	if resume != "" {
+		if i := s.Avail.Position(resume); i >= 0 {
+			s.Cursor = i
+			return
+		}
+	}
+	s.Cursor = s.Avail.Slots()
+	if i := s.Avail.Position(added); i >= 0 {
+		s.Cursor = i
+	}
 }
 
 // resumesAt returns the bot at or after the round robin's cursor, other

@@ -41,10 +41,9 @@ func (c *Config) route(s *Pool, sd *Send, t time.Time, seq uint64) {
 			s.Failovers++
 		}
 		if i := pos; i >= 0 {
+			// Past the last slot stays past it (roundRobin wraps): a bot
+			// added next comes next, whether or not holes end the table.
 			s.Cursor = i + 1
-			if s.Cursor >= s.Avail.Slots() {
-				s.Cursor = 0
-			}
 		}
 		s.Queue = s.Queue.Delete(sd.ID)
 		s.Sends = s.Sends.Set(sd.ID, sd)

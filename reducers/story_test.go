@@ -325,9 +325,12 @@ func decisions(w *world, before reducers.Pool, a actions.Action) []string {
 // describe prints the pool deterministically.
 func describe(s reducers.Pool) string {
 	var b strings.Builder
-	cursor := "-"
-	if id, _, ok := s.Avail.At(s.Cursor); ok {
-		cursor = id
+	cursor := "-" // the bot round robin looks at first: at or after the cursor, wrapping
+	for k := range s.Avail.Slots() {
+		if id, _, ok := s.Avail.At((s.Cursor + k) % s.Avail.Slots()); ok {
+			cursor = id
+			break
+		}
 	}
 	fmt.Fprintf(&b, "pool: %d of %d available, down=%v, delivered=%d, failovers=%d, accepted=%d, cursor at %s\n",
 		s.Available, s.Bots.Len(), s.Down, s.Delivered, s.Failovers, s.Accepted, cursor)
