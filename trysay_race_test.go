@@ -36,18 +36,53 @@ func TestTrySayRacesRemoveReplaceStop(t *testing.T) {
 }
 
 func trySayRace(t *testing.T, seed uint64) {
-	rng := rand.New(rand.NewPCG(seed, 11))
+	runSayRace(t, seed, sayRace{bots: 4, slow: 200 * time.Millisecond, says: 20, salt: 11,
+		churn: func(t *testing.T, rng *rand.Rand, pool *hawechaty.Pool, world *mock.World, name string, snaps *[]reducers.Pool) {
+			switch rng.IntN(3) {
+			case 0:
+				if err := pool.Remove(t.Context(), name); err == nil {
+					b, _ := world.Bot(name)
+					_ = b.Close()
+					again, err := world.AddBot(name + "-again")
+					require.NoError(t, err)
+					require.NoError(t, pool.Add(t.Context(), again))
+				}
+			case 1:
+				require.NoError(t, pool.Store().Replace((*snaps)[rng.IntN(len(*snaps))], "devtools"))
+			default:
+				*snaps = append(*snaps, pool.State())
+			}
+		}})
+}
+
+// sayRace is a pool of mock bots under concurrent Says while churn
+// changes it, every Say then checked against the world's log.
+type sayRace struct {
+	bots  int           // the last one answers after slow: TrySay declines, the attempt has a goroutine
+	slow  time.Duration // how long the last bot takes to answer
+	says  int           // goroutines saying at once
+	salt  uint64        // of the churn's random numbers
+	churn func(t *testing.T, rng *rand.Rand, pool *hawechaty.Pool, world *mock.World, name string, snaps *[]reducers.Pool)
+}
+
+// runSayRace runs r for 2 to 5 s of virtual time: churn is called every
+// 0 to 100 ms with a bot that answers at once, and snaps, the states
+// kept so far (the first, after Start); then the pool stops. It checks:
+// a receipt was delivered once, by that bot; an error other than
+// "outcome unknown" was not delivered; nothing was delivered twice;
+// every Say returned.
+func runSayRace(t *testing.T, seed uint64, r sayRace) {
+	rng := rand.New(rand.NewPCG(seed, r.salt))
 	world := mock.NewWorld(mock.WithSeed(seed))
 	defer world.Close()
 	require.NoError(t, world.AddContact("alice", "Alice"))
 	pool, err := hawechaty.New(hawechaty.WithSeed(seed), hawechaty.WithSendTimeout(2*time.Second))
 	require.NoError(t, err)
-	const nbots = 4
-	for i := range nbots {
+	for i := range r.bots {
 		b, err := world.AddBot(fmt.Sprint("bot-", i))
 		require.NoError(t, err)
-		if i == nbots-1 {
-			b.SetLatency(200 * time.Millisecond) // TrySay declines: the attempt's goroutine
+		if i == r.bots-1 {
+			b.SetLatency(r.slow)
 		}
 		require.NoError(t, pool.Add(t.Context(), b))
 	}
@@ -58,7 +93,7 @@ func trySayRace(t *testing.T, seed uint64) {
 	var mu sync.Mutex
 	var results []sayResult
 	var wg sync.WaitGroup
-	for s := range 20 {
+	for s := range r.says {
 		srng := rand.New(rand.NewPCG(seed, uint64(200+s)))
 		wg.Go(func() {
 			for i := 0; ; i++ {
@@ -76,26 +111,10 @@ func trySayRace(t *testing.T, seed uint64) {
 			}
 		})
 	}
-	// Remove and add again bots that answer at once, and jump in time,
-	// while the Says go on.
 	end := time.Now().Add(2*time.Second + time.Duration(rng.Int64N(int64(3*time.Second))))
 	for time.Now().Before(end) {
 		time.Sleep(time.Duration(rng.IntN(100)) * time.Millisecond)
-		name := fmt.Sprint("bot-", rng.IntN(nbots-1))
-		switch rng.IntN(3) {
-		case 0:
-			if err := pool.Remove(t.Context(), name); err == nil {
-				b, _ := world.Bot(name)
-				_ = b.Close()
-				again, err := world.AddBot(name + "-again")
-				require.NoError(t, err)
-				require.NoError(t, pool.Add(t.Context(), again))
-			}
-		case 1:
-			require.NoError(t, pool.Store().Replace(snaps[rng.IntN(len(snaps))], "devtools"))
-		default:
-			snaps = append(snaps, pool.State())
-		}
+		r.churn(t, rng, pool, world, fmt.Sprint("bot-", rng.IntN(r.bots-1)), &snaps)
 	}
 	require.NoError(t, pool.Stop(context.Background()))
 	wg.Wait()
