@@ -1,6 +1,8 @@
 package hawechaty
 
 import (
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -141,21 +143,14 @@ func (w *waiter) ring(end *reducers.End) {
 	}
 }
 
-// sayNumber returns the number of a Say's send ID, modulo 2^64: only its
-// slot is needed, and the slot's ID is compared before use.
+// sayNumber returns the number of a Say's send ID ("say-" and Pool.sendSeq).
 func sayNumber(id string) (uint64, bool) {
-	const prefix = "say-"
-	if len(id) <= len(prefix) || id[:len(prefix)] != prefix {
+	digits, ok := strings.CutPrefix(id, "say-")
+	if !ok {
 		return 0, false
 	}
-	var n uint64
-	for _, c := range []byte(id[len(prefix):]) {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	return n, true
+	n, err := strconv.ParseUint(digits, 10, 64)
+	return n, err == nil
 }
 
 func (d *doorbell) ringAll() {
